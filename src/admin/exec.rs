@@ -1,0 +1,445 @@
+//! Executes parsed statements, each in its own catalog transaction.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use super::parser::{ObjectKind, Statement, parse_with_text};
+use crate::catalog::{self, Catalog};
+use crate::clock::format_ms;
+use crate::storage::parse_location;
+use crate::{Error, Result};
+
+/// The outcome of one statement: a result table (`SHOW …`) or a one-line status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementResult {
+    pub statement: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl StatementResult {
+    fn status(statement: &str, message: String) -> Self {
+        StatementResult {
+            statement: statement.to_string(),
+            columns: vec!["status".into()],
+            rows: vec![vec![message]],
+        }
+    }
+
+    fn table(statement: &str, columns: &[&str], rows: Vec<Vec<String>>) -> Self {
+        StatementResult {
+            statement: statement.to_string(),
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows,
+        }
+    }
+
+    /// Text for a terminal: status lines as they are, result sets as aligned tables.
+    pub fn render(&self) -> String {
+        if self.columns == ["status"] {
+            return self.rows.iter().map(|r| format!("{}\n", r[0])).collect();
+        }
+        let mut widths: Vec<usize> = self.columns.iter().map(|c| c.chars().count()).collect();
+        for row in &self.rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let mut out = String::new();
+        let line = |out: &mut String, cells: &[String]| {
+            let padded: Vec<String> = cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect();
+            let _ = writeln!(out, "{}", padded.join(" | ").trim_end());
+        };
+        line(&mut out, &self.columns);
+        let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+        let _ = writeln!(out, "{}", rule.join("-+-"));
+        for row in &self.rows {
+            line(&mut out, row);
+        }
+        let _ = writeln!(
+            out,
+            "({} row{})",
+            self.rows.len(),
+            if self.rows.len() == 1 { "" } else { "s" }
+        );
+        out
+    }
+}
+
+/// Parses and runs a script. Statements run in order, each in its own transaction; the first
+/// failure stops the script (earlier statements stay done) and names the failing statement.
+/// Relative table locations are taken relative to `base_dir`.
+pub fn execute_script(
+    catalog: &Catalog,
+    sql: &str,
+    base_dir: &Path,
+) -> Result<Vec<StatementResult>> {
+    let statements =
+        parse_with_text(sql).map_err(|e| Error::malformed(format!("syntax error: {e}")))?;
+    if statements.is_empty() {
+        return Err(Error::malformed("no statement given"));
+    }
+    let total = statements.len();
+    let mut results = Vec::with_capacity(total);
+    for (index, (statement, text)) in statements.into_iter().enumerate() {
+        let result = catalog
+            .write(|tx| execute(tx, &statement, &text, base_dir))
+            .map_err(|e| {
+                let done = if index > 0 {
+                    format!(
+                        " ({index} earlier statement{} applied)",
+                        if index == 1 { " was" } else { "s were" }
+                    )
+                } else {
+                    String::new()
+                };
+                Error::new(
+                    e.code,
+                    format!(
+                        "statement {} of {total} failed{done}: {text}\n  {}",
+                        index + 1,
+                        e.message
+                    ),
+                )
+            })?;
+        tracing::info!(statement = %text, "executed");
+        results.push(result);
+    }
+    Ok(results)
+}
+
+fn execute(
+    tx: &rusqlite::Transaction<'_>,
+    statement: &Statement,
+    text: &str,
+    base_dir: &Path,
+) -> Result<StatementResult> {
+    let status = |message: String| Ok(StatementResult::status(text, message));
+    let done_or_skipped = |done: bool, what: String, skipped: &str| {
+        status(if done { what } else { skipped.to_string() })
+    };
+    match statement {
+        Statement::CreateTable {
+            name,
+            location,
+            comment,
+            if_not_exists,
+        } => {
+            let url = parse_location(location, base_dir)?;
+            let created = catalog::create_table(
+                tx,
+                &name.schema,
+                &name.table,
+                url.as_str(),
+                comment.as_deref(),
+                *if_not_exists,
+            )?;
+            done_or_skipped(
+                created,
+                format!("created table {name} at {url}"),
+                "table exists, nothing done",
+            )
+        }
+        Statement::CreateShare {
+            name,
+            comment,
+            if_not_exists,
+        } => {
+            let created = catalog::create_share(tx, name, comment.as_deref(), *if_not_exists)?;
+            done_or_skipped(
+                created,
+                format!("created share {name}"),
+                "share exists, nothing done",
+            )
+        }
+        Statement::AddTableToShare {
+            share,
+            table,
+            alias,
+            with_history,
+        } => {
+            let alias_parts = alias
+                .as_ref()
+                .map(|a| (a.schema.as_str(), a.table.as_str()));
+            catalog::add_table_to_share(
+                tx,
+                share,
+                (&table.schema, &table.table),
+                alias_parts,
+                *with_history,
+            )?;
+            let shown = alias.as_ref().unwrap_or(table);
+            let history = if *with_history { " with history" } else { "" };
+            status(format!(
+                "added table {table} to share {share} as {shown}{history}"
+            ))
+        }
+        Statement::RemoveTableFromShare { share, table } => {
+            catalog::remove_table_from_share(tx, share, (&table.schema, &table.table))?;
+            status(format!("removed table {table} from share {share}"))
+        }
+        Statement::CreateRecipient {
+            name,
+            comment,
+            if_not_exists,
+        } => {
+            let created = catalog::create_recipient(tx, name, comment.as_deref(), *if_not_exists)?;
+            done_or_skipped(
+                created,
+                format!(
+                    "created recipient {name}; issue its token with: fireshare token create --recipient {name}"
+                ),
+                "recipient exists, nothing done",
+            )
+        }
+        Statement::Grant { share, recipient } => {
+            catalog::grant(tx, share, recipient)?;
+            status(format!(
+                "granted SELECT on share {share} to recipient {recipient}"
+            ))
+        }
+        Statement::Revoke { share, recipient } => {
+            catalog::revoke(tx, share, recipient)?;
+            status(format!(
+                "revoked SELECT on share {share} from recipient {recipient}"
+            ))
+        }
+        Statement::DropTable { name, if_exists } => {
+            let dropped = catalog::drop_table(tx, &name.schema, &name.table, *if_exists)?;
+            done_or_skipped(
+                dropped,
+                format!("dropped table {name} (its files are untouched)"),
+                "no such table, nothing done",
+            )
+        }
+        Statement::Drop {
+            kind: ObjectKind::Share,
+            name,
+            if_exists,
+        } => {
+            let dropped = catalog::drop_share(tx, name, *if_exists)?;
+            done_or_skipped(
+                dropped,
+                format!("dropped share {name}"),
+                "no such share, nothing done",
+            )
+        }
+        Statement::Drop {
+            kind: ObjectKind::Recipient,
+            name,
+            if_exists,
+        } => {
+            let dropped = catalog::drop_recipient(tx, name, *if_exists)?;
+            done_or_skipped(
+                dropped,
+                format!("dropped recipient {name} and revoked its tokens"),
+                "no such recipient, nothing done",
+            )
+        }
+        Statement::ShowTables => {
+            let rows = catalog::all_tables(tx)?
+                .into_iter()
+                .map(|t| {
+                    vec![
+                        t.schema,
+                        t.name,
+                        t.location,
+                        t.comment.unwrap_or_default(),
+                        format_ms(t.created_at),
+                    ]
+                })
+                .collect();
+            Ok(StatementResult::table(
+                text,
+                &["schema", "name", "location", "comment", "created"],
+                rows,
+            ))
+        }
+        Statement::ShowShares => {
+            let rows = catalog::all_shares(tx)?
+                .into_iter()
+                .map(|s| {
+                    vec![
+                        s.name,
+                        s.comment.unwrap_or_default(),
+                        format_ms(s.created_at),
+                    ]
+                })
+                .collect();
+            Ok(StatementResult::table(
+                text,
+                &["name", "comment", "created"],
+                rows,
+            ))
+        }
+        Statement::ShowRecipients => {
+            let rows = catalog::all_recipients(tx)?
+                .into_iter()
+                .map(|r| {
+                    vec![
+                        r.name,
+                        r.comment.unwrap_or_default(),
+                        format_ms(r.created_at),
+                    ]
+                })
+                .collect();
+            Ok(StatementResult::table(
+                text,
+                &["name", "comment", "created"],
+                rows,
+            ))
+        }
+        Statement::ShowAllInShare { share } => {
+            let rows = catalog::tables_in_share(tx, share)?
+                .into_iter()
+                .map(|m| {
+                    vec![
+                        "TABLE".to_string(),
+                        format!("{}.{}", m.table.schema, m.table.name),
+                        format!("{}.{}", m.schema, m.name),
+                        if m.history { "yes" } else { "no" }.to_string(),
+                        format_ms(m.added_at),
+                    ]
+                })
+                .collect();
+            Ok(StatementResult::table(
+                text,
+                &["type", "name", "shared_as", "history", "added"],
+                rows,
+            ))
+        }
+        Statement::ShowGrantsOnShare { share } => {
+            grants(text, catalog::grants_on_share(tx, share)?)
+        }
+        Statement::ShowGrantsToRecipient { recipient } => {
+            grants(text, catalog::grants_to_recipient(tx, recipient)?)
+        }
+    }
+}
+
+fn grants(text: &str, grants: Vec<catalog::Grant>) -> Result<StatementResult> {
+    let rows = grants
+        .into_iter()
+        .map(|g| {
+            vec![
+                g.recipient,
+                "SELECT".to_string(),
+                g.share,
+                format_ms(g.granted_at),
+            ]
+        })
+        .collect();
+    Ok(StatementResult::table(
+        text,
+        &["recipient", "privilege", "share", "granted"],
+        rows,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED: &str = "
+        CREATE TABLE fire.collateral_gold USING DELTA LOCATION '/data/collateral';
+        CREATE SHARE regulatory_reports COMMENT 'FIRE reports';
+        ALTER SHARE regulatory_reports ADD TABLE fire.collateral_gold AS fire.collateral WITH HISTORY;
+        CREATE RECIPIENT regulatory_body COMMENT 'the regulator';
+        GRANT SELECT ON SHARE regulatory_reports TO RECIPIENT regulatory_body;";
+
+    fn run(catalog: &Catalog, sql: &str) -> Result<Vec<StatementResult>> {
+        execute_script(catalog, sql, Path::new("/work"))
+    }
+
+    #[test]
+    fn seed_statements_build_a_share() {
+        let catalog = Catalog::open_in_memory().unwrap();
+        run(&catalog, SEED).unwrap();
+        let all = run(&catalog, "SHOW ALL IN SHARE Regulatory_Reports").unwrap();
+        assert_eq!(
+            all[0].rows[0][1..4],
+            ["fire.collateral_gold", "fire.collateral", "yes"]
+        );
+        let grants = run(&catalog, "show grants to recipient REGULATORY_BODY").unwrap();
+        assert_eq!(
+            grants[0].rows[0][..3],
+            ["regulatory_body", "SELECT", "regulatory_reports"]
+        );
+        let text = run(&catalog, "SHOW TABLES").unwrap()[0].render();
+        assert!(text.starts_with("schema | name "), "{text}");
+        assert!(text.contains("file:///data/collateral/"), "{text}");
+        run(
+            &catalog,
+            "REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body",
+        )
+        .unwrap();
+        assert!(
+            run(&catalog, "SHOW GRANTS ON SHARE regulatory_reports").unwrap()[0]
+                .rows
+                .is_empty()
+        );
+        run(
+            &catalog,
+            "ALTER SHARE regulatory_reports REMOVE TABLE fire.collateral_gold",
+        )
+        .unwrap();
+        assert!(
+            run(&catalog, "SHOW ALL IN SHARE regulatory_reports").unwrap()[0]
+                .rows
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_failing_statement_names_itself_and_keeps_earlier_ones() {
+        let catalog = Catalog::open_in_memory().unwrap();
+        let e = run(
+            &catalog,
+            "CREATE SHARE a; CREATE SHARE b; GRANT SELECT ON SHARE a TO RECIPIENT nobody",
+        )
+        .unwrap_err();
+        assert_eq!(e.code, crate::ErrorCode::ResourceDoesNotExist);
+        assert!(
+            e.message
+                .contains("statement 3 of 3 failed (2 earlier statements were applied)"),
+            "{e}"
+        );
+        assert!(e.message.contains("recipient nobody does not exist"), "{e}");
+        assert_eq!(run(&catalog, "SHOW SHARES").unwrap()[0].rows.len(), 2);
+        let e = run(&catalog, "CREATE SHARE a").unwrap_err();
+        assert_eq!(e.code, crate::ErrorCode::ResourceAlreadyExists);
+        assert!(
+            run(
+                &catalog,
+                "CREATE SHARE IF NOT EXISTS a; DROP SHARE IF EXISTS zzz"
+            )
+            .is_ok()
+        );
+        let e = run(&catalog, "CREATE SHARE").unwrap_err();
+        assert!(e.message.starts_with("syntax error: "), "{e}");
+    }
+
+    #[test]
+    fn dropping_cascades() {
+        let catalog = Catalog::open_in_memory().unwrap();
+        run(&catalog, SEED).unwrap();
+        run(&catalog, "DROP TABLE fire.collateral_gold").unwrap();
+        assert!(
+            run(&catalog, "SHOW ALL IN SHARE regulatory_reports").unwrap()[0]
+                .rows
+                .is_empty()
+        );
+        run(&catalog, "DROP RECIPIENT regulatory_body").unwrap();
+        assert!(
+            run(&catalog, "SHOW GRANTS ON SHARE regulatory_reports").unwrap()[0]
+                .rows
+                .is_empty()
+        );
+        let e = run(&catalog, "DROP RECIPIENT regulatory_body").unwrap_err();
+        assert_eq!(e.code, crate::ErrorCode::ResourceDoesNotExist);
+    }
+}

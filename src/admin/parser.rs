@@ -1,0 +1,1336 @@
+//! Tokenizer and recursive-descent parser for the admin SQL statements.
+//!
+//! The grammar is small and fixed, so a hand-written parser keeps the dependency list short and
+//! lets every error say exactly what was expected, what was found, and where.
+//!
+//! Keywords are matched case-insensitively and are not reserved: a plain word is a keyword only
+//! where the grammar asks for one, so `CREATE SHARE comment` names a share `comment`. The one
+//! ambiguity is a share, recipient or table named `if` right after `CREATE`/`DROP <kind>`, which
+//! has to be back-quoted.
+//!
+//! To add a statement: add a variant to [`Statement`], add any new keywords to [`KEYWORDS`], and
+//! either add a branch to the matching family function (`parse_create`, `parse_show`, ...) or a
+//! new family to [`parse_statement`].
+
+use std::error::Error;
+use std::fmt;
+
+/// A two-part `schema.table` name, spelled as written (the catalog compares case-insensitively).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableName {
+    pub schema: String,
+    pub table: String,
+}
+
+impl fmt::Display for TableName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.schema, self.table)
+    }
+}
+
+/// The one-part objects that `DROP` handles uniformly (tables have their own two-part form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    Share,
+    Recipient,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Statement {
+    CreateTable {
+        name: TableName,
+        location: String,
+        comment: Option<String>,
+        if_not_exists: bool,
+    },
+    CreateShare {
+        name: String,
+        comment: Option<String>,
+        if_not_exists: bool,
+    },
+    AddTableToShare {
+        share: String,
+        table: TableName,
+        alias: Option<TableName>,
+        with_history: bool,
+    },
+    RemoveTableFromShare {
+        share: String,
+        table: TableName,
+    },
+    CreateRecipient {
+        name: String,
+        comment: Option<String>,
+        if_not_exists: bool,
+    },
+    Grant {
+        share: String,
+        recipient: String,
+    },
+    Revoke {
+        share: String,
+        recipient: String,
+    },
+    DropTable {
+        name: TableName,
+        if_exists: bool,
+    },
+    /// Drops a share or a recipient; tables have their own variant because their names have two
+    /// parts.
+    Drop {
+        kind: ObjectKind,
+        name: String,
+        if_exists: bool,
+    },
+    ShowTables,
+    ShowShares,
+    ShowRecipients,
+    ShowAllInShare {
+        share: String,
+    },
+    ShowGrantsOnShare {
+        share: String,
+    },
+    ShowGrantsToRecipient {
+        recipient: String,
+    },
+}
+
+/// A syntax error with its position in the script: a byte `offset`, and a 1-based `line` and
+/// `column` (counted in characters) for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub message: String,
+    pub offset: usize,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl ParseError {
+    fn at(src: &str, offset: usize, message: impl Into<String>) -> Self {
+        let before = &src[..offset];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        ParseError {
+            message: message.into(),
+            offset,
+            line: before.matches('\n').count() + 1,
+            column: before[line_start..].chars().count() + 1,
+        }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} at line {}, column {}",
+            self.message, self.line, self.column
+        )
+    }
+}
+
+impl Error for ParseError {}
+
+/// Parses a script of `;`-separated statements.
+///
+/// # Errors
+///
+/// Returns the first lexical or syntax error in source order, with its position.
+pub fn parse(sql: &str) -> Result<Vec<Statement>, ParseError> {
+    Ok(parse_with_text(sql)?
+        .into_iter()
+        .map(|(statement, _)| statement)
+        .collect())
+}
+
+/// Returns, for each statement of the script, its source text (trimmed, without the `;`), in
+/// order. Used to log or echo the statement that failed.
+///
+/// # Errors
+///
+/// The same errors as [`parse`].
+pub fn parse_with_text(sql: &str) -> Result<Vec<(Statement, String)>, ParseError> {
+    let mut cursor = Cursor::new(sql);
+    let mut statements = Vec::new();
+    loop {
+        // Empty statements (`;;`, a trailing `;`) are harmless in scripts, so skip them.
+        if cursor.accept(&TokenKind::Semicolon)? {
+            continue;
+        }
+        if cursor.at(&TokenKind::Eof)? {
+            return Ok(statements);
+        }
+        let start = cursor.peek()?.start;
+        cursor.context.clear();
+        let statement = parse_statement(&mut cursor)?;
+        // From the first to the last token: leading comments and whitespace are not part of it.
+        let text = sql[start..cursor.prev_end].to_string();
+        if !cursor.at(&TokenKind::Semicolon)? && !cursor.at(&TokenKind::Eof)? {
+            cursor.context = "the statement".to_string();
+            return Err(cursor.error_expected("';' or end of input"));
+        }
+        statements.push((statement, text));
+    }
+}
+
+// ----------------------------------------------------------------------------------------------
+// Statements: one function per family, each called after its leading keyword was consumed.
+// ----------------------------------------------------------------------------------------------
+
+fn parse_statement(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
+    match c.expect_one_of(&["CREATE", "ALTER", "DROP", "GRANT", "REVOKE", "SHOW"])? {
+        "CREATE" => parse_create(c),
+        "ALTER" => parse_alter(c),
+        "DROP" => parse_drop(c),
+        "GRANT" => parse_grant(c),
+        "REVOKE" => parse_revoke(c),
+        "SHOW" => parse_show(c),
+        other => unreachable!("unhandled statement keyword {other}"),
+    }
+}
+
+fn parse_create(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
+    match c.expect_one_of(&["SHARE", "TABLE", "RECIPIENT"])? {
+        "TABLE" => {
+            let if_not_exists = parse_if_not_exists(c)?;
+            let name = c.table_name()?;
+            c.expect_keyword("USING")?;
+            c.expect_keyword("DELTA")?;
+            c.expect_keyword("LOCATION")?;
+            let location = c.non_empty_string_literal()?;
+            let comment = parse_comment(c)?;
+            Ok(Statement::CreateTable {
+                name,
+                location,
+                comment,
+                if_not_exists,
+            })
+        }
+        "SHARE" => {
+            let if_not_exists = parse_if_not_exists(c)?;
+            let name = c.identifier("share name")?;
+            let comment = parse_comment(c)?;
+            Ok(Statement::CreateShare {
+                name,
+                comment,
+                if_not_exists,
+            })
+        }
+        "RECIPIENT" => {
+            let if_not_exists = parse_if_not_exists(c)?;
+            let name = c.identifier("recipient name")?;
+            let comment = parse_comment(c)?;
+            Ok(Statement::CreateRecipient {
+                name,
+                comment,
+                if_not_exists,
+            })
+        }
+        other => unreachable!("unhandled CREATE keyword {other}"),
+    }
+}
+
+fn parse_alter(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
+    c.expect_keyword("SHARE")?;
+    let share = c.identifier("share name")?;
+    match c.expect_one_of(&["ADD", "REMOVE"])? {
+        "ADD" => {
+            c.expect_keyword("TABLE")?;
+            let table = c.table_name()?;
+            let alias = if c.accept_keyword("AS")? {
+                Some(c.table_name()?)
+            } else {
+                None
+            };
+            let with_history = if c.accept_keyword("WITH")? {
+                c.expect_keyword("HISTORY")?;
+                true
+            } else {
+                false
+            };
+            Ok(Statement::AddTableToShare {
+                share,
+                table,
+                alias,
+                with_history,
+            })
+        }
+        "REMOVE" => {
+            c.expect_keyword("TABLE")?;
+            let table = c.table_name()?;
+            Ok(Statement::RemoveTableFromShare { share, table })
+        }
+        other => unreachable!("unhandled ALTER SHARE keyword {other}"),
+    }
+}
+
+fn parse_drop(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
+    // Tables have two-part names, so they get their own variant.
+    let (kind, what) = match c.expect_one_of(&["TABLE", "SHARE", "RECIPIENT"])? {
+        "TABLE" => {
+            let if_exists = parse_if_exists(c)?;
+            let name = c.table_name()?;
+            return Ok(Statement::DropTable { name, if_exists });
+        }
+        "SHARE" => (ObjectKind::Share, "share name"),
+        "RECIPIENT" => (ObjectKind::Recipient, "recipient name"),
+        other => unreachable!("unhandled DROP keyword {other}"),
+    };
+    let if_exists = parse_if_exists(c)?;
+    let name = c.identifier(what)?;
+    Ok(Statement::Drop {
+        kind,
+        name,
+        if_exists,
+    })
+}
+
+fn parse_grant(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
+    let (share, recipient) = parse_share_privilege(c, "TO")?;
+    Ok(Statement::Grant { share, recipient })
+}
+
+fn parse_revoke(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
+    let (share, recipient) = parse_share_privilege(c, "FROM")?;
+    Ok(Statement::Revoke { share, recipient })
+}
+
+/// `SELECT ON SHARE share {TO|FROM} RECIPIENT recipient`, shared by GRANT and REVOKE.
+fn parse_share_privilege(
+    c: &mut Cursor<'_>,
+    preposition: &'static str,
+) -> Result<(String, String), ParseError> {
+    c.expect_keyword("SELECT")?;
+    c.expect_keyword("ON")?;
+    c.expect_keyword("SHARE")?;
+    let share = c.identifier("share name")?;
+    c.expect_keyword(preposition)?;
+    c.expect_keyword("RECIPIENT")?;
+    let recipient = c.identifier("recipient name")?;
+    Ok((share, recipient))
+}
+
+fn parse_show(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
+    match c.expect_one_of(&["TABLES", "SHARES", "RECIPIENTS", "ALL", "GRANTS"])? {
+        "TABLES" => Ok(Statement::ShowTables),
+        "SHARES" => Ok(Statement::ShowShares),
+        "RECIPIENTS" => Ok(Statement::ShowRecipients),
+        "ALL" => {
+            c.expect_keyword("IN")?;
+            c.expect_keyword("SHARE")?;
+            let share = c.identifier("share name")?;
+            Ok(Statement::ShowAllInShare { share })
+        }
+        "GRANTS" => match c.expect_one_of(&["ON", "TO"])? {
+            "ON" => {
+                c.expect_keyword("SHARE")?;
+                let share = c.identifier("share name")?;
+                Ok(Statement::ShowGrantsOnShare { share })
+            }
+            "TO" => {
+                c.expect_keyword("RECIPIENT")?;
+                let recipient = c.identifier("recipient name")?;
+                Ok(Statement::ShowGrantsToRecipient { recipient })
+            }
+            other => unreachable!("unhandled SHOW GRANTS keyword {other}"),
+        },
+        other => unreachable!("unhandled SHOW keyword {other}"),
+    }
+}
+
+fn parse_if_not_exists(c: &mut Cursor<'_>) -> Result<bool, ParseError> {
+    if !c.accept_keyword("IF")? {
+        return Ok(false);
+    }
+    c.expect_keyword("NOT")?;
+    c.expect_keyword("EXISTS")?;
+    Ok(true)
+}
+
+fn parse_if_exists(c: &mut Cursor<'_>) -> Result<bool, ParseError> {
+    if !c.accept_keyword("IF")? {
+        return Ok(false);
+    }
+    c.expect_keyword("EXISTS")?;
+    Ok(true)
+}
+
+fn parse_comment(c: &mut Cursor<'_>) -> Result<Option<String>, ParseError> {
+    if c.accept_keyword("COMMENT")? {
+        Ok(Some(c.string_literal()?))
+    } else {
+        Ok(None)
+    }
+}
+
+// ----------------------------------------------------------------------------------------------
+// Cursor: one token of lookahead over the lexer, plus the helpers the statement parsers use.
+// ----------------------------------------------------------------------------------------------
+
+/// Every keyword of the grammar. Only used to describe tokens in errors ("keyword 'GRANT'" rather
+/// than "identifier 'GRANT'"), since keywords are not reserved.
+const KEYWORDS: &[&str] = &[
+    "ADD",
+    "ALL",
+    "ALTER",
+    "AS",
+    "COMMENT",
+    "CREATE",
+    "DELTA",
+    "DROP",
+    "EXISTS",
+    "FROM",
+    "GRANT",
+    "GRANTS",
+    "HISTORY",
+    "IF",
+    "IN",
+    "LOCATION",
+    "NOT",
+    "ON",
+    "RECIPIENT",
+    "RECIPIENTS",
+    "REMOVE",
+    "REVOKE",
+    "SELECT",
+    "SHARE",
+    "SHARES",
+    "SHOW",
+    "TABLE",
+    "TABLES",
+    "TO",
+    "USING",
+    "WITH",
+];
+
+struct Cursor<'a> {
+    lexer: Lexer<'a>,
+    peeked: Option<Token>,
+    /// End offset of the last consumed token, to cut out statement text.
+    prev_end: usize,
+    /// What was just consumed, for "expected X after <context>" messages; empty at the start of
+    /// a statement.
+    context: String,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(src: &'a str) -> Self {
+        Cursor {
+            lexer: Lexer { src, pos: 0 },
+            peeked: None,
+            prev_end: 0,
+            context: String::new(),
+        }
+    }
+
+    /// Lexing is lazy so that the first error in source order is the one reported, whether it
+    /// is a lexical or a syntax error.
+    fn peek(&mut self) -> Result<&Token, ParseError> {
+        let token = match self.peeked.take() {
+            Some(token) => token,
+            None => self.lexer.next_token()?,
+        };
+        Ok(self.peeked.insert(token))
+    }
+
+    fn advance(&mut self) -> Result<Token, ParseError> {
+        let token = match self.peeked.take() {
+            Some(token) => token,
+            None => self.lexer.next_token()?,
+        };
+        self.prev_end = token.end;
+        Ok(token)
+    }
+
+    fn at(&mut self, kind: &TokenKind) -> Result<bool, ParseError> {
+        Ok(&self.peek()?.kind == kind)
+    }
+
+    /// Consumes a punctuation token if it is next.
+    fn accept(&mut self, kind: &TokenKind) -> Result<bool, ParseError> {
+        if self.at(kind)? {
+            let token = self.advance()?;
+            self.context = token.kind.describe();
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    fn accept_keyword(&mut self, keyword: &str) -> Result<bool, ParseError> {
+        debug_assert!(
+            KEYWORDS.contains(&keyword),
+            "{keyword} missing from KEYWORDS"
+        );
+        let found = matches!(&self.peek()?.kind, TokenKind::Word(word) if word.eq_ignore_ascii_case(keyword));
+        if found {
+            self.advance()?;
+            self.context = keyword.to_string();
+        }
+        Ok(found)
+    }
+
+    fn expect_keyword(&mut self, keyword: &str) -> Result<(), ParseError> {
+        if self.accept_keyword(keyword)? {
+            Ok(())
+        } else {
+            Err(self.error_expected(&format!("keyword {keyword}")))
+        }
+    }
+
+    /// Consumes whichever of `keywords` comes next and returns it in the spelling given here, so
+    /// callers can `match` on it.
+    fn expect_one_of(&mut self, keywords: &[&'static str]) -> Result<&'static str, ParseError> {
+        for &keyword in keywords {
+            if self.accept_keyword(keyword)? {
+                return Ok(keyword);
+            }
+        }
+        Err(self.error_expected(&format!("keyword {}", alternatives(keywords))))
+    }
+
+    /// A one-part name (share, recipient), plain or back-quoted.
+    fn identifier(&mut self, what: &str) -> Result<String, ParseError> {
+        let name = match &self.peek()?.kind {
+            TokenKind::Word(name) | TokenKind::QuotedIdent(name) => name.clone(),
+            _ => return Err(self.error_expected(&format!("a {what}"))),
+        };
+        self.advance()?;
+        self.context = format!("{what} '{name}'");
+        Ok(name)
+    }
+
+    /// A `schema.table` name: exactly two parts, neither containing a dot.
+    fn table_name(&mut self) -> Result<TableName, ParseError> {
+        let start = self.peek()?.start;
+        let context = self.context.clone();
+        let mut parts = vec![self.name_part()?];
+        while self.accept(&TokenKind::Dot)? {
+            parts.push(self.name_part()?);
+        }
+        match <[String; 2]>::try_from(parts) {
+            Ok([schema, table]) => {
+                let name = TableName { schema, table };
+                self.context = format!("table name '{name}'");
+                Ok(name)
+            }
+            Err(parts) => Err(self.error_at(
+                start,
+                format!(
+                    "expected a two-part table name schema.table after {context}, found '{}'",
+                    parts.join(".")
+                ),
+            )),
+        }
+    }
+
+    /// One part of a table name. A dot inside a quoted part would make `schema.table` ambiguous
+    /// wherever names are printed or split again, so it is rejected.
+    fn name_part(&mut self) -> Result<String, ParseError> {
+        let token = self.peek()?;
+        let start = token.start;
+        let name = match &token.kind {
+            TokenKind::Word(name) | TokenKind::QuotedIdent(name) => name.clone(),
+            _ => return Err(self.error_expected("a table name")),
+        };
+        if name.contains('.') {
+            return Err(self.error_at(
+                start,
+                format!("schema and table names must not contain '.', found `{name}`"),
+            ));
+        }
+        self.advance()?;
+        self.context = format!("'{name}'");
+        Ok(name)
+    }
+
+    fn string_literal(&mut self) -> Result<String, ParseError> {
+        let value = match &self.peek()?.kind {
+            TokenKind::Str(value) => value.clone(),
+            _ => return Err(self.error_expected("a string literal")),
+        };
+        self.advance()?;
+        self.context = "the string literal".to_string();
+        Ok(value)
+    }
+
+    /// A string literal that must not be empty, e.g. a LOCATION: an empty path would resolve to
+    /// the server's working directory, which is never what was meant.
+    fn non_empty_string_literal(&mut self) -> Result<String, ParseError> {
+        let keyword = self.context.clone();
+        let start = self.peek()?.start;
+        let value = self.string_literal()?;
+        if value.trim().is_empty() {
+            return Err(self.error_at(
+                start,
+                format!("the string after {keyword} must not be empty"),
+            ));
+        }
+        Ok(value)
+    }
+
+    /// "expected {what} after {context}, found {next token}", positioned at the next token. If
+    /// the next token cannot even be lexed, that lexical error is the more useful one.
+    fn error_expected(&mut self, what: &str) -> ParseError {
+        let (found, offset) = match self.peek() {
+            Ok(token) => (token.kind.describe(), token.start),
+            Err(error) => return error,
+        };
+        let after = if self.context.is_empty() {
+            String::new()
+        } else {
+            format!(" after {}", self.context)
+        };
+        self.error_at(offset, format!("expected {what}{after}, found {found}"))
+    }
+
+    fn error_at(&self, offset: usize, message: impl Into<String>) -> ParseError {
+        ParseError::at(self.lexer.src, offset, message)
+    }
+}
+
+/// "A", "A or B", "A, B or C".
+fn alternatives(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [only] => only.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+// ----------------------------------------------------------------------------------------------
+// Lexer
+// ----------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum TokenKind {
+    /// A plain identifier or keyword; which one depends on where it appears.
+    Word(String),
+    /// A back-quoted identifier, unescaped. Never a keyword.
+    QuotedIdent(String),
+    /// A single-quoted string literal, unescaped.
+    Str(String),
+    Dot,
+    Semicolon,
+    Eof,
+}
+
+impl TokenKind {
+    /// How the token is named in error messages.
+    fn describe(&self) -> String {
+        match self {
+            TokenKind::Word(word) if KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(word)) => {
+                format!("keyword '{word}'")
+            }
+            TokenKind::Word(word) => format!("identifier '{word}'"),
+            TokenKind::QuotedIdent(name) => {
+                format!("identifier `{}`", abbreviate(&name.replace('`', "``")))
+            }
+            TokenKind::Str(value) => {
+                format!(
+                    "string literal '{}'",
+                    abbreviate(&value.replace('\'', "''"))
+                )
+            }
+            TokenKind::Dot => "'.'".to_string(),
+            TokenKind::Semicolon => "';'".to_string(),
+            TokenKind::Eof => "end of input".to_string(),
+        }
+    }
+}
+
+/// Keeps error messages readable when someone pastes a long comment or path.
+fn abbreviate(text: &str) -> String {
+    const MAX_CHARS: usize = 40;
+    match text.char_indices().nth(MAX_CHARS) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_string(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Token {
+    kind: TokenKind,
+    /// Byte offsets into the script.
+    start: usize,
+    end: usize,
+}
+
+struct Lexer<'a> {
+    src: &'a str,
+    pos: usize,
+}
+
+impl<'a> Lexer<'a> {
+    fn next_token(&mut self) -> Result<Token, ParseError> {
+        self.skip_whitespace_and_comments();
+        let start = self.pos;
+        let Some(c) = self.rest().chars().next() else {
+            return Ok(Token {
+                kind: TokenKind::Eof,
+                start,
+                end: start,
+            });
+        };
+        let kind = match c {
+            ';' => {
+                self.pos += 1;
+                TokenKind::Semicolon
+            }
+            '.' => {
+                self.pos += 1;
+                TokenKind::Dot
+            }
+            '\'' => TokenKind::Str(
+                self.quoted('\'')
+                    .ok_or_else(|| self.error_at(start, "unterminated string literal"))?,
+            ),
+            '`' => TokenKind::QuotedIdent(self.quoted_identifier()?),
+            c if c.is_ascii_alphabetic() || c == '_' => {
+                let len = self
+                    .rest()
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(self.rest().len());
+                self.pos += len;
+                TokenKind::Word(self.src[start..self.pos].to_string())
+            }
+            c => {
+                let hint = match c {
+                    '"' => "; use single quotes for strings and backticks for identifiers",
+                    '0'..='9' => "; names starting with a digit must be back-quoted",
+                    _ => "",
+                };
+                return Err(self.error_at(start, format!("unexpected character {c:?}{hint}")));
+            }
+        };
+        Ok(Token {
+            kind,
+            start,
+            end: self.pos,
+        })
+    }
+
+    /// Tied to the source, not to `self`, so `pos` can move while the slice is in use.
+    fn rest(&self) -> &'a str {
+        &self.src[self.pos..]
+    }
+
+    fn skip_whitespace_and_comments(&mut self) {
+        loop {
+            let trimmed = self.rest().trim_start();
+            self.pos = self.src.len() - trimmed.len();
+            if !trimmed.starts_with("--") {
+                return;
+            }
+            // A comment runs to the end of the line; the newline is whitespace for the next turn.
+            self.pos += trimmed.find('\n').unwrap_or(trimmed.len());
+        }
+    }
+
+    /// Reads a `quote`-delimited token starting at the current position, where a doubled quote
+    /// stands for one. Returns the unescaped content, or `None` if the input ends first.
+    fn quoted(&mut self, quote: char) -> Option<String> {
+        let mut value = String::new();
+        let mut chars = self.rest().char_indices().skip(1).peekable();
+        while let Some((i, c)) = chars.next() {
+            if c != quote {
+                value.push(c);
+            } else if chars.next_if(|&(_, next)| next == quote).is_some() {
+                value.push(quote);
+            } else {
+                self.pos += i + c.len_utf8();
+                return Some(value);
+            }
+        }
+        None
+    }
+
+    /// A back-quoted identifier. Delta Sharing names may not contain `/` or control characters,
+    /// so those are rejected here, where the offending character can be pointed at.
+    fn quoted_identifier(&mut self) -> Result<String, ParseError> {
+        let start = self.pos;
+        let name = self
+            .quoted('`')
+            .ok_or_else(|| self.error_at(start, "unterminated quoted identifier"))?;
+        // Escapes are doubled backticks, so the raw text has the bad characters at the same spots.
+        let raw = &self.src[start + 1..self.pos - 1];
+        if let Some((i, c)) = raw
+            .char_indices()
+            .find(|&(_, c)| c == '/' || c.is_control())
+        {
+            return Err(self.error_at(
+                start + 1 + i,
+                format!(
+                    "invalid character {c:?} in quoted identifier; names must not contain '/' or \
+                     control characters"
+                ),
+            ));
+        }
+        if name.trim().is_empty() {
+            return Err(self.error_at(start, "a quoted identifier must not be empty or blank"));
+        }
+        Ok(name)
+    }
+
+    fn error_at(&self, offset: usize, message: impl Into<String>) -> ParseError {
+        ParseError::at(self.src, offset, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(schema: &str, table: &str) -> TableName {
+        TableName {
+            schema: schema.to_string(),
+            table: table.to_string(),
+        }
+    }
+
+    fn one(sql: &str) -> Statement {
+        let mut statements = parse(sql).unwrap_or_else(|e| panic!("{sql:?} failed: {e}"));
+        assert_eq!(statements.len(), 1, "{sql:?}");
+        statements.remove(0)
+    }
+
+    fn error(sql: &str) -> ParseError {
+        match parse(sql) {
+            Ok(statements) => panic!("{sql:?} parsed as {statements:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn seed_statements() {
+        let script = "\
+CREATE TABLE fire.collateral_gold USING DELTA LOCATION '/data/collateral';
+CREATE SHARE regulatory_reports COMMENT 'FIRE reports';
+ALTER SHARE regulatory_reports ADD TABLE fire.collateral_gold AS fire.collateral WITH HISTORY;
+ALTER SHARE regulatory_reports REMOVE TABLE fire.collateral_gold;
+CREATE RECIPIENT regulatory_body COMMENT 'the regulator';
+GRANT SELECT ON SHARE regulatory_reports TO RECIPIENT regulatory_body;
+REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
+";
+        let share = || "regulatory_reports".to_string();
+        let recipient = || "regulatory_body".to_string();
+        assert_eq!(
+            parse(script).unwrap(),
+            vec![
+                Statement::CreateTable {
+                    name: table("fire", "collateral_gold"),
+                    location: "/data/collateral".into(),
+                    comment: None,
+                    if_not_exists: false,
+                },
+                Statement::CreateShare {
+                    name: share(),
+                    comment: Some("FIRE reports".into()),
+                    if_not_exists: false,
+                },
+                Statement::AddTableToShare {
+                    share: share(),
+                    table: table("fire", "collateral_gold"),
+                    alias: Some(table("fire", "collateral")),
+                    with_history: true,
+                },
+                Statement::RemoveTableFromShare {
+                    share: share(),
+                    table: table("fire", "collateral_gold"),
+                },
+                Statement::CreateRecipient {
+                    name: recipient(),
+                    comment: Some("the regulator".into()),
+                    if_not_exists: false,
+                },
+                Statement::Grant {
+                    share: share(),
+                    recipient: recipient(),
+                },
+                Statement::Revoke {
+                    share: share(),
+                    recipient: recipient(),
+                },
+            ]
+        );
+        // Each seed statement also parses on its own, verbatim.
+        for line in script.lines() {
+            assert_eq!(parse(line).unwrap().len(), 1, "{line}");
+        }
+    }
+
+    #[test]
+    fn create_table_with_all_options() {
+        assert_eq!(
+            one("CREATE TABLE IF NOT EXISTS s.t USING DELTA LOCATION 's3://b/p' COMMENT 'c'"),
+            Statement::CreateTable {
+                name: table("s", "t"),
+                location: "s3://b/p".into(),
+                comment: Some("c".into()),
+                if_not_exists: true,
+            }
+        );
+    }
+
+    #[test]
+    fn create_share_and_recipient() {
+        assert_eq!(
+            one("CREATE SHARE IF NOT EXISTS s"),
+            Statement::CreateShare {
+                name: "s".into(),
+                comment: None,
+                if_not_exists: true,
+            }
+        );
+        assert_eq!(
+            one("CREATE RECIPIENT r"),
+            Statement::CreateRecipient {
+                name: "r".into(),
+                comment: None,
+                if_not_exists: false,
+            }
+        );
+        assert_eq!(
+            one("CREATE RECIPIENT IF NOT EXISTS r COMMENT ''"),
+            Statement::CreateRecipient {
+                name: "r".into(),
+                comment: Some(String::new()),
+                if_not_exists: true,
+            }
+        );
+    }
+
+    #[test]
+    fn add_table_options() {
+        let add = |alias: Option<TableName>, with_history| Statement::AddTableToShare {
+            share: "sh".into(),
+            table: table("s", "t"),
+            alias,
+            with_history,
+        };
+        assert_eq!(one("ALTER SHARE sh ADD TABLE s.t"), add(None, false));
+        assert_eq!(
+            one("ALTER SHARE sh ADD TABLE s.t AS a.b"),
+            add(Some(table("a", "b")), false)
+        );
+        assert_eq!(
+            one("ALTER SHARE sh ADD TABLE s.t WITH HISTORY"),
+            add(None, true)
+        );
+    }
+
+    #[test]
+    fn drop_statements() {
+        assert_eq!(
+            one("DROP TABLE s.t"),
+            Statement::DropTable {
+                name: table("s", "t"),
+                if_exists: false,
+            }
+        );
+        assert_eq!(
+            one("DROP TABLE IF EXISTS s.t"),
+            Statement::DropTable {
+                name: table("s", "t"),
+                if_exists: true,
+            }
+        );
+        assert_eq!(
+            one("DROP SHARE IF EXISTS sh"),
+            Statement::Drop {
+                kind: ObjectKind::Share,
+                name: "sh".into(),
+                if_exists: true,
+            }
+        );
+        assert_eq!(
+            one("DROP RECIPIENT r"),
+            Statement::Drop {
+                kind: ObjectKind::Recipient,
+                name: "r".into(),
+                if_exists: false,
+            }
+        );
+    }
+
+    #[test]
+    fn show_statements() {
+        assert_eq!(
+            parse("SHOW TABLES; SHOW SHARES; SHOW RECIPIENTS; SHOW ALL IN SHARE a; SHOW GRANTS ON SHARE b; SHOW GRANTS TO RECIPIENT c").unwrap(),
+            vec![
+                Statement::ShowTables,
+                Statement::ShowShares,
+                Statement::ShowRecipients,
+                Statement::ShowAllInShare { share: "a".into() },
+                Statement::ShowGrantsOnShare { share: "b".into() },
+                Statement::ShowGrantsToRecipient {
+                    recipient: "c".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn keywords_are_case_insensitive_and_names_keep_their_case() {
+        assert_eq!(
+            one("create share X"),
+            Statement::CreateShare {
+                name: "X".into(),
+                comment: None,
+                if_not_exists: false,
+            }
+        );
+        assert_eq!(
+            one("Grant Select On Share MyShare tO rEcIpIeNt Bob"),
+            Statement::Grant {
+                share: "MyShare".into(),
+                recipient: "Bob".into(),
+            }
+        );
+        assert_eq!(
+            one("drop table if exists Fire.Gold"),
+            Statement::DropTable {
+                name: table("Fire", "Gold"),
+                if_exists: true,
+            }
+        );
+    }
+
+    #[test]
+    fn keywords_are_not_reserved() {
+        assert_eq!(
+            one("CREATE SHARE comment COMMENT 'named comment'"),
+            Statement::CreateShare {
+                name: "comment".into(),
+                comment: Some("named comment".into()),
+                if_not_exists: false,
+            }
+        );
+        assert_eq!(
+            one("DROP TABLE delta.table"),
+            Statement::DropTable {
+                name: table("delta", "table"),
+                if_exists: false,
+            }
+        );
+    }
+
+    #[test]
+    fn back_quoted_names() {
+        assert_eq!(
+            one("CREATE SHARE `my share`"),
+            Statement::CreateShare {
+                name: "my share".into(),
+                comment: None,
+                if_not_exists: false,
+            }
+        );
+        assert_eq!(
+            one("CREATE RECIPIENT `we``ird`"),
+            Statement::CreateRecipient {
+                name: "we`ird".into(),
+                comment: None,
+                if_not_exists: false,
+            }
+        );
+        // A quoted keyword is a name, even where a keyword could appear.
+        assert_eq!(
+            one("DROP SHARE `if`"),
+            Statement::Drop {
+                kind: ObjectKind::Share,
+                name: "if".into(),
+                if_exists: false,
+            }
+        );
+        // Dots are fine in one-part names.
+        assert_eq!(
+            one("SHOW ALL IN SHARE `v1.2`"),
+            Statement::ShowAllInShare {
+                share: "v1.2".into()
+            }
+        );
+        assert_eq!(
+            one("ALTER SHARE `a b` ADD TABLE `my schema`.`my ``t``` AS `2024`.x"),
+            Statement::AddTableToShare {
+                share: "a b".into(),
+                table: table("my schema", "my `t`"),
+                alias: Some(table("2024", "x")),
+                with_history: false,
+            }
+        );
+    }
+
+    #[test]
+    fn string_literals_unescape_doubled_quotes() {
+        assert_eq!(
+            one("CREATE SHARE s COMMENT 'it''s the ''gold'' layer -- not a comment; really'"),
+            Statement::CreateShare {
+                name: "s".into(),
+                comment: Some("it's the 'gold' layer -- not a comment; really".into()),
+                if_not_exists: false,
+            }
+        );
+        assert_eq!(
+            one("CREATE TABLE s.t USING DELTA LOCATION '/data/o''brien'"),
+            Statement::CreateTable {
+                name: table("s", "t"),
+                location: "/data/o'brien".into(),
+                comment: None,
+                if_not_exists: false,
+            }
+        );
+    }
+
+    #[test]
+    fn scripts_with_comments_and_empty_statements() {
+        let script = "
+-- set up the share
+;;CREATE SHARE s; -- trailing comment
+  SHOW
+    -- in the middle
+    SHARES ;
+
+SHOW TABLES;;
+-- done";
+        assert_eq!(
+            parse_with_text(script).unwrap(),
+            vec![
+                (
+                    Statement::CreateShare {
+                        name: "s".into(),
+                        comment: None,
+                        if_not_exists: false,
+                    },
+                    "CREATE SHARE s".to_string()
+                ),
+                (
+                    Statement::ShowShares,
+                    "SHOW\n    -- in the middle\n    SHARES".to_string()
+                ),
+                (Statement::ShowTables, "SHOW TABLES".to_string()),
+            ]
+        );
+        // A comment on the last line needs no newline; no final `;` is needed either.
+        assert_eq!(
+            parse("SHOW SHARES -- the end").unwrap(),
+            vec![Statement::ShowShares]
+        );
+        assert_eq!(parse("SHOW TABLES").unwrap(), vec![Statement::ShowTables]);
+    }
+
+    #[test]
+    fn empty_scripts() {
+        for sql in ["", "   \n\t", ";", " ; ;; ", "-- nothing\n-- at all"] {
+            assert_eq!(parse(sql).unwrap(), vec![], "{sql:?}");
+        }
+    }
+
+    #[test]
+    fn table_name_display() {
+        assert_eq!(table("fire", "gold").to_string(), "fire.gold");
+    }
+
+    #[test]
+    fn missing_location_string() {
+        let e = error("CREATE TABLE s.t USING DELTA LOCATION;");
+        assert_eq!(
+            e.message,
+            "expected a string literal after LOCATION, found ';'"
+        );
+        assert_eq!((e.offset, e.line, e.column), (37, 1, 38));
+
+        let e = error("CREATE TABLE s.t USING DELTA LOCATION");
+        assert_eq!(
+            e.message,
+            "expected a string literal after LOCATION, found end of input"
+        );
+        assert_eq!((e.line, e.column), (1, 38));
+
+        let e = error("CREATE TABLE s.t USING DELTA");
+        assert_eq!(
+            e.message,
+            "expected keyword LOCATION after DELTA, found end of input"
+        );
+
+        let e = error("CREATE TABLE s.t USING DELTA LOCATION ''");
+        assert_eq!(e.message, "the string after LOCATION must not be empty");
+        assert_eq!(e.column, 39);
+    }
+
+    #[test]
+    fn table_names_need_exactly_two_parts() {
+        let e = error("CREATE TABLE collateral USING DELTA LOCATION '/x'");
+        assert_eq!(
+            e.message,
+            "expected a two-part table name schema.table after TABLE, found 'collateral'"
+        );
+        assert_eq!((e.line, e.column), (1, 14));
+
+        let e = error("ALTER SHARE s ADD TABLE a.b AS\n  c.d.e");
+        assert_eq!(
+            e.message,
+            "expected a two-part table name schema.table after AS, found 'c.d.e'"
+        );
+        assert_eq!((e.line, e.column), (2, 3));
+
+        let e = error("DROP TABLE IF EXISTS a.;");
+        assert_eq!(e.message, "expected a table name after '.', found ';'");
+
+        let e = error("DROP TABLE `a.b`.c");
+        assert_eq!(
+            e.message,
+            "schema and table names must not contain '.', found `a.b`"
+        );
+        assert_eq!(e.column, 12);
+    }
+
+    #[test]
+    fn unknown_statement() {
+        let e = error("SHOW SHARES;\nSELEC * FROM t");
+        assert_eq!(
+            e.message,
+            "expected keyword CREATE, ALTER, DROP, GRANT, REVOKE or SHOW, found identifier 'SELEC'"
+        );
+        assert_eq!((e.offset, e.line, e.column), (13, 2, 1));
+
+        let e = error("CREATE SHAR x");
+        assert_eq!(
+            e.message,
+            "expected keyword SHARE, TABLE or RECIPIENT after CREATE, found identifier 'SHAR'"
+        );
+        assert_eq!(
+            e.to_string(),
+            "expected keyword SHARE, TABLE or RECIPIENT after CREATE, found identifier 'SHAR' \
+             at line 1, column 8"
+        );
+
+        let e = error("SHOW GRANTS FOR x");
+        assert_eq!(
+            e.message,
+            "expected keyword ON or TO after GRANTS, found identifier 'FOR'"
+        );
+    }
+
+    #[test]
+    fn garbage_after_a_statement() {
+        let e = error("CREATE SHARE s\nGRANT SELECT ON SHARE s TO RECIPIENT r");
+        assert_eq!(
+            e.message,
+            "expected ';' or end of input after the statement, found keyword 'GRANT'"
+        );
+        assert_eq!((e.line, e.column), (2, 1));
+
+        let e = error("SHOW TABLES 'x'");
+        assert_eq!(
+            e.message,
+            "expected ';' or end of input after the statement, found string literal 'x'"
+        );
+    }
+
+    #[test]
+    fn missing_names_mention_what_came_before() {
+        let e = error("GRANT SELECT ON SHARE s TO RECIPIENT ;");
+        assert_eq!(
+            e.message,
+            "expected a recipient name after RECIPIENT, found ';'"
+        );
+
+        let e = error("ALTER SHARE s DELETE TABLE a.b");
+        assert_eq!(
+            e.message,
+            "expected keyword ADD or REMOVE after share name 's', found identifier 'DELETE'"
+        );
+
+        let e = error("REVOKE SELECT ON SHARE s TO RECIPIENT r");
+        assert_eq!(
+            e.message,
+            "expected keyword FROM after share name 's', found keyword 'TO'"
+        );
+
+        let e = error("DROP SHARE IF s");
+        assert_eq!(
+            e.message,
+            "expected keyword EXISTS after IF, found identifier 's'"
+        );
+    }
+
+    #[test]
+    fn unterminated_string() {
+        let e = error("CREATE SHARE s;\nCREATE RECIPIENT r COMMENT 'it''s open;\nSHOW SHARES");
+        assert_eq!(e.message, "unterminated string literal");
+        assert_eq!((e.offset, e.line, e.column), (43, 2, 28));
+    }
+
+    #[test]
+    fn unterminated_quoted_identifier() {
+        let e = error("DROP SHARE `abc``");
+        assert_eq!(e.message, "unterminated quoted identifier");
+        assert_eq!(e.column, 12);
+    }
+
+    #[test]
+    fn quoted_identifiers_reject_bad_characters() {
+        let e = error("CREATE SHARE `a/b`");
+        assert_eq!(
+            e.message,
+            "invalid character '/' in quoted identifier; names must not contain '/' or control \
+             characters"
+        );
+        assert_eq!(e.column, 16);
+
+        let e = error("CREATE SHARE `a\nb`");
+        assert!(e.message.starts_with("invalid character '\\n'"), "{e}");
+        assert_eq!((e.line, e.column), (1, 16));
+
+        let e = error("CREATE SHARE ``");
+        assert_eq!(e.message, "a quoted identifier must not be empty or blank");
+        assert_eq!(e.column, 14);
+        assert_eq!(error("CREATE SHARE `  `").column, 14);
+    }
+
+    #[test]
+    fn unexpected_characters() {
+        let e = error("CREATE SHARE \"s\"");
+        assert_eq!(
+            e.message,
+            "unexpected character '\"'; use single quotes for strings and backticks for identifiers"
+        );
+        assert_eq!(
+            error("DROP TABLE 2024.x").message,
+            "unexpected character '2'; names starting with a digit must be back-quoted"
+        );
+        assert_eq!(
+            error("SHOW TABLES, SHARES").message,
+            "unexpected character ','"
+        );
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        let e = error("CREATE SHARE s COMMENT 'é€ü' SHOW");
+        assert_eq!(e.column, 30);
+        assert_eq!(e.offset, "CREATE SHARE s COMMENT 'é€ü' ".len());
+    }
+
+    #[test]
+    fn first_error_in_source_order_wins() {
+        // The syntax error comes before the lexical one, so it is reported.
+        let e = error("CREATE SHAR x; CREATE SHARE 'open");
+        assert!(e.message.contains("found identifier 'SHAR'"), "{e}");
+        // A lexical error where a token was expected is reported as such.
+        let e = error("CREATE SHARE s COMMENT 'open");
+        assert_eq!(e.message, "unterminated string literal");
+    }
+
+    #[test]
+    fn long_tokens_are_abbreviated_in_messages() {
+        let long = "x".repeat(100);
+        let e = error(&format!("SHOW TABLES '{long}'"));
+        assert_eq!(
+            e.message,
+            format!(
+                "expected ';' or end of input after the statement, found string literal '{}...'",
+                "x".repeat(40)
+            )
+        );
+    }
+}

@@ -1,0 +1,31 @@
+//! Schema migrations, embedded from `catalog/migrations/*.sql` and applied in order at start.
+//! `PRAGMA user_version` records how many have run.
+
+use rusqlite::Connection;
+
+use crate::{Error, Result};
+
+const MIGRATIONS: &[(&str, &str)] = &[(
+    "0001_initial",
+    include_str!("../../catalog/migrations/0001_initial.sql"),
+)];
+
+pub(super) fn run(conn: &mut Connection) -> Result<()> {
+    let applied: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let applied = applied as usize;
+    if applied > MIGRATIONS.len() {
+        return Err(Error::internal(format!(
+            "the catalog was written by a newer fireshare (schema version {applied}, this build knows {})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)
+            .map_err(|e| Error::internal(format!("catalog migration {name} failed: {e}")))?;
+        tx.pragma_update(None, "user_version", (index + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(migration = name, "applied catalog migration");
+    }
+    Ok(())
+}

@@ -1,0 +1,470 @@
+//! Tables, shares, share members, recipients and grants.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::new_id;
+use crate::clock::now_ms;
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub id: String,
+    pub schema: String,
+    pub name: String,
+    pub location: String,
+    pub comment: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Share {
+    pub id: String,
+    pub name: String,
+    pub comment: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub id: String,
+    pub name: String,
+    pub comment: Option<String>,
+    pub created_at: i64,
+}
+
+/// A table as a share exposes it: `share.schema.name` is the alias recipients see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedTable {
+    pub share_id: String,
+    pub share: String,
+    pub schema: String,
+    pub name: String,
+    pub table: Table,
+    /// Shared `WITH HISTORY`: version and timestamp queries are allowed.
+    pub history: bool,
+    pub added_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub share: String,
+    pub recipient: String,
+    pub granted_at: i64,
+}
+
+const TABLE_COLUMNS: &str = "t.id, t.schema_name, t.name, t.location, t.comment, t.created_at";
+const SHARED_TABLE_COLUMNS: &str = "s.id, s.name, m.schema_alias, m.table_alias, m.history, m.added_at, \
+     t.id, t.schema_name, t.name, t.location, t.comment, t.created_at";
+
+fn table_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Table> {
+    Ok(Table {
+        id: row.get(at)?,
+        schema: row.get(at + 1)?,
+        name: row.get(at + 2)?,
+        location: row.get(at + 3)?,
+        comment: row.get(at + 4)?,
+        created_at: row.get(at + 5)?,
+    })
+}
+
+fn shared_table(row: &Row<'_>) -> rusqlite::Result<SharedTable> {
+    Ok(SharedTable {
+        share_id: row.get(0)?,
+        share: row.get(1)?,
+        schema: row.get(2)?,
+        name: row.get(3)?,
+        history: row.get(4)?,
+        added_at: row.get(5)?,
+        table: table_at(row, 6)?,
+    })
+}
+
+fn share(row: &Row<'_>) -> rusqlite::Result<Share> {
+    Ok(Share {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        comment: row.get(2)?,
+        created_at: row.get(3)?,
+    })
+}
+
+fn recipient(row: &Row<'_>) -> rusqlite::Result<Recipient> {
+    Ok(Recipient {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        comment: row.get(2)?,
+        created_at: row.get(3)?,
+    })
+}
+
+// ---- lookups by name ------------------------------------------------------------------------
+
+pub fn find_table(conn: &Connection, schema: &str, name: &str) -> Result<Option<Table>> {
+    let sql =
+        format!("SELECT {TABLE_COLUMNS} FROM tables t WHERE t.schema_name = ?1 AND t.name = ?2");
+    Ok(conn
+        .query_row(&sql, params![schema, name], |r| table_at(r, 0))
+        .optional()?)
+}
+
+pub fn table_by_id(conn: &Connection, id: &str) -> Result<Option<Table>> {
+    let sql = format!("SELECT {TABLE_COLUMNS} FROM tables t WHERE t.id = ?1");
+    Ok(conn.query_row(&sql, [id], |r| table_at(r, 0)).optional()?)
+}
+
+pub fn find_share(conn: &Connection, name: &str) -> Result<Option<Share>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, name, comment, created_at FROM shares WHERE name = ?1",
+            [name],
+            share,
+        )
+        .optional()?)
+}
+
+pub fn find_recipient(conn: &Connection, name: &str) -> Result<Option<Recipient>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, name, comment, created_at FROM recipients WHERE name = ?1",
+            [name],
+            recipient,
+        )
+        .optional()?)
+}
+
+fn require_table(conn: &Connection, schema: &str, name: &str) -> Result<Table> {
+    find_table(conn, schema, name)?
+        .ok_or_else(|| Error::not_found(format!("table {schema}.{name} does not exist")))
+}
+
+fn require_share(conn: &Connection, name: &str) -> Result<Share> {
+    find_share(conn, name)?.ok_or_else(|| Error::not_found(format!("share {name} does not exist")))
+}
+
+fn require_recipient(conn: &Connection, name: &str) -> Result<Recipient> {
+    find_recipient(conn, name)?
+        .ok_or_else(|| Error::not_found(format!("recipient {name} does not exist")))
+}
+
+// ---- what a recipient may see -----------------------------------------------------------------
+
+/// Shares granted to the recipient, by name, after `after` (keyset paging).
+pub fn granted_shares(
+    conn: &Connection,
+    recipient_id: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<Share>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.id, s.name, s.comment, s.created_at FROM shares s
+         JOIN grants g ON g.share_id = s.id
+         WHERE g.recipient_id = ?1 AND (?2 IS NULL OR s.name > ?2)
+         ORDER BY s.name LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![recipient_id, after, limit as i64], share)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The share, if it exists and is granted to the recipient.
+pub fn granted_share(conn: &Connection, recipient_id: &str, name: &str) -> Result<Option<Share>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT s.id, s.name, s.comment, s.created_at FROM shares s
+             JOIN grants g ON g.share_id = s.id
+             WHERE g.recipient_id = ?1 AND s.name = ?2",
+        )?
+        .query_row(params![recipient_id, name], share)
+        .optional()?)
+}
+
+/// Schema names of a share, sorted, after `after`.
+pub fn share_schemas(
+    conn: &Connection,
+    share_id: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT schema_alias FROM share_tables
+         WHERE share_id = ?1 AND (?2 IS NULL OR schema_alias > ?2)
+         ORDER BY schema_alias LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![share_id, after, limit as i64], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Tables of a share (of one schema, or all), ordered by (schema, name), after `after`.
+pub fn share_tables(
+    conn: &Connection,
+    share_id: &str,
+    schema: Option<&str>,
+    after: Option<(&str, &str)>,
+    limit: usize,
+) -> Result<Vec<SharedTable>> {
+    let sql = format!(
+        "SELECT {SHARED_TABLE_COLUMNS} FROM share_tables m
+         JOIN shares s ON s.id = m.share_id JOIN tables t ON t.id = m.table_id
+         WHERE m.share_id = ?1 AND (?2 IS NULL OR m.schema_alias = ?2)
+           AND (?3 IS NULL OR (m.schema_alias, m.table_alias) > (?3, ?4))
+         ORDER BY m.schema_alias, m.table_alias LIMIT ?5"
+    );
+    let (after_schema, after_table) = after.unzip();
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(
+        params![share_id, schema, after_schema, after_table, limit as i64],
+        shared_table,
+    )?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The shared table `share.schema.table`, if its share is granted to the recipient.
+pub fn granted_table(
+    conn: &Connection,
+    recipient_id: &str,
+    share: &str,
+    schema: &str,
+    table: &str,
+) -> Result<Option<SharedTable>> {
+    let sql = format!(
+        "SELECT {SHARED_TABLE_COLUMNS} FROM share_tables m
+         JOIN shares s ON s.id = m.share_id JOIN tables t ON t.id = m.table_id
+         JOIN grants g ON g.share_id = s.id
+         WHERE g.recipient_id = ?1 AND s.name = ?2 AND m.schema_alias = ?3 AND m.table_alias = ?4"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![recipient_id, share, schema, table], shared_table)
+        .optional()?)
+}
+
+// ---- administration -----------------------------------------------------------------------------
+
+/// Registers a Delta table. Returns false when it existed and `if_not_exists` was given.
+pub fn create_table(
+    conn: &Connection,
+    schema: &str,
+    name: &str,
+    location: &str,
+    comment: Option<&str>,
+    if_not_exists: bool,
+) -> Result<bool> {
+    if find_table(conn, schema, name)?.is_some() {
+        return exists_or_error(
+            if_not_exists,
+            format!("table {schema}.{name} already exists"),
+        );
+    }
+    conn.execute(
+        "INSERT INTO tables (id, schema_name, name, location, comment, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![new_id(), schema, name, location, comment, now_ms()],
+    )?;
+    Ok(true)
+}
+
+pub fn create_share(
+    conn: &Connection,
+    name: &str,
+    comment: Option<&str>,
+    if_not_exists: bool,
+) -> Result<bool> {
+    if find_share(conn, name)?.is_some() {
+        return exists_or_error(if_not_exists, format!("share {name} already exists"));
+    }
+    conn.execute(
+        "INSERT INTO shares (id, name, comment, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![new_id(), name, comment, now_ms()],
+    )?;
+    Ok(true)
+}
+
+pub fn create_recipient(
+    conn: &Connection,
+    name: &str,
+    comment: Option<&str>,
+    if_not_exists: bool,
+) -> Result<bool> {
+    if find_recipient(conn, name)?.is_some() {
+        return exists_or_error(if_not_exists, format!("recipient {name} already exists"));
+    }
+    conn.execute(
+        "INSERT INTO recipients (id, name, comment, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![new_id(), name, comment, now_ms()],
+    )?;
+    Ok(true)
+}
+
+fn exists_or_error(if_not_exists: bool, message: String) -> Result<bool> {
+    if if_not_exists {
+        Ok(false)
+    } else {
+        Err(Error::already_exists(message))
+    }
+}
+
+/// Adds `schema.table` to a share, exposed as `alias` (default: its own name).
+pub fn add_table_to_share(
+    conn: &Connection,
+    share: &str,
+    (schema, table): (&str, &str),
+    alias: Option<(&str, &str)>,
+    history: bool,
+) -> Result<()> {
+    let share = require_share(conn, share)?;
+    let table = require_table(conn, schema, table)?;
+    let (alias_schema, alias_table) = alias.unwrap_or((&table.schema, &table.name));
+    let taken: Option<String> = conn
+        .query_row(
+            "SELECT table_id FROM share_tables WHERE share_id = ?1 AND (table_id = ?2
+             OR (schema_alias = ?3 AND table_alias = ?4))",
+            params![share.id, table.id, alias_schema, alias_table],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(other) = taken {
+        let what = if other == table.id {
+            format!(
+                "table {schema}.{} is already in share {}",
+                table.name, share.name
+            )
+        } else {
+            format!(
+                "share {} already has a table named {alias_schema}.{alias_table}",
+                share.name
+            )
+        };
+        return Err(Error::already_exists(what));
+    }
+    conn.execute(
+        "INSERT INTO share_tables (share_id, table_id, schema_alias, table_alias, history, added_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![share.id, table.id, alias_schema, alias_table, history, now_ms()],
+    )?;
+    Ok(())
+}
+
+/// Removes a table from a share; `schema.table` may be the catalog name or the alias.
+pub fn remove_table_from_share(
+    conn: &Connection,
+    share: &str,
+    (schema, table): (&str, &str),
+) -> Result<()> {
+    let share = require_share(conn, share)?;
+    let removed = conn.execute(
+        "DELETE FROM share_tables WHERE share_id = ?1 AND (
+            (schema_alias = ?2 AND table_alias = ?3)
+            OR table_id IN (SELECT id FROM tables WHERE schema_name = ?2 AND name = ?3))",
+        params![share.id, schema, table],
+    )?;
+    if removed == 0 {
+        return Err(Error::not_found(format!(
+            "share {} has no table {schema}.{table}",
+            share.name
+        )));
+    }
+    Ok(())
+}
+
+pub fn grant(conn: &Connection, share: &str, recipient: &str) -> Result<()> {
+    let share = require_share(conn, share)?;
+    let recipient = require_recipient(conn, recipient)?;
+    conn.execute(
+        "INSERT OR IGNORE INTO grants (share_id, recipient_id, granted_at) VALUES (?1, ?2, ?3)",
+        params![share.id, recipient.id, now_ms()],
+    )?;
+    Ok(())
+}
+
+pub fn revoke(conn: &Connection, share: &str, recipient: &str) -> Result<()> {
+    let share = require_share(conn, share)?;
+    let recipient = require_recipient(conn, recipient)?;
+    conn.execute(
+        "DELETE FROM grants WHERE share_id = ?1 AND recipient_id = ?2",
+        params![share.id, recipient.id],
+    )?;
+    Ok(())
+}
+
+/// Drops a table registration (and its share memberships). The Delta files are untouched.
+pub fn drop_table(conn: &Connection, schema: &str, name: &str, if_exists: bool) -> Result<bool> {
+    let n = conn.execute(
+        "DELETE FROM tables WHERE schema_name = ?1 AND name = ?2",
+        params![schema, name],
+    )?;
+    deleted_or_error(n, if_exists, || {
+        format!("table {schema}.{name} does not exist")
+    })
+}
+
+pub fn drop_share(conn: &Connection, name: &str, if_exists: bool) -> Result<bool> {
+    let n = conn.execute("DELETE FROM shares WHERE name = ?1", [name])?;
+    deleted_or_error(n, if_exists, || format!("share {name} does not exist"))
+}
+
+/// Drops a recipient with its tokens and grants: its next request is refused.
+pub fn drop_recipient(conn: &Connection, name: &str, if_exists: bool) -> Result<bool> {
+    let n = conn.execute("DELETE FROM recipients WHERE name = ?1", [name])?;
+    deleted_or_error(n, if_exists, || format!("recipient {name} does not exist"))
+}
+
+fn deleted_or_error(n: usize, if_exists: bool, message: impl FnOnce() -> String) -> Result<bool> {
+    match (n, if_exists) {
+        (0, true) => Ok(false),
+        (0, false) => Err(Error::not_found(message())),
+        _ => Ok(true),
+    }
+}
+
+pub fn all_tables(conn: &Connection) -> Result<Vec<Table>> {
+    let sql = format!("SELECT {TABLE_COLUMNS} FROM tables t ORDER BY t.schema_name, t.name");
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([], |r| table_at(r, 0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn all_shares(conn: &Connection) -> Result<Vec<Share>> {
+    let mut stmt =
+        conn.prepare("SELECT id, name, comment, created_at FROM shares ORDER BY name")?;
+    let rows = stmt.query_map([], share)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn all_recipients(conn: &Connection) -> Result<Vec<Recipient>> {
+    let mut stmt =
+        conn.prepare("SELECT id, name, comment, created_at FROM recipients ORDER BY name")?;
+    let rows = stmt.query_map([], recipient)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Every table of the named share.
+pub fn tables_in_share(conn: &Connection, share: &str) -> Result<Vec<SharedTable>> {
+    let share = require_share(conn, share)?;
+    share_tables(conn, &share.id, None, None, usize::MAX >> 1)
+}
+
+pub fn grants_on_share(conn: &Connection, share: &str) -> Result<Vec<Grant>> {
+    let share = require_share(conn, share)?;
+    grants_where(conn, "g.share_id = ?1", &share.id)
+}
+
+pub fn grants_to_recipient(conn: &Connection, recipient: &str) -> Result<Vec<Grant>> {
+    let recipient = require_recipient(conn, recipient)?;
+    grants_where(conn, "g.recipient_id = ?1", &recipient.id)
+}
+
+fn grants_where(conn: &Connection, condition: &str, id: &str) -> Result<Vec<Grant>> {
+    let sql = format!(
+        "SELECT s.name, r.name, g.granted_at FROM grants g
+         JOIN shares s ON s.id = g.share_id JOIN recipients r ON r.id = g.recipient_id
+         WHERE {condition} ORDER BY s.name, r.name"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map([id], |r| {
+        Ok(Grant {
+            share: r.get(0)?,
+            recipient: r.get(1)?,
+            granted_at: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -1,0 +1,348 @@
+//! The only file that talks to delta_kernel (including its unstable `internal-api`).
+//!
+//! The kernel is synchronous: call these functions from a blocking thread (`web::block`,
+//! `spawn_blocking`), never from an async worker. Its default engine runs its own I/O runtime.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::ControlFlow;
+use std::sync::{Arc, Mutex};
+
+use delta_kernel::arrow::array::{Array, AsArray, RecordBatch, StructArray};
+use delta_kernel::arrow::datatypes::{Int32Type, Int64Type};
+use delta_kernel::engine::arrow_data::ArrowEngineData;
+use delta_kernel::error::KernelError;
+use delta_kernel::history_manager::error::LogHistoryError;
+use delta_kernel::history_manager::{self, HistoryCommitType};
+use delta_kernel::object_store::local::LocalFileSystem;
+use delta_kernel::snapshot::SnapshotRef;
+use delta_kernel_default_engine::DefaultEngine;
+use delta_kernel_default_engine::executor::tokio::TokioBackgroundExecutor;
+use url::Url;
+
+use super::{DataFile, DeletionVector, Metadata, Protocol, VersionSpec, decode_log_path};
+use crate::{Error, Result};
+
+type Engine = DefaultEngine<TokioBackgroundExecutor>;
+
+/// Reads Delta logs, keeping the latest snapshot of each table so that the next request for
+/// the latest version reads only the commits made since.
+pub struct DeltaLog {
+    engine: Engine,
+    latest: Mutex<HashMap<Url, SnapshotRef>>,
+}
+
+/// A table at one version: its protocol, metadata and (lazily listed) files.
+pub struct Snapshot {
+    inner: SnapshotRef,
+    protocol: Protocol,
+    metadata: Metadata,
+}
+
+impl Snapshot {
+    pub fn version(&self) -> u64 {
+        self.inner.version()
+    }
+    pub fn protocol(&self) -> &Protocol {
+        &self.protocol
+    }
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+}
+
+impl Default for DeltaLog {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DeltaLog {
+    /// A reader of tables on the local filesystem (`file://` roots).
+    pub fn new() -> Self {
+        let store = Arc::new(LocalFileSystem::new());
+        DeltaLog {
+            engine: delta_kernel_default_engine::DefaultEngineBuilder::new(store).build(),
+            latest: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The snapshot of the table at `root` for `at`.
+    pub fn snapshot(&self, root: &Url, at: VersionSpec) -> Result<Snapshot> {
+        let latest = self.latest(root)?;
+        let inner = match at {
+            VersionSpec::Latest => latest,
+            VersionSpec::Version(v) if v == latest.version() => latest,
+            VersionSpec::Version(v) if v > latest.version() => {
+                return Err(Error::invalid(format!(
+                    "Cannot load table version {v}: the latest version is {}",
+                    latest.version()
+                )));
+            }
+            VersionSpec::Version(v) => self.build_at(root, v)?,
+            VersionSpec::Timestamp(ts) => {
+                let commit = history_manager::latest_version_as_of(
+                    &latest,
+                    &self.engine,
+                    ts,
+                    HistoryCommitType::Published,
+                )
+                .map_err(|e| timestamp_error(root, ts, e))?;
+                if commit.version == latest.version() {
+                    latest
+                } else {
+                    self.build_at(root, commit.version)?
+                }
+            }
+        };
+        Snapshot::new(inner, root)
+    }
+
+    /// The earliest version committed at or after `ts` (ms); the first version when `ts`
+    /// precedes every commit.
+    pub fn version_at_or_after(&self, root: &Url, ts: i64) -> Result<u64> {
+        let latest = self.latest(root)?;
+        history_manager::first_version_after(
+            &latest,
+            &self.engine,
+            ts,
+            HistoryCommitType::Published,
+        )
+        .map(|commit| commit.version)
+        .map_err(|e| timestamp_error(root, ts, e))
+    }
+
+    /// Calls `visit` with every live data file of the snapshot, in log-replay order, until it
+    /// answers `Break`. Files are produced batch by batch: memory stays flat on huge tables.
+    pub fn for_each_file(
+        &self,
+        snapshot: &Snapshot,
+        mut visit: impl FnMut(DataFile) -> ControlFlow<()>,
+    ) -> Result<()> {
+        let root = snapshot.inner.table_root().clone();
+        let scan = snapshot
+            .inner
+            .clone()
+            .scan_builder()
+            .build()
+            .map_err(|e| table_error(&root, e))?;
+        for metadata in scan
+            .scan_metadata(&self.engine)
+            .map_err(|e| table_error(&root, e))?
+        {
+            let (data, selection) = metadata
+                .map_err(|e| table_error(&root, e))?
+                .scan_files
+                .into_parts();
+            let data =
+                ArrowEngineData::try_from_engine_data(data).map_err(|e| table_error(&root, e))?;
+            let batch = data.record_batch();
+            for (row, file) in scan_files(batch)?.into_iter().enumerate() {
+                // A selection vector shorter than the batch selects the rows past its end.
+                if selection.get(row).copied().unwrap_or(true)
+                    && let Some(file) = file
+                    && visit(file).is_break()
+                {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a checkpoint at the latest version of the table (used by the demo and benches).
+    pub fn checkpoint(&self, root: &Url) -> Result<()> {
+        let latest = self.latest(root)?;
+        latest
+            .checkpoint(&self.engine, None)
+            .map_err(|e| table_error(root, e))?;
+        Ok(())
+    }
+
+    fn latest(&self, root: &Url) -> Result<SnapshotRef> {
+        let cached = self.lock_cache().get(root).cloned();
+        let snapshot = match cached {
+            Some(existing) => delta_kernel::Snapshot::builder_from(existing).build(&self.engine),
+            None => delta_kernel::Snapshot::builder_for(root.as_str()).build(&self.engine),
+        }
+        .map_err(|e| table_error(root, e))?;
+        self.lock_cache().insert(root.clone(), snapshot.clone());
+        Ok(snapshot)
+    }
+
+    fn build_at(&self, root: &Url, version: u64) -> Result<SnapshotRef> {
+        delta_kernel::Snapshot::builder_for(root.as_str())
+            .at_version(version)
+            .build(&self.engine)
+            .map_err(|e| table_error(root, e))
+    }
+
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<Url, SnapshotRef>> {
+        self.latest.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Snapshot {
+    fn new(inner: SnapshotRef, root: &Url) -> Result<Self> {
+        let config = inner.table_configuration();
+        let p = config.protocol();
+        let features = |list: Option<&[delta_kernel::table_features::TableFeature]>| {
+            list.map(|l| l.iter().map(|f| f.to_string()).collect::<Vec<_>>())
+        };
+        let protocol = Protocol {
+            min_reader_version: p.min_reader_version(),
+            min_writer_version: p.min_writer_version(),
+            reader_features: features(p.reader_features()),
+            writer_features: features(p.writer_features()),
+        };
+        let m = config.metadata();
+        let sorted = |map: &HashMap<String, String>| {
+            map.iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<BTreeMap<_, _>>()
+        };
+        let metadata = Metadata {
+            id: m.id().to_string(),
+            name: m.name().map(str::to_string),
+            description: m.description().map(str::to_string),
+            format_provider: m.format_provider().to_string(),
+            format_options: sorted(m.format_options()),
+            schema_string: m.schema_string().clone(),
+            partition_columns: m.partition_columns().to_vec(),
+            configuration: sorted(m.configuration()),
+            created_time: m.created_time(),
+        };
+        tracing::debug!(table = %root, version = inner.version(), "loaded snapshot");
+        Ok(Snapshot {
+            inner,
+            protocol,
+            metadata,
+        })
+    }
+}
+
+/// Decodes one batch of the kernel's scan rows (see `delta_kernel::scan::scan_row_schema`).
+fn scan_files(batch: &RecordBatch) -> Result<Vec<Option<DataFile>>> {
+    let column = |name: &str| {
+        batch
+            .column_by_name(name)
+            .ok_or_else(|| Error::internal(format!("scan row without column {name}")))
+    };
+    let paths = column("path")?.as_string::<i32>();
+    let sizes = column("size")?.as_primitive::<Int64Type>();
+    let mtimes = column("modificationTime")?.as_primitive::<Int64Type>();
+    let stats = column("stats")?.as_string::<i32>();
+    let dvs = column("deletionVector")?.as_struct();
+    let constants = column("fileConstantValues")?.as_struct();
+    let partitions = constants
+        .column_by_name("partitionValues")
+        .ok_or_else(|| Error::internal("scan row without partitionValues"))?
+        .as_map();
+    let mut files = Vec::with_capacity(batch.num_rows());
+    for row in 0..batch.num_rows() {
+        if paths.is_null(row) {
+            files.push(None);
+            continue;
+        }
+        let raw_path = paths.value(row);
+        let path = if raw_path.contains("://") {
+            raw_path.to_string()
+        } else {
+            decode_log_path(raw_path)
+        };
+        let mut partition_values = BTreeMap::new();
+        if partitions.is_valid(row) {
+            let entries = partitions.value(row);
+            let keys = entries.column(0).as_string::<i32>();
+            let values = entries.column(1).as_string::<i32>();
+            for i in 0..entries.len() {
+                let value = values.is_valid(i).then(|| values.value(i).to_string());
+                partition_values.insert(keys.value(i).to_string(), value);
+            }
+        }
+        files.push(Some(DataFile {
+            path,
+            size: sizes.value(row),
+            modification_time: mtimes.value(row),
+            stats: stats.is_valid(row).then(|| stats.value(row).to_string()),
+            partition_values,
+            deletion_vector: deletion_vector(dvs, row),
+        }));
+    }
+    Ok(files)
+}
+
+fn deletion_vector(dvs: &StructArray, row: usize) -> Option<DeletionVector> {
+    if dvs.is_null(row) {
+        return None;
+    }
+    let string = |name: &str| {
+        dvs.column_by_name(name)
+            .map(|c| c.as_string::<i32>())
+            .filter(|c| c.is_valid(row))
+            .map(|c| c.value(row).to_string())
+    };
+    let int = |name: &str| {
+        dvs.column_by_name(name)
+            .map(|c| c.as_primitive::<Int32Type>())
+            .filter(|c| c.is_valid(row))
+            .map(|c| c.value(row))
+    };
+    Some(DeletionVector {
+        storage_type: string("storageType")?,
+        path_or_inline_dv: string("pathOrInlineDv")?,
+        offset: int("offset"),
+        size_in_bytes: int("sizeInBytes")?,
+        cardinality: dvs
+            .column_by_name("cardinality")
+            .map(|c| c.as_primitive::<Int64Type>())
+            .filter(|c| c.is_valid(row))
+            .map(|c| c.value(row))?,
+    })
+}
+
+/// The error itself, without backtrace wrappers.
+fn kernel_error(mut k: &KernelError) -> &KernelError {
+    while let KernelError::Backtraced { source, .. } = k {
+        k = source;
+    }
+    k
+}
+
+/// Turns a kernel failure into a protocol error. The full error (with storage paths) goes to
+/// the server log only: recipients must not learn where the provider keeps its files.
+fn table_error(root: &Url, e: KernelError) -> Error {
+    let k = kernel_error(&e);
+    tracing::warn!(table = %root, error = %e, "cannot read Delta table");
+    match k {
+        KernelError::Unsupported(m) => Error::unsupported(format!(
+            "the table uses Delta features this server cannot read: {m}"
+        )),
+        KernelError::InvalidProtocol(m) => {
+            Error::unsupported(format!("the table's Delta protocol is not supported: {m}"))
+        }
+        KernelError::FileNotFound(_) | KernelError::EmptyLog | KernelError::MissingVersion(_) => {
+            Error::malformed("the table's Delta log is missing or incomplete at the table location")
+        }
+        KernelError::MissingMetadata
+        | KernelError::MissingProtocol
+        | KernelError::MissingMetadataAndProtocol => {
+            Error::malformed("the table's Delta log has no protocol or metadata action")
+        }
+        KernelError::InvalidLogSegment(_) | KernelError::InvalidCheckpoint(_) => Error::malformed(
+            "the table's Delta log is inconsistent (missing commits or a damaged checkpoint)",
+        ),
+        _ => Error::malformed("the table's Delta log cannot be read; see the server log"),
+    }
+}
+
+fn timestamp_error(root: &Url, ts: i64, e: KernelError) -> Error {
+    let when = crate::clock::format_ms(ts);
+    if let KernelError::LogHistory(h) = kernel_error(&e)
+        && let LogHistoryError::TimestampOutOfRange { reason, .. } = h.as_ref()
+    {
+        return Error::invalid(format!(
+            "The provided timestamp ({when}) is out of range: {reason}"
+        ));
+    }
+    table_error(root, e)
+}

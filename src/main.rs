@@ -1,0 +1,170 @@
+//! The `fireshare` command line. Parsing only: every command calls into the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use fireshare::config::{DataDir, ServerConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "fireshare",
+    version,
+    about = "A Delta Sharing server for regulated data: share Delta tables with regulators, governed by recipients and grants."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct DataDirArg {
+    /// Directory holding the catalog database and the server's secret key.
+    #[arg(long, env = "FIRESHARE_DATA_DIR", default_value = "./fireshare-data")]
+    data_dir: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the Delta Sharing protocol (GET /healthz answers 200 once ready).
+    Serve {
+        #[command(flatten)]
+        data: DataDirArg,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// URL clients use to reach this server (for file URLs), e.g. https://share.bank.example;
+        /// defaults to http://<listen>.
+        #[arg(long)]
+        public_url: Option<String>,
+        /// Lifetime of the signed file URLs handed to clients, e.g. 1h, 15m.
+        #[arg(long, default_value = "1h", value_parser = parse_duration)]
+        url_ttl: std::time::Duration,
+    },
+    /// Run admin statements, e.g. "CREATE SHARE s; GRANT SELECT ON SHARE s TO RECIPIENT r".
+    ///
+    /// Statements: CREATE TABLE schema.table USING DELTA LOCATION '/path'; CREATE SHARE name
+    /// [COMMENT '...']; ALTER SHARE name ADD TABLE schema.table [AS schema.alias] [WITH HISTORY];
+    /// ALTER SHARE name REMOVE TABLE schema.table; CREATE RECIPIENT name [COMMENT '...'];
+    /// GRANT SELECT ON SHARE s TO RECIPIENT r; REVOKE SELECT ON SHARE s FROM RECIPIENT r;
+    /// DROP TABLE|SHARE|RECIPIENT name; SHOW TABLES|SHARES|RECIPIENTS; SHOW ALL IN SHARE s;
+    /// SHOW GRANTS ON SHARE s; SHOW GRANTS TO RECIPIENT r.
+    Sql {
+        #[command(flatten)]
+        data: DataDirArg,
+        /// One or more statements separated by ';'.
+        statements: String,
+    },
+    /// Recipient tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Write sample FIRE tables, share them, write a profile and start a server.
+    Demo {
+        #[command(flatten)]
+        data: DataDirArg,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Issue a bearer token for a recipient and print its profile file (JSON) on stdout.
+    Create {
+        #[command(flatten)]
+        data: DataDirArg,
+        /// The recipient (see CREATE RECIPIENT).
+        #[arg(long)]
+        recipient: String,
+        /// The sharing endpoint written into the profile.
+        #[arg(long, default_value = "http://127.0.0.1:8080/delta-sharing")]
+        endpoint: String,
+        /// Token lifetime, e.g. 30d, 12h; no expiry when absent.
+        #[arg(long, value_parser = parse_duration)]
+        expires_in: Option<std::time::Duration>,
+    },
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    fireshare::clock::parse_duration(text).ok_or_else(|| {
+        format!("'{text}' is not a duration: use a number and s, m, h, d or w, e.g. 30d")
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let quiet = matches!(cli.command, Command::Sql { .. } | Command::Token { .. });
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| if quiet { "warn" } else { "info" }.into()),
+        )
+        .init();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> fireshare::Result<()> {
+    match command {
+        Command::Serve {
+            data,
+            listen,
+            public_url,
+            url_ttl,
+        } => {
+            let mut config =
+                ServerConfig::new(DataDir::new(data.data_dir), &listen, public_url.as_deref());
+            config.url_ttl = url_ttl;
+            actix_web::rt::System::new().block_on(fireshare::server::serve(config, |_| {}))
+        }
+        Command::Sql { data, statements } => {
+            let state = fireshare::state::AppState::open(ServerConfig::new(
+                DataDir::new(data.data_dir),
+                "127.0.0.1:8080",
+                None,
+            ))?;
+            for result in fireshare::admin::execute_script(
+                &state.catalog,
+                &statements,
+                &std::env::current_dir()?,
+            )? {
+                print!("{}", result.render());
+            }
+            Ok(())
+        }
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    data,
+                    recipient,
+                    endpoint,
+                    expires_in,
+                },
+        } => {
+            let state = fireshare::state::AppState::open(ServerConfig::new(
+                DataDir::new(data.data_dir),
+                "127.0.0.1:8080",
+                None,
+            ))?;
+            let token = fireshare::auth::issue_token(&state.catalog, &recipient, expires_in)?;
+            println!(
+                "{}",
+                fireshare::auth::Profile::new(endpoint.trim_end_matches('/'), &token).to_json()
+            );
+            Ok(())
+        }
+        Command::Demo { data, listen } => {
+            let config = ServerConfig::new(DataDir::new(data.data_dir), &listen, None);
+            actix_web::rt::System::new().block_on(fireshare::demo::run(config))
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! The `delta-sharing-capabilities` header and the choice of response format.
+//!
+//! Grammar: `key=value1,value2;key=value`, case-insensitive. Malformed pairs are ignored.
+
+use crate::delta::Protocol;
+use crate::{Error, Result};
+
+pub const HEADER: &str = "delta-sharing-capabilities";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseFormat {
+    Parquet,
+    Delta,
+}
+
+impl ResponseFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseFormat::Parquet => "parquet",
+            ResponseFormat::Delta => "delta",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Formats the client accepts, lower-case, in its order; empty = parquet only.
+    pub response_formats: Vec<String>,
+    /// Delta reader features the client supports, lower-case.
+    pub reader_features: Vec<String>,
+}
+
+impl Capabilities {
+    pub fn parse(header: Option<&str>) -> Self {
+        let mut caps = Capabilities::default();
+        for pair in header.unwrap_or("").to_ascii_lowercase().split(';') {
+            let Some((key, values)) = pair.split_once('=') else {
+                continue;
+            };
+            let values = values
+                .split(',')
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty());
+            match key.trim() {
+                "responseformat" => caps.response_formats.extend(values),
+                "readerfeatures" => caps.reader_features.extend(values),
+                _ => {}
+            }
+        }
+        caps
+    }
+
+    fn accepts(&self, format: ResponseFormat) -> bool {
+        match format {
+            ResponseFormat::Parquet => {
+                self.response_formats.is_empty()
+                    || self.response_formats.iter().any(|f| f == "parquet")
+            }
+            ResponseFormat::Delta => self.response_formats.iter().any(|f| f == "delta"),
+        }
+    }
+
+    /// Picks the response format for a table with `protocol`. Only the parquet format is
+    /// served so far, and never for a table whose reader features change what a reader sees
+    /// (deletion vectors, column mapping, ...): a parquet reader would return wrong rows.
+    pub fn choose_format(&self, protocol: &Protocol) -> Result<ResponseFormat> {
+        if !self.accepts(ResponseFormat::Parquet) {
+            return Err(Error::unsupported(
+                "this server answers in responseformat=parquet only; the client accepts only: "
+                    .to_string()
+                    + &self.response_formats.join(","),
+            ));
+        }
+        let needed = protocol.required_reader_features();
+        if protocol.min_reader_version > 1 {
+            let list = if needed.is_empty() {
+                format!("reader version {}", protocol.min_reader_version)
+            } else {
+                needed.join(", ")
+            };
+            return Err(Error::unsupported(format!(
+                "the table needs the delta response format to be read correctly (it uses {list}), \
+                 which this server does not serve yet"
+            )));
+        }
+        Ok(ResponseFormat::Parquet)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn protocol(reader: i32, features: Option<&[&str]>) -> Protocol {
+        Protocol {
+            min_reader_version: reader,
+            min_writer_version: 7,
+            reader_features: features.map(|f| f.iter().map(|s| s.to_string()).collect()),
+            writer_features: None,
+        }
+    }
+
+    #[test]
+    fn parses_the_python_connector_header() {
+        let caps = Capabilities::parse(Some(
+            "responseformat=delta,parquet;readerfeatures=deletionvectors,columnmapping,timestampntz",
+        ));
+        assert_eq!(caps.response_formats, ["delta", "parquet"]);
+        assert_eq!(
+            caps.reader_features,
+            ["deletionvectors", "columnmapping", "timestampntz"]
+        );
+        assert_eq!(
+            Capabilities::parse(Some("garbage;;=;ResponseFormat=PARQUET")).response_formats,
+            ["parquet"]
+        );
+        assert_eq!(Capabilities::parse(None), Capabilities::default());
+    }
+
+    #[test]
+    fn parquet_only_for_plain_tables() {
+        let plain = protocol(1, None);
+        let dv = protocol(3, Some(&["deletionVectors"]));
+        for header in [
+            None,
+            Some("responseformat=parquet"),
+            Some("responseformat=delta,parquet"),
+        ] {
+            let caps = Capabilities::parse(header);
+            assert_eq!(caps.choose_format(&plain).unwrap(), ResponseFormat::Parquet);
+            let e = caps.choose_format(&dv).unwrap_err();
+            assert_eq!(e.code, crate::ErrorCode::UnsupportedOperation);
+            assert!(e.message.contains("deletionVectors"), "{e}");
+        }
+        let e = Capabilities::parse(Some("responseformat=delta"))
+            .choose_format(&plain)
+            .unwrap_err();
+        assert!(e.message.contains("parquet only"));
+        let cm = Capabilities::default()
+            .choose_format(&protocol(2, None))
+            .unwrap_err();
+        assert!(cm.message.contains("columnMapping"), "{cm}");
+    }
+}

@@ -1,0 +1,253 @@
+//! Thin actix handlers: authenticate, call the plain function on a blocking thread (catalog and
+//! Delta log reads block), shape the HTTP response.
+
+use std::ops::ControlFlow;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use bytes::Bytes;
+use serde::Deserialize;
+
+use super::capabilities::{self, Capabilities, ResponseFormat};
+use super::listing::{self, ListParams};
+use super::ndjson::CONTENT_TYPE;
+use super::query::{self, PreparedTable, QueryBody, TablePath};
+use crate::auth::{self, Recipient};
+use crate::state::AppState;
+use crate::{Error, Result};
+
+type State = web::Data<AppState>;
+
+/// Authenticates the caller and runs `work` on the blocking pool.
+async fn as_recipient<T: Send + 'static>(
+    state: &State,
+    req: &HttpRequest,
+    work: impl FnOnce(&AppState, &Recipient) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string);
+    let state = state.clone();
+    web::block(move || {
+        let who = auth::authenticate(&state.catalog, authorization.as_deref())?;
+        work(&state, &who)
+    })
+    .await
+    .map_err(|e| Error::internal(format!("worker failed: {e}")))?
+}
+
+fn json(body: serde_json::Value) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json; charset=utf-8")
+        .body(body.to_string())
+}
+
+fn capabilities(req: &HttpRequest) -> Capabilities {
+    Capabilities::parse(
+        req.headers()
+            .get(capabilities::HEADER)
+            .and_then(|h| h.to_str().ok()),
+    )
+}
+
+/// Status line and headers of every table response.
+fn table_response(version: u64, format: Option<ResponseFormat>) -> HttpResponseBuilder {
+    let mut response = HttpResponse::Ok();
+    response.insert_header(("Delta-Table-Version", version.to_string()));
+    if let Some(format) = format {
+        response.content_type(CONTENT_TYPE).insert_header((
+            capabilities::HEADER,
+            HeaderValue::from_static(match format {
+                ResponseFormat::Parquet => "responseformat=parquet",
+                ResponseFormat::Delta => "responseformat=delta",
+            }),
+        ));
+    }
+    response
+}
+
+pub async fn list_shares(
+    state: State,
+    req: HttpRequest,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse> {
+    let params = params.into_inner();
+    let body = as_recipient(&state, &req, move |s, who| {
+        listing::list_shares(s, who, &params)
+    })
+    .await?;
+    Ok(json(body))
+}
+
+pub async fn get_share(
+    state: State,
+    req: HttpRequest,
+    share: web::Path<String>,
+) -> Result<HttpResponse> {
+    let share = share.into_inner();
+    let body = as_recipient(&state, &req, move |s, who| {
+        listing::get_share(s, who, &share)
+    })
+    .await?;
+    Ok(json(body))
+}
+
+pub async fn list_schemas(
+    state: State,
+    req: HttpRequest,
+    share: web::Path<String>,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse> {
+    let (share, params) = (share.into_inner(), params.into_inner());
+    let body = as_recipient(&state, &req, move |s, who| {
+        listing::list_schemas(s, who, &share, &params)
+    })
+    .await?;
+    Ok(json(body))
+}
+
+pub async fn list_tables(
+    state: State,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse> {
+    let ((share, schema), params) = (path.into_inner(), params.into_inner());
+    let body = as_recipient(&state, &req, move |s, who| {
+        listing::list_tables(s, who, &share, Some(&schema), &params)
+    })
+    .await?;
+    Ok(json(body))
+}
+
+pub async fn list_all_tables(
+    state: State,
+    req: HttpRequest,
+    share: web::Path<String>,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse> {
+    let (share, params) = (share.into_inner(), params.into_inner());
+    let body = as_recipient(&state, &req, move |s, who| {
+        listing::list_tables(s, who, &share, None, &params)
+    })
+    .await?;
+    Ok(json(body))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionParams {
+    starting_timestamp: Option<String>,
+}
+
+pub async fn table_version(
+    state: State,
+    req: HttpRequest,
+    path: web::Path<TablePath>,
+    params: web::Query<VersionParams>,
+) -> Result<HttpResponse> {
+    let (path, ts) = (path.into_inner(), params.into_inner().starting_timestamp);
+    let version = as_recipient(&state, &req, move |s, who| {
+        query::table_version(s, who, &path, ts.as_deref())
+    })
+    .await?;
+    Ok(table_response(version, None).finish())
+}
+
+/// The deprecated `HEAD …/tables/{table}`: the latest version in the header.
+pub async fn table_version_head(
+    state: State,
+    req: HttpRequest,
+    path: web::Path<TablePath>,
+) -> Result<HttpResponse> {
+    let path = path.into_inner();
+    let version = as_recipient(&state, &req, move |s, who| {
+        query::table_version(s, who, &path, None)
+    })
+    .await?;
+    Ok(table_response(version, None).finish())
+}
+
+#[derive(Deserialize)]
+pub struct MetadataParams {
+    version: Option<String>,
+    timestamp: Option<String>,
+}
+
+pub async fn table_metadata(
+    state: State,
+    req: HttpRequest,
+    path: web::Path<TablePath>,
+    params: web::Query<MetadataParams>,
+) -> Result<HttpResponse> {
+    let (path, params, caps) = (path.into_inner(), params.into_inner(), capabilities(&req));
+    let (prepared, body) = as_recipient(&state, &req, move |s, who| {
+        query::table_metadata(
+            s,
+            who,
+            &path,
+            &caps,
+            params.version.as_deref(),
+            params.timestamp.as_deref(),
+        )
+    })
+    .await?;
+    Ok(table_response(prepared.version(), Some(prepared.format())).body(body))
+}
+
+pub async fn query_table(
+    state: State,
+    req: HttpRequest,
+    path: web::Path<TablePath>,
+    body: Bytes,
+) -> Result<HttpResponse> {
+    let (path, caps, body) = (
+        path.into_inner(),
+        capabilities(&req),
+        QueryBody::parse(&body)?,
+    );
+    let prepared = as_recipient(&state, &req, move |s, who| {
+        query::prepare_query(s, who, &path, &caps, &body)
+    })
+    .await?;
+    let response = table_response(prepared.version(), Some(prepared.format()));
+    Ok(stream_query(state, prepared, response))
+}
+
+/// Streams the file lines from a blocking thread through a small bounded channel: the
+/// producer waits while the client is slow, so memory stays flat whatever the file count.
+fn stream_query(
+    state: State,
+    prepared: PreparedTable,
+    mut response: HttpResponseBuilder,
+) -> HttpResponse {
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
+    actix_web::rt::task::spawn_blocking(move || {
+        let result = query::write_query(&state, &prepared, |chunk| {
+            match tx.blocking_send(Ok(chunk.into())) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(_) => ControlFlow::Break(()),
+            }
+        });
+        if let Err(e) = result {
+            // The status line is gone already: all we can do is cut the response short, which
+            // clients detect as a truncated stream.
+            tracing::error!(error = %e, "query response aborted");
+            let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+        }
+    });
+    let body = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    response.streaming(body)
+}
+
+pub async fn unknown_endpoint(req: HttpRequest) -> Result<HttpResponse> {
+    Err(Error::not_found(format!(
+        "no Delta Sharing endpoint {} {}",
+        req.method(),
+        req.path()
+    )))
+}

@@ -1,0 +1,263 @@
+//! The newline-delimited JSON lines of table responses (parquet response format).
+//!
+//! Serialization is deterministic: struct fields in a fixed order and maps sorted by key, so
+//! the same snapshot always produces the same `protocol` and `metaData` lines.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::delta::{DataFile, Metadata};
+use crate::storage::SignedUrl;
+
+pub const CONTENT_TYPE: &str = "application/x-ndjson; charset=utf-8";
+
+#[derive(Serialize)]
+struct ProtocolLine {
+    protocol: ParquetProtocol,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ParquetProtocol {
+    min_reader_version: i32,
+}
+
+#[derive(Serialize)]
+struct MetadataLine<'a> {
+    #[serde(rename = "metaData")]
+    meta_data: ParquetMetadata<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ParquetMetadata<'a> {
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    format: Format,
+    schema_string: String,
+    partition_columns: &'a [String],
+    configuration: BTreeMap<&'static str, &'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Format {
+    provider: &'static str,
+}
+
+#[derive(Serialize)]
+struct FileLine<'a> {
+    file: ParquetFile<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ParquetFile<'a> {
+    url: &'a str,
+    id: String,
+    partition_values: &'a BTreeMap<String, Option<String>>,
+    size: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stats: Option<&'a str>,
+    expiration_timestamp: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<u64>,
+}
+
+fn write_line(out: &mut Vec<u8>, value: &impl Serialize) {
+    serde_json::to_writer(&mut *out, value).expect("response lines serialize");
+    out.push(b'\n');
+}
+
+/// `{"protocol":{"minReaderVersion":1}}`: the parquet format always presents reader version 1.
+pub fn write_protocol(out: &mut Vec<u8>) {
+    write_line(
+        out,
+        &ProtocolLine {
+            protocol: ParquetProtocol {
+                min_reader_version: 1,
+            },
+        },
+    );
+}
+
+/// The `metaData` line. `version` is set for version and timestamp queries.
+/// `cdf_visible` says whether recipients may learn that the change data feed is on.
+pub fn write_metadata(
+    out: &mut Vec<u8>,
+    metadata: &Metadata,
+    version: Option<u64>,
+    cdf_visible: bool,
+) {
+    let mut configuration = BTreeMap::new();
+    if cdf_visible
+        && metadata
+            .configuration
+            .get("delta.enableChangeDataFeed")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    {
+        configuration.insert("enableChangeDataFeed", "true");
+    }
+    write_line(
+        out,
+        &MetadataLine {
+            meta_data: ParquetMetadata {
+                id: &metadata.id,
+                name: metadata.name.as_deref(),
+                description: metadata.description.as_deref(),
+                format: Format {
+                    provider: "parquet",
+                },
+                schema_string: parquet_schema_string(&metadata.schema_string),
+                partition_columns: &metadata.partition_columns,
+                configuration,
+                version,
+            },
+        },
+    );
+}
+
+/// One `file` line for a data file and its signed URL.
+pub fn write_file(out: &mut Vec<u8>, file: &DataFile, url: &SignedUrl, version: Option<u64>) {
+    write_line(
+        out,
+        &FileLine {
+            file: ParquetFile {
+                url: &url.url,
+                id: file_id(&file.path),
+                partition_values: &file.partition_values,
+                size: file.size,
+                stats: file.stats.as_deref(),
+                expiration_timestamp: url.expires_at,
+                version,
+            },
+        },
+    );
+}
+
+/// A stable id for a data file: the same file gets the same id in every response, whatever
+/// its URL (clients cache URLs by id).
+pub fn file_id(path: &str) -> String {
+    hex::encode(Sha256::digest(path.as_bytes()))
+}
+
+/// In the parquet format, top-level fields keep only their `comment` metadata: other keys
+/// (column mapping ids, physical names, generation expressions...) are provider internals.
+/// The schema string is passed through unchanged when there is nothing to remove.
+fn parquet_schema_string(schema: &str) -> String {
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(schema) else {
+        return schema.to_string();
+    };
+    let mut changed = false;
+    if let Some(fields) = value.get_mut("fields").and_then(|f| f.as_array_mut()) {
+        for field in fields {
+            if let Some(meta) = field.get_mut("metadata").and_then(|m| m.as_object_mut())
+                && meta.keys().any(|k| k != "comment")
+            {
+                meta.retain(|k, _| k == "comment");
+                changed = true;
+            }
+        }
+    }
+    if changed {
+        value.to_string()
+    } else {
+        schema.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metadata(schema: &str, configuration: &[(&str, &str)]) -> Metadata {
+        Metadata {
+            id: "id-1".into(),
+            name: None,
+            description: Some("d".into()),
+            format_provider: "parquet".into(),
+            format_options: BTreeMap::new(),
+            schema_string: schema.into(),
+            partition_columns: vec!["region".into()],
+            configuration: configuration
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            created_time: Some(1),
+        }
+    }
+
+    #[test]
+    fn lines_have_the_exact_shape_clients_need() {
+        let mut out = Vec::new();
+        write_protocol(&mut out);
+        let schema = r#"{"type":"struct","fields":[{"name":"a","type":"long","nullable":true,"metadata":{"comment":"c","delta.generationExpression":"x"}}]}"#;
+        write_metadata(
+            &mut out,
+            &metadata(
+                schema,
+                &[("delta.enableChangeDataFeed", "true"), ("secret", "x")],
+            ),
+            Some(3),
+            true,
+        );
+        let file = DataFile {
+            path: "region=eu/a b.parquet".into(),
+            size: 10,
+            modification_time: 0,
+            stats: Some(r#"{"numRecords":1}"#.into()),
+            partition_values: [("region".to_string(), Some("eu".to_string()))].into(),
+            deletion_vector: None,
+        };
+        write_file(
+            &mut out,
+            &file,
+            &SignedUrl {
+                url: "http://x/f".into(),
+                expires_at: 5,
+            },
+            None,
+        );
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], r#"{"protocol":{"minReaderVersion":1}}"#);
+        let meta: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+        assert_eq!(
+            meta["metaData"]["configuration"],
+            serde_json::json!({"enableChangeDataFeed": "true"})
+        );
+        assert_eq!(meta["metaData"]["version"], 3);
+        assert!(meta["metaData"].get("name").is_none(), "no nulls");
+        let kept: serde_json::Value =
+            serde_json::from_str(meta["metaData"]["schemaString"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            kept["fields"][0]["metadata"],
+            serde_json::json!({"comment": "c"})
+        );
+        assert_eq!(
+            lines[2],
+            format!(
+                r#"{{"file":{{"url":"http://x/f","id":"{}","partitionValues":{{"region":"eu"}},"size":10,"stats":"{{\"numRecords\":1}}","expirationTimestamp":5}}}}"#,
+                file_id("region=eu/a b.parquet")
+            )
+        );
+        let mut hidden = Vec::new();
+        write_metadata(
+            &mut hidden,
+            &metadata("{}", &[("delta.enableChangeDataFeed", "true")]),
+            None,
+            false,
+        );
+        assert!(
+            String::from_utf8(hidden)
+                .unwrap()
+                .contains(r#""configuration":{}"#)
+        );
+    }
+}

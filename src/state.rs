@@ -1,0 +1,34 @@
+//! What every request handler shares: the catalog, the Delta reader and the signing keys.
+
+use crate::Result;
+use crate::catalog::Catalog;
+use crate::config::ServerConfig;
+use crate::delta::DeltaLog;
+use crate::secret::ServerSecret;
+use crate::storage::FileUrlSigner;
+
+pub struct AppState {
+    pub config: ServerConfig,
+    pub catalog: Catalog,
+    pub delta: DeltaLog,
+    pub signer: FileUrlSigner,
+    /// Signs opaque tokens handed to clients (page tokens).
+    pub secret: ServerSecret,
+}
+
+impl AppState {
+    /// Opens the data directory: catalog (migrated) and secret key (created on first start).
+    pub fn open(config: ServerConfig) -> Result<Self> {
+        config.data_dir.ensure()?;
+        let catalog = Catalog::open(&config.data_dir.catalog_db())?;
+        let secret = ServerSecret::load_or_create(&config.data_dir.secret_key())?;
+        let signer = FileUrlSigner::new(secret.clone(), &config.public_url, config.url_ttl);
+        Ok(AppState {
+            config,
+            catalog,
+            delta: DeltaLog::new(),
+            signer,
+            secret,
+        })
+    }
+}
