@@ -7,6 +7,10 @@ use crate::{Error, Result};
 
 pub const HEADER: &str = "delta-sharing-capabilities";
 
+/// Reader features that concern only how the log is stored: the server reads the log, so a
+/// parquet-format client never meets them.
+const LOG_ONLY_FEATURES: &[&str] = &["v2Checkpoint", "vacuumProtocolCheck"];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResponseFormat {
     Parquet,
@@ -61,26 +65,25 @@ impl Capabilities {
     }
 
     /// Picks the response format for a table with `protocol`. Only the parquet format is
-    /// served so far, and never for a table whose reader features change what a reader sees
-    /// (deletion vectors, column mapping, ...): a parquet reader would return wrong rows.
+    /// served so far, and never for a table whose reader features change what a reader of its
+    /// parquet files sees (deletion vectors, column mapping, ...): it would return wrong rows.
     pub fn choose_format(&self, protocol: &Protocol) -> Result<ResponseFormat> {
         if !self.accepts(ResponseFormat::Parquet) {
-            return Err(Error::unsupported(
-                "this server answers in responseformat=parquet only; the client accepts only: "
-                    .to_string()
-                    + &self.response_formats.join(","),
-            ));
-        }
-        let needed = protocol.required_reader_features();
-        if protocol.min_reader_version > 1 {
-            let list = if needed.is_empty() {
-                format!("reader version {}", protocol.min_reader_version)
-            } else {
-                needed.join(", ")
-            };
             return Err(Error::unsupported(format!(
-                "the table needs the delta response format to be read correctly (it uses {list}), \
-                 which this server does not serve yet"
+                "this server answers in responseformat=parquet only; the client accepts only: {}",
+                self.response_formats.join(",")
+            )));
+        }
+        let blocking: Vec<String> = protocol
+            .required_reader_features()
+            .into_iter()
+            .filter(|f| !LOG_ONLY_FEATURES.contains(&f.as_str()))
+            .collect();
+        if !blocking.is_empty() {
+            return Err(Error::unsupported(format!(
+                "the table needs the delta response format to be read correctly (it uses {}), \
+                 which this server does not serve yet",
+                blocking.join(", ")
             )));
         }
         Ok(ResponseFormat::Parquet)

@@ -1,0 +1,222 @@
+//! Test harness: the shared reference data, a Python venv with the real Delta Sharing
+//! connector, and `fireshare serve` processes on free loopback ports.
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Python packages of the client suite (pins follow the connector's own constraints).
+const PYTHON_PACKAGES: &[&str] = &[
+    "delta-sharing==1.4.2",
+    "deltalake==1.6.6",
+    "pandas<3",
+    "pyarrow<=23.0.1",
+];
+
+/// `../shared` (or `$FIRESHARE_SHARED_DIR`). When it is missing the caller skips its test
+/// loudly, unless `FIRESHARE_REQUIRE_SHARED=1` (set by CI), which makes that a failure.
+pub fn shared_dir(test: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("FIRESHARE_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    if dir.join("delta-tables/expected.json").is_file() {
+        return Some(dir);
+    }
+    let why = format!(
+        "{test}: NOT RUN: the shared reference data is missing at {} (set FIRESHARE_SHARED_DIR)",
+        dir.display()
+    );
+    if std::env::var("FIRESHARE_REQUIRE_SHARED").as_deref() == Ok("1") {
+        panic!("{why}; FIRESHARE_REQUIRE_SHARED=1 makes this a failure");
+    }
+    eprintln!("\n*** {why} ***\n");
+    None
+}
+
+/// A Python interpreter with the packages installed, in a venv under `target/`. Created once;
+/// fails with instructions when Python or pip is missing.
+pub fn python() -> PathBuf {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python-venv");
+    let python = venv.join("bin/python");
+    let marker = venv.join(".installed");
+    let wanted = PYTHON_PACKAGES.join("\n");
+    if std::fs::read_to_string(&marker).ok().as_deref() == Some(wanted.as_str()) {
+        return python;
+    }
+    let _ = std::fs::remove_dir_all(&venv);
+    let created = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .output();
+    match created {
+        Ok(out) if out.status.success() => {}
+        Ok(out) => panic!(
+            "cannot create a Python venv ({}): install Python 3 with the venv module \
+             (Debian/Ubuntu: apt-get install python3-venv)",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) => panic!("python3 not found ({e}): install Python 3.9+ with venv and pip"),
+    }
+    eprintln!(
+        "installing {} into {} (once)",
+        PYTHON_PACKAGES.join(" "),
+        venv.display()
+    );
+    let pip = Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(PYTHON_PACKAGES)
+        .output()
+        .expect("run pip");
+    assert!(
+        pip.status.success(),
+        "pip could not install the test packages (network to PyPI needed once):\n{}",
+        String::from_utf8_lossy(&pip.stderr)
+    );
+    std::fs::write(&marker, wanted).unwrap();
+    python
+}
+
+/// Runs a Python script of `tests/python/` and returns its stdout; panics with its output on failure.
+pub fn run_python(script: &str, args: &[&str]) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(script);
+    let out = Command::new(python())
+        .arg(&path)
+        .args(args)
+        .output()
+        .expect("run python");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{script} {args:?} failed:\n--- stdout\n{stdout}\n--- stderr\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// The `fireshare` binary built for this test run.
+pub fn fireshare() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_fireshare"))
+}
+
+/// Runs `fireshare sql` against a data directory and returns its output.
+pub fn sql(data_dir: &Path, statements: &str) -> String {
+    let out = fireshare()
+        .arg("sql")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg(statements)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "fireshare sql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Issues a token and writes the profile file; returns its path.
+pub fn profile(data_dir: &Path, server: &Server, recipient: &str, extra: &[&str]) -> PathBuf {
+    let out = fireshare()
+        .args([
+            "token",
+            "create",
+            "--recipient",
+            recipient,
+            "--endpoint",
+            &server.endpoint(),
+        ])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "token create: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = data_dir.join(format!("{recipient}.share"));
+    std::fs::write(&path, &out.stdout).unwrap();
+    path
+}
+
+/// A running `fireshare serve` on a free loopback port; killed when dropped.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    pub log: PathBuf,
+}
+
+impl Server {
+    pub fn start(data_dir: &Path) -> Server {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = data_dir.join("server.log");
+        let child = fireshare()
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut server = Server { child, port, log };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if reqwest::blocking::get(server.url("/healthz")).is_ok_and(|r| r.status() == 200) {
+                return server;
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("server exited with {status}:\n{}", server.log_text());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not become ready:\n{}",
+                server.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn endpoint(&self) -> String {
+        self.url("/delta-sharing")
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads the bearer token out of a profile file.
+pub fn bearer(profile: &Path) -> String {
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(profile).unwrap()).unwrap();
+    json["bearerToken"].as_str().unwrap().to_string()
+}

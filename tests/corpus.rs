@@ -1,0 +1,244 @@
+//! Every table of the shared Delta corpus (`../shared/delta-tables/expected.json`, written by
+//! Spark and delta-rs) read through a running server: the files it lists are downloaded
+//! through their signed URLs and their parquet row counts must add up to the expected rows.
+//! Tables this server must refuse (deletion vectors, column mapping, broken logs) must get a
+//! clear 4xx error, never a 5xx or wrong data.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{Server, bearer, profile, shared_dir, sql};
+use delta_kernel::parquet::file::reader::{FileReader, SerializedFileReader};
+use serde_json::{Value, json};
+
+/// Reader features a parquet-format client may ignore (they only concern the log).
+const LOG_ONLY_FEATURES: &[&str] = &["v2Checkpoint", "vacuumProtocolCheck"];
+
+struct Client {
+    http: reqwest::blocking::Client,
+    endpoint: String,
+    token: String,
+}
+
+struct QueryResult {
+    status: u16,
+    version: Option<u64>,
+    lines: Vec<Value>,
+}
+
+impl Client {
+    fn query(&self, table: &str, body: Value) -> QueryResult {
+        let response = self
+            .http
+            .post(format!(
+                "{}/shares/corpus/schemas/corpus/tables/{table}/query",
+                self.endpoint
+            ))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .unwrap();
+        let status = response.status().as_u16();
+        let version = response
+            .headers()
+            .get("delta-table-version")
+            .and_then(|v| v.to_str().ok()?.parse().ok());
+        let text = response.text().unwrap();
+        let lines = if status == 200 {
+            text.lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect()
+        } else {
+            vec![serde_json::from_str(&text).unwrap_or(json!({"unparsable": text}))]
+        };
+        QueryResult {
+            status,
+            version,
+            lines,
+        }
+    }
+
+    fn rows_in(&self, url: &str) -> Result<i64, String> {
+        let response = self.http.get(url).send().map_err(|e| e.to_string())?;
+        if response.status() != 200 {
+            return Err(format!("GET file answered {}", response.status()));
+        }
+        let bytes = response.bytes().map_err(|e| e.to_string())?;
+        let reader = SerializedFileReader::new(bytes).map_err(|e| format!("not parquet: {e}"))?;
+        Ok(reader.metadata().file_metadata().num_rows())
+    }
+}
+
+fn servable_as_parquet(protocol: &Value) -> bool {
+    match protocol["minReaderVersion"].as_i64() {
+        Some(1) => true,
+        Some(3) => protocol["readerFeatures"].as_array().is_some_and(|f| {
+            f.iter()
+                .all(|f| LOG_ONLY_FEATURES.contains(&f.as_str().unwrap_or("")))
+        }),
+        _ => false,
+    }
+}
+
+/// Checks one snapshot query: version header, file count, and (when the table has data files)
+/// the rows behind the signed URLs.
+fn check_snapshot(
+    client: &Client,
+    table: &str,
+    body: Value,
+    expect: &Value,
+    log_only: bool,
+) -> Result<(), String> {
+    let result = client.query(table, body.clone());
+    if result.status != 200 {
+        return Err(format!(
+            "{body}: status {} {}",
+            result.status, result.lines[0]
+        ));
+    }
+    if let Some(version) = expect["version"].as_u64().or(body["version"].as_u64())
+        && result.version != Some(version)
+    {
+        return Err(format!(
+            "{body}: Delta-Table-Version {:?}, expected {version}",
+            result.version
+        ));
+    }
+    let urls: Vec<&str> = result.lines[2..]
+        .iter()
+        .map(|l| {
+            l["file"]["url"]
+                .as_str()
+                .ok_or_else(|| format!("not a file line: {l}"))
+        })
+        .collect::<Result<_, _>>()?;
+    if let Some(files) = expect["files"].as_u64()
+        && urls.len() as u64 != files
+    {
+        return Err(format!("{body}: {} files, expected {files}", urls.len()));
+    }
+    if log_only {
+        return Ok(());
+    }
+    if let Some(rows) = expect["rows"].as_i64() {
+        let mut total = 0;
+        for url in urls {
+            total += client.rows_in(url).map_err(|e| format!("{body}: {e}"))?;
+        }
+        if total != rows {
+            return Err(format!("{body}: {total} rows, expected {rows}"));
+        }
+    }
+    Ok(())
+}
+
+fn check_table(client: &Client, name: &str, expect: &Value) -> Result<&'static str, String> {
+    let features: Vec<&str> = expect["features"]
+        .as_array()
+        .map(|f| f.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if expect.get("expect_error").is_some() {
+        let result = client.query(name, json!({}));
+        let body = &result.lines[0];
+        return if (400..500).contains(&result.status)
+            && body["errorCode"].is_string()
+            && body["message"].is_string()
+        {
+            Ok("refused (broken or unsupported log)")
+        } else {
+            Err(format!(
+                "expected a clear 4xx error, got {} {body}",
+                result.status
+            ))
+        };
+    }
+    if !servable_as_parquet(&expect["protocol"]) {
+        let result = client.query(name, json!({}));
+        let body = &result.lines[0];
+        return if result.status == 400 && body["errorCode"] == "UNSUPPORTED_OPERATION" {
+            Ok("refused in parquet format (needs delta format)")
+        } else {
+            Err(format!(
+                "expected 400 UNSUPPORTED_OPERATION, got {} {body}",
+                result.status
+            ))
+        };
+    }
+    let log_only = features.contains(&"log-only");
+    check_snapshot(client, name, json!({}), expect, log_only)?;
+    if let Some(versions) = expect["versions"].as_object() {
+        for (version, at) in versions {
+            let version: u64 = version.parse().unwrap();
+            check_snapshot(client, name, json!({"version": version}), at, log_only)?;
+        }
+    }
+    Ok("read")
+}
+
+#[test]
+fn corpus_tables_read_back_through_the_server() {
+    let Some(shared) = shared_dir("corpus_tables_read_back_through_the_server") else {
+        return;
+    };
+    let corpus = shared.join("delta-tables");
+    let expected: BTreeMap<String, Value> =
+        serde_json::from_str(&std::fs::read_to_string(corpus.join("expected.json")).unwrap())
+            .unwrap();
+    let tables: Vec<(&String, &Value)> = expected
+        .iter()
+        .filter(|(name, _)| !name.starts_with('_'))
+        .collect();
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut script = String::from(
+        "CREATE SHARE corpus; CREATE RECIPIENT tester; GRANT SELECT ON SHARE corpus TO RECIPIENT tester;",
+    );
+    for (name, expect) in &tables {
+        let location = corpus.join(expect["path"].as_str().unwrap());
+        script.push_str(&format!(
+            "CREATE TABLE corpus.`{0}` USING DELTA LOCATION '{1}'; ALTER SHARE corpus ADD TABLE corpus.`{0}` WITH HISTORY;",
+            table_name(name),
+            location.display()
+        ));
+    }
+    sql(&data, &script);
+    let server = Server::start(&data);
+    let client = Client {
+        http: reqwest::blocking::Client::new(),
+        endpoint: server.endpoint(),
+        token: bearer(&profile(&data, &server, "tester", &[])),
+    };
+
+    let mut outcomes: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for (name, expect) in &tables {
+        match check_table(&client, &table_name(name), expect) {
+            Ok(outcome) => *outcomes.entry(outcome).or_default() += 1,
+            Err(e) => failures.push(format!("{name}: {e}")),
+        }
+    }
+    eprintln!("corpus of {} tables: {outcomes:?}", tables.len());
+    assert!(
+        failures.is_empty(),
+        "{} corpus tables failed:\n{}\n--- server log (tail)\n{}",
+        failures.len(),
+        failures.join("\n"),
+        tail(&server.log_text())
+    );
+    assert!(
+        outcomes.get("read").copied().unwrap_or(0) >= 60,
+        "too few tables read: {outcomes:?}"
+    );
+}
+
+/// Table names may not contain dots (`delta-0.2.0`).
+fn table_name(corpus_name: &str) -> String {
+    corpus_name.replace('.', "_")
+}
+
+fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
