@@ -203,13 +203,10 @@ pub async fn query_table(
     path: web::Path<TablePath>,
     body: Bytes,
 ) -> Result<HttpResponse> {
-    let (path, caps, body) = (
-        path.into_inner(),
-        capabilities(&req),
-        QueryBody::parse(&body)?,
-    );
+    let (path, caps) = (path.into_inner(), capabilities(&req));
+    // The body is parsed after authentication: strangers learn nothing, not even parse errors.
     let prepared = as_recipient(&state, &req, move |s, who| {
-        query::prepare_query(s, who, &path, &caps, &body)
+        query::prepare_query(s, who, &path, &caps, &QueryBody::parse(&body)?)
     })
     .await?;
     let response = table_response(prepared.version(), Some(prepared.format()));

@@ -1,0 +1,145 @@
+"""Client suite: the real `delta_sharing` connector against a running fireshare.
+
+Usage: checks.py CASE REGULATOR_PROFILE OUTSIDER_PROFILE FIXTURES_DIR
+Each case asserts; a failed assertion exits non-zero with the reason.
+"""
+import json
+import sys
+
+import delta_sharing
+import pyarrow as pa
+import requests
+from deltalake import DeltaTable, QueryBuilder
+
+case, profile, outsider_profile, fixtures = sys.argv[1:5]
+facts = json.load(open(f"{fixtures}/fixtures.json"))
+endpoint = json.load(open(profile))["endpoint"]
+token = json.load(open(profile))["bearerToken"]
+auth = {"Authorization": f"Bearer {token}"}
+
+
+def url(table):
+    return f"{profile}#regulatory.default.{table}"
+
+
+def oracle(table, version=None):
+    """What the `deltalake` reader returns for the table (QueryBuilder handles every feature)."""
+    dt = DeltaTable(f"{fixtures}/{table}", version=version)
+    return pa.table(QueryBuilder().register("t", dt).execute("select * from t").read_all()).to_pandas()
+
+
+def rows(df):
+    """Rows as sorted tuples of strings, columns in name order: compares values, not dtypes."""
+    return sorted(map(tuple, df[sorted(df.columns)].astype(str).values.tolist()))
+
+
+def assert_same(shared, expected, what):
+    assert sorted(shared.columns) == sorted(expected.columns), f"{what}: columns {list(shared.columns)} != {list(expected.columns)}"
+    got, want = rows(shared), rows(expected)
+    assert got == want, f"{what}: {len(got)} rows differ from deltalake's {len(want)}:\n{got}\n!=\n{want}"
+    print(f"{what}: {len(got)} rows equal")
+
+
+def query(table, body):
+    r = requests.post(f"{endpoint}/shares/regulatory/schemas/default/tables/{table}/query", json=body, headers=auth)
+    assert r.status_code == 200, r.text
+    return [json.loads(line) for line in r.text.splitlines()]
+
+
+def case_list_tables():
+    tables = delta_sharing.SharingClient(profile).list_all_tables()
+    names = sorted(f"{t.share}.{t.schema}.{t.name}" for t in tables)
+    assert names == ["regulatory.default.many", "regulatory.default.regions", "regulatory.default.sales"], names
+    others = sorted(t.name for t in delta_sharing.SharingClient(outsider_profile).list_all_tables())
+    assert others == ["secret"], others
+    shares = [s.name for s in delta_sharing.SharingClient(profile).list_shares()]
+    assert shares == ["regulatory"], shares
+
+
+def case_latest():
+    for table in ["sales", "regions", "many"]:
+        assert_same(delta_sharing.load_as_pandas(url(table)), oracle(table), f"{table} latest")
+
+
+def case_version():
+    for version in [0, 3, 4, 5]:
+        shared = delta_sharing.load_as_pandas(url("sales"), version=version)
+        assert_same(shared, oracle("sales", version), f"sales at version {version}")
+
+
+def case_timestamp():
+    for version in ["1", "4"]:
+        ts = facts["sales_between"][version]
+        shared = delta_sharing.load_as_pandas(url("sales"), timestamp=ts)
+        assert_same(shared, oracle("sales", int(version)), f"sales at {ts} (after version {version})")
+
+
+def case_limit():
+    full = rows(oracle("regions"))
+    for limit in [1, 7]:
+        shared = delta_sharing.load_as_pandas(url("regions"), limit=limit)
+        assert len(shared) == limit, f"limit {limit}: got {len(shared)} rows"
+        assert set(rows(shared)) <= set(full), "limited rows are not rows of the table"
+    # limitHint lets the server stop early: fewer files than the whole table.
+    assert len(query("regions", {"limitHint": 1})) - 2 < len(query("regions", {})) - 2
+
+
+def case_predicate():
+    hint = json.dumps({"op": "equal", "children": [
+        {"op": "column", "name": "region", "valueType": "string"},
+        {"op": "literal", "value": "us", "valueType": "string"}]})
+    all_files = [l for l in query("regions", {}) if "file" in l]
+    us_files = [l for l in query("regions", {"jsonPredicateHints": hint}) if "file" in l]
+    assert 0 < len(us_files) < len(all_files), (len(us_files), len(all_files))
+    assert all(f["file"]["partitionValues"]["region"] == "us" for f in us_files)
+    shared = delta_sharing.load_as_pandas(url("regions"), jsonPredicateHints=hint)
+    expected = oracle("regions")
+    assert_same(shared, expected[expected.region == "us"], "regions where region = 'us'")
+
+
+def case_table_version():
+    assert delta_sharing.get_table_version(url("sales")) == 6
+    ts = facts["sales_between"]["2"]
+    assert delta_sharing.get_table_version(url("sales"), starting_timestamp=ts) == 3
+
+
+def expect_error(response, status, code):
+    assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text}"
+    body = response.json()
+    assert body["errorCode"] == code and body["message"], body
+
+
+def case_not_granted():
+    # The outsider's share exists but is not granted: indistinguishable from a missing one.
+    expect_error(requests.get(f"{endpoint}/shares/hidden/schemas", headers=auth), 404, "RESOURCE_DOES_NOT_EXIST")
+    expect_error(requests.get(f"{endpoint}/shares/nonexistent/schemas", headers=auth), 404, "RESOURCE_DOES_NOT_EXIST")
+    try:
+        delta_sharing.load_as_pandas(f"{profile}#hidden.default.secret")
+        raise AssertionError("reading an ungranted table succeeded")
+    except requests.HTTPError as e:
+        assert e.response.status_code == 404, e
+
+
+def case_wrong_token():
+    bad = {"Authorization": "Bearer fsr_not-a-real-token"}
+    expect_error(requests.get(f"{endpoint}/shares", headers=bad), 401, "UNAUTHENTICATED")
+    expect_error(requests.get(f"{endpoint}/shares"), 401, "UNAUTHENTICATED")
+
+
+def case_file_urls():
+    file_url = next(l["file"]["url"] for l in query("sales", {}) if "file" in l)
+    whole = requests.get(file_url)
+    assert whole.status_code == 200 and whole.content[:4] == b"PAR1", whole.status_code
+    ranged = requests.get(file_url, headers={"Range": "bytes=0-3"})
+    assert ranged.status_code == 206 and ranged.content == b"PAR1", ranged.status_code
+    head = requests.head(file_url)
+    assert int(head.headers["Content-Length"]) == len(whole.content)
+    signature = file_url.rsplit("=", 1)[1]
+    tampered = file_url[: -len(signature)] + ("0" if signature[0] != "0" else "1") + signature[1:]
+    expect_error(requests.get(tampered), 403, "PERMISSION_DENIED")
+    other_path = file_url.replace(".parquet?", ".parquet.x?")
+    expect_error(requests.get(other_path), 403, "PERMISSION_DENIED")
+
+
+globals()[f"case_{case}"]()
+print(f"{case}: ok")

@@ -1,0 +1,96 @@
+//! The real Python `delta-sharing` connector (pandas) against `fireshare serve`, reading
+//! tables written by the real `deltalake` writer; results are compared with `deltalake`'s own
+//! reader. The cases live in `tests/python/checks.py`.
+
+mod common;
+
+use common::{Server, profile, run_python, sql};
+
+const CASES: &[&str] = &[
+    "list_tables",
+    "latest",
+    "version",
+    "timestamp",
+    "limit",
+    "predicate",
+    "table_version",
+    "not_granted",
+    "wrong_token",
+    "file_urls",
+];
+
+#[test]
+fn python_connector_reads_what_deltalake_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = dir.path().join("tables");
+    let data = dir.path().join("data");
+    run_python("fixtures.py", &[fixtures.to_str().unwrap()]);
+    let table = |name: &str| {
+        format!(
+            "CREATE TABLE default.{name} USING DELTA LOCATION '{}';",
+            fixtures.join(name).display()
+        )
+    };
+    sql(
+        &data,
+        &format!(
+            "{} {} {} {}
+             CREATE SHARE regulatory COMMENT 'what the regulator may read';
+             ALTER SHARE regulatory ADD TABLE default.sales WITH HISTORY;
+             ALTER SHARE regulatory ADD TABLE default.regions;
+             ALTER SHARE regulatory ADD TABLE default.many;
+             CREATE SHARE hidden;
+             ALTER SHARE hidden ADD TABLE default.secret;
+             CREATE RECIPIENT regulator;
+             CREATE RECIPIENT outsider;
+             GRANT SELECT ON SHARE regulatory TO RECIPIENT regulator;
+             GRANT SELECT ON SHARE hidden TO RECIPIENT outsider;",
+            table("sales"),
+            table("regions"),
+            table("many"),
+            table("secret"),
+        ),
+    );
+    let server = Server::start(&data);
+    let regulator = profile(&data, &server, "regulator", &["--expires-in", "1d"]);
+    let outsider = profile(&data, &server, "outsider", &[]);
+    let mut failures = Vec::new();
+    for case in CASES {
+        let args = [
+            *case,
+            regulator.to_str().unwrap(),
+            outsider.to_str().unwrap(),
+            fixtures.to_str().unwrap(),
+        ];
+        match std::panic::catch_unwind(|| run_python("checks.py", &args)) {
+            Ok(out) => eprint!("{out}"),
+            Err(_) => failures.push(*case),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "client cases failed: {failures:?}\n--- server log\n{}",
+        server.log_text()
+    );
+}
+
+#[test]
+fn an_expired_token_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    sql(&data, "CREATE RECIPIENT late");
+    let server = Server::start(&data);
+    let token = common::bearer(&profile(&data, &server, "late", &["--expires-in", "0s"]));
+    let response = reqwest::blocking::Client::new()
+        .get(format!("{}/shares", server.endpoint()))
+        .bearer_auth(token)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let body: serde_json::Value = response.json().unwrap();
+    assert_eq!(body["errorCode"], "UNAUTHENTICATED");
+    assert!(
+        body["message"].as_str().unwrap().contains("expired"),
+        "{body}"
+    );
+}
