@@ -1,1 +1,230 @@
-fn main() {}
+//! `cargo bench`: end-to-end `POST /query` and `GET /metadata` over loopback against a release
+//! `fireshare serve`, on synthetic tables of 10,000 and 100,000 files (1,000 commits and a
+//! checkpoint for the large one). Baseline: listing the same files with the Delta reader in
+//! process, without HTTP, signing or encoding. Prints figures; asserts nothing about time.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use delta_kernel::arrow::datatypes::{DataType, Field, Schema};
+use fireshare::config::{DataDir, ServerConfig};
+use fireshare::delta::writer::{AddFile, TableWriter};
+use fireshare::delta::{DeltaLog, VersionSpec};
+use serde_json::json;
+
+/// Writes a table of `commits` commits of `per_commit` files each (log only: the query lists
+/// files without opening them), then a checkpoint.
+fn synthetic_table(root: &Path, commits: usize, per_commit: usize) {
+    let schema = Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("value", DataType::Float64, true),
+        Field::new("day", DataType::Utf8, false),
+    ]);
+    let mut table = TableWriter::create(root, "bench", "synthetic", &schema, &["day"]).unwrap();
+    for c in 0..commits {
+        let adds: Vec<AddFile> = (0..per_commit)
+            .map(|f| {
+                let n = (c * per_commit + f) as i64;
+                AddFile {
+                    path: format!("day=2024-01-{:02}/part-{n:08}-{}.snappy.parquet", c % 28 + 1, uuid_like(n)),
+                    size: 100_000 + n,
+                    partition_values: [("day".to_string(), format!("2024-01-{:02}", c % 28 + 1))].into(),
+                    stats: json!({"numRecords": 1000, "minValues": {"id": n * 1000, "value": 0.5},
+                                  "maxValues": {"id": n * 1000 + 999, "value": 99.5}, "nullCount": {"id": 0, "value": 3}}),
+                }
+            })
+            .collect();
+        table.commit("WRITE", &adds, &[]).unwrap();
+    }
+    DeltaLog::new()
+        .checkpoint(&url::Url::from_directory_path(root).unwrap())
+        .unwrap();
+}
+
+fn uuid_like(n: i64) -> String {
+    format!("{:08x}-0000-4000-8000-{:012x}", n, n * 7919)
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(data: &Path) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_fireshare"))
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
+            .arg(data)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        for _ in 0..200 {
+            if reqwest::blocking::get(format!("{base}/healthz")).is_ok() {
+                return Server { child, base };
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("server did not start");
+    }
+
+    /// Peak resident set size of the server process, in MiB.
+    fn peak_rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+            .unwrap_or(f64::NAN)
+    }
+}
+
+fn timed(f: impl FnOnce() -> usize) -> (Duration, usize) {
+    let start = Instant::now();
+    let n = f();
+    (start.elapsed(), n)
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn run(label: &str, commits: usize, per_commit: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("table");
+    let data = dir.path().join("data");
+    let started = Instant::now();
+    synthetic_table(&table, commits, per_commit);
+    let files = commits * per_commit;
+    eprintln!(
+        "{label}: wrote {files} files in {commits} commits + checkpoint in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let state = fireshare::state::AppState::open(ServerConfig::new(
+        DataDir::new(&data),
+        "127.0.0.1:0",
+        None,
+    ))
+    .unwrap();
+    fireshare::admin::execute_script(
+        &state.catalog,
+        &format!(
+            "CREATE TABLE b.t USING DELTA LOCATION '{}'; CREATE SHARE s; ALTER SHARE s ADD TABLE b.t;
+             CREATE RECIPIENT r; GRANT SELECT ON SHARE s TO RECIPIENT r;",
+            table.display()
+        ),
+        dir.path(),
+    )
+    .unwrap();
+    let token = fireshare::auth::issue_token(&state.catalog, "r", None)
+        .unwrap()
+        .token;
+    drop(state);
+
+    // Baseline: the Delta reader alone, in process, warm.
+    let log = DeltaLog::new();
+    let root = url::Url::from_directory_path(&table).unwrap();
+    let mut listing = Vec::new();
+    for _ in 0..5 {
+        let (t, n) = timed(|| {
+            let snapshot = log.snapshot(&root, VersionSpec::Latest).unwrap();
+            let mut n = 0;
+            log.for_each_file(&snapshot, |_| {
+                n += 1;
+                std::ops::ControlFlow::Continue(())
+            })
+            .unwrap();
+            n
+        });
+        assert_eq!(n, files);
+        listing.push(t);
+    }
+    let baseline = median(listing);
+
+    let server = Server::start(&data);
+    let http = reqwest::blocking::Client::new();
+    let query = || {
+        let mut response = http
+            .post(format!(
+                "{}/delta-sharing/shares/s/schemas/b/tables/t/query",
+                server.base
+            ))
+            .bearer_auth(&token)
+            .json(&json!({}))
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let mut body = Vec::new();
+        response.read_to_end(&mut body).unwrap();
+        body.iter().filter(|b| **b == b'\n').count() - 2
+    };
+    let (cold, n) = timed(query);
+    assert_eq!(n, files);
+    let warm = median((0..10).map(|_| timed(query).0).collect());
+    let metadata = median(
+        (0..20)
+            .map(|_| {
+                timed(|| {
+                    let r = http
+                        .get(format!(
+                            "{}/delta-sharing/shares/s/schemas/b/tables/t/metadata",
+                            server.base
+                        ))
+                        .bearer_auth(&token)
+                        .send()
+                        .unwrap();
+                    r.bytes().unwrap().len()
+                })
+                .0
+            })
+            .collect(),
+    );
+    println!(
+        "{label}: {files} files | query cold {} | query warm {} ({:.0} files/ms) | metadata {} | \
+         in-process listing baseline {} (query warm = {:.2}x baseline) | server peak RSS {:.1} MiB",
+        ms(cold),
+        ms(warm),
+        files as f64 / (warm.as_secs_f64() * 1000.0),
+        ms(metadata),
+        ms(baseline),
+        warm.as_secs_f64() / baseline.as_secs_f64(),
+        server.peak_rss_mib()
+    );
+}
+
+fn main() {
+    // `cargo test` runs bench targets with --bench absent: only build them then.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    run("10k", 100, 100);
+    run("100k", 1000, 100);
+}

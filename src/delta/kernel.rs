@@ -15,8 +15,10 @@ use delta_kernel::history_manager::error::LogHistoryError;
 use delta_kernel::history_manager::{self, HistoryCommitType};
 use delta_kernel::object_store::local::LocalFileSystem;
 use delta_kernel::snapshot::SnapshotRef;
-use delta_kernel_default_engine::DefaultEngine;
-use delta_kernel_default_engine::executor::tokio::TokioBackgroundExecutor;
+use delta_kernel_default_engine::executor::tokio::{
+    TokioBackgroundExecutor, TokioMultiThreadExecutor,
+};
+use delta_kernel_default_engine::{DefaultEngine, DefaultEngineBuilder};
 use url::Url;
 
 use super::{DataFile, DeletionVector, Metadata, Protocol, VersionSpec, decode_log_path};
@@ -61,7 +63,7 @@ impl DeltaLog {
     pub fn new() -> Self {
         let store = Arc::new(LocalFileSystem::new());
         DeltaLog {
-            engine: delta_kernel_default_engine::DefaultEngineBuilder::new(store).build(),
+            engine: DefaultEngineBuilder::new(store).build(),
             latest: Mutex::new(HashMap::new()),
         }
     }
@@ -151,9 +153,16 @@ impl DeltaLog {
 
     /// Writes a checkpoint at the latest version of the table (used by the demo and benches).
     pub fn checkpoint(&self, root: &Url) -> Result<()> {
+        // Writing needs the kernel's multi-threaded executor: with the background executor
+        // the parquet write never completes.
+        let executor = TokioMultiThreadExecutor::new_owned_runtime(Some(1), None)
+            .map_err(|e| table_error(root, e))?;
+        let engine = DefaultEngineBuilder::new(Arc::new(LocalFileSystem::new()))
+            .with_task_executor(Arc::new(executor))
+            .build();
         let latest = self.latest(root)?;
         latest
-            .checkpoint(&self.engine, None)
+            .checkpoint(&engine, None)
             .map_err(|e| table_error(root, e))?;
         Ok(())
     }
@@ -345,4 +354,180 @@ fn timestamp_error(root: &Url, ts: i64, e: KernelError) -> Error {
         ));
     }
     table_error(root, e)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use delta_kernel::arrow::array::{Int64Array, RecordBatch};
+    use delta_kernel::arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+    use crate::ErrorCode;
+    use crate::delta::writer::{AddFile, TableWriter};
+
+    fn ids(values: &[i64]) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+        RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from(values.to_vec()))]).unwrap()
+    }
+
+    /// v0 create, v1 adds `a` (eu) and `b` (us), v2 adds `c` (eu, odd file name), v3 removes `a`.
+    fn sample(root: &Path) -> (TableWriter, Vec<AddFile>) {
+        let schema = Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("region", DataType::Utf8, true),
+        ]);
+        let mut table = TableWriter::create(root, "t", "d", &schema, &["region"]).unwrap();
+        let a = table
+            .write_file(&ids(&[1, 2]), &[("region", "eu")])
+            .unwrap();
+        let b = table.write_file(&ids(&[3]), &[("region", "us")]).unwrap();
+        table.commit("WRITE", &[a.clone(), b.clone()], &[]).unwrap();
+        let c = table
+            .write_file(&ids(&[4]), &[("region", "eu west")])
+            .unwrap();
+        table
+            .commit("WRITE", std::slice::from_ref(&c), &[])
+            .unwrap();
+        table
+            .commit("DELETE", &[], std::slice::from_ref(&a))
+            .unwrap();
+        (table, vec![a, b, c])
+    }
+
+    fn paths(log: &DeltaLog, snapshot: &Snapshot) -> Vec<String> {
+        let mut found = Vec::new();
+        log.for_each_file(snapshot, |f| {
+            found.push(f.path);
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        found.sort();
+        found
+    }
+
+    fn sorted(files: &[&AddFile]) -> Vec<String> {
+        let mut p: Vec<String> = files.iter().map(|f| f.path.clone()).collect();
+        p.sort();
+        p
+    }
+
+    #[test]
+    fn snapshots_at_latest_and_at_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, files) = sample(dir.path());
+        let root = Url::from_directory_path(dir.path()).unwrap();
+        let log = DeltaLog::new();
+        let latest = log.snapshot(&root, VersionSpec::Latest).unwrap();
+        assert_eq!(latest.version(), 3);
+        assert_eq!(latest.protocol().min_reader_version, 1);
+        assert_eq!(latest.metadata().partition_columns, ["region"]);
+        assert_eq!(latest.metadata().name.as_deref(), Some("t"));
+        assert_eq!(paths(&log, &latest), sorted(&[&files[1], &files[2]]));
+        let v1 = log.snapshot(&root, VersionSpec::Version(1)).unwrap();
+        assert_eq!(paths(&log, &v1), sorted(&[&files[0], &files[1]]));
+        let e = log.snapshot(&root, VersionSpec::Version(9)).err().unwrap();
+        assert_eq!(e.code, ErrorCode::InvalidParameterValue);
+    }
+
+    #[test]
+    fn files_carry_decoded_paths_partition_values_and_raw_stats() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, files) = sample(dir.path());
+        let root = Url::from_directory_path(dir.path()).unwrap();
+        let log = DeltaLog::new();
+        let snapshot = log.snapshot(&root, VersionSpec::Latest).unwrap();
+        let mut found = Vec::new();
+        log.for_each_file(&snapshot, |f| {
+            found.push(f);
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        let c = found
+            .iter()
+            .find(|f| f.path == files[2].path)
+            .expect("file c listed");
+        assert!(c.path.starts_with("region=eu west/"), "decoded: {}", c.path);
+        assert!(dir.path().join(&c.path).is_file());
+        assert_eq!(c.partition_values["region"].as_deref(), Some("eu west"));
+        assert_eq!(c.size, files[2].size);
+        let stats: serde_json::Value = serde_json::from_str(c.stats.as_deref().unwrap()).unwrap();
+        assert_eq!(stats["numRecords"], 1);
+        assert!(c.deletion_vector.is_none());
+        // Break stops the listing.
+        let mut seen = 0;
+        log.for_each_file(&snapshot, |_| {
+            seen += 1;
+            ControlFlow::Break(())
+        })
+        .unwrap();
+        assert_eq!(seen, 1);
+    }
+
+    #[test]
+    fn the_cached_latest_snapshot_sees_new_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut table, _) = sample(dir.path());
+        let root = Url::from_directory_path(dir.path()).unwrap();
+        let log = DeltaLog::new();
+        assert_eq!(
+            log.snapshot(&root, VersionSpec::Latest).unwrap().version(),
+            3
+        );
+        let d = table.write_file(&ids(&[5]), &[("region", "us")]).unwrap();
+        table.commit("WRITE", &[d], &[]).unwrap();
+        let latest = log.snapshot(&root, VersionSpec::Latest).unwrap();
+        assert_eq!(latest.version(), 4);
+        assert_eq!(paths(&log, &latest).len(), 3);
+        log.checkpoint(&root).unwrap();
+        assert!(
+            dir.path()
+                .join("_delta_log/00000000000000000004.checkpoint.parquet")
+                .is_file()
+        );
+        assert_eq!(
+            paths(&log, &log.snapshot(&root, VersionSpec::Latest).unwrap()).len(),
+            3
+        );
+    }
+
+    #[test]
+    fn timestamps_resolve_to_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        sample(dir.path());
+        let root = Url::from_directory_path(dir.path()).unwrap();
+        let log = DeltaLog::new();
+        assert_eq!(log.version_at_or_after(&root, 0).unwrap(), 0);
+        let far_future = crate::clock::now_ms() + 3_600_000;
+        assert_eq!(
+            log.snapshot(&root, VersionSpec::Timestamp(far_future))
+                .unwrap()
+                .version(),
+            3
+        );
+        let e = log
+            .snapshot(&root, VersionSpec::Timestamp(0))
+            .err()
+            .unwrap();
+        assert_eq!(e.code, ErrorCode::InvalidParameterValue, "{e}");
+        let e = log.version_at_or_after(&root, far_future).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidParameterValue, "{e}");
+    }
+
+    #[test]
+    fn missing_tables_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Url::from_directory_path(dir.path().join("nothing")).unwrap();
+        let e = DeltaLog::new()
+            .snapshot(&root, VersionSpec::Latest)
+            .err()
+            .unwrap();
+        assert_eq!(e.code, ErrorCode::MalformedRequest);
+        assert!(
+            !e.message.contains(dir.path().to_str().unwrap()),
+            "no paths leak: {e}"
+        );
+    }
 }
