@@ -78,10 +78,13 @@ impl Server {
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
         for _ in 0..200 {
-            if reqwest::blocking::get(format!("{base}/healthz")).is_ok() {
-                return Server { child, base };
+            if reqwest::blocking::get(format!("{}/healthz", server.base)).is_ok() {
+                return server;
             }
             std::thread::sleep(Duration::from_millis(25));
         }
