@@ -115,10 +115,38 @@ impl DeltaLog {
 
     /// Calls `visit` with every live data file of the snapshot, in log-replay order, until it
     /// answers `Break`. Files are produced batch by batch: memory stays flat on huge tables.
+    /// Log replay runs on its own thread, one batch ahead of `visit`, so that on a multi-core
+    /// machine reading the log and using its files overlap.
     pub fn for_each_file(
         &self,
         snapshot: &Snapshot,
         mut visit: impl FnMut(DataFile) -> ControlFlow<()>,
+    ) -> Result<()> {
+        std::thread::scope(|scope| {
+            let (batches, received) = std::sync::mpsc::sync_channel::<Vec<DataFile>>(1);
+            let replay = scope
+                .spawn(move || self.replay_files(snapshot, |batch| batches.send(batch).is_ok()));
+            'batches: for batch in received.iter() {
+                for file in batch {
+                    if visit(file).is_break() {
+                        break 'batches;
+                    }
+                }
+            }
+            // Hanging up stops the replay at its next batch.
+            drop(received);
+            replay
+                .join()
+                .unwrap_or_else(|_| Err(Error::internal("Delta log replay panicked")))
+        })
+    }
+
+    /// Replays the log of `snapshot`, handing each batch of live files to `send` until it
+    /// answers false.
+    fn replay_files(
+        &self,
+        snapshot: &Snapshot,
+        mut send: impl FnMut(Vec<DataFile>) -> bool,
     ) -> Result<()> {
         let root = snapshot.inner.table_root().clone();
         let scan = snapshot
@@ -137,15 +165,15 @@ impl DeltaLog {
                 .into_parts();
             let data =
                 ArrowEngineData::try_from_engine_data(data).map_err(|e| table_error(&root, e))?;
-            let batch = data.record_batch();
-            for (row, file) in scan_files(batch)?.into_iter().enumerate() {
+            let files = scan_files(data.record_batch())?
+                .into_iter()
+                .enumerate()
                 // A selection vector shorter than the batch selects the rows past its end.
-                if selection.get(row).copied().unwrap_or(true)
-                    && let Some(file) = file
-                    && visit(file).is_break()
-                {
-                    return Ok(());
-                }
+                .filter(|(row, _)| selection.get(*row).copied().unwrap_or(true))
+                .filter_map(|(_, file)| file)
+                .collect();
+            if !send(files) {
+                break;
             }
         }
         Ok(())

@@ -60,7 +60,7 @@ struct FileLine<'a> {
 #[serde(rename_all = "camelCase")]
 struct ParquetFile<'a> {
     url: &'a str,
-    id: String,
+    id: &'a str,
     partition_values: &'a BTreeMap<String, Option<String>>,
     size: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -130,7 +130,7 @@ pub fn write_file(out: &mut Vec<u8>, file: &DataFile, url: &SignedUrl, version: 
         &FileLine {
             file: ParquetFile {
                 url: &url.url,
-                id: file_id(&file.path),
+                id: file_id(&file.path, &mut [0; 64]),
                 partition_values: &file.partition_values,
                 size: file.size,
                 stats: file.stats.as_deref(),
@@ -142,9 +142,11 @@ pub fn write_file(out: &mut Vec<u8>, file: &DataFile, url: &SignedUrl, version: 
 }
 
 /// A stable id for a data file: the same file gets the same id in every response, whatever
-/// its URL (clients cache URLs by id).
-pub fn file_id(path: &str) -> String {
-    hex::encode(Sha256::digest(path.as_bytes()))
+/// its URL (clients cache URLs by id). Hex SHA-256 of the path, written into `buffer`.
+pub fn file_id<'a>(path: &str, buffer: &'a mut [u8; 64]) -> &'a str {
+    hex::encode_to_slice(Sha256::digest(path.as_bytes()), buffer)
+        .expect("32 bytes fill 64 hex digits");
+    std::str::from_utf8(buffer).expect("hex digits are ASCII")
 }
 
 /// In the parquet format, top-level fields keep only their `comment` metadata: other keys
@@ -244,7 +246,7 @@ mod tests {
             lines[2],
             format!(
                 r#"{{"file":{{"url":"http://x/f","id":"{}","partitionValues":{{"region":"eu"}},"size":10,"stats":"{{\"numRecords\":1}}","expirationTimestamp":5}}}}"#,
-                file_id("region=eu/a b.parquet")
+                file_id("region=eu/a b.parquet", &mut [0; 64])
             )
         );
         let mut hidden = Vec::new();

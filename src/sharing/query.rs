@@ -21,7 +21,12 @@ use crate::state::AppState;
 use crate::{Error, Result};
 
 /// Bytes collected before a chunk is handed to the response body.
-const CHUNK_SIZE: usize = 64 * 1024;
+const CHUNK_SIZE: usize = 256 * 1024;
+
+/// A buffer that holds a chunk and the line that completes it without reallocating.
+fn chunk_buffer() -> Vec<u8> {
+    Vec::with_capacity(CHUNK_SIZE + 16 * 1024)
+}
 
 /// `{share}/{schema}/{table}` as addressed in the URL.
 #[derive(Debug, Clone, Deserialize)]
@@ -262,7 +267,7 @@ pub fn write_query(
     query: &PreparedTable,
     mut emit: impl FnMut(Vec<u8>) -> ControlFlow<()>,
 ) -> Result<()> {
-    let mut out = Vec::with_capacity(CHUNK_SIZE + 4096);
+    let mut out = chunk_buffer();
     query.write_head(&mut out);
     let partition_columns = &query.snapshot.metadata().partition_columns;
     let needs_stats = query.limit.is_some()
@@ -296,7 +301,7 @@ pub fn write_query(
         }
         let url = state.signer.sign(table_id, &file.path, now);
         ndjson::write_file(&mut out, &file, &url, query.line_version);
-        if out.len() >= CHUNK_SIZE && emit(std::mem::take(&mut out)).is_break() {
+        if out.len() >= CHUNK_SIZE && emit(std::mem::replace(&mut out, chunk_buffer())).is_break() {
             stopped = true;
             return ControlFlow::Break(());
         }

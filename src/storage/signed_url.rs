@@ -62,7 +62,9 @@ impl FileUrlSigner {
         url.push_str("?Expires=");
         url.push_str(&expires_at.to_string());
         url.push_str("&X-Amz-Signature=");
-        url.push_str(&hex::encode(signature));
+        let mut hex = [0u8; 64];
+        hex::encode_to_slice(signature, &mut hex).expect("32 bytes fill 64 hex digits");
+        url.push_str(std::str::from_utf8(&hex).expect("hex digits are ASCII"));
         SignedUrl { url, expires_at }
     }
 
