@@ -24,6 +24,14 @@ struct DataDirArg {
     data_dir: PathBuf,
 }
 
+impl DataDirArg {
+    fn open_catalog(&self) -> fireshare::Result<fireshare::catalog::Catalog> {
+        let dir = DataDir::new(&self.data_dir);
+        dir.ensure()?;
+        fireshare::catalog::Catalog::open(&dir.catalog_db())
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the Delta Sharing protocol (GET /healthz answers 200 once ready).
@@ -127,16 +135,10 @@ fn run(command: Command) -> fireshare::Result<()> {
             actix_web::rt::System::new().block_on(fireshare::server::serve(config, |_| {}))
         }
         Command::Sql { data, statements } => {
-            let state = fireshare::state::AppState::open(ServerConfig::new(
-                DataDir::new(data.data_dir),
-                "127.0.0.1:8080",
-                None,
-            ))?;
-            for result in fireshare::admin::execute_script(
-                &state.catalog,
-                &statements,
-                &std::env::current_dir()?,
-            )? {
+            let catalog = data.open_catalog()?;
+            for result in
+                fireshare::admin::execute_script(&catalog, &statements, &std::env::current_dir()?)?
+            {
                 print!("{}", result.render());
             }
             Ok(())
@@ -150,12 +152,8 @@ fn run(command: Command) -> fireshare::Result<()> {
                     expires_in,
                 },
         } => {
-            let state = fireshare::state::AppState::open(ServerConfig::new(
-                DataDir::new(data.data_dir),
-                "127.0.0.1:8080",
-                None,
-            ))?;
-            let token = fireshare::auth::issue_token(&state.catalog, &recipient, expires_in)?;
+            let token =
+                fireshare::auth::issue_token(&data.open_catalog()?, &recipient, expires_in)?;
             println!(
                 "{}",
                 fireshare::auth::Profile::new(endpoint.trim_end_matches('/'), &token).to_json()

@@ -20,9 +20,9 @@ pub async fn download(state: web::Data<AppState>, req: HttpRequest) -> Result<Ht
         .ok_or_else(|| Error::not_found("no such file"))?;
     let path = decode_log_path(encoded);
     check_signature(&state.signer, table_id, &path, req.query_string())?;
-    let (state2, table_id) = (state.clone(), table_id.to_string());
-    let file = web::block(move || {
-        let table = state2
+    let table_id = table_id.to_string();
+    let file = super::blocking(move || {
+        let table = state
             .catalog
             .read(|c| catalog::table_by_id(c, &table_id))?
             .ok_or_else(|| Error::not_found("the table of this file is no longer registered"))?;
@@ -30,8 +30,7 @@ pub async fn download(state: web::Data<AppState>, req: HttpRequest) -> Result<Ht
         let file = storage::resolve_in_table(&storage::local_root(&root)?, &path)?;
         NamedFile::open(file).map_err(|_| Error::not_found("the file does not exist"))
     })
-    .await
-    .map_err(|e| Error::internal(format!("worker failed: {e}")))??
+    .await?
     .set_content_type(actix_web::mime::APPLICATION_OCTET_STREAM)
     .disable_content_disposition();
     Ok(file.into_response(&req))

@@ -30,12 +30,11 @@ async fn as_recipient<T: Send + 'static>(
         .and_then(|h| h.to_str().ok())
         .map(str::to_string);
     let state = state.clone();
-    web::block(move || {
+    super::blocking(move || {
         let who = auth::authenticate(&state.catalog, authorization.as_deref())?;
         work(&state, &who)
     })
     .await
-    .map_err(|e| Error::internal(format!("worker failed: {e}")))?
 }
 
 fn json(body: serde_json::Value) -> HttpResponse {

@@ -12,6 +12,8 @@ pub mod query;
 
 use actix_web::web;
 
+use crate::{Error, Result};
+
 /// Path prefix of the protocol endpoints; a profile's `endpoint` ends with it.
 pub const PREFIX: &str = "/delta-sharing";
 
@@ -51,4 +53,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route("/files/{tail:.*}", web::get().to(files::download))
     .route("/files/{tail:.*}", web::head().to(files::download));
+}
+
+/// Runs blocking work (catalog, Delta log, file system) on the blocking pool, off the async
+/// workers.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
+    web::block(work)
+        .await
+        .map_err(|e| Error::internal(format!("worker failed: {e}")))?
 }
