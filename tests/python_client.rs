@@ -14,6 +14,7 @@ const CASES: &[&str] = &[
     "limit",
     "predicate",
     "table_version",
+    "paging",
     "not_granted",
     "wrong_token",
     "file_urls",

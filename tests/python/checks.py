@@ -103,6 +103,26 @@ def case_table_version():
     assert delta_sharing.get_table_version(url("sales"), starting_timestamp=ts) == 3
 
 
+def case_paging():
+    names, token, pages = [], None, 0
+    while True:
+        params = {"maxResults": 1} | ({"pageToken": token} if token else {})
+        r = requests.get(f"{endpoint}/shares/regulatory/all-tables", params=params, headers=auth)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        names += [t["name"] for t in body["items"]]
+        pages += 1
+        token = body.get("nextPageToken")
+        if not token:
+            break
+    assert names == ["many", "regions", "sales"] and pages == 3, (names, pages)
+    forged = requests.get(f"{endpoint}/shares/regulatory/schemas", params={"pageToken": "x.y"}, headers=auth)
+    expect_error(forged, 400, "INVALID_PARAMETER_VALUE")
+    # The deprecated HEAD of a table answers its version, names match case-insensitively.
+    head = requests.head(f"{endpoint}/shares/REGULATORY/schemas/Default/tables/SALES", headers=auth)
+    assert head.status_code == 200 and head.headers["delta-table-version"] == "6", head.headers
+
+
 def expect_error(response, status, code):
     assert response.status_code == status, f"expected {status}, got {response.status_code}: {response.text}"
     body = response.json()
