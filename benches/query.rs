@@ -1,6 +1,6 @@
 //! `cargo bench`: end-to-end `POST /query` and `GET /metadata` over loopback against a release
-//! `fireshare serve`, on synthetic tables of 10,000 and 100,000 files (1,000 commits and a
-//! checkpoint for the large one). Baseline: listing the same files with the Delta reader in
+//! `fireshare serve`, on synthetic tables of 10,000 files (100 commits) and 100,000 files
+//! (1,000 commits), each with a checkpoint at its last version. Baseline: listing the same files with the Delta reader in
 //! process, without HTTP, signing or encoding. Prints figures; asserts nothing about time.
 
 use std::io::Read;

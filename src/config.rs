@@ -22,6 +22,9 @@ impl DataDir {
     }
     /// Creates the directory (owner-only) if it does not exist yet.
     pub fn ensure(&self) -> std::io::Result<()> {
+        if self.0.is_dir() {
+            return Ok(());
+        }
         std::fs::create_dir_all(&self.0)?;
         #[cfg(unix)]
         {

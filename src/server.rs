@@ -22,6 +22,9 @@ pub async fn serve(config: ServerConfig, ready: impl FnOnce(&AppState)) -> Resul
         App::new()
             .app_data(app_state.clone())
             .app_data(web::PayloadConfig::new(MAX_BODY))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                Error::invalid(format!("invalid query parameters: {e}")).into()
+            }))
             .wrap_fn(|req, srv| {
                 let (method, path, started) =
                     (req.method().clone(), req.path().to_string(), Instant::now());

@@ -744,7 +744,7 @@ impl<'a> Lexer<'a> {
         None
     }
 
-    /// A back-quoted identifier. Delta Sharing names may not contain `/` or control characters,
+    /// A back-quoted identifier. Delta Sharing names may not contain spaces, `/` or control characters,
     /// so those are rejected here, where the offending character can be pointed at.
     fn quoted_identifier(&mut self) -> Result<String, ParseError> {
         let start = self.pos;
@@ -755,13 +755,13 @@ impl<'a> Lexer<'a> {
         let raw = &self.src[start + 1..self.pos - 1];
         if let Some((i, c)) = raw
             .char_indices()
-            .find(|&(_, c)| c == '/' || c.is_control())
+            .find(|&(_, c)| c == '/' || c == ' ' || c.is_control())
         {
             return Err(self.error_at(
                 start + 1 + i,
                 format!(
-                    "invalid character {c:?} in quoted identifier; names must not contain '/' or \
-                     control characters"
+                    "invalid character {c:?} in quoted identifier; names must not contain spaces, \
+                     '/' or control characters"
                 ),
             ));
         }
@@ -1017,9 +1017,9 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
     #[test]
     fn back_quoted_names() {
         assert_eq!(
-            one("CREATE SHARE `my share`"),
+            one("CREATE SHARE `my-share`"),
             Statement::CreateShare {
-                name: "my share".into(),
+                name: "my-share".into(),
                 comment: None,
                 if_not_exists: false,
             }
@@ -1049,10 +1049,10 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
             }
         );
         assert_eq!(
-            one("ALTER SHARE `a b` ADD TABLE `my schema`.`my ``t``` AS `2024`.x"),
+            one("ALTER SHARE `a-b` ADD TABLE `my-schema`.`my``t``` AS `2024`.x"),
             Statement::AddTableToShare {
-                share: "a b".into(),
-                table: table("my schema", "my `t`"),
+                share: "a-b".into(),
+                table: table("my-schema", "my`t`"),
                 alias: Some(table("2024", "x")),
                 with_history: false,
             }
@@ -1272,8 +1272,8 @@ SHOW TABLES;;
         let e = error("CREATE SHARE `a/b`");
         assert_eq!(
             e.message,
-            "invalid character '/' in quoted identifier; names must not contain '/' or control \
-             characters"
+            "invalid character '/' in quoted identifier; names must not contain spaces, '/' or \
+             control characters"
         );
         assert_eq!(e.column, 16);
 
@@ -1284,7 +1284,9 @@ SHOW TABLES;;
         let e = error("CREATE SHARE ``");
         assert_eq!(e.message, "a quoted identifier must not be empty or blank");
         assert_eq!(e.column, 14);
-        assert_eq!(error("CREATE SHARE `  `").column, 14);
+        let e = error("CREATE SHARE `my share`");
+        assert!(e.message.starts_with("invalid character ' '"), "{e}");
+        assert_eq!(e.column, 17);
     }
 
     #[test]

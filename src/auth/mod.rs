@@ -44,7 +44,8 @@ pub fn issue_token(
     let mut secret = [0u8; 32];
     rand::rng().fill_bytes(&mut secret);
     let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(secret));
-    let expires_at = lifetime.map(|d| now_ms() + d.as_millis() as i64);
+    let expires_at =
+        lifetime.map(|d| now_ms().saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)));
     let hash = token_hash(&token);
     let token_id = catalog.write(|tx| {
         catalog::insert_token(
@@ -65,11 +66,9 @@ pub fn issue_token(
 /// Checks an `Authorization` header value and returns the recipient it belongs to.
 pub fn authenticate(catalog: &Catalog, authorization: Option<&str>) -> Result<Recipient> {
     let token = authorization
-        .and_then(|h| {
-            h.strip_prefix("Bearer ")
-                .or_else(|| h.strip_prefix("bearer "))
-        })
-        .map(str::trim)
+        .and_then(|h| h.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
             Error::unauthenticated("missing bearer token: send 'Authorization: Bearer <token>'")

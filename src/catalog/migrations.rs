@@ -1,7 +1,7 @@
 //! Schema migrations, embedded from `catalog/migrations/*.sql` and applied in order at start.
 //! `PRAGMA user_version` records how many have run.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 use crate::{Error, Result};
 
@@ -11,7 +11,10 @@ const MIGRATIONS: &[(&str, &str)] = &[(
 )];
 
 pub(super) fn run(conn: &mut Connection) -> Result<()> {
-    let applied: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    // One IMMEDIATE transaction: two processes starting on a fresh directory (a server and the
+    // `sql` command) must not both migrate.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let applied: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
     let applied = applied as usize;
     if applied > MIGRATIONS.len() {
         return Err(Error::internal(format!(
@@ -20,12 +23,11 @@ pub(super) fn run(conn: &mut Connection) -> Result<()> {
         )));
     }
     for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(applied) {
-        let tx = conn.transaction()?;
         tx.execute_batch(sql)
             .map_err(|e| Error::internal(format!("catalog migration {name} failed: {e}")))?;
         tx.pragma_update(None, "user_version", (index + 1) as i64)?;
-        tx.commit()?;
         tracing::info!(migration = name, "applied catalog migration");
     }
+    tx.commit()?;
     Ok(())
 }

@@ -350,12 +350,18 @@ pub fn remove_table_from_share(
     (schema, table): (&str, &str),
 ) -> Result<()> {
     let share = require_share(conn, share)?;
-    let removed = conn.execute(
-        "DELETE FROM share_tables WHERE share_id = ?1 AND (
-            (schema_alias = ?2 AND table_alias = ?3)
-            OR table_id IN (SELECT id FROM tables WHERE schema_name = ?2 AND name = ?3))",
+    // The alias a recipient sees wins; the catalog name is the fallback.
+    let mut removed = conn.execute(
+        "DELETE FROM share_tables WHERE share_id = ?1 AND schema_alias = ?2 AND table_alias = ?3",
         params![share.id, schema, table],
     )?;
+    if removed == 0 {
+        removed = conn.execute(
+            "DELETE FROM share_tables WHERE share_id = ?1
+             AND table_id IN (SELECT id FROM tables WHERE schema_name = ?2 AND name = ?3)",
+            params![share.id, schema, table],
+        )?;
+    }
     if removed == 0 {
         return Err(Error::not_found(format!(
             "share {} has no table {schema}.{table}",

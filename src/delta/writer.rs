@@ -67,10 +67,6 @@ impl TableWriter {
         Ok(writer)
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     /// Writes `batch` (without partition columns) as one parquet file in the partition
     /// directory given by `partition` and returns its `add` action.
     pub fn write_file(&self, batch: &RecordBatch, partition: &[(&str, &str)]) -> Result<AddFile> {

@@ -2,6 +2,8 @@
 //!
 //! Grammar: `key=value1,value2;key=value`, case-insensitive. Malformed pairs are ignored.
 
+use std::collections::BTreeMap;
+
 use crate::delta::Protocol;
 use crate::{Error, Result};
 
@@ -64,10 +66,16 @@ impl Capabilities {
         }
     }
 
-    /// Picks the response format for a table with `protocol`. Only the parquet format is
-    /// served so far, and never for a table whose reader features change what a reader of its
-    /// parquet files sees (deletion vectors, column mapping, ...): it would return wrong rows.
-    pub fn choose_format(&self, protocol: &Protocol) -> Result<ResponseFormat> {
+    /// Picks the response format for a table with `protocol` and table `configuration`. Only
+    /// the parquet format is served so far, and never for a table whose reader features change
+    /// what a reader of its parquet files sees (deletion vectors, column mapping, ...): it
+    /// would return wrong rows. A feature the table supports but has switched off does not
+    /// count (files that still carry deletion vectors are refused while listing).
+    pub fn choose_format(
+        &self,
+        protocol: &Protocol,
+        configuration: &BTreeMap<String, String>,
+    ) -> Result<ResponseFormat> {
         if !self.accepts(ResponseFormat::Parquet) {
             return Err(Error::unsupported(format!(
                 "this server answers in responseformat=parquet only; the client accepts only: {}",
@@ -77,7 +85,7 @@ impl Capabilities {
         let blocking: Vec<String> = protocol
             .required_reader_features()
             .into_iter()
-            .filter(|f| !LOG_ONLY_FEATURES.contains(&f.as_str()))
+            .filter(|f| !LOG_ONLY_FEATURES.contains(&f.as_str()) && !switched_off(f, configuration))
             .collect();
         if !blocking.is_empty() {
             return Err(Error::unsupported(format!(
@@ -87,6 +95,16 @@ impl Capabilities {
             )));
         }
         Ok(ResponseFormat::Parquet)
+    }
+}
+
+/// True when the table supports `feature` but its configuration leaves it unused.
+fn switched_off(feature: &str, configuration: &BTreeMap<String, String>) -> bool {
+    let setting = |key: &str| configuration.get(key).map(|v| v.to_ascii_lowercase());
+    match feature {
+        "columnMapping" => setting("delta.columnMapping.mode").is_none_or(|m| m == "none"),
+        "deletionVectors" => setting("delta.enableDeletionVectors").is_none_or(|v| v != "true"),
+        _ => false,
     }
 }
 
@@ -120,8 +138,41 @@ mod tests {
         assert_eq!(Capabilities::parse(None), Capabilities::default());
     }
 
+    /// A configuration that switches deletion vectors and column mapping on.
+    fn features_on() -> BTreeMap<String, String> {
+        [
+            ("delta.enableDeletionVectors", "true"),
+            ("delta.columnMapping.mode", "name"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .into()
+    }
+
+    #[test]
+    fn features_supported_but_switched_off_do_not_block_parquet() {
+        let caps = Capabilities::default();
+        let off = BTreeMap::new();
+        let dv = protocol(3, Some(&["deletionVectors", "columnMapping"]));
+        assert_eq!(
+            caps.choose_format(&dv, &off).unwrap(),
+            ResponseFormat::Parquet
+        );
+        assert_eq!(
+            caps.choose_format(&protocol(2, None), &off).unwrap(),
+            ResponseFormat::Parquet
+        );
+        let e = caps.choose_format(&dv, &features_on()).unwrap_err();
+        assert!(e.message.contains("deletionVectors, columnMapping"), "{e}");
+        let ntz = protocol(3, Some(&["timestampNtz"]));
+        assert!(
+            caps.choose_format(&ntz, &off).is_err(),
+            "changes types: not switchable"
+        );
+    }
+
     #[test]
     fn parquet_only_for_plain_tables() {
+        let on = features_on();
         let plain = protocol(1, None);
         let dv = protocol(3, Some(&["deletionVectors"]));
         for header in [
@@ -130,17 +181,20 @@ mod tests {
             Some("responseformat=delta,parquet"),
         ] {
             let caps = Capabilities::parse(header);
-            assert_eq!(caps.choose_format(&plain).unwrap(), ResponseFormat::Parquet);
-            let e = caps.choose_format(&dv).unwrap_err();
+            assert_eq!(
+                caps.choose_format(&plain, &on).unwrap(),
+                ResponseFormat::Parquet
+            );
+            let e = caps.choose_format(&dv, &on).unwrap_err();
             assert_eq!(e.code, crate::ErrorCode::UnsupportedOperation);
             assert!(e.message.contains("deletionVectors"), "{e}");
         }
         let e = Capabilities::parse(Some("responseformat=delta"))
-            .choose_format(&plain)
+            .choose_format(&plain, &on)
             .unwrap_err();
         assert!(e.message.contains("parquet only"));
         let cm = Capabilities::default()
-            .choose_format(&protocol(2, None))
+            .choose_format(&protocol(2, None), &on)
             .unwrap_err();
         assert!(cm.message.contains("columnMapping"), "{cm}");
     }

@@ -240,6 +240,17 @@ fn stream_query(
     response.streaming(body)
 }
 
+/// Protocol endpoints this server does not offer yet: a clear 400 for authenticated callers,
+/// so that clients do not mistake them for a missing table.
+pub async fn not_supported_yet(state: State, req: HttpRequest) -> Result<HttpResponse> {
+    as_recipient(&state, &req, |_, _| Ok(())).await?;
+    Err(Error::unsupported(format!(
+        "{} {}: this part of the protocol is not supported by this server yet",
+        req.method(),
+        req.path()
+    )))
+}
+
 pub async fn unknown_endpoint(req: HttpRequest) -> Result<HttpResponse> {
     Err(Error::not_found(format!(
         "no Delta Sharing endpoint {} {}",

@@ -49,6 +49,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 &format!("{TABLE}/query"),
                 web::post().to(handlers::query_table),
             )
+            .route(
+                &format!("{TABLE}/changes"),
+                web::get().to(handlers::not_supported_yet),
+            )
+            .route(
+                &format!("{TABLE}/queries/{{query_id}}"),
+                web::post().to(handlers::not_supported_yet),
+            )
+            .route(
+                &format!("{TABLE}/temporary-table-credentials"),
+                web::post().to(handlers::not_supported_yet),
+            )
             .default_service(web::to(handlers::unknown_endpoint)),
     )
     .route("/files/{tail:.*}", web::get().to(files::download))

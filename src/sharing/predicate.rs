@@ -59,6 +59,21 @@ impl Predicate {
             .any(|c| find_key(partition_columns.iter().map(|p| (p, &())), &c.name).is_none())
     }
 
+    /// Checks the hint's types against the table schema (`schemaString`): stats of a column
+    /// whose type differs from the hint's `valueType` (a cast, in Spark's terms) are not used.
+    pub fn bind_schema(&mut self, schema_string: &str) {
+        let mut types = Vec::new();
+        if let Ok(schema) = serde_json::from_str::<Value>(schema_string) {
+            collect_field_types(&schema, "", &mut types);
+        }
+        let mut columns = Vec::new();
+        self.root.columns_mut(&mut columns);
+        for column in columns {
+            let delta_type = find_key(types.iter().map(|(k, v)| (k, v)), &column.name);
+            column.stats_comparable = delta_type.is_some_and(|t| column.ty.matches_delta_type(t));
+        }
+    }
+
     /// False only when the file certainly holds no row matching the predicate.
     pub fn may_match(&self, file: &FileFacts<'_>) -> bool {
         eval(&self.root, false, file) != Tri::False
@@ -101,6 +116,10 @@ enum Leaf {
 struct Column {
     name: String,
     ty: Ty,
+    /// Whether the column's min/max stats may be compared as `ty`: only when the table
+    /// schema gives the column a type of the same kind (see [`Predicate::bind_schema`]).
+    /// Stats of another type order differently (`"10" < "7"` as text) and would drop files.
+    stats_comparable: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -127,6 +146,19 @@ impl Ty {
             "timestamp" => Ty::Timestamp,
             _ => return None,
         })
+    }
+
+    /// Whether a Delta column of `delta_type` holds values ordered like this type.
+    fn matches_delta_type(self, delta_type: &str) -> bool {
+        matches!(
+            (self, delta_type),
+            (Ty::Bool, "boolean")
+                | (Ty::Int, "byte" | "short" | "integer" | "long")
+                | (Ty::Float | Ty::Double, "float" | "double")
+                | (Ty::Str, "string")
+                | (Ty::Date, "date")
+                | (Ty::Timestamp, "timestamp" | "timestamp_ntz")
+        )
     }
 
     /// Types whose values can be compared with each other.
@@ -263,7 +295,14 @@ fn parse_leaf(v: &Value, depth: usize) -> Option<(Leaf, Ty)> {
                 return None;
             }
             let name = name.to_owned();
-            Some((Leaf::Column(Column { name, ty }), ty))
+            Some((
+                Leaf::Column(Column {
+                    name,
+                    ty,
+                    stats_comparable: true,
+                }),
+                ty,
+            ))
         }
         // The spec sends literals as strings; accept bare JSON numbers and booleans too.
         "literal" => Some((
@@ -392,6 +431,9 @@ impl FileFacts<'_> {
                 all_null: false,
             });
         }
+        if !col.stats_comparable {
+            return None;
+        }
         let stats = self.stats?;
         let min = lookup(stats.get("minValues"), &col.name);
         let max = lookup(stats.get("maxValues"), &col.name);
@@ -458,7 +500,39 @@ impl Bounds {
     }
 }
 
+/// `(path, primitive type)` of every field of a Delta schema; struct fields as `a.b`.
+fn collect_field_types(schema: &Value, prefix: &str, out: &mut Vec<(String, String)>) {
+    for field in schema["fields"].as_array().into_iter().flatten() {
+        let Some(name) = field["name"].as_str() else {
+            continue;
+        };
+        let path = format!("{prefix}{name}");
+        match &field["type"] {
+            Value::String(t) => out.push((path, t.clone())),
+            nested if nested["type"] == "struct" => {
+                collect_field_types(nested, &format!("{path}."), out)
+            }
+            _ => {}
+        }
+    }
+}
+
 impl Node {
+    fn columns_mut<'n>(&'n mut self, out: &mut Vec<&'n mut Column>) {
+        match self {
+            Node::And(kids) | Node::Or(kids) => kids.iter_mut().for_each(|k| k.columns_mut(out)),
+            Node::Not(kid) => kid.columns_mut(out),
+            Node::IsNull(c) => out.push(c),
+            Node::Cmp(_, left, right) => {
+                for leaf in [left, right] {
+                    if let Leaf::Column(c) = leaf {
+                        out.push(c);
+                    }
+                }
+            }
+        }
+    }
+
     fn columns<'n>(&'n self, out: &mut Vec<&'n Column>) {
         match self {
             Node::And(kids) | Node::Or(kids) => kids.iter().for_each(|k| k.columns(out)),
@@ -741,6 +815,34 @@ mod tests {
         assert_eq!(on_stats(&ne, &stats("A", json!(2), json!(10), 0, 5)), U);
         assert_eq!(on_stats(&ne, &stats("A", json!(7), json!(7), 2, 5)), F);
         assert_eq!(on_stats(&ne, &stats("A", json!(8), json!(10), 0, 5)), T);
+    }
+
+    #[test]
+    fn stats_of_another_type_than_the_hint_are_not_used() {
+        let schema = r#"{"type":"struct","fields":[
+            {"name":"id","type":"long","nullable":true,"metadata":{}},
+            {"name":"code","type":"string","nullable":true,"metadata":{}},
+            {"name":"s","type":{"type":"struct","fields":[{"name":"n","type":"integer","nullable":true,"metadata":{}}]},"nullable":true,"metadata":{}}]}"#;
+        let stats_id = json!({"numRecords": 3, "minValues": {"id": 5, "code": "1", "s": {"n": 5}},
+                              "maxValues": {"id": 10, "code": "9", "s": {"n": 10}}, "nullCount": {"id": 0, "code": 0}});
+        let check = |tree: Value| {
+            let mut p = parse(&tree);
+            p.bind_schema(schema);
+            let parts = BTreeMap::new();
+            p.may_match(&FileFacts {
+                partition_values: &parts,
+                stats: Some(&stats_id),
+            })
+        };
+        // CAST(id AS STRING) = '7': "10" < "7" as text, yet id 7 may be there.
+        assert!(check(cmp("equal", "id", "string", "7")));
+        // CAST(code AS INT) = 10: code "10" sorts between "1" and "9".
+        assert!(check(cmp("equal", "code", "int", "10")));
+        // Matching types still prune, nested fields included.
+        assert!(!check(cmp("equal", "id", "long", "11")));
+        assert!(!check(cmp("greaterThan", "s.n", "int", "10")));
+        // Columns missing from the schema are never pruned on.
+        assert!(check(cmp("equal", "nope", "long", "11")));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Table data endpoints as plain functions: version, metadata and query.
 //!
-//! Each request is checked completely (grant, parameters, snapshot, format) before the first
-//! byte is sent; only then are file lines produced, batch by batch, so that a response of
-//! 100,000 files starts at once and never sits in memory whole.
+//! Each request is checked (grant, parameters, snapshot, format) before the first byte is sent;
+//! only then are file lines produced, batch by batch, so that a response of 100,000 files
+//! starts at once and never sits in memory whole. What only the file list can reveal (a file
+//! that cannot be served) cuts the response short, which clients see as a failed read.
 
 use std::ops::ControlFlow;
 
@@ -16,7 +17,7 @@ use super::predicate::{FileFacts, Predicate};
 use crate::auth::Recipient;
 use crate::catalog::SharedTable;
 use crate::clock::{now_ms, parse_timestamp_ms};
-use crate::delta::{Snapshot, VersionSpec};
+use crate::delta::{DataFile, Snapshot, VersionSpec};
 use crate::state::AppState;
 use crate::{Error, Result};
 
@@ -46,8 +47,9 @@ impl TablePath {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueryBody {
-    pub predicate_hints: Option<Vec<String>>,
-    pub json_predicate_hints: Option<String>,
+    /// Hints are best effort: a value of an unexpected type is ignored, not refused.
+    pub predicate_hints: Option<serde_json::Value>,
+    pub json_predicate_hints: Option<serde_json::Value>,
     pub limit_hint: Option<i64>,
     pub version: Option<i64>,
     pub timestamp: Option<String>,
@@ -179,7 +181,7 @@ fn prepare(
     let shared = path.resolve(state, who)?;
     let spec = version_spec(&shared, version, timestamp)?;
     let snapshot = state.delta.snapshot(&table_root(&shared)?, spec)?;
-    let format = caps.choose_format(snapshot.protocol())?;
+    let format = caps.choose_format(snapshot.protocol(), &snapshot.metadata().configuration)?;
     let line_version = (spec != VersionSpec::Latest).then(|| snapshot.version());
     Ok(PreparedTable {
         shared,
@@ -254,10 +256,33 @@ pub fn prepare_query(
     // SQL `predicateHints` are optional for servers and ignored; JSON hints are applied.
     prepared.predicate = body
         .json_predicate_hints
-        .as_deref()
+        .as_ref()
+        .and_then(serde_json::Value::as_str)
         .and_then(Predicate::parse);
-    prepared.limit = body.limit_hint;
+    if let Some(predicate) = &mut prepared.predicate {
+        predicate.bind_schema(&prepared.snapshot.metadata().schema_string);
+    }
+    // With hints, a kept file may hold no matching row, so its record count says nothing about
+    // how many rows the reader will keep: the limit is then left to the client.
+    let hinted = body.json_predicate_hints.is_some()
+        || body
+            .predicate_hints
+            .as_ref()
+            .and_then(|h| h.as_array())
+            .is_some_and(|h| !h.is_empty());
+    prepared.limit = body.limit_hint.filter(|_| !hinted);
     Ok(prepared)
+}
+
+/// Why a file cannot be listed in the parquet format, if it cannot.
+fn unservable(file: &DataFile) -> Option<&'static str> {
+    if file.is_absolute() {
+        Some("the table's log holds absolute file paths (a shallow clone?), which cannot be shared")
+    } else if file.deletion_vector.is_some() {
+        Some("a file of the table carries a deletion vector, which needs the delta response format")
+    } else {
+        None
+    }
 }
 
 /// Produces the whole query response, handing it to `emit` in chunks; stops early when
@@ -281,14 +306,16 @@ pub fn write_query(
     let mut failure = None;
     let mut stopped = false;
     state.delta.for_each_file(&query.snapshot, |file| {
-        if file.is_absolute() {
-            failure = Some(Error::unsupported(
-                "the table's log holds absolute file paths (a shallow clone?), which cannot be shared",
-            ));
+        if let Some(problem) = unservable(&file) {
+            failure = Some(Error::unsupported(problem));
             return ControlFlow::Break(());
         }
         let stats = needs_stats
-            .then(|| file.stats.as_deref().and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok()))
+            .then(|| {
+                file.stats
+                    .as_deref()
+                    .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+            })
             .flatten();
         if let Some(predicate) = &query.predicate {
             let facts = FileFacts {

@@ -92,6 +92,8 @@ def case_predicate():
     us_files = [l for l in query("regions", {"jsonPredicateHints": hint}) if "file" in l]
     assert 0 < len(us_files) < len(all_files), (len(us_files), len(all_files))
     assert all(f["file"]["partitionValues"]["region"] == "us" for f in us_files)
+    # limitHint never cuts a hinted listing: kept files may hold no matching row.
+    assert len(query("regions", {"jsonPredicateHints": hint, "limitHint": 1})) == len(us_files) + 2
     shared = delta_sharing.load_as_pandas(url("regions"), jsonPredicateHints=hint)
     expected = oracle("regions")
     assert_same(shared, expected[expected.region == "us"], "regions where region = 'us'")
