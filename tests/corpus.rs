@@ -7,10 +7,14 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use common::{Server, bearer, profile, shared_dir, sql};
 use delta_kernel::parquet::file::reader::{FileReader, SerializedFileReader};
 use serde_json::{Value, json};
+
+/// Outcome of tables that only the delta response format may serve.
+const DELTA_ONLY: &str = "needs the delta format";
 
 /// Corpus features that change what a reader of the parquet files sees.
 const CHANGES_ROWS: &[&str] = &[
@@ -153,10 +157,11 @@ fn check_table(client: &Client, name: &str, expect: &Value) -> Result<&'static s
         result.status == 400 && result.lines[0]["errorCode"] == "UNSUPPORTED_OPERATION"
     };
     if features.iter().any(|f| CHANGES_ROWS.contains(f)) {
-        // Served as parquet these would read wrong rows: they must be refused.
+        // Served as parquet these would read wrong rows: they must be refused (the delta
+        // format serves them, see below).
         let result = client.query(name, json!({}));
         return if refused(&result) {
-            Ok("refused in parquet format (needs delta format)")
+            Ok(DELTA_ONLY)
         } else {
             Err(format!(
                 "expected 400 UNSUPPORTED_OPERATION, got {} {}",
@@ -165,8 +170,8 @@ fn check_table(client: &Client, name: &str, expect: &Value) -> Result<&'static s
         };
     }
     if expect["protocol"]["minReaderVersion"] != 1 && refused(&client.query(name, json!({}))) {
-        // Other reader features: refusing is allowed, serving must be right.
-        return Ok("refused in parquet format (other reader features)");
+        // Other reader features: refusing parquet is allowed, serving must be right.
+        return Ok(DELTA_ONLY);
     }
     let log_only = features.contains(&"log-only");
     check_snapshot(client, name, json!({}), expect, log_only)?;
@@ -216,13 +221,50 @@ fn corpus_tables_read_back_through_the_server() {
 
     let mut outcomes: BTreeMap<&str, usize> = BTreeMap::new();
     let mut failures = Vec::new();
+    let mut delta_only = Vec::new();
     for (name, expect) in &tables {
         match check_table(&client, &table_name(name), expect) {
-            Ok(outcome) => *outcomes.entry(outcome).or_default() += 1,
+            Ok(outcome) => {
+                *outcomes.entry(outcome).or_default() += 1;
+                if outcome == DELTA_ONLY {
+                    let versions: serde_json::Map<String, Value> = expect["versions"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(v, at)| (v.clone(), at["rows"].clone()))
+                        .collect();
+                    delta_only.push(json!([table_name(name), expect["rows"], versions]));
+                }
+            }
             Err(e) => failures.push(format!("{name}: {e}")),
         }
     }
-    eprintln!("corpus of {} tables: {outcomes:?}", tables.len());
+    // The real connector reads those, asking for `responseformat=delta,parquet`.
+    let out = std::process::Command::new(common::python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/corpus_delta.py"))
+        .arg(data.join("tester.share"))
+        .arg(Value::Array(delta_only.clone()).to_string())
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    eprint!("{report}");
+    failures.extend(
+        report
+            .lines()
+            .filter(|l| l.contains(": FAILED"))
+            .map(str::to_string),
+    );
+    if !out.status.success() && failures.is_empty() {
+        failures.push(format!(
+            "corpus_delta.py: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    eprintln!(
+        "corpus of {} tables: {outcomes:?}; {} handed to the connector in the delta format",
+        tables.len(),
+        delta_only.len()
+    );
     assert!(
         failures.is_empty(),
         "{} corpus tables failed:\n{}\n--- server log (tail)\n{}",

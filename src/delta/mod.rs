@@ -91,3 +91,107 @@ pub fn decode_log_path(path: &str) -> String {
         .decode_utf8_lossy()
         .into_owned()
 }
+
+impl DeletionVector {
+    /// The DV file of a `u` (UUID-relative) or `p` (path) descriptor, relative to the table
+    /// root; `None` for inline (`i`) vectors, which live in the descriptor itself.
+    pub fn file_path(&self) -> Option<Result<String, String>> {
+        match self.storage_type.as_str() {
+            "i" => None,
+            "u" => Some(uuid_relative_path(&self.path_or_inline_dv)),
+            "p" => Some(Ok(decode_log_path(&self.path_or_inline_dv))),
+            other => Some(Err(format!(
+                "unknown deletion vector storage type '{other}'"
+            ))),
+        }
+    }
+}
+
+/// `<prefix><20 chars of Z85 UUID>` -> `<prefix>/deletion_vector_<uuid>.bin` (Delta protocol).
+fn uuid_relative_path(encoded: &str) -> Result<String, String> {
+    let split = encoded
+        .len()
+        .checked_sub(20)
+        .filter(|s| encoded.is_char_boundary(*s))
+        .ok_or_else(|| format!("deletion vector id '{encoded}' is too short"))?;
+    let (prefix, z85) = encoded.split_at(split);
+    let bytes =
+        z85_decode(z85).ok_or_else(|| format!("deletion vector id '{encoded}' is not Z85"))?;
+    let uuid = uuid::Uuid::from_slice(&bytes).map_err(|e| e.to_string())?;
+    let file = format!("deletion_vector_{uuid}.bin");
+    Ok(if prefix.is_empty() {
+        file
+    } else {
+        format!("{prefix}/{file}")
+    })
+}
+
+/// Z85 (ZeroMQ base-85) decoding: every 5 characters give 4 big-endian bytes.
+fn z85_decode(text: &str) -> Option<Vec<u8>> {
+    const ALPHABET: &[u8; 85] =
+        b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+    if !text.len().is_multiple_of(5) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(text.len() / 5 * 4);
+    for chunk in text.as_bytes().chunks(5) {
+        let mut value: u64 = 0;
+        for c in chunk {
+            value = value * 85 + ALPHABET.iter().position(|a| a == c)? as u64;
+        }
+        out.extend_from_slice(&u32::try_from(value).ok()?.to_be_bytes());
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dv(storage_type: &str, path: &str) -> DeletionVector {
+        DeletionVector {
+            storage_type: storage_type.into(),
+            path_or_inline_dv: path.into(),
+            offset: Some(1),
+            size_in_bytes: 36,
+            cardinality: 2,
+        }
+    }
+
+    #[test]
+    fn deletion_vector_files() {
+        // The descriptor of the Delta protocol's example: prefix "ab", UUID d2c639aa-8816-431a-aaf6-d3fe2512ff61.
+        let path = dv("u", "ab^-aqEH.-t@S}K{vb[*k^")
+            .file_path()
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            path,
+            "ab/deletion_vector_d2c639aa-8816-431a-aaf6-d3fe2512ff61.bin"
+        );
+        let path = dv("u", "^-aqEH.-t@S}K{vb[*k^")
+            .file_path()
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            path,
+            "deletion_vector_d2c639aa-8816-431a-aaf6-d3fe2512ff61.bin"
+        );
+        assert!(
+            dv("i", "wi5b=000010000siXQKl0rr91000f55c8Xg0@@D72lkbi5=-{L")
+                .file_path()
+                .is_none()
+        );
+        assert!(dv("u", "short").file_path().unwrap().is_err());
+        assert!(
+            dv("u", "ab\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"")
+                .file_path()
+                .unwrap()
+                .is_err()
+        );
+        assert_eq!(
+            dv("p", "dv/a%20b.bin").file_path().unwrap().unwrap(),
+            "dv/a b.bin"
+        );
+    }
+}

@@ -66,35 +66,46 @@ impl Capabilities {
         }
     }
 
-    /// Picks the response format for a table with `protocol` and table `configuration`. Only
-    /// the parquet format is served so far, and never for a table whose reader features change
-    /// what a reader of its parquet files sees (deletion vectors, column mapping, ...): it
-    /// would return wrong rows. A feature the table supports but has switched off does not
-    /// count (files that still carry deletion vectors are refused while listing).
+    /// Picks the response format for a table with `protocol` and table `configuration`
+    /// (protocol.md §2.2): parquet when the client accepts it and the table needs no reader
+    /// feature that changes what a parquet reader sees (a parquet reader would return wrong
+    /// rows); otherwise delta, when the client accepts it and declares every such feature.
+    /// A feature the table supports but has switched off does not count.
     pub fn choose_format(
         &self,
         protocol: &Protocol,
         configuration: &BTreeMap<String, String>,
     ) -> Result<ResponseFormat> {
-        if !self.accepts(ResponseFormat::Parquet) {
-            return Err(Error::unsupported(format!(
-                "this server answers in responseformat=parquet only; the client accepts only: {}",
-                self.response_formats.join(",")
-            )));
-        }
-        let blocking: Vec<String> = protocol
+        let needed: Vec<String> = protocol
             .required_reader_features()
             .into_iter()
             .filter(|f| !LOG_ONLY_FEATURES.contains(&f.as_str()) && !switched_off(f, configuration))
             .collect();
-        if !blocking.is_empty() {
+        if self.accepts(ResponseFormat::Parquet) && needed.is_empty() {
+            return Ok(ResponseFormat::Parquet);
+        }
+        if !self.accepts(ResponseFormat::Delta) {
             return Err(Error::unsupported(format!(
-                "the table needs the delta response format to be read correctly (it uses {}), \
-                 which this server does not serve yet",
-                blocking.join(", ")
+                "the table needs the delta response format to be read correctly (it uses {}): \
+                 ask with the header '{HEADER}: responseformat=delta;readerfeatures=...'",
+                needed.join(", ")
             )));
         }
-        Ok(ResponseFormat::Parquet)
+        let missing: Vec<&String> = needed
+            .iter()
+            .filter(|f| !self.reader_features.contains(&f.to_ascii_lowercase()))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::unsupported(format!(
+                "the table uses reader features the client did not declare in readerfeatures: {}",
+                missing
+                    .iter()
+                    .map(|f| f.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        Ok(ResponseFormat::Delta)
     }
 }
 
@@ -171,31 +182,55 @@ mod tests {
     }
 
     #[test]
-    fn parquet_only_for_plain_tables() {
+    fn negotiation_follows_the_protocol_table() {
         let on = features_on();
         let plain = protocol(1, None);
         let dv = protocol(3, Some(&["deletionVectors"]));
-        for header in [
-            None,
-            Some("responseformat=parquet"),
-            Some("responseformat=delta,parquet"),
-        ] {
-            let caps = Capabilities::parse(header);
+        let caps = Capabilities::parse;
+        // No header or parquet only: parquet, and tables that need more are refused.
+        for header in [None, Some("responseformat=parquet")] {
             assert_eq!(
-                caps.choose_format(&plain, &on).unwrap(),
+                caps(header).choose_format(&plain, &on).unwrap(),
                 ResponseFormat::Parquet
             );
-            let e = caps.choose_format(&dv, &on).unwrap_err();
+            let e = caps(header).choose_format(&dv, &on).unwrap_err();
             assert_eq!(e.code, crate::ErrorCode::UnsupportedOperation);
             assert!(e.message.contains("deletionVectors"), "{e}");
         }
-        let e = Capabilities::parse(Some("responseformat=delta"))
-            .choose_format(&plain, &on)
+        // Both: parquet for plain tables, delta when needed (with the features declared).
+        let python = caps(Some(
+            "responseformat=delta,parquet;readerfeatures=deletionvectors,columnmapping,timestampntz",
+        ));
+        assert_eq!(
+            python.choose_format(&plain, &on).unwrap(),
+            ResponseFormat::Parquet
+        );
+        assert_eq!(
+            python.choose_format(&dv, &on).unwrap(),
+            ResponseFormat::Delta
+        );
+        assert_eq!(
+            python.choose_format(&protocol(2, None), &on).unwrap(),
+            ResponseFormat::Delta
+        );
+        // Delta only: always delta.
+        let delta = caps(Some("responseformat=delta;readerfeatures=deletionVectors"));
+        assert_eq!(
+            delta.choose_format(&plain, &on).unwrap(),
+            ResponseFormat::Delta
+        );
+        let e = delta
+            .choose_format(
+                &protocol(3, Some(&["deletionVectors", "typeWidening"])),
+                &on,
+            )
             .unwrap_err();
-        assert!(e.message.contains("parquet only"));
-        let cm = Capabilities::default()
-            .choose_format(&protocol(2, None), &on)
-            .unwrap_err();
-        assert!(cm.message.contains("columnMapping"), "{cm}");
+        assert!(e.message.ends_with("readerfeatures: typeWidening"), "{e}");
+        // Log-only features never block.
+        let v2 = protocol(3, Some(&["v2Checkpoint", "vacuumProtocolCheck"]));
+        assert_eq!(
+            Capabilities::default().choose_format(&v2, &on).unwrap(),
+            ResponseFormat::Parquet
+        );
     }
 }

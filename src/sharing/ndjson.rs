@@ -1,4 +1,4 @@
-//! The newline-delimited JSON lines of table responses (parquet response format).
+//! The newline-delimited JSON lines of table responses, in the parquet and delta formats.
 //!
 //! Serialization is deterministic: struct fields in a fixed order and maps sorted by key, so
 //! the same snapshot always produces the same `protocol` and `metaData` lines.
@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::delta::{DataFile, Metadata};
+use crate::delta::{DataFile, DeletionVector, Metadata, Protocol};
 use crate::storage::SignedUrl;
 
 pub const CONTENT_TYPE: &str = "application/x-ndjson; charset=utf-8";
@@ -136,6 +136,201 @@ pub fn write_file(out: &mut Vec<u8>, file: &DataFile, url: &SignedUrl, version: 
                 stats: file.stats.as_deref(),
                 expiration_timestamp: url.expires_at,
                 version,
+            },
+        },
+    );
+}
+
+// ---- delta response format: the log's own actions, with signed URLs for paths --------------
+
+#[derive(Serialize)]
+struct DeltaProtocolLine<'a> {
+    protocol: DeltaProtocolWrapper<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeltaProtocolWrapper<'a> {
+    delta_protocol: DeltaProtocol<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeltaProtocol<'a> {
+    min_reader_version: i32,
+    min_writer_version: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reader_features: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    writer_features: Option<&'a [String]>,
+}
+
+#[derive(Serialize)]
+struct DeltaMetadataLine<'a> {
+    #[serde(rename = "metaData")]
+    meta_data: DeltaMetadataWrapper<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeltaMetadataWrapper<'a> {
+    delta_metadata: DeltaMetadata<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<u64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeltaMetadata<'a> {
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    format: DeltaFormat<'a>,
+    schema_string: &'a str,
+    partition_columns: &'a [String],
+    configuration: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created_time: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct DeltaFormat<'a> {
+    provider: &'a str,
+    options: &'a BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct DeltaFileLine<'a> {
+    file: DeltaFile<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeltaFile<'a> {
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<u64>,
+    expiration_timestamp: i64,
+    delta_single_action: DeltaAdd<'a>,
+}
+
+#[derive(Serialize)]
+struct DeltaAdd<'a> {
+    add: AddAction<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AddAction<'a> {
+    path: &'a str,
+    partition_values: &'a BTreeMap<String, Option<String>>,
+    size: i64,
+    modification_time: i64,
+    data_change: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stats: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deletion_vector: Option<DeletionVectorAction<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeletionVectorAction<'a> {
+    storage_type: &'a str,
+    path_or_inline_dv: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    offset: Option<i32>,
+    size_in_bytes: i32,
+    cardinality: i64,
+}
+
+/// `{"protocol":{"deltaProtocol":{...}}}`: the table's protocol as it is.
+pub fn write_delta_protocol(out: &mut Vec<u8>, protocol: &Protocol) {
+    write_line(
+        out,
+        &DeltaProtocolLine {
+            protocol: DeltaProtocolWrapper {
+                delta_protocol: DeltaProtocol {
+                    min_reader_version: protocol.min_reader_version,
+                    min_writer_version: protocol.min_writer_version,
+                    reader_features: protocol.reader_features.as_deref(),
+                    writer_features: protocol.writer_features.as_deref(),
+                },
+            },
+        },
+    );
+}
+
+/// `{"metaData":{"deltaMetadata":{...}}}`: the table's metadata action as it is (column
+/// mapping ids and physical names included: the client's Delta reader needs them).
+pub fn write_delta_metadata(out: &mut Vec<u8>, metadata: &Metadata, version: Option<u64>) {
+    write_line(
+        out,
+        &DeltaMetadataLine {
+            meta_data: DeltaMetadataWrapper {
+                delta_metadata: DeltaMetadata {
+                    id: &metadata.id,
+                    name: metadata.name.as_deref(),
+                    description: metadata.description.as_deref(),
+                    format: DeltaFormat {
+                        provider: &metadata.format_provider,
+                        options: &metadata.format_options,
+                    },
+                    schema_string: &metadata.schema_string,
+                    partition_columns: &metadata.partition_columns,
+                    configuration: &metadata.configuration,
+                    created_time: metadata.created_time,
+                },
+                version,
+            },
+        },
+    );
+}
+
+/// A `file` line wrapping the file's `add` action, its path replaced by the signed URL and a
+/// file-based deletion vector by a `p` descriptor whose path is `dv_url`.
+pub fn write_delta_file(
+    out: &mut Vec<u8>,
+    file: &DataFile,
+    url: &SignedUrl,
+    dv_url: Option<&SignedUrl>,
+    version: Option<u64>,
+) {
+    let deletion_vector =
+        file.deletion_vector
+            .as_ref()
+            .map(|dv: &DeletionVector| DeletionVectorAction {
+                storage_type: if dv_url.is_some() {
+                    "p"
+                } else {
+                    &dv.storage_type
+                },
+                path_or_inline_dv: dv_url.map_or(&dv.path_or_inline_dv, |u| &u.url),
+                offset: dv.offset,
+                size_in_bytes: dv.size_in_bytes,
+                cardinality: dv.cardinality,
+            });
+    let expiration_timestamp = dv_url.map_or(url.expires_at, |d| d.expires_at.min(url.expires_at));
+    write_line(
+        out,
+        &DeltaFileLine {
+            file: DeltaFile {
+                id: file_id(&file.path, &mut [0; 64]),
+                version,
+                expiration_timestamp,
+                delta_single_action: DeltaAdd {
+                    add: AddAction {
+                        path: &url.url,
+                        partition_values: &file.partition_values,
+                        size: file.size,
+                        modification_time: file.modification_time,
+                        data_change: true,
+                        stats: file.stats.as_deref(),
+                        deletion_vector,
+                    },
+                },
             },
         },
     );

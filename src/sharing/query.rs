@@ -164,9 +164,52 @@ impl PreparedTable {
     }
 
     fn write_head(&self, out: &mut Vec<u8>) {
-        ndjson::write_protocol(out);
         let metadata = self.snapshot.metadata();
-        ndjson::write_metadata(out, metadata, self.line_version, self.shared.history);
+        match self.format {
+            ResponseFormat::Parquet => {
+                ndjson::write_protocol(out);
+                ndjson::write_metadata(out, metadata, self.line_version, self.shared.history);
+            }
+            ResponseFormat::Delta => {
+                ndjson::write_delta_protocol(out, self.snapshot.protocol());
+                ndjson::write_delta_metadata(out, metadata, self.line_version);
+            }
+        }
+    }
+
+    /// Signs the file (and its deletion vector file) and writes its line.
+    fn write_file(
+        &self,
+        state: &AppState,
+        out: &mut Vec<u8>,
+        file: &DataFile,
+        now: i64,
+    ) -> Result<()> {
+        let table_id = &self.shared.table.id;
+        let url = state.signer.sign(table_id, &file.path, now);
+        match self.format {
+            ResponseFormat::Parquet => ndjson::write_file(out, file, &url, self.line_version),
+            ResponseFormat::Delta => {
+                let dv_url = match file.deletion_vector.as_ref().and_then(|dv| dv.file_path()) {
+                    None => None,
+                    Some(Ok(path)) if !path.contains("://") && !path.starts_with('/') => {
+                        Some(state.signer.sign(table_id, &path, now))
+                    }
+                    Some(Ok(_)) => {
+                        return Err(Error::unsupported(
+                            "a deletion vector of the table lies outside the table directory, which cannot be shared",
+                        ));
+                    }
+                    Some(Err(e)) => {
+                        return Err(Error::unsupported(format!(
+                            "unreadable deletion vector: {e}"
+                        )));
+                    }
+                };
+                ndjson::write_delta_file(out, file, &url, dv_url.as_ref(), self.line_version);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -274,11 +317,11 @@ pub fn prepare_query(
     Ok(prepared)
 }
 
-/// Why a file cannot be listed in the parquet format, if it cannot.
-fn unservable(file: &DataFile) -> Option<&'static str> {
+/// Why a file cannot be listed in `format`, if it cannot.
+fn unservable(file: &DataFile, format: ResponseFormat) -> Option<&'static str> {
     if file.is_absolute() {
         Some("the table's log holds absolute file paths (a shallow clone?), which cannot be shared")
-    } else if file.deletion_vector.is_some() {
+    } else if file.deletion_vector.is_some() && format == ResponseFormat::Parquet {
         Some("a file of the table carries a deletion vector, which needs the delta response format")
     } else {
         None
@@ -300,13 +343,12 @@ pub fn write_query(
             .predicate
             .as_ref()
             .is_some_and(|p| p.needs_stats(partition_columns));
-    let table_id = &query.shared.table.id;
     let now = now_ms();
     let mut rows_so_far: i64 = 0;
     let mut failure = None;
     let mut stopped = false;
     state.delta.for_each_file(&query.snapshot, |file| {
-        if let Some(problem) = unservable(&file) {
+        if let Some(problem) = unservable(&file, query.format) {
             failure = Some(Error::unsupported(problem));
             return ControlFlow::Break(());
         }
@@ -326,8 +368,10 @@ pub fn write_query(
                 return ControlFlow::Continue(());
             }
         }
-        let url = state.signer.sign(table_id, &file.path, now);
-        ndjson::write_file(&mut out, &file, &url, query.line_version);
+        if let Err(e) = query.write_file(state, &mut out, &file, now) {
+            failure = Some(e);
+            return ControlFlow::Break(());
+        }
         if out.len() >= CHUNK_SIZE && emit(std::mem::replace(&mut out, chunk_buffer())).is_break() {
             stopped = true;
             return ControlFlow::Break(());
@@ -335,10 +379,12 @@ pub fn write_query(
         // limitHint: enough files once their record counts cover the limit. Files without
         // counts say nothing, so they never end the listing.
         if let Some(limit) = query.limit {
+            // Rows deleted by the file's deletion vector are not there to read.
+            let deleted = file.deletion_vector.as_ref().map_or(0, |dv| dv.cardinality);
             rows_so_far += stats
                 .as_ref()
                 .and_then(|s| s.get("numRecords")?.as_i64())
-                .unwrap_or(0);
+                .map_or(0, |n| n - deleted);
             if rows_so_far >= limit {
                 return ControlFlow::Break(());
             }

@@ -1,0 +1,37 @@
+"""Reads corpus tables with the real connector, letting it pick the response format.
+
+Usage: corpus_delta.py PROFILE TABLES_JSON   (TABLES_JSON: [[table, rows, {version: rows}], ...])
+Prints one line per table; exits 1 if any table read back the wrong number of rows or was
+refused for another reason than reader features the connector does not declare.
+"""
+import json
+import sys
+import traceback
+
+import delta_sharing
+import requests
+
+profile, tables = sys.argv[1], json.loads(sys.argv[2])
+failures = 0
+for name, rows, versions in tables:
+    url = f"{profile}#corpus.corpus.{name}"
+    try:
+        got = len(delta_sharing.load_as_pandas(url))
+        assert got == rows, f"{got} rows, expected {rows}"
+        for version, expected in versions.items():
+            got = len(delta_sharing.load_as_pandas(url, version=int(version)))
+            assert got == expected, f"version {version}: {got} rows, expected {expected}"
+        print(f"{name}: ok ({rows} rows)")
+    except requests.HTTPError as e:
+        body = e.response.json() if e.response is not None else {}
+        if e.response.status_code == 400 and "did not declare" in body.get("message", ""):
+            # The connector does not declare every reader feature (e.g. typeWidening, variantType):
+            # a refusal that names them is the right answer.
+            print(f"{name}: refused: {body['message']}")
+            continue
+        failures += 1
+        print(f"{name}: FAILED: {e} {body}")
+    except Exception as e:  # noqa: BLE001 - every failure is reported, then counted
+        failures += 1
+        print(f"{name}: FAILED: {e}\n{traceback.format_exc(limit=2)}")
+sys.exit(1 if failures else 0)
