@@ -13,6 +13,7 @@ const CASES: &[&str] = &[
     "timestamp",
     "limit",
     "predicate",
+    "delta_format",
     "table_version",
     "paging",
     "not_granted",
@@ -35,11 +36,14 @@ fn python_connector_reads_what_deltalake_wrote() {
     sql(
         &data,
         &format!(
-            "{} {} {} {}
+            "{} {} {} {} {} {} {}
              CREATE SHARE regulatory COMMENT 'what the regulator may read';
              ALTER SHARE regulatory ADD TABLE default.sales WITH HISTORY;
              ALTER SHARE regulatory ADD TABLE default.regions;
              ALTER SHARE regulatory ADD TABLE default.many;
+             ALTER SHARE regulatory ADD TABLE default.cm;
+             ALTER SHARE regulatory ADD TABLE default.ntz;
+             ALTER SHARE regulatory ADD TABLE default.dv;
              CREATE SHARE hidden;
              ALTER SHARE hidden ADD TABLE default.secret;
              CREATE RECIPIENT regulator;
@@ -49,6 +53,9 @@ fn python_connector_reads_what_deltalake_wrote() {
             table("sales"),
             table("regions"),
             table("many"),
+            table("cm"),
+            table("ntz"),
+            table("dv"),
             table("secret"),
         ),
     );

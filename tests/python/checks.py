@@ -49,7 +49,8 @@ def query(table, body):
 def case_list_tables():
     tables = delta_sharing.SharingClient(profile).list_all_tables()
     names = sorted(f"{t.share}.{t.schema}.{t.name}" for t in tables)
-    assert names == ["regulatory.default.many", "regulatory.default.regions", "regulatory.default.sales"], names
+    expected = ["cm", "dv", "many", "ntz", "regions", "sales"]
+    assert names == [f"regulatory.default.{t}" for t in expected], names
     others = sorted(t.name for t in delta_sharing.SharingClient(outsider_profile).list_all_tables())
     assert others == ["secret"], others
     shares = [s.name for s in delta_sharing.SharingClient(profile).list_shares()]
@@ -99,6 +100,30 @@ def case_predicate():
     assert_same(shared, expected[expected.region == "us"], "regions where region = 'us'")
 
 
+def case_delta_format():
+    # Tables whose parquet files alone would read wrong: the connector autoresolves to delta.
+    for table in ["dv", "cm", "ntz"]:
+        expected = oracle(table)
+        assert_same(delta_sharing.load_as_pandas(url(table)), expected, f"{table} (autoresolved)")
+        assert_same(delta_sharing.load_as_pandas(url(table), use_delta_format=True), expected, f"{table} (delta format)")
+    assert len(oracle("dv")) == 2, "the deletion vector removes two of four rows"
+    try:
+        delta_sharing.load_as_pandas(url("dv"), use_delta_format=False)
+        raise AssertionError("a DV table was served in the parquet format")
+    except requests.HTTPError as e:
+        assert e.response.status_code == 400 and e.response.json()["errorCode"] == "UNSUPPORTED_OPERATION", e
+    # Plain tables read the same in both formats; the delta lines carry signed paths.
+    assert_same(delta_sharing.load_as_pandas(url("sales"), use_delta_format=True), oracle("sales"), "sales (delta format)")
+    headers = auth | {"delta-sharing-capabilities": "responseformat=delta;readerfeatures=deletionvectors"}
+    r = requests.post(f"{endpoint}/shares/regulatory/schemas/default/tables/dv/query", json={}, headers=headers)
+    assert r.headers["delta-sharing-capabilities"] == "responseformat=delta", r.headers
+    lines = [json.loads(line) for line in r.text.splitlines()]
+    assert lines[0]["protocol"]["deltaProtocol"]["readerFeatures"] == ["deletionVectors"], lines[0]
+    dv = lines[2]["file"]["deltaSingleAction"]["add"]["deletionVector"]
+    assert dv["storageType"] == "p" and "X-Amz-Signature=" in dv["pathOrInlineDv"], dv
+    assert requests.get(dv["pathOrInlineDv"]).status_code == 200
+
+
 def case_table_version():
     assert delta_sharing.get_table_version(url("sales")) == 6
     ts = facts["sales_between"]["2"]
@@ -117,7 +142,7 @@ def case_paging():
         token = body.get("nextPageToken")
         if not token:
             break
-    assert names == ["many", "regions", "sales"] and pages == 3, (names, pages)
+    assert names == ["cm", "dv", "many", "ntz", "regions", "sales"] and pages == 6, (names, pages)
     forged = requests.get(f"{endpoint}/shares/regulatory/schemas", params={"pageToken": "x.y"}, headers=auth)
     expect_error(forged, 400, "INVALID_PARAMETER_VALUE")
     # The deprecated HEAD of a table answers its version, names match case-insensitively.

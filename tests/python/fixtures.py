@@ -3,11 +3,16 @@
 Usage: fixtures.py DIR   -> tables under DIR, facts (commit times) in DIR/fixtures.json
 """
 import json
+import os
+import struct
 import sys
 import time
+import uuid
+import zlib
 from datetime import datetime, timezone
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 from deltalake import DeltaTable, write_deltalake
 
 root = sys.argv[1]
@@ -60,6 +65,76 @@ for i in range(12):
 DeltaTable(many).create_checkpoint()
 for i in range(12, 15):
     write_deltalake(many, batch([i], "eu"), mode="append")
+
+# Column mapping (name mode): physical column names differ from the logical ones.
+cm = f"{root}/cm"
+write_deltalake(cm, pa.table({"id": [1, 2, 3, 4], "v": list("abcd")}), configuration={"delta.columnMapping.mode": "name"})
+write_deltalake(cm, pa.table({"id": [5], "v": ["e"]}), mode="append")
+
+# timestampNtz (reader feature): timestamps without a time zone.
+ntz = f"{root}/ntz"
+DeltaTable.create(ntz, schema=pa.schema([("id", pa.int64()), ("t", pa.timestamp("us"))]))
+write_deltalake(ntz, pa.table({"id": [1, 2], "t": pa.array([datetime(2024, 3, 31, 12), datetime(2024, 6, 30, 8, 30)], pa.timestamp("us"))}), mode="append")
+
+
+# Deletion vectors, written by hand (deltalake cannot): one file of four rows, then a commit
+# that deletes rows 1 and 3 of it through a deletion vector file.
+Z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
+
+
+def z85(b):
+    out = ""
+    for i in range(0, len(b), 4):
+        n = struct.unpack(">I", b[i:i + 4])[0]
+        s = ""
+        for _ in range(5):
+            s = Z85[n % 85] + s
+            n //= 85
+        out += s
+    return out
+
+
+def roaring32(vals):
+    by = {}
+    for v in sorted(vals):
+        by.setdefault(v >> 16, []).append(v & 0xFFFF)
+    hdr = struct.pack("<II", 12346, len(by)) + b"".join(struct.pack("<HH", k, len(v) - 1) for k, v in by.items())
+    off, offs, data = 8 + 8 * len(by), b"", b""
+    for v in by.values():
+        offs += struct.pack("<I", off + len(data))
+        data += struct.pack(f"<{len(v)}H", *v)
+    return hdr + offs + data
+
+
+def dv_bytes(rows):
+    b = {}
+    for r in rows:
+        b.setdefault(r >> 32, []).append(r & 0xFFFFFFFF)
+    return struct.pack("<iq", 1681511377, len(b)) + b"".join(struct.pack("<i", k) + roaring32(v) for k, v in sorted(b.items()))
+
+
+dvt = f"{root}/dv"
+os.makedirs(f"{dvt}/_delta_log")
+pq.write_table(pa.table({"id": pa.array([1, 2, 3, 4], pa.int64()), "v": ["a", "b", "c", "d"]}), f"{dvt}/part-0.parquet")
+size = os.path.getsize(f"{dvt}/part-0.parquet")
+schema = {"type": "struct", "fields": [{"name": "id", "type": "long", "nullable": True, "metadata": {}},
+                                       {"name": "v", "type": "string", "nullable": True, "metadata": {}}]}
+stats = json.dumps({"numRecords": 4, "minValues": {"id": 1, "v": "a"}, "maxValues": {"id": 4, "v": "d"}, "nullCount": {"id": 0, "v": 0}})
+add = {"path": "part-0.parquet", "partitionValues": {}, "size": size, "modificationTime": 1, "dataChange": True, "stats": stats}
+v0 = [{"protocol": {"minReaderVersion": 3, "minWriterVersion": 7, "readerFeatures": ["deletionVectors"], "writerFeatures": ["deletionVectors"]}},
+      {"metaData": {"id": str(uuid.uuid4()), "format": {"provider": "parquet", "options": {}}, "schemaString": json.dumps(schema),
+                    "partitionColumns": [], "configuration": {"delta.enableDeletionVectors": "true"}, "createdTime": 1}},
+      {"add": add}]
+u = uuid.uuid4()
+dv = dv_bytes([1, 3])
+with open(f"{dvt}/deletion_vector_{u}.bin", "wb") as f:
+    f.write(b"\x01" + struct.pack(">i", len(dv)) + dv + struct.pack(">I", zlib.crc32(dv)))
+descriptor = {"storageType": "u", "pathOrInlineDv": z85(u.bytes), "offset": 1, "sizeInBytes": len(dv), "cardinality": 2}
+v1 = [{"remove": {"path": "part-0.parquet", "deletionTimestamp": 2, "dataChange": True, "partitionValues": {}, "size": size}},
+      {"add": dict(add, deletionVector=descriptor)}]
+for version, actions in enumerate([v0, v1]):
+    with open(f"{dvt}/_delta_log/{version:020}.json", "w") as f:
+        f.write("".join(json.dumps(a) + "\n" for a in actions))
 
 # A table of another share, never granted to the regulator.
 write_deltalake(f"{root}/secret", batch([42], "eu"))
