@@ -34,6 +34,8 @@ pub struct Capabilities {
     pub response_formats: Vec<String>,
     /// Delta reader features the client supports, lower-case.
     pub reader_features: Vec<String>,
+    /// The client wants an `endStreamAction` as the last line of query responses.
+    pub include_end_stream_action: bool,
 }
 
 impl Capabilities {
@@ -50,6 +52,9 @@ impl Capabilities {
             match key.trim() {
                 "responseformat" => caps.response_formats.extend(values),
                 "readerfeatures" => caps.reader_features.extend(values),
+                "includeendstreamaction" => {
+                    caps.include_end_stream_action = values.into_iter().any(|v| v == "true")
+                }
                 _ => {}
             }
         }

@@ -3,12 +3,12 @@
 
 use std::ops::ControlFlow;
 
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use bytes::Bytes;
 use serde::Deserialize;
 
-use super::capabilities::{self, Capabilities, ResponseFormat};
+use super::capabilities::{self, Capabilities};
 use super::listing::{self, ListParams};
 use super::ndjson::CONTENT_TYPE;
 use super::query::{self, PreparedTable, QueryBody, TablePath};
@@ -52,17 +52,13 @@ fn capabilities(req: &HttpRequest) -> Capabilities {
 }
 
 /// Status line and headers of every table response.
-fn table_response(version: u64, format: Option<ResponseFormat>) -> HttpResponseBuilder {
+fn table_response(version: u64, capabilities: Option<String>) -> HttpResponseBuilder {
     let mut response = HttpResponse::Ok();
     response.insert_header(("Delta-Table-Version", version.to_string()));
-    if let Some(format) = format {
-        response.content_type(CONTENT_TYPE).insert_header((
-            capabilities::HEADER,
-            HeaderValue::from_static(match format {
-                ResponseFormat::Parquet => "responseformat=parquet",
-                ResponseFormat::Delta => "responseformat=delta",
-            }),
-        ));
+    if let Some(capabilities) = capabilities {
+        response
+            .content_type(CONTENT_TYPE)
+            .insert_header((capabilities::HEADER, capabilities));
     }
     response
 }
@@ -193,7 +189,7 @@ pub async fn table_metadata(
         )
     })
     .await?;
-    Ok(table_response(prepared.version(), Some(prepared.format())).body(body))
+    Ok(table_response(prepared.version(), Some(prepared.capabilities_header())).body(body))
 }
 
 pub async fn query_table(
@@ -208,7 +204,7 @@ pub async fn query_table(
         query::prepare_query(s, who, &path, &caps, &QueryBody::parse(&body)?)
     })
     .await?;
-    let response = table_response(prepared.version(), Some(prepared.format()));
+    let response = table_response(prepared.version(), Some(prepared.capabilities_header()));
     Ok(stream_query(state, prepared, response))
 }
 

@@ -9,6 +9,7 @@ pub mod ndjson;
 pub mod paging;
 pub mod predicate;
 pub mod query;
+mod tokens;
 
 use actix_web::web;
 

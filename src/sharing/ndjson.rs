@@ -141,6 +141,42 @@ pub fn write_file(out: &mut Vec<u8>, file: &DataFile, url: &SignedUrl, version: 
     );
 }
 
+#[derive(Serialize)]
+struct EndStreamLine<'a> {
+    #[serde(rename = "endStreamAction")]
+    end_stream_action: EndStream<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EndStream<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_page_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_url_expiration_timestamp: Option<i64>,
+}
+
+/// The last line of a query response, sent only to clients that asked for it.
+pub fn write_end_stream(
+    out: &mut Vec<u8>,
+    next_page_token: Option<&str>,
+    refresh_token: Option<&str>,
+    min_url_expiration_timestamp: Option<i64>,
+) {
+    write_line(
+        out,
+        &EndStreamLine {
+            end_stream_action: EndStream {
+                refresh_token,
+                next_page_token,
+                min_url_expiration_timestamp,
+            },
+        },
+    );
+}
+
 // ---- delta response format: the log's own actions, with signed URLs for paths --------------
 
 #[derive(Serialize)]

@@ -4,9 +4,7 @@
 //! between pages neither repeat nor vanish) and the listing it belongs to (recipient, endpoint,
 //! share, schema). It is signed, so a client can neither forge nor reuse it elsewhere.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
+use super::tokens::{seal, unseal};
 use crate::secret::ServerSecret;
 use crate::{Error, Result};
 
@@ -51,24 +49,12 @@ pub fn page_request(
 
 /// The token that continues a listing after the item with sort key `after`.
 pub fn next_page_token(secret: &ServerSecret, scope: &str, after: &[String]) -> String {
-    let payload = serde_json::to_vec(after).expect("strings serialize");
-    let signature = secret.sign(DOMAIN, &[scope.as_bytes(), &payload]);
-    format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(&payload),
-        URL_SAFE_NO_PAD.encode(signature)
-    )
+    seal(secret, DOMAIN, scope, &after)
 }
 
 fn decode(secret: &ServerSecret, scope: &str, token: &str) -> Result<Vec<String>> {
-    let invalid = || Error::invalid("invalid 'pageToken': it was not issued for this listing");
-    let (payload, signature) = token.split_once('.').ok_or_else(invalid)?;
-    let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| invalid())?;
-    let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| invalid())?;
-    if !secret.verify(DOMAIN, &[scope.as_bytes(), &payload], &signature) {
-        return Err(invalid());
-    }
-    serde_json::from_slice(&payload).map_err(|_| invalid())
+    unseal(secret, DOMAIN, scope, token)
+        .ok_or_else(|| Error::invalid("invalid 'pageToken': it was not issued for this listing"))
 }
 
 /// Splits `items` (fetched with `limit + 1`) into the page and the token for the next one.

@@ -7,17 +7,20 @@
 
 use std::ops::ControlFlow;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::capabilities::{Capabilities, ResponseFormat};
 use super::listing::granted_table;
 use super::ndjson;
 use super::predicate::{FileFacts, Predicate};
+use super::tokens::{seal, unseal};
 use crate::auth::Recipient;
 use crate::catalog::SharedTable;
 use crate::clock::{now_ms, parse_timestamp_ms};
 use crate::delta::{DataFile, Snapshot, VersionSpec};
+use crate::secret::ServerSecret;
 use crate::state::AppState;
 use crate::{Error, Result};
 
@@ -152,15 +155,58 @@ pub struct PreparedTable {
     line_version: Option<u64>,
     predicate: Option<Predicate>,
     limit: Option<i64>,
+    paging: Paging,
 }
+
+/// Paging, refresh tokens and the end-of-stream line of a query (protocol.md §5).
+#[derive(Default)]
+struct Paging {
+    /// `maxFiles`: at most this many file lines per response.
+    max_files: Option<u64>,
+    /// Files (after filtering) sent by earlier pages.
+    skip: u64,
+    /// Finish with an `endStreamAction` line: only clients that asked for one understand it.
+    end_stream: bool,
+    /// The client asked for it in its capabilities header (echoed back).
+    end_stream_capability: bool,
+    /// Put a `refreshToken` in the `endStreamAction`.
+    refresh: bool,
+    /// Hash of the parameters every page must repeat.
+    params: String,
+    /// Who may use the tokens, for which table.
+    scope: String,
+}
+
+/// Where a paged or refreshed query resumes: the snapshot it pinned and what was sent.
+#[derive(Debug, Serialize, Deserialize)]
+struct Cursor {
+    version: u64,
+    /// The first page asked for a version or timestamp (its lines carry `version`).
+    versioned: bool,
+    /// Files (after filtering) already sent.
+    offset: u64,
+    /// Milliseconds since the epoch.
+    expires: i64,
+    params: String,
+}
+
+const PAGE_TOKEN: &str = "query-page-token";
+const REFRESH_TOKEN: &str = "query-refresh-token";
+const PAGE_TOKEN_TTL_MS: i64 = 3 * 24 * 3600 * 1000;
+const REFRESH_TOKEN_TTL_MS: i64 = 3600 * 1000;
 
 impl PreparedTable {
     /// The `Delta-Table-Version` header.
     pub fn version(&self) -> u64 {
         self.snapshot.version()
     }
-    pub fn format(&self) -> ResponseFormat {
-        self.format
+    /// The `delta-sharing-capabilities` response header.
+    pub fn capabilities_header(&self) -> String {
+        let mut header = format!("responseformat={}", self.format.as_str());
+        if self.paging.end_stream_capability {
+            header.push_str(";includeendstreamaction=true");
+        }
+        header
     }
 
     fn write_head(&self, out: &mut Vec<u8>) {
@@ -213,19 +259,26 @@ impl PreparedTable {
     }
 }
 
+/// Resolves the snapshot and the response format. `pinned` is the snapshot (and whether
+/// the first request named a version) carried by a page or refresh token: it holds whether
+/// or not the table's history is shared, since the client started from the latest version.
 fn prepare(
     state: &AppState,
-    who: &Recipient,
-    path: &TablePath,
+    shared: SharedTable,
     caps: &Capabilities,
-    version: Option<i64>,
-    timestamp: Option<&str>,
+    (version, timestamp): (Option<i64>, Option<&str>),
+    pinned: Option<(u64, bool)>,
 ) -> Result<PreparedTable> {
-    let shared = path.resolve(state, who)?;
-    let spec = version_spec(&shared, version, timestamp)?;
+    let spec = match pinned {
+        Some((version, _)) => VersionSpec::Version(version),
+        None => version_spec(&shared, version, timestamp)?,
+    };
     let snapshot = state.delta.snapshot(&table_root(&shared)?, spec)?;
     let format = caps.choose_format(snapshot.protocol(), &snapshot.metadata().configuration)?;
-    let line_version = (spec != VersionSpec::Latest).then(|| snapshot.version());
+    let line_version = match pinned {
+        Some((version, versioned)) => versioned.then_some(version),
+        None => (spec != VersionSpec::Latest).then(|| snapshot.version()),
+    };
     Ok(PreparedTable {
         shared,
         snapshot,
@@ -233,6 +286,7 @@ fn prepare(
         line_version,
         predicate: None,
         limit: None,
+        paging: Paging::default(),
     })
 }
 
@@ -245,13 +299,13 @@ pub fn table_metadata(
     version: Option<&str>,
     timestamp: Option<&str>,
 ) -> Result<(PreparedTable, Vec<u8>)> {
+    let shared = path.resolve(state, who)?;
     let prepared = prepare(
         state,
-        who,
-        path,
+        shared,
         caps,
-        parse_version_param(version)?,
-        timestamp,
+        (parse_version_param(version)?, timestamp),
+        None,
     )?;
     let mut body = Vec::with_capacity(1024);
     prepared.write_head(&mut body);
@@ -280,22 +334,73 @@ pub fn prepare_query(
             "startingVersion/endingVersion queries are not supported yet",
         ));
     }
-    if body.max_files.is_some() || body.page_token.is_some() || body.refresh_token.is_some() {
-        return Err(Error::unsupported(
-            "paging of query results (maxFiles, pageToken) and refresh tokens are not supported yet",
-        ));
+    if body.max_files.is_some_and(|m| m <= 0) {
+        return Err(Error::invalid("maxFiles must be positive."));
+    }
+    let specific = body.version.is_some() || body.timestamp.is_some();
+    for (asked, name) in [
+        (
+            body.include_refresh_token == Some(true),
+            "includeRefreshToken",
+        ),
+        (body.refresh_token.is_some(), "refreshToken"),
+    ] {
+        if asked && specific {
+            return Err(Error::invalid(format!(
+                "{name} cannot be used when querying a specific version."
+            )));
+        }
+        if asked && body.page_token.is_some() {
+            return Err(Error::invalid(format!(
+                "{name} must be used in the first page request."
+            )));
+        }
     }
     if body.limit_hint.is_some_and(|l| l < 0) {
         return Err(Error::invalid("limitHint cannot be negative."));
     }
+    let shared = path.resolve(state, who)?;
+    let scope = format!("{}/{}", who.id, shared.table.id);
+    let params = params_hash(body, caps);
+    let now = now_ms();
+    let cursor = match (&body.page_token, &body.refresh_token) {
+        (Some(token), _) => {
+            let cursor = open_cursor(&state.secret, PAGE_TOKEN, &scope, token, now, "page token")?;
+            if cursor.params != params {
+                return Err(Error::invalid(
+                    "Query parameter mismatch detected for the next page query: every page must repeat the first page's parameters.",
+                ));
+            }
+            Some(cursor)
+        }
+        (None, Some(token)) => Some(open_cursor(
+            &state.secret,
+            REFRESH_TOKEN,
+            &scope,
+            token,
+            now,
+            "refresh token",
+        )?),
+        (None, None) => None,
+    };
+    let pinned = cursor.as_ref().map(|c| (c.version, c.versioned));
     let mut prepared = prepare(
         state,
-        who,
-        path,
+        shared,
         caps,
-        body.version,
-        body.timestamp.as_deref(),
+        (body.version, body.timestamp.as_deref()),
+        pinned,
     )?;
+    let refresh = body.include_refresh_token == Some(true) || body.refresh_token.is_some();
+    prepared.paging = Paging {
+        max_files: body.max_files.map(|m| m as u64),
+        skip: cursor.as_ref().map_or(0, |c| c.offset),
+        end_stream: body.max_files.is_some() || refresh || caps.include_end_stream_action,
+        end_stream_capability: caps.include_end_stream_action,
+        refresh,
+        params,
+        scope,
+    };
     // SQL `predicateHints` are optional for servers and ignored; JSON hints are applied.
     prepared.predicate = body
         .json_predicate_hints
@@ -315,6 +420,39 @@ pub fn prepare_query(
             .is_some_and(|h| !h.is_empty());
     prepared.limit = body.limit_hint.filter(|_| !hinted);
     Ok(prepared)
+}
+
+/// Hash of the query parameters that must not change between pages.
+fn params_hash(body: &QueryBody, caps: &Capabilities) -> String {
+    let params = serde_json::json!([
+        body.json_predicate_hints,
+        body.predicate_hints,
+        body.limit_hint,
+        body.max_files,
+        caps.response_formats,
+    ]);
+    hex::encode(Sha256::digest(params.to_string().as_bytes()))
+}
+
+fn open_cursor(
+    secret: &ServerSecret,
+    domain: &str,
+    scope: &str,
+    token: &str,
+    now: i64,
+    what: &str,
+) -> Result<Cursor> {
+    let cursor: Cursor = unseal(secret, domain, scope, token).ok_or_else(|| {
+        Error::invalid(format!(
+            "Error decoding the {what}: it was not issued for this table and recipient"
+        ))
+    })?;
+    if cursor.expires <= now {
+        return Err(Error::invalid(format!(
+            "The {what} has expired. Please restart the query."
+        )));
+    }
+    Ok(cursor)
 }
 
 /// Why a file cannot be listed in `format`, if it cannot.
@@ -344,7 +482,11 @@ pub fn write_query(
             .as_ref()
             .is_some_and(|p| p.needs_stats(partition_columns));
     let now = now_ms();
+    let paging = &query.paging;
     let mut rows_so_far: i64 = 0;
+    // Files that passed the filter, and those of them on this page.
+    let (mut listed, mut sent) = (0u64, 0u64);
+    let mut more = false;
     let mut failure = None;
     let mut stopped = false;
     state.delta.for_each_file(&query.snapshot, |file| {
@@ -368,6 +510,15 @@ pub fn write_query(
                 return ControlFlow::Continue(());
             }
         }
+        listed += 1;
+        if listed <= paging.skip {
+            return ControlFlow::Continue(());
+        }
+        if paging.max_files == Some(sent) {
+            more = true;
+            return ControlFlow::Break(());
+        }
+        sent += 1;
         if let Err(e) = query.write_file(state, &mut out, &file, now) {
             failure = Some(e);
             return ControlFlow::Break(());
@@ -394,8 +545,79 @@ pub fn write_query(
     if let Some(e) = failure {
         return Err(e);
     }
-    if !stopped && !out.is_empty() {
+    if stopped {
+        return Ok(());
+    }
+    if paging.end_stream {
+        let cursor = |offset, ttl| Cursor {
+            version: query.snapshot.version(),
+            versioned: query.line_version.is_some(),
+            offset,
+            expires: now + ttl,
+            params: paging.params.clone(),
+        };
+        let next = more.then(|| {
+            seal(
+                &state.secret,
+                PAGE_TOKEN,
+                &paging.scope,
+                &cursor(listed - 1, PAGE_TOKEN_TTL_MS),
+            )
+        });
+        let refresh = paging.refresh.then(|| {
+            seal(
+                &state.secret,
+                REFRESH_TOKEN,
+                &paging.scope,
+                &cursor(0, REFRESH_TOKEN_TTL_MS),
+            )
+        });
+        let min_expiry = (sent > 0).then(|| state.signer.expires_at(now));
+        ndjson::write_end_stream(&mut out, next.as_deref(), refresh.as_deref(), min_expiry);
+    }
+    if !out.is_empty() {
         let _ = emit(out);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_expire_and_stay_in_their_scope() {
+        let secret = ServerSecret::for_tests();
+        let cursor = |expires| Cursor {
+            version: 3,
+            versioned: false,
+            offset: 10,
+            expires,
+            params: "p".into(),
+        };
+        let token = seal(&secret, PAGE_TOKEN, "r/t", &cursor(2_000));
+        assert_eq!(
+            open_cursor(&secret, PAGE_TOKEN, "r/t", &token, 1_000, "page token")
+                .unwrap()
+                .offset,
+            10
+        );
+        let e = open_cursor(&secret, PAGE_TOKEN, "r/t", &token, 2_000, "page token").unwrap_err();
+        assert_eq!(
+            e.message,
+            "The page token has expired. Please restart the query."
+        );
+        assert!(open_cursor(&secret, PAGE_TOKEN, "other/t", &token, 1_000, "page token").is_err());
+        assert!(
+            open_cursor(
+                &secret,
+                REFRESH_TOKEN,
+                "r/t",
+                &token,
+                1_000,
+                "refresh token"
+            )
+            .is_err()
+        );
+    }
 }

@@ -49,9 +49,13 @@ impl FileUrlSigner {
     }
 
     /// A URL for `path` (decoded, relative to the table root) valid from `now` for the TTL.
+    /// When URLs signed at `now` expire.
+    pub fn expires_at(&self, now: i64) -> i64 {
+        now.saturating_add(i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX))
+    }
+
     pub fn sign(&self, table_id: &str, path: &str, now: i64) -> SignedUrl {
-        let expires_at =
-            now.saturating_add(i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX));
+        let expires_at = self.expires_at(now);
         let signature = self.signature(table_id, path, expires_at);
         let mut url = String::with_capacity(self.public_url.len() + path.len() + 160);
         url.push_str(&self.public_url);
