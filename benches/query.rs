@@ -174,24 +174,48 @@ fn run(label: &str, commits: usize, per_commit: usize) {
 
     let server = Server::start(&data);
     let http = reqwest::blocking::Client::new();
-    let query = || {
+    // Sends one query; returns (file lines, endStreamAction line if any).
+    let post = |body: &serde_json::Value, capabilities: &str| {
         let mut response = http
             .post(format!(
                 "{}/delta-sharing/shares/s/schemas/b/tables/t/query",
                 server.base
             ))
             .bearer_auth(&token)
-            .json(&json!({}))
+            .header("delta-sharing-capabilities", capabilities)
+            .json(body)
             .send()
             .unwrap();
         assert_eq!(response.status(), 200);
-        let mut body = Vec::new();
-        response.read_to_end(&mut body).unwrap();
-        body.iter().filter(|b| **b == b'\n').count() - 2
+        let mut text = Vec::new();
+        response.read_to_end(&mut text).unwrap();
+        let lines = text.iter().filter(|b| **b == b'\n').count() - 2;
+        let last = text.rsplit(|b| *b == b'\n').nth(1).unwrap_or_default();
+        let end: Option<serde_json::Value> = serde_json::from_slice::<serde_json::Value>(last)
+            .ok()
+            .and_then(|l| l.get("endStreamAction").cloned());
+        (lines - usize::from(end.is_some()), end)
+    };
+    let query = || post(&json!({}), "responseformat=parquet").0;
+    let delta_query = || post(&json!({}), "responseformat=delta").0;
+    // maxFiles=10000: every page, following nextPageToken to the end.
+    let paged_read = || {
+        let (mut total, mut body) = (0, json!({"maxFiles": 10_000}));
+        loop {
+            let (n, end) = post(&body, "responseformat=parquet");
+            total += n;
+            match end.and_then(|e| e.get("nextPageToken").cloned()) {
+                Some(next) => body["pageToken"] = next,
+                None => return total,
+            }
+        }
     };
     let (cold, n) = timed(query);
     assert_eq!(n, files);
     let warm = median((0..10).map(|_| timed(query).0).collect());
+    let delta_warm = median((0..5).map(|_| timed(delta_query).0).collect());
+    let (paged, n) = timed(paged_read);
+    assert_eq!(n, files);
     let metadata = median(
         (0..20)
             .map(|_| {
@@ -211,11 +235,15 @@ fn run(label: &str, commits: usize, per_commit: usize) {
             .collect(),
     );
     println!(
-        "{label}: {files} files | query cold {} | query warm {} ({:.0} files/ms) | metadata {} | \
+        "{label}: {files} files | query cold {} | query warm {} ({:.0} files/ms) | delta format warm {} | \
+         paged read (maxFiles=10000) {} ({:.2}x unpaged) | metadata {} | \
          in-process listing baseline {} (query warm = {:.2}x baseline) | server peak RSS {:.1} MiB",
         ms(cold),
         ms(warm),
         files as f64 / (warm.as_secs_f64() * 1000.0),
+        ms(delta_warm),
+        ms(paged),
+        paged.as_secs_f64() / warm.as_secs_f64(),
         ms(metadata),
         ms(baseline),
         warm.as_secs_f64() / baseline.as_secs_f64(),
