@@ -45,13 +45,21 @@ struct Response {
 
 impl Client {
     fn query(&self, body: Value, capabilities: Option<&str>) -> Response {
+        let headers: Vec<(&str, &str)> = capabilities
+            .map(|c| ("delta-sharing-capabilities", c))
+            .into_iter()
+            .collect();
+        self.query_with(body, &headers)
+    }
+
+    fn query_with(&self, body: Value, headers: &[(&str, &str)]) -> Response {
         let mut request = self
             .http
             .post(&self.url)
             .bearer_auth(&self.token)
             .json(&body);
-        if let Some(c) = capabilities {
-            request = request.header("delta-sharing-capabilities", c);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         let response = request.send().unwrap();
         let header = |name: &str| {
@@ -233,4 +241,47 @@ fn paging_refresh_tokens_and_end_stream_actions() {
     );
     let zero = client.query(json!({"maxFiles": 0}), None);
     assert_eq!(zero.lines[0]["message"], "maxFiles must be positive.");
+
+    // fileidhash: MD5 (parquet) or SHA-256 (delta) of the path, echoed; anything else is a 400.
+    let with_hash = |scheme: &str| {
+        let response = reqwest::blocking::Client::new()
+            .post(&client.url)
+            .bearer_auth(&client.token)
+            .header("fileidhash", scheme)
+            .json(&json!({"maxFiles": 1}))
+            .send()
+            .unwrap();
+        let echo = response
+            .headers()
+            .get("fileidhash")
+            .map(|v| v.to_str().unwrap().to_string());
+        let status = response.status().as_u16();
+        let lines: Vec<Value> = response
+            .text()
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        (status, echo, lines)
+    };
+    use md5::Digest as _;
+    let (status, echo, lines) = with_hash("PARQUET");
+    assert_eq!((status, echo.as_deref()), (200, Some("parquet")));
+    // Log replay lists the newest commit first: the file added last.
+    let first_path = "later.parquet";
+    assert_eq!(
+        file_ids(&lines),
+        [hex::encode(md5::Md5::digest(first_path))]
+    );
+    let (_, echo, lines) = with_hash("delta");
+    assert_eq!(echo.as_deref(), Some("delta"));
+    assert_eq!(
+        file_ids(&lines),
+        [hex::encode(sha2::Sha256::digest(first_path))]
+    );
+    let (status, _, lines) = with_hash("crc32");
+    assert_eq!(
+        (status, lines[0]["errorCode"].as_str()),
+        (400, Some("INVALID_PARAMETER_VALUE"))
+    );
 }

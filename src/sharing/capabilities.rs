@@ -36,6 +36,8 @@ pub struct Capabilities {
     pub reader_features: Vec<String>,
     /// The client wants an `endStreamAction` as the last line of query responses.
     pub include_end_stream_action: bool,
+    /// The separate `fileidhash` header, as sent (checked where it is used).
+    pub file_id_hash: Option<String>,
 }
 
 impl Capabilities {

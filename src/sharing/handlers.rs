@@ -44,11 +44,10 @@ fn json(body: serde_json::Value) -> HttpResponse {
 }
 
 fn capabilities(req: &HttpRequest) -> Capabilities {
-    Capabilities::parse(
-        req.headers()
-            .get(capabilities::HEADER)
-            .and_then(|h| h.to_str().ok()),
-    )
+    let header = |name: &str| req.headers().get(name).and_then(|h| h.to_str().ok());
+    let mut caps = Capabilities::parse(header(capabilities::HEADER));
+    caps.file_id_hash = header("fileidhash").map(str::to_string);
+    caps
 }
 
 /// Status line and headers of every table response.
@@ -204,7 +203,10 @@ pub async fn query_table(
         query::prepare_query(s, who, &path, &caps, &QueryBody::parse(&body)?)
     })
     .await?;
-    let response = table_response(prepared.version(), Some(prepared.capabilities_header()));
+    let mut response = table_response(prepared.version(), Some(prepared.capabilities_header()));
+    if let Some(scheme) = prepared.file_id_hash_header() {
+        response.insert_header(("fileidhash", scheme));
+    }
     Ok(stream_query(state, prepared, response))
 }
 

@@ -124,13 +124,19 @@ pub fn write_metadata(
 }
 
 /// One `file` line for a data file and its signed URL.
-pub fn write_file(out: &mut Vec<u8>, file: &DataFile, url: &SignedUrl, version: Option<u64>) {
+pub fn write_file(
+    out: &mut Vec<u8>,
+    file: &DataFile,
+    id: &str,
+    url: &SignedUrl,
+    version: Option<u64>,
+) {
     write_line(
         out,
         &FileLine {
             file: ParquetFile {
                 url: &url.url,
-                id: file_id(&file.path, &mut [0; 64]),
+                id,
                 partition_values: &file.partition_values,
                 size: file.size,
                 stats: file.stats.as_deref(),
@@ -330,6 +336,7 @@ pub fn write_delta_metadata(out: &mut Vec<u8>, metadata: &Metadata, version: Opt
 pub fn write_delta_file(
     out: &mut Vec<u8>,
     file: &DataFile,
+    id: &str,
     url: &SignedUrl,
     dv_url: Option<&SignedUrl>,
     version: Option<u64>,
@@ -353,7 +360,7 @@ pub fn write_delta_file(
         out,
         &DeltaFileLine {
             file: DeltaFile {
-                id: file_id(&file.path, &mut [0; 64]),
+                id,
                 version,
                 expiration_timestamp,
                 delta_single_action: DeltaAdd {
@@ -372,12 +379,50 @@ pub fn write_delta_file(
     );
 }
 
+/// How file ids are derived (the `fileidhash` request header: `parquet` = MD5, `delta` =
+/// SHA-256 of the path, as the reference server does; SHA-256 when the header is absent).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FileIdHash {
+    Md5,
+    #[default]
+    Sha256,
+}
+
+impl FileIdHash {
+    /// Reads the `fileidhash` header value.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.to_ascii_lowercase().as_str() {
+            "parquet" => Some(FileIdHash::Md5),
+            "delta" => Some(FileIdHash::Sha256),
+            _ => None,
+        }
+    }
+
+    /// The header value this scheme answers with.
+    pub fn header_value(self) -> &'static str {
+        match self {
+            FileIdHash::Md5 => "parquet",
+            FileIdHash::Sha256 => "delta",
+        }
+    }
+}
+
 /// A stable id for a data file: the same file gets the same id in every response, whatever
-/// its URL (clients cache URLs by id). Hex SHA-256 of the path, written into `buffer`.
-pub fn file_id<'a>(path: &str, buffer: &'a mut [u8; 64]) -> &'a str {
-    hex::encode_to_slice(Sha256::digest(path.as_bytes()), buffer)
-        .expect("32 bytes fill 64 hex digits");
-    std::str::from_utf8(buffer).expect("hex digits are ASCII")
+/// its URL (clients cache URLs by id). Hex digest of the path, written into `buffer`.
+pub fn file_id<'a>(path: &str, hash: FileIdHash, buffer: &'a mut [u8; 64]) -> &'a str {
+    let len = match hash {
+        FileIdHash::Md5 => {
+            hex::encode_to_slice(md5::Md5::digest(path.as_bytes()), &mut buffer[..32])
+                .expect("16 bytes fill 32 hex digits");
+            32
+        }
+        FileIdHash::Sha256 => {
+            hex::encode_to_slice(Sha256::digest(path.as_bytes()), buffer)
+                .expect("32 bytes fill 64 hex digits");
+            64
+        }
+    };
+    std::str::from_utf8(&buffer[..len]).expect("hex digits are ASCII")
 }
 
 /// In the parquet format, top-level fields keep only their `comment` metadata: other keys
@@ -451,6 +496,7 @@ mod tests {
         write_file(
             &mut out,
             &file,
+            file_id(&file.path, FileIdHash::Sha256, &mut [0; 64]),
             &SignedUrl {
                 url: "http://x/f".into(),
                 expires_at: 5,
@@ -477,7 +523,7 @@ mod tests {
             lines[2],
             format!(
                 r#"{{"file":{{"url":"http://x/f","id":"{}","partitionValues":{{"region":"eu"}},"size":10,"stats":"{{\"numRecords\":1}}","expirationTimestamp":5}}}}"#,
-                file_id("region=eu/a b.parquet", &mut [0; 64])
+                file_id("region=eu/a b.parquet", FileIdHash::Sha256, &mut [0; 64])
             )
         );
         let mut hidden = Vec::new();

@@ -13,7 +13,7 @@ use url::Url;
 
 use super::capabilities::{Capabilities, ResponseFormat};
 use super::listing::granted_table;
-use super::ndjson;
+use super::ndjson::{self, FileIdHash};
 use super::predicate::{FileFacts, Predicate};
 use super::tokens::{seal, unseal};
 use crate::auth::Recipient;
@@ -158,7 +158,8 @@ pub struct PreparedTable {
     paging: Paging,
 }
 
-/// Paging, refresh tokens and the end-of-stream line of a query (protocol.md §5).
+/// Paging, refresh tokens, the end-of-stream line and the file-id scheme of a query
+/// (protocol.md §2.4, §5).
 #[derive(Default)]
 struct Paging {
     /// `maxFiles`: at most this many file lines per response.
@@ -175,6 +176,8 @@ struct Paging {
     params: String,
     /// Who may use the tokens, for which table.
     scope: String,
+    /// The `fileidhash` the client asked for (echoed back).
+    file_id_hash: Option<FileIdHash>,
 }
 
 /// Where a paged or refreshed query resumes: the snapshot it pinned and what was sent.
@@ -200,6 +203,11 @@ impl PreparedTable {
     pub fn version(&self) -> u64 {
         self.snapshot.version()
     }
+    /// The `fileidhash` response header: the scheme the client asked for, if it did.
+    pub fn file_id_hash_header(&self) -> Option<&'static str> {
+        self.paging.file_id_hash.map(FileIdHash::header_value)
+    }
+
     /// The `delta-sharing-capabilities` response header.
     pub fn capabilities_header(&self) -> String {
         let mut header = format!("responseformat={}", self.format.as_str());
@@ -233,8 +241,14 @@ impl PreparedTable {
     ) -> Result<()> {
         let table_id = &self.shared.table.id;
         let url = state.signer.sign(table_id, &file.path, now);
+        let mut id_buffer = [0; 64];
+        let id = ndjson::file_id(
+            &file.path,
+            self.paging.file_id_hash.unwrap_or_default(),
+            &mut id_buffer,
+        );
         match self.format {
-            ResponseFormat::Parquet => ndjson::write_file(out, file, &url, self.line_version),
+            ResponseFormat::Parquet => ndjson::write_file(out, file, id, &url, self.line_version),
             ResponseFormat::Delta => {
                 let dv_url = match file.deletion_vector.as_ref().and_then(|dv| dv.file_path()) {
                     None => None,
@@ -252,7 +266,7 @@ impl PreparedTable {
                         )));
                     }
                 };
-                ndjson::write_delta_file(out, file, &url, dv_url.as_ref(), self.line_version);
+                ndjson::write_delta_file(out, file, id, &url, dv_url.as_ref(), self.line_version);
             }
         }
         Ok(())
@@ -359,6 +373,17 @@ pub fn prepare_query(
     if body.limit_hint.is_some_and(|l| l < 0) {
         return Err(Error::invalid("limitHint cannot be negative."));
     }
+    let file_id_hash = caps
+        .file_id_hash
+        .as_deref()
+        .map(|h| {
+            FileIdHash::parse(h).ok_or_else(|| {
+                Error::invalid(format!(
+                    "fileidhash must be 'parquet' or 'delta', not '{h}'"
+                ))
+            })
+        })
+        .transpose()?;
     let shared = path.resolve(state, who)?;
     let scope = format!("{}/{}", who.id, shared.table.id);
     let params = params_hash(body, caps);
@@ -400,6 +425,7 @@ pub fn prepare_query(
         refresh,
         params,
         scope,
+        file_id_hash,
     };
     // SQL `predicateHints` are optional for servers and ignored; JSON hints are applied.
     prepared.predicate = body
