@@ -52,7 +52,9 @@ enum Command {
     /// Run admin statements, e.g. "CREATE SHARE s; GRANT SELECT ON SHARE s TO RECIPIENT r".
     ///
     /// Statements: CREATE TABLE schema.table USING DELTA LOCATION '/path'; CREATE SHARE name
-    /// [COMMENT '...']; ALTER SHARE name ADD TABLE schema.table [AS schema.alias] [WITH HISTORY];
+    /// [COMMENT '...']; ALTER SHARE name ADD TABLE schema.table [AS schema.alias] [WITH HISTORY
+    /// [START VERSION n]]; ALTER SHARE name ALTER TABLE schema.table WITH HISTORY [START VERSION n]
+    /// | WITHOUT HISTORY;
     /// ALTER SHARE name REMOVE TABLE schema.table; CREATE RECIPIENT name [COMMENT '...'];
     /// GRANT SELECT ON SHARE s TO RECIPIENT r; REVOKE SELECT ON SHARE s FROM RECIPIENT r;
     /// DROP TABLE|SHARE|RECIPIENT name; SHOW TABLES|SHARES|RECIPIENTS; SHOW ALL IN SHARE s;

@@ -80,6 +80,39 @@ fn python_connector_reads_what_deltalake_wrote() {
         "client cases failed: {failures:?}\n--- server log\n{}",
         server.log_text()
     );
+
+    // START VERSION, changed while the server runs: older versions are no longer shared.
+    sql(
+        &data,
+        "ALTER SHARE regulatory ALTER TABLE default.sales WITH HISTORY START VERSION 3",
+    );
+    let token = common::bearer(&regulator);
+    let query = |body: serde_json::Value| {
+        let response = reqwest::blocking::Client::new()
+            .post(format!(
+                "{}/shares/regulatory/schemas/default/tables/sales/query",
+                server.endpoint()
+            ))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .unwrap();
+        (response.status().as_u16(), response.text().unwrap())
+    };
+    let (status, body) = query(serde_json::json!({"version": 2}));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("since version 3"), "{body}");
+    assert_eq!(query(serde_json::json!({"version": 3})).0, 200);
+    assert_eq!(query(serde_json::json!({})).0, 200);
+    sql(
+        &data,
+        "ALTER SHARE regulatory ALTER TABLE default.sales WITHOUT HISTORY",
+    );
+    let (status, body) = query(serde_json::json!({"version": 3}));
+    assert!(
+        status == 400 && body.contains("history sharing is not enabled"),
+        "{body}"
+    );
 }
 
 #[test]

@@ -161,21 +161,40 @@ fn execute(
             table,
             alias,
             with_history,
+            start_version,
         } => {
             let alias_parts = alias
                 .as_ref()
                 .map(|a| (a.schema.as_str(), a.table.as_str()));
+            let history = with_history.then(|| start_version.unwrap_or(0));
             catalog::add_table_to_share(
                 tx,
                 share,
                 (&table.schema, &table.table),
                 alias_parts,
-                *with_history,
+                history,
             )?;
             let shown = alias.as_ref().unwrap_or(table);
-            let history = if *with_history { " with history" } else { "" };
             status(format!(
-                "added table {table} to share {share} as {shown}{history}"
+                "added table {table} to share {share} as {shown}{}",
+                describe_history(history)
+            ))
+        }
+        Statement::AlterTableInShare {
+            share,
+            table,
+            with_history,
+            start_version,
+        } => {
+            let history = with_history.then(|| start_version.unwrap_or(0));
+            catalog::set_table_history(tx, share, (&table.schema, &table.table), history)?;
+            status(format!(
+                "table {table} of share {share} is now shared{}",
+                if history.is_some() {
+                    describe_history(history)
+                } else {
+                    " without history".to_string()
+                }
             ))
         }
         Statement::RemoveTableFromShare { share, table } => {
@@ -302,13 +321,25 @@ fn execute(
                         format!("{}.{}", m.table.schema, m.table.name),
                         format!("{}.{}", m.schema, m.name),
                         if m.history { "yes" } else { "no" }.to_string(),
+                        if m.history {
+                            m.start_version.to_string()
+                        } else {
+                            String::new()
+                        },
                         format_ms(m.added_at),
                     ]
                 })
                 .collect();
             Ok(StatementResult::table(
                 text,
-                &["type", "name", "shared_as", "history", "added"],
+                &[
+                    "type",
+                    "name",
+                    "shared_as",
+                    "history",
+                    "start_version",
+                    "added",
+                ],
                 rows,
             ))
         }
@@ -318,6 +349,15 @@ fn execute(
         Statement::ShowGrantsToRecipient { recipient } => {
             grants(text, catalog::grants_to_recipient(tx, recipient)?)
         }
+    }
+}
+
+/// " with history" / " with history from version 5" / "".
+fn describe_history(history: Option<u64>) -> String {
+    match history {
+        None => String::new(),
+        Some(0) => " with history".to_string(),
+        Some(v) => format!(" with history from version {v}"),
     }
 }
 
@@ -361,9 +401,12 @@ mod tests {
         run(&catalog, SEED).unwrap();
         let all = run(&catalog, "SHOW ALL IN SHARE Regulatory_Reports").unwrap();
         assert_eq!(
-            all[0].rows[0][1..4],
-            ["fire.collateral_gold", "fire.collateral", "yes"]
+            all[0].rows[0][1..5],
+            ["fire.collateral_gold", "fire.collateral", "yes", "0"]
         );
+        run(&catalog, "ALTER SHARE regulatory_reports ALTER TABLE fire.collateral WITH HISTORY START VERSION 4").unwrap();
+        let all = run(&catalog, "SHOW ALL IN SHARE regulatory_reports").unwrap();
+        assert_eq!(all[0].rows[0][3..5], ["yes", "4"]);
         let grants = run(&catalog, "show grants to recipient REGULATORY_BODY").unwrap();
         assert_eq!(
             grants[0].rows[0][..3],

@@ -53,6 +53,15 @@ pub enum Statement {
         table: TableName,
         alias: Option<TableName>,
         with_history: bool,
+        /// `START VERSION n` (with history only): the oldest version recipients may read.
+        start_version: Option<u64>,
+    },
+    /// `ALTER SHARE s ALTER TABLE t WITH HISTORY [START VERSION n] | WITHOUT HISTORY`.
+    AlterTableInShare {
+        share: String,
+        table: TableName,
+        with_history: bool,
+        start_version: Option<u64>,
     },
     RemoveTableFromShare {
         share: String,
@@ -233,7 +242,7 @@ fn parse_create(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
 fn parse_alter(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
     c.expect_keyword("SHARE")?;
     let share = c.identifier("share name")?;
-    match c.expect_one_of(&["ADD", "REMOVE"])? {
+    match c.expect_one_of(&["ADD", "REMOVE", "ALTER"])? {
         "ADD" => {
             c.expect_keyword("TABLE")?;
             let table = c.table_name()?;
@@ -242,17 +251,38 @@ fn parse_alter(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
             } else {
                 None
             };
-            let with_history = if c.accept_keyword("WITH")? {
+            let (with_history, start_version) = if c.accept_keyword("WITH")? {
                 c.expect_keyword("HISTORY")?;
-                true
+                (true, parse_start_version(c)?)
             } else {
-                false
+                (false, None)
             };
             Ok(Statement::AddTableToShare {
                 share,
                 table,
                 alias,
                 with_history,
+                start_version,
+            })
+        }
+        "ALTER" => {
+            c.expect_keyword("TABLE")?;
+            let table = c.table_name()?;
+            let (with_history, start_version) = match c.expect_one_of(&["WITH", "WITHOUT"])? {
+                "WITH" => {
+                    c.expect_keyword("HISTORY")?;
+                    (true, parse_start_version(c)?)
+                }
+                _ => {
+                    c.expect_keyword("HISTORY")?;
+                    (false, None)
+                }
+            };
+            Ok(Statement::AlterTableInShare {
+                share,
+                table,
+                with_history,
+                start_version,
             })
         }
         "REMOVE" => {
@@ -262,6 +292,15 @@ fn parse_alter(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
         }
         other => unreachable!("unhandled ALTER SHARE keyword {other}"),
     }
+}
+
+/// `[START VERSION n]` after `WITH HISTORY`.
+fn parse_start_version(c: &mut Cursor<'_>) -> Result<Option<u64>, ParseError> {
+    if !c.accept_keyword("START")? {
+        return Ok(None);
+    }
+    c.expect_keyword("VERSION")?;
+    c.number("a version number").map(Some)
 }
 
 fn parse_drop(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
@@ -396,11 +435,14 @@ const KEYWORDS: &[&str] = &[
     "SHARE",
     "SHARES",
     "SHOW",
+    "START",
     "TABLE",
     "TABLES",
     "TO",
     "USING",
+    "VERSION",
     "WITH",
+    "WITHOUT",
 ];
 
 struct Cursor<'a> {
@@ -543,6 +585,16 @@ impl<'a> Cursor<'a> {
         Ok(name)
     }
 
+    fn number(&mut self, what: &str) -> Result<u64, ParseError> {
+        let n = match &self.peek()?.kind {
+            TokenKind::Number(n) => *n,
+            _ => return Err(self.error_expected(what)),
+        };
+        self.advance()?;
+        self.context = format!("{what} {n}");
+        Ok(n)
+    }
+
     fn string_literal(&mut self) -> Result<String, ParseError> {
         let value = match &self.peek()?.kind {
             TokenKind::Str(value) => value.clone(),
@@ -609,6 +661,8 @@ enum TokenKind {
     QuotedIdent(String),
     /// A single-quoted string literal, unescaped.
     Str(String),
+    /// An unsigned integer literal.
+    Number(u64),
     Dot,
     Semicolon,
     Eof,
@@ -631,6 +685,7 @@ impl TokenKind {
                     abbreviate(&value.replace('\'', "''"))
                 )
             }
+            TokenKind::Number(n) => format!("number {n}"),
             TokenKind::Dot => "'.'".to_string(),
             TokenKind::Semicolon => "';'".to_string(),
             TokenKind::Eof => "end of input".to_string(),
@@ -685,6 +740,18 @@ impl<'a> Lexer<'a> {
                     .ok_or_else(|| self.error_at(start, "unterminated string literal"))?,
             ),
             '`' => TokenKind::QuotedIdent(self.quoted_identifier()?),
+            '0'..='9' => {
+                let len = self
+                    .rest()
+                    .find(|c: char| !c.is_ascii_alphanumeric())
+                    .unwrap_or(self.rest().len());
+                let digits = &self.src[start..start + len];
+                let n = digits.parse().map_err(|_| {
+                    self.error_at(start, format!("'{digits}' is not a number; names starting with a digit must be back-quoted"))
+                })?;
+                self.pos += len;
+                TokenKind::Number(n)
+            }
             c if c.is_ascii_alphabetic() || c == '_' => {
                 let len = self
                     .rest()
@@ -696,7 +763,6 @@ impl<'a> Lexer<'a> {
             c => {
                 let hint = match c {
                     '"' => "; use single quotes for strings and backticks for identifiers",
-                    '0'..='9' => "; names starting with a digit must be back-quoted",
                     _ => "",
                 };
                 return Err(self.error_at(start, format!("unexpected character {c:?}{hint}")));
@@ -832,6 +898,7 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
                     table: table("fire", "collateral_gold"),
                     alias: Some(table("fire", "collateral")),
                     with_history: true,
+                    start_version: None,
                 },
                 Statement::RemoveTableFromShare {
                     share: share(),
@@ -906,6 +973,7 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
             table: table("s", "t"),
             alias,
             with_history,
+            start_version: None,
         };
         assert_eq!(one("ALTER SHARE sh ADD TABLE s.t"), add(None, false));
         assert_eq!(
@@ -916,6 +984,28 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
             one("ALTER SHARE sh ADD TABLE s.t WITH HISTORY"),
             add(None, true)
         );
+        let Statement::AddTableToShare { start_version, .. } =
+            one("alter share sh add table s.t with history start version 5")
+        else {
+            panic!("not an ADD TABLE");
+        };
+        assert_eq!(start_version, Some(5));
+        assert_eq!(
+            one("ALTER SHARE sh ALTER TABLE s.t WITHOUT HISTORY"),
+            Statement::AlterTableInShare {
+                share: "sh".into(),
+                table: table("s", "t"),
+                with_history: false,
+                start_version: None,
+            }
+        );
+        let e = error("ALTER SHARE sh ADD TABLE s.t WITH HISTORY START VERSION x");
+        assert_eq!(
+            e.message,
+            "expected a version number after VERSION, found identifier 'x'"
+        );
+        let e = error("ALTER SHARE sh ADD TABLE s.t START VERSION 3");
+        assert!(e.message.starts_with("expected ';' or end of input"), "{e}");
     }
 
     #[test]
@@ -1055,6 +1145,7 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
                 table: table("my-schema", "my`t`"),
                 alias: Some(table("2024", "x")),
                 with_history: false,
+                start_version: None,
             }
         );
     }
@@ -1237,7 +1328,7 @@ SHOW TABLES;;
         let e = error("ALTER SHARE s DELETE TABLE a.b");
         assert_eq!(
             e.message,
-            "expected keyword ADD or REMOVE after share name 's', found identifier 'DELETE'"
+            "expected keyword ADD, REMOVE or ALTER after share name 's', found identifier 'DELETE'"
         );
 
         let e = error("REVOKE SELECT ON SHARE s TO RECIPIENT r");
@@ -1297,8 +1388,8 @@ SHOW TABLES;;
             "unexpected character '\"'; use single quotes for strings and backticks for identifiers"
         );
         assert_eq!(
-            error("DROP TABLE 2024.x").message,
-            "unexpected character '2'; names starting with a digit must be back-quoted"
+            error("DROP TABLE 2x.y").message,
+            "'2x' is not a number; names starting with a digit must be back-quoted"
         );
         assert_eq!(
             error("SHOW TABLES, SHARES").message,

@@ -5,10 +5,16 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::{Error, Result};
 
-const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_initial",
-    include_str!("../../catalog/migrations/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_initial",
+        include_str!("../../catalog/migrations/0001_initial.sql"),
+    ),
+    (
+        "0002_start_version",
+        include_str!("../../catalog/migrations/0002_start_version.sql"),
+    ),
+];
 
 pub(super) fn run(conn: &mut Connection) -> Result<()> {
     // One IMMEDIATE transaction: two processes starting on a fresh directory (a server and the

@@ -42,6 +42,8 @@ pub struct SharedTable {
     pub table: Table,
     /// Shared `WITH HISTORY`: version and timestamp queries are allowed.
     pub history: bool,
+    /// `START VERSION`: the oldest version those queries may read.
+    pub start_version: u64,
     pub added_at: i64,
 }
 
@@ -53,7 +55,7 @@ pub struct Grant {
 }
 
 const TABLE_COLUMNS: &str = "t.id, t.schema_name, t.name, t.location, t.comment, t.created_at";
-const SHARED_TABLE_COLUMNS: &str = "s.id, s.name, m.schema_alias, m.table_alias, m.history, m.added_at, \
+const SHARED_TABLE_COLUMNS: &str = "s.id, s.name, m.schema_alias, m.table_alias, m.history, m.added_at, m.start_version, \
      t.id, t.schema_name, t.name, t.location, t.comment, t.created_at";
 
 fn table_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Table> {
@@ -75,7 +77,8 @@ fn shared_table(row: &Row<'_>) -> rusqlite::Result<SharedTable> {
         name: row.get(3)?,
         history: row.get(4)?,
         added_at: row.get(5)?,
-        table: table_at(row, 6)?,
+        start_version: row.get::<_, i64>(6)? as u64,
+        table: table_at(row, 7)?,
     })
 }
 
@@ -302,13 +305,14 @@ fn exists_or_error(if_not_exists: bool, message: String) -> Result<bool> {
     }
 }
 
-/// Adds `schema.table` to a share, exposed as `alias` (default: its own name).
+/// Adds `schema.table` to a share, exposed as `alias` (default: its own name). `history` is
+/// the start version when shared `WITH HISTORY`.
 pub fn add_table_to_share(
     conn: &Connection,
     share: &str,
     (schema, table): (&str, &str),
     alias: Option<(&str, &str)>,
-    history: bool,
+    history: Option<u64>,
 ) -> Result<()> {
     let share = require_share(conn, share)?;
     let table = require_table(conn, schema, table)?;
@@ -336,38 +340,73 @@ pub fn add_table_to_share(
         return Err(Error::already_exists(what));
     }
     conn.execute(
-        "INSERT INTO share_tables (share_id, table_id, schema_alias, table_alias, history, added_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![share.id, table.id, alias_schema, alias_table, history, now_ms()],
+        "INSERT INTO share_tables (share_id, table_id, schema_alias, table_alias, history, start_version, added_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            share.id,
+            table.id,
+            alias_schema,
+            alias_table,
+            history.is_some(),
+            history.unwrap_or(0) as i64,
+            now_ms()
+        ],
     )?;
     Ok(())
 }
 
-/// Removes a table from a share; `schema.table` may be the catalog name or the alias.
-pub fn remove_table_from_share(
+/// The member of a share named `schema.table`: by the alias recipients see, else by the
+/// catalog name. Returns the share id and the table id.
+fn share_member(
     conn: &Connection,
     share: &str,
     (schema, table): (&str, &str),
-) -> Result<()> {
+) -> Result<(String, String)> {
     let share = require_share(conn, share)?;
-    // The alias a recipient sees wins; the catalog name is the fallback.
-    let mut removed = conn.execute(
-        "DELETE FROM share_tables WHERE share_id = ?1 AND schema_alias = ?2 AND table_alias = ?3",
-        params![share.id, schema, table],
-    )?;
-    if removed == 0 {
-        removed = conn.execute(
-            "DELETE FROM share_tables WHERE share_id = ?1
-             AND table_id IN (SELECT id FROM tables WHERE schema_name = ?2 AND name = ?3)",
-            params![share.id, schema, table],
-        )?;
+    let by = |condition: &str| -> Result<Option<String>> {
+        Ok(conn
+            .query_row(
+                &format!("SELECT table_id FROM share_tables m WHERE share_id = ?1 AND {condition}"),
+                params![share.id, schema, table],
+                |r| r.get(0),
+            )
+            .optional()?)
+    };
+    let table_id = match by("schema_alias = ?2 AND table_alias = ?3")? {
+        Some(id) => Some(id),
+        None => by("table_id IN (SELECT id FROM tables WHERE schema_name = ?2 AND name = ?3)")?,
     }
-    if removed == 0 {
-        return Err(Error::not_found(format!(
+    .ok_or_else(|| {
+        Error::not_found(format!(
             "share {} has no table {schema}.{table}",
             share.name
-        )));
-    }
+        ))
+    })?;
+    Ok((share.id, table_id))
+}
+
+/// Removes a table from a share; `schema.table` may be the catalog name or the alias.
+pub fn remove_table_from_share(conn: &Connection, share: &str, name: (&str, &str)) -> Result<()> {
+    let (share_id, table_id) = share_member(conn, share, name)?;
+    conn.execute(
+        "DELETE FROM share_tables WHERE share_id = ?1 AND table_id = ?2",
+        params![share_id, table_id],
+    )?;
+    Ok(())
+}
+
+/// Changes what a share exposes of a table's history (`Some(start version)` or none).
+pub fn set_table_history(
+    conn: &Connection,
+    share: &str,
+    name: (&str, &str),
+    history: Option<u64>,
+) -> Result<()> {
+    let (share_id, table_id) = share_member(conn, share, name)?;
+    conn.execute(
+        "UPDATE share_tables SET history = ?3, start_version = ?4 WHERE share_id = ?1 AND table_id = ?2",
+        params![share_id, table_id, history.is_some(), history.unwrap_or(0) as i64],
+    )?;
     Ok(())
 }
 

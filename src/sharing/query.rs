@@ -142,8 +142,25 @@ pub fn table_version(
     match starting_timestamp {
         None => Ok(state.delta.snapshot(&root, VersionSpec::Latest)?.version()),
         Some(_) if !shared.history => Err(history_required(&shared)),
-        Some(ts) => state.delta.version_at_or_after(&root, parse_timestamp(ts)?),
+        Some(ts) => {
+            let version = state
+                .delta
+                .version_at_or_after(&root, parse_timestamp(ts)?)?;
+            check_start_version(&shared, version)?;
+            Ok(version)
+        }
     }
+}
+
+/// `START VERSION`: versions before it are not shared.
+fn check_start_version(shared: &SharedTable, version: u64) -> Result<()> {
+    if version < shared.start_version {
+        return Err(Error::invalid(format!(
+            "You can only query table data since version {}; the request resolves to version {version}.",
+            shared.start_version
+        )));
+    }
+    Ok(())
 }
 
 /// A table response ready to be streamed: checked, with its snapshot resolved.
@@ -288,6 +305,9 @@ fn prepare(
         None => version_spec(&shared, version, timestamp)?,
     };
     let snapshot = state.delta.snapshot(&table_root(&shared)?, spec)?;
+    if pinned.is_none() && spec != VersionSpec::Latest {
+        check_start_version(&shared, snapshot.version())?;
+    }
     let format = caps.choose_format(snapshot.protocol(), &snapshot.metadata().configuration)?;
     let line_version = match pinned {
         Some((version, versioned)) => versioned.then_some(version),
