@@ -14,6 +14,7 @@ const CASES: &[&str] = &[
     "limit",
     "predicate",
     "delta_format",
+    "changes",
     "table_version",
     "paging",
     "not_granted",
@@ -36,8 +37,9 @@ fn python_connector_reads_what_deltalake_wrote() {
     sql(
         &data,
         &format!(
-            "{} {} {} {} {} {} {}
+            "{} {} {} {} {} {} {} {}
              CREATE SHARE regulatory COMMENT 'what the regulator may read';
+             ALTER SHARE regulatory ADD TABLE default.cdf WITH HISTORY;
              ALTER SHARE regulatory ADD TABLE default.sales WITH HISTORY;
              ALTER SHARE regulatory ADD TABLE default.regions;
              ALTER SHARE regulatory ADD TABLE default.many;
@@ -56,6 +58,7 @@ fn python_connector_reads_what_deltalake_wrote() {
             table("cm"),
             table("ntz"),
             table("dv"),
+            table("cdf"),
             table("secret"),
         ),
     );

@@ -7,7 +7,7 @@ pub mod writer;
 
 use std::collections::BTreeMap;
 
-pub use kernel::{DeltaLog, Snapshot};
+pub use kernel::{Commit, DeltaLog, Snapshot};
 
 /// Which snapshot of a table to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +142,71 @@ fn z85_decode(text: &str) -> Option<Vec<u8>> {
         out.extend_from_slice(&u32::try_from(value).ok()?.to_be_bytes());
     }
     Some(out)
+}
+
+impl DataFile {
+    /// The file of a raw `add`, `remove` or `cdc` action of a commit; `None` when the action
+    /// lacks a path or a size (old writers may omit `size` on `remove`).
+    pub fn from_action(action: &serde_json::Value) -> Option<DataFile> {
+        let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
+        let raw_path = action["path"].as_str()?;
+        let dv = &action["deletionVector"];
+        Some(DataFile {
+            path: if raw_path.contains("://") {
+                raw_path.to_string()
+            } else {
+                decode_log_path(raw_path)
+            },
+            size: action["size"].as_i64()?,
+            modification_time: action["modificationTime"].as_i64().unwrap_or(0),
+            stats: text(&action["stats"]),
+            partition_values: action["partitionValues"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), text(v)))
+                .collect(),
+            deletion_vector: dv.is_object().then(|| DeletionVector {
+                storage_type: text(&dv["storageType"]).unwrap_or_default(),
+                path_or_inline_dv: text(&dv["pathOrInlineDv"]).unwrap_or_default(),
+                offset: dv["offset"].as_i64().map(|o| o as i32),
+                size_in_bytes: dv["sizeInBytes"].as_i64().unwrap_or(0) as i32,
+                cardinality: dv["cardinality"].as_i64().unwrap_or(0),
+            }),
+        })
+    }
+}
+
+impl Metadata {
+    /// The metadata of a raw `metaData` action of a commit.
+    pub fn from_action(action: &serde_json::Value) -> Option<Metadata> {
+        let map = |v: &serde_json::Value| -> BTreeMap<String, String> {
+            v.as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        };
+        Some(Metadata {
+            id: action["id"].as_str()?.to_string(),
+            name: action["name"].as_str().map(str::to_string),
+            description: action["description"].as_str().map(str::to_string),
+            format_provider: action["format"]["provider"]
+                .as_str()
+                .unwrap_or("parquet")
+                .to_string(),
+            format_options: map(&action["format"]["options"]),
+            schema_string: action["schemaString"].as_str()?.to_string(),
+            partition_columns: action["partitionColumns"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c.as_str().map(str::to_string))
+                .collect(),
+            configuration: map(&action["configuration"]),
+            created_time: action["createdTime"].as_i64(),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -9,9 +9,10 @@ use bytes::Bytes;
 use serde::Deserialize;
 
 use super::capabilities::{self, Capabilities};
+use super::changes::{self, ChangesParams};
 use super::listing::{self, ListParams};
 use super::ndjson::CONTENT_TYPE;
-use super::query::{self, PreparedTable, QueryBody, TablePath};
+use super::query::{self, QueryBody, TablePath};
 use crate::auth::{self, Recipient};
 use crate::state::AppState;
 use crate::{Error, Result};
@@ -207,28 +208,28 @@ pub async fn query_table(
     if let Some(scheme) = prepared.file_id_hash_header() {
         response.insert_header(("fileidhash", scheme));
     }
-    Ok(stream_query(state, prepared, response))
+    Ok(stream(
+        move |emit| query::write_query(&state, &prepared, emit),
+        response,
+    ))
 }
 
 /// Streams the file lines from a blocking thread through a small bounded channel: the
 /// producer waits while the client is slow, so memory stays flat whatever the file count.
-fn stream_query(
-    state: State,
-    prepared: PreparedTable,
+fn stream(
+    produce: impl FnOnce(&mut dyn FnMut(Vec<u8>) -> ControlFlow<()>) -> Result<()> + Send + 'static,
     mut response: HttpResponseBuilder,
 ) -> HttpResponse {
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
     actix_web::rt::task::spawn_blocking(move || {
-        let result = query::write_query(&state, &prepared, |chunk| {
-            match tx.blocking_send(Ok(chunk.into())) {
-                Ok(()) => ControlFlow::Continue(()),
-                Err(_) => ControlFlow::Break(()),
-            }
+        let result = produce(&mut |chunk| match tx.blocking_send(Ok(chunk.into())) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(_) => ControlFlow::Break(()),
         });
         if let Err(e) = result {
             // The status line is gone already: all we can do is cut the response short, which
             // clients detect as a truncated stream.
-            tracing::error!(error = %e, "query response aborted");
+            tracing::error!(error = %e, "response aborted");
             let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
         }
     });
@@ -236,6 +237,24 @@ fn stream_query(
         rx.recv().await.map(|item| (item, rx))
     });
     response.streaming(body)
+}
+
+pub async fn table_changes(
+    state: State,
+    req: HttpRequest,
+    path: web::Path<TablePath>,
+    params: web::Query<ChangesParams>,
+) -> Result<HttpResponse> {
+    let (path, params, caps) = (path.into_inner(), params.into_inner(), capabilities(&req));
+    let prepared = as_recipient(&state, &req, move |s, who| {
+        changes::prepare_changes(s, who, &path, &caps, &params)
+    })
+    .await?;
+    let response = table_response(prepared.version(), Some(prepared.capabilities_header()));
+    Ok(stream(
+        move |emit| changes::write_changes(&state, &prepared, emit),
+        response,
+    ))
 }
 
 /// Protocol endpoints this server does not offer yet: a clear 400 for authenticated callers,

@@ -2,6 +2,7 @@
 //! functions (`listing`, `query`) that tests call without a server.
 
 pub mod capabilities;
+pub mod changes;
 mod files;
 mod handlers;
 pub mod listing;
@@ -52,7 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .route(
                 &format!("{TABLE}/changes"),
-                web::get().to(handlers::not_supported_yet),
+                web::get().to(handlers::table_changes),
             )
             .route(
                 &format!("{TABLE}/queries/{{query_id}}"),

@@ -183,6 +183,89 @@ pub fn write_end_stream(
     );
 }
 
+// ---- change data feed lines --------------------------------------------------------------
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ParquetChange<'a> {
+    url: &'a str,
+    id: &'a str,
+    partition_values: &'a BTreeMap<String, Option<String>>,
+    size: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stats: Option<&'a str>,
+    timestamp: i64,
+    version: u64,
+    expiration_timestamp: i64,
+}
+
+/// A parquet-format change line: `kind` is `add`, `remove` or `cdf`; stats only on `add`.
+pub fn write_parquet_change(
+    out: &mut Vec<u8>,
+    kind: &str,
+    file: &DataFile,
+    id: &str,
+    url: &SignedUrl,
+    version: u64,
+    timestamp: i64,
+) {
+    let change = ParquetChange {
+        url: &url.url,
+        id,
+        partition_values: &file.partition_values,
+        size: file.size,
+        stats: if kind == "add" {
+            file.stats.as_deref()
+        } else {
+            None
+        },
+        timestamp,
+        version,
+        expiration_timestamp: url.expires_at,
+    };
+    let mut line = serde_json::Map::new();
+    line.insert(
+        kind.to_string(),
+        serde_json::to_value(change).expect("change lines serialize"),
+    );
+    write_line(out, &line);
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeltaChange<'a> {
+    id: &'a str,
+    version: u64,
+    timestamp: i64,
+    expiration_timestamp: i64,
+    delta_single_action: &'a serde_json::Value,
+}
+
+/// A delta-format change line wrapping `action` (`{"add"|"remove"|"cdc": {...}}`, with its
+/// paths already replaced by signed URLs).
+pub fn write_delta_change(
+    out: &mut Vec<u8>,
+    action: &serde_json::Value,
+    id: &str,
+    version: u64,
+    timestamp: i64,
+    expiration_timestamp: i64,
+) {
+    let mut line = serde_json::Map::new();
+    let change = DeltaChange {
+        id,
+        version,
+        timestamp,
+        expiration_timestamp,
+        delta_single_action: action,
+    };
+    line.insert(
+        "file".to_string(),
+        serde_json::to_value(change).expect("change lines serialize"),
+    );
+    write_line(out, &line);
+}
+
 // ---- delta response format: the log's own actions, with signed URLs for paths --------------
 
 #[derive(Serialize)]

@@ -41,7 +41,7 @@ pub struct TablePath {
 }
 
 impl TablePath {
-    fn resolve(&self, state: &AppState, who: &Recipient) -> Result<SharedTable> {
+    pub(super) fn resolve(&self, state: &AppState, who: &Recipient) -> Result<SharedTable> {
         granted_table(state, who, &self.share, &self.schema, &self.table)
     }
 }
@@ -75,7 +75,7 @@ impl QueryBody {
     }
 }
 
-fn table_root(shared: &SharedTable) -> Result<Url> {
+pub(super) fn table_root(shared: &SharedTable) -> Result<Url> {
     Url::parse(&shared.table.location)
         .map_err(|e| Error::internal(format!("catalog holds an invalid location: {e}")))
 }
@@ -112,7 +112,7 @@ fn version_spec(
     Ok(spec)
 }
 
-fn parse_timestamp(text: &str) -> Result<i64> {
+pub(super) fn parse_timestamp(text: &str) -> Result<i64> {
     parse_timestamp_ms(text).ok_or_else(|| {
         Error::invalid(format!(
             "Invalid timestamp '{text}': use ISO 8601 with a time zone, e.g. 2024-01-31T00:00:00Z"
@@ -153,7 +153,7 @@ pub fn table_version(
 }
 
 /// `START VERSION`: versions before it are not shared.
-fn check_start_version(shared: &SharedTable, version: u64) -> Result<()> {
+pub(super) fn check_start_version(shared: &SharedTable, version: u64) -> Result<()> {
     if version < shared.start_version {
         return Err(Error::invalid(format!(
             "You can only query table data since version {}; the request resolves to version {version}.",

@@ -49,7 +49,7 @@ def query(table, body):
 def case_list_tables():
     tables = delta_sharing.SharingClient(profile).list_all_tables()
     names = sorted(f"{t.share}.{t.schema}.{t.name}" for t in tables)
-    expected = ["cm", "dv", "many", "ntz", "regions", "sales"]
+    expected = ["cdf", "cm", "dv", "many", "ntz", "regions", "sales"]
     assert names == [f"regulatory.default.{t}" for t in expected], names
     others = sorted(t.name for t in delta_sharing.SharingClient(outsider_profile).list_all_tables())
     assert others == ["secret"], others
@@ -124,6 +124,31 @@ def case_delta_format():
     assert requests.get(dv["pathOrInlineDv"]).status_code == 200
 
 
+def cdf_oracle(start, end=None):
+    dt = DeltaTable(f"{fixtures}/cdf")
+    df = pa.table(dt.load_cdf(starting_version=start, ending_version=end).read_all()).to_pandas()
+    return df.drop(columns=["_commit_timestamp"])
+
+
+def case_changes():
+    table = url("cdf")
+    for fmt in [False, True]:
+        what = "delta" if fmt else "parquet"
+        shared = delta_sharing.load_table_changes_as_pandas(table, starting_version=0, use_delta_format=fmt)
+        assert_same(shared.drop(columns=["_commit_timestamp"]), cdf_oracle(0), f"changes 0.. ({what})")
+        shared = delta_sharing.load_table_changes_as_pandas(table, starting_version=2, ending_version=4, use_delta_format=fmt)
+        assert_same(shared.drop(columns=["_commit_timestamp"]), cdf_oracle(2, 4), f"changes 2..4 ({what})")
+    after_v1 = facts["cdf_between"]["1"]
+    shared = delta_sharing.load_table_changes_as_pandas(table, starting_timestamp=after_v1)
+    assert_same(shared.drop(columns=["_commit_timestamp"]), cdf_oracle(2), f"changes from {after_v1}")
+    bad = requests.get(f"{endpoint}/shares/regulatory/schemas/default/tables/cdf/changes", params={"startingVersion": 4, "endingVersion": 2}, headers=auth)
+    expect_error(bad, 400, "INVALID_PARAMETER_VALUE")
+    missing = requests.get(f"{endpoint}/shares/regulatory/schemas/default/tables/cdf/changes", headers=auth)
+    expect_error(missing, 400, "INVALID_PARAMETER_VALUE")
+    no_feed = requests.get(f"{endpoint}/shares/regulatory/schemas/default/tables/sales/changes", params={"startingVersion": 0}, headers=auth)
+    expect_error(no_feed, 400, "INVALID_PARAMETER_VALUE")
+
+
 def case_table_version():
     assert delta_sharing.get_table_version(url("sales")) == 6
     ts = facts["sales_between"]["2"]
@@ -142,7 +167,7 @@ def case_paging():
         token = body.get("nextPageToken")
         if not token:
             break
-    assert names == ["cm", "dv", "many", "ntz", "regions", "sales"] and pages == 6, (names, pages)
+    assert names == ["cdf", "cm", "dv", "many", "ntz", "regions", "sales"] and pages == 7, (names, pages)
     forged = requests.get(f"{endpoint}/shares/regulatory/schemas", params={"pageToken": "x.y"}, headers=auth)
     expect_error(forged, 400, "INVALID_PARAMETER_VALUE")
     # The deprecated HEAD of a table answers its version, names match case-insensitively.

@@ -136,6 +136,26 @@ for version, actions in enumerate([v0, v1]):
     with open(f"{dvt}/_delta_log/{version:020}.json", "w") as f:
         f.write("".join(json.dumps(a) + "\n" for a in actions))
 
+# Change data feed: updates, deletes and a merge write cdc files; a partition-only delete
+# writes only a remove. Pauses give each commit its own time.
+cdf = f"{root}/cdf"
+facts["cdf_between"] = {}
+cdf_steps = [
+    lambda: write_deltalake(cdf, batch([1, 2, 3, 4], "eu"), partition_by=["region"],
+                            configuration={"delta.enableChangeDataFeed": "true"}),
+    lambda: write_deltalake(cdf, batch([5, 6], "us"), mode="append"),
+    lambda: DeltaTable(cdf).update(updates={"name": "'updated'"}, predicate="id = 1"),
+    lambda: DeltaTable(cdf).delete("id = 3"),
+    lambda: (DeltaTable(cdf).merge(batch([4, 7], "eu", [40.0, 70.0]), predicate="t.id = s.id", source_alias="s", target_alias="t")
+             .when_matched_update_all().when_not_matched_insert_all().execute()),
+    lambda: DeltaTable(cdf).delete("region = 'us'"),
+]
+for version, step in enumerate(cdf_steps):
+    step()
+    time.sleep(0.3)
+    facts["cdf_between"][str(version)] = now_iso()
+    time.sleep(0.3)
+
 # A table of another share, never granted to the regulator.
 write_deltalake(f"{root}/secret", batch([42], "eu"))
 
