@@ -260,10 +260,56 @@ fn corpus_tables_read_back_through_the_server() {
             String::from_utf8_lossy(&out.stderr)
         ));
     }
+    // The change data feeds the corpus lists, read by the connector. Timestamps are only
+    // reproducible with in-commit timestamps (the copies lost their file times).
+    let cdf_cases: Vec<Value> = tables
+        .iter()
+        .flat_map(|(name, expect)| {
+            let ict = expect["features"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|f| f == "in-commit-timestamps"));
+            expect["cdf"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(move |c| c["start_timestamp"].is_null() || ict)
+                .map(move |c| {
+                    json!([
+                        table_name(name),
+                        c["start"],
+                        c["end"],
+                        c["start_timestamp"],
+                        c["rows"],
+                        c["by_change_type"]
+                    ])
+                })
+        })
+        .collect();
+    let out = std::process::Command::new(common::python())
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/corpus_cdf.py"))
+        .arg(data.join("tester.share"))
+        .arg(Value::Array(cdf_cases.clone()).to_string())
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    eprint!("{report}");
+    failures.extend(
+        report
+            .lines()
+            .filter(|l| l.contains(": FAILED"))
+            .map(str::to_string),
+    );
+    if !out.status.success() && !report.contains(": FAILED") {
+        failures.push(format!(
+            "corpus_cdf.py: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
     eprintln!(
-        "corpus of {} tables: {outcomes:?}; {} handed to the connector in the delta format",
+        "corpus of {} tables: {outcomes:?}; {} handed to the connector in the delta format; {} change feeds read",
         tables.len(),
-        delta_only.len()
+        delta_only.len(),
+        cdf_cases.len()
     );
     assert!(
         failures.is_empty(),
