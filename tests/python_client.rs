@@ -15,6 +15,7 @@ const CASES: &[&str] = &[
     "predicate",
     "delta_format",
     "changes",
+    "streaming",
     "table_version",
     "paging",
     "not_granted",

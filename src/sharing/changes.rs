@@ -1,8 +1,11 @@
-//! `GET …/changes`: the change data feed of a table shared `WITH HISTORY` (protocol.md §3).
+//! Per-commit listings of a table shared `WITH HISTORY` (protocol.md §3):
+//! - `GET …/changes`, the change data feed: for every commit of the range its `cdc` files when
+//!   it wrote any; nothing for a MERGE that changed no row; otherwise its data-changing `add`
+//!   and `remove` files (readers label them insert and delete);
+//! - `POST …/query` with `startingVersion` (streaming readers): every data-changing `add` and
+//!   `remove`, and each later `metaData`.
 //!
-//! For every commit of the range: its `cdc` files when it wrote any; nothing for a MERGE that
-//! changed no row; otherwise its data-changing `add` and `remove` files (readers label them
-//! insert and delete). Every line carries the commit's version and timestamp.
+//! Every line carries the commit's version and timestamp.
 
 use std::ops::ControlFlow;
 
@@ -39,6 +42,8 @@ pub struct PreparedChanges {
     format: ResponseFormat,
     start: u64,
     include_history: bool,
+    /// A `startingVersion` query: no `cdc` files, every data change.
+    streaming: bool,
     commits: Vec<Commit>,
 }
 
@@ -164,12 +169,80 @@ pub fn prepare_changes(
         format,
         start,
         include_history,
+        streaming: false,
         commits,
     })
 }
 
-/// The files a commit contributes to the change feed, with their action kind.
-fn changed_files(commit: &Commit) -> Vec<(&'static str, &Value)> {
+/// Checks a `POST …/query` with `startingVersion` (and optionally `endingVersion`).
+pub fn prepare_streaming(
+    state: &AppState,
+    who: &Recipient,
+    path: &TablePath,
+    caps: &Capabilities,
+    (starting_version, ending_version): (i64, Option<i64>),
+) -> Result<PreparedChanges> {
+    let shared = path.resolve(state, who)?;
+    if !shared.history {
+        return Err(Error::invalid(format!(
+            "Reading table by version or timestamp is not supported because history sharing is not enabled on table: {}.{}.{}",
+            shared.share, shared.schema, shared.name
+        )));
+    }
+    let start = u64::try_from(starting_version)
+        .map_err(|_| Error::invalid("startingVersion cannot be negative."))?;
+    let root = table_root(&shared)?;
+    let latest = state.delta.snapshot(&root, VersionSpec::Latest)?.version();
+    if start > latest {
+        return Err(Error::invalid(format!(
+            "Provided Start version({start}) for reading change data is invalid. Start version cannot be greater than the latest version of the table({latest})."
+        )));
+    }
+    let end = match ending_version {
+        None => latest,
+        Some(end) if end < starting_version => {
+            return Err(Error::invalid(format!(
+                "startingVersion({start}) must be smaller than or equal to endingVersion({end})."
+            )));
+        }
+        Some(end) if end as u64 > latest => {
+            return Err(Error::invalid(format!(
+                "Provided end version({end}) is invalid. End version cannot be greater than the latest version of the table({latest})."
+            )));
+        }
+        Some(end) => end as u64,
+    };
+    check_start_version(&shared, start)?;
+    let head = state.delta.snapshot(&root, VersionSpec::Version(start))?;
+    let format = caps.choose_format(head.protocol(), &head.metadata().configuration)?;
+    let commits = state.delta.commits(&root, start, end)?;
+    Ok(PreparedChanges {
+        shared,
+        head,
+        format,
+        start,
+        include_history: true,
+        streaming: true,
+        commits,
+    })
+}
+
+/// The files a commit contributes, with their action kind: for streaming every data change,
+/// for the change feed the rules of the module comment.
+fn changed_files(commit: &Commit, streaming: bool) -> Vec<(&'static str, &Value)> {
+    let data_changes = || -> Vec<(&'static str, &Value)> {
+        commit
+            .actions
+            .iter()
+            .flat_map(|a| [("add", &a["add"]), ("remove", &a["remove"])])
+            .filter(|(_, action)| {
+                action.is_object() && action["dataChange"].as_bool() != Some(false)
+            })
+            .collect()
+    };
+    if streaming {
+        return data_changes();
+    }
     let cdc: Vec<(&'static str, &Value)> = commit
         .actions
         .iter()
@@ -182,12 +255,7 @@ fn changed_files(commit: &Commit) -> Vec<(&'static str, &Value)> {
     if merge_without_changes(commit) {
         return Vec::new();
     }
-    commit
-        .actions
-        .iter()
-        .flat_map(|a| [("add", &a["add"]), ("remove", &a["remove"])])
-        .filter(|(_, action)| action.is_object() && action["dataChange"].as_bool() != Some(false))
-        .collect()
+    data_changes()
 }
 
 /// A MERGE that inserted, updated and deleted nothing rewrote files without changing rows.
@@ -223,7 +291,7 @@ pub fn write_changes(
                 write_metadata_lines(&mut out, changes, &metadata, commit.version, false);
             }
         }
-        for (kind, action) in changed_files(commit) {
+        for (kind, action) in changed_files(commit, changes.streaming) {
             let Some(file) = DataFile::from_action(action) else {
                 tracing::warn!(
                     version = commit.version,

@@ -200,18 +200,44 @@ pub async fn query_table(
 ) -> Result<HttpResponse> {
     let (path, caps) = (path.into_inner(), capabilities(&req));
     // The body is parsed after authentication: strangers learn nothing, not even parse errors.
-    let prepared = as_recipient(&state, &req, move |s, who| {
-        query::prepare_query(s, who, &path, &caps, &QueryBody::parse(&body)?)
+    let plan = as_recipient(&state, &req, move |s, who| {
+        let body = QueryBody::parse(&body)?;
+        match body.starting_version {
+            Some(start) => {
+                query::check_query_body(&body)?;
+                let range = (start, body.ending_version);
+                changes::prepare_streaming(s, who, &path, &caps, range).map(QueryPlan::Changes)
+            }
+            None => query::prepare_query(s, who, &path, &caps, &body).map(QueryPlan::Snapshot),
+        }
     })
     .await?;
-    let mut response = table_response(prepared.version(), Some(prepared.capabilities_header()));
-    if let Some(scheme) = prepared.file_id_hash_header() {
-        response.insert_header(("fileidhash", scheme));
-    }
-    Ok(stream(
-        move |emit| query::write_query(&state, &prepared, emit),
-        response,
-    ))
+    Ok(match plan {
+        QueryPlan::Snapshot(prepared) => {
+            let mut response =
+                table_response(prepared.version(), Some(prepared.capabilities_header()));
+            if let Some(scheme) = prepared.file_id_hash_header() {
+                response.insert_header(("fileidhash", scheme));
+            }
+            stream(
+                move |emit| query::write_query(&state, &prepared, emit),
+                response,
+            )
+        }
+        QueryPlan::Changes(prepared) => {
+            let response = table_response(prepared.version(), Some(prepared.capabilities_header()));
+            stream(
+                move |emit| changes::write_changes(&state, &prepared, emit),
+                response,
+            )
+        }
+    })
+}
+
+/// What a `POST …/query` lists: a snapshot, or the changes since `startingVersion`.
+enum QueryPlan {
+    Snapshot(query::PreparedTable),
+    Changes(changes::PreparedChanges),
 }
 
 /// Streams the file lines from a blocking thread through a small bounded channel: the

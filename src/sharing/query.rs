@@ -346,14 +346,8 @@ pub fn table_metadata(
     Ok((prepared, body))
 }
 
-/// Checks a `POST …/query` and resolves its snapshot.
-pub fn prepare_query(
-    state: &AppState,
-    who: &Recipient,
-    path: &TablePath,
-    caps: &Capabilities,
-    body: &QueryBody,
-) -> Result<PreparedTable> {
+/// The checks every `POST …/query` body passes, snapshot or `startingVersion` alike.
+pub fn check_query_body(body: &QueryBody) -> Result<()> {
     if body.version.is_some() as u8
         + body.timestamp.is_some() as u8
         + body.starting_version.is_some() as u8
@@ -363,15 +357,16 @@ pub fn prepare_query(
             "Please only provide one of: version,timestamp,startingVersion",
         ));
     }
-    if body.starting_version.is_some() || body.ending_version.is_some() {
-        return Err(Error::unsupported(
-            "startingVersion/endingVersion queries are not supported yet",
+    if body.ending_version.is_some() && body.starting_version.is_none() {
+        return Err(Error::invalid(
+            "endingVersion can only be used with startingVersion.",
         ));
     }
     if body.max_files.is_some_and(|m| m <= 0) {
         return Err(Error::invalid("maxFiles must be positive."));
     }
-    let specific = body.version.is_some() || body.timestamp.is_some();
+    let specific =
+        body.version.is_some() || body.timestamp.is_some() || body.starting_version.is_some();
     for (asked, name) in [
         (
             body.include_refresh_token == Some(true),
@@ -393,6 +388,23 @@ pub fn prepare_query(
     if body.limit_hint.is_some_and(|l| l < 0) {
         return Err(Error::invalid("limitHint cannot be negative."));
     }
+    if body.starting_version.is_some() && (body.max_files.is_some() || body.page_token.is_some()) {
+        return Err(Error::unsupported(
+            "paging of startingVersion queries is not supported yet",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a `POST …/query` for a snapshot and resolves it.
+pub fn prepare_query(
+    state: &AppState,
+    who: &Recipient,
+    path: &TablePath,
+    caps: &Capabilities,
+    body: &QueryBody,
+) -> Result<PreparedTable> {
+    check_query_body(body)?;
     let file_id_hash = caps
         .file_id_hash
         .as_deref()

@@ -149,6 +149,29 @@ def case_changes():
     expect_error(no_feed, 400, "INVALID_PARAMETER_VALUE")
 
 
+def case_streaming():
+    """startingVersion on /query (what Spark streaming sends): every data-changing add/remove."""
+    target = f"{endpoint}/shares/regulatory/schemas/default/tables/cdf/query"
+    r = requests.post(target, json={"startingVersion": 1, "endingVersion": 4}, headers=auth)
+    assert r.status_code == 200 and r.headers["delta-table-version"] == "1", r.text
+    lines = [json.loads(line) for line in r.text.splitlines()]
+    assert lines[1]["metaData"]["version"] == 1, lines[1]
+    got = sorted((k, l[k]["version"]) for l in lines[2:] for k in l if k in ("add", "remove"))
+    assert all(l[k]["timestamp"] > 0 for l in lines[2:] for k in l if k in ("add", "remove"))
+    want = []  # the oracle is the log itself
+    for version in range(1, 5):
+        for line in open(f"{fixtures}/cdf/_delta_log/{version:020}.json"):
+            action = json.loads(line)
+            for kind in ("add", "remove"):
+                if kind in action and action[kind].get("dataChange", True):
+                    want.append((kind, version))
+    assert got == sorted(want) and got, (got, want)
+    expect_error(requests.post(target, json={"startingVersion": 1, "endingVersion": 99}, headers=auth), 400, "INVALID_PARAMETER_VALUE")
+    expect_error(requests.post(target, json={"startingVersion": -1}, headers=auth), 400, "INVALID_PARAMETER_VALUE")
+    not_history = f"{endpoint}/shares/regulatory/schemas/default/tables/regions/query"
+    expect_error(requests.post(not_history, json={"startingVersion": 0}, headers=auth), 400, "INVALID_PARAMETER_VALUE")
+
+
 def case_table_version():
     assert delta_sharing.get_table_version(url("sales")) == 6
     ts = facts["sales_between"]["2"]
