@@ -240,26 +240,11 @@ fn corpus_tables_read_back_through_the_server() {
         }
     }
     // The real connector reads those, asking for `responseformat=delta,parquet`.
-    let out = std::process::Command::new(common::python())
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/corpus_delta.py"))
-        .arg(data.join("tester.share"))
-        .arg(Value::Array(delta_only.clone()).to_string())
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&out.stdout);
-    eprint!("{report}");
-    failures.extend(
-        report
-            .lines()
-            .filter(|l| l.contains(": FAILED"))
-            .map(str::to_string),
-    );
-    if !out.status.success() && failures.is_empty() {
-        failures.push(format!(
-            "corpus_delta.py: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
+    failures.extend(run_connector(
+        "corpus_delta.py",
+        &data.join("tester.share"),
+        &delta_only,
+    ));
     // The change data feeds the corpus lists, read by the connector. Timestamps are only
     // reproducible with in-commit timestamps (the copies lost their file times).
     let cdf_cases: Vec<Value> = tables
@@ -285,26 +270,11 @@ fn corpus_tables_read_back_through_the_server() {
                 })
         })
         .collect();
-    let out = std::process::Command::new(common::python())
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/corpus_cdf.py"))
-        .arg(data.join("tester.share"))
-        .arg(Value::Array(cdf_cases.clone()).to_string())
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&out.stdout);
-    eprint!("{report}");
-    failures.extend(
-        report
-            .lines()
-            .filter(|l| l.contains(": FAILED"))
-            .map(str::to_string),
-    );
-    if !out.status.success() && !report.contains(": FAILED") {
-        failures.push(format!(
-            "corpus_cdf.py: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
+    failures.extend(run_connector(
+        "corpus_cdf.py",
+        &data.join("tester.share"),
+        &cdf_cases,
+    ));
     eprintln!(
         "corpus of {} tables: {outcomes:?}; {} handed to the connector in the delta format; {} change feeds read",
         tables.len(),
@@ -322,6 +292,34 @@ fn corpus_tables_read_back_through_the_server() {
         outcomes.get("read").copied().unwrap_or(0) >= 60,
         "too few tables read: {outcomes:?}"
     );
+}
+
+/// Runs a connector script of `tests/python/` over `cases`; returns its failure lines.
+fn run_connector(script: &str, profile: &Path, cases: &[Value]) -> Vec<String> {
+    let out = std::process::Command::new(common::python())
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/python")
+                .join(script),
+        )
+        .arg(profile)
+        .arg(Value::Array(cases.to_vec()).to_string())
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    eprint!("{report}");
+    let mut failures: Vec<String> = report
+        .lines()
+        .filter(|l| l.contains(": FAILED"))
+        .map(str::to_string)
+        .collect();
+    if !out.status.success() && failures.is_empty() {
+        failures.push(format!(
+            "{script}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    failures
 }
 
 /// Table names may not contain dots (`delta-0.2.0`).
