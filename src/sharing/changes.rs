@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::capabilities::{Capabilities, ResponseFormat};
 use super::ndjson::{self, FileIdHash};
-use super::query::{TablePath, check_start_version, parse_timestamp, table_root};
+use super::query::{TablePath, check_start_version, history_required, parse_timestamp, table_root};
 use crate::auth::Recipient;
 use crate::catalog::SharedTable;
 use crate::clock::now_ms;
@@ -184,10 +184,7 @@ pub fn prepare_streaming(
 ) -> Result<PreparedChanges> {
     let shared = path.resolve(state, who)?;
     if !shared.history {
-        return Err(Error::invalid(format!(
-            "Reading table by version or timestamp is not supported because history sharing is not enabled on table: {}.{}.{}",
-            shared.share, shared.schema, shared.name
-        )));
+        return Err(history_required(&shared));
     }
     let start = u64::try_from(starting_version)
         .map_err(|_| Error::invalid("startingVersion cannot be negative."))?;

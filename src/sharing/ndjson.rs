@@ -68,6 +68,9 @@ struct ParquetFile<'a> {
     expiration_timestamp: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<u64>,
+    /// Commit time, on change lines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp: Option<i64>,
 }
 
 fn write_line(out: &mut Vec<u8>, value: &impl Serialize) {
@@ -142,6 +145,7 @@ pub fn write_file(
                 stats: file.stats.as_deref(),
                 expiration_timestamp: url.expires_at,
                 version,
+                timestamp: None,
             },
         },
     );
@@ -185,20 +189,6 @@ pub fn write_end_stream(
 
 // ---- change data feed lines --------------------------------------------------------------
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ParquetChange<'a> {
-    url: &'a str,
-    id: &'a str,
-    partition_values: &'a BTreeMap<String, Option<String>>,
-    size: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stats: Option<&'a str>,
-    timestamp: i64,
-    version: u64,
-    expiration_timestamp: i64,
-}
-
 /// A parquet-format change line: `kind` is `add`, `remove` or `cdf`; stats only on `add`.
 pub fn write_parquet_change(
     out: &mut Vec<u8>,
@@ -209,7 +199,7 @@ pub fn write_parquet_change(
     version: u64,
     timestamp: i64,
 ) {
-    let change = ParquetChange {
+    let change = ParquetFile {
         url: &url.url,
         id,
         partition_values: &file.partition_values,
@@ -219,9 +209,9 @@ pub fn write_parquet_change(
         } else {
             None
         },
-        timestamp,
-        version,
         expiration_timestamp: url.expires_at,
+        version: Some(version),
+        timestamp: Some(timestamp),
     };
     let mut line = serde_json::Map::new();
     line.insert(

@@ -80,7 +80,7 @@ pub(super) fn table_root(shared: &SharedTable) -> Result<Url> {
         .map_err(|e| Error::internal(format!("catalog holds an invalid location: {e}")))
 }
 
-fn history_required(shared: &SharedTable) -> Error {
+pub(super) fn history_required(shared: &SharedTable) -> Error {
     Error::invalid(format!(
         "Reading table by version or timestamp is not supported because history sharing is not enabled on table: {}.{}.{}",
         shared.share, shared.schema, shared.name
