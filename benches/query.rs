@@ -22,7 +22,8 @@ fn synthetic_table(root: &Path, commits: usize, per_commit: usize) {
         Field::new("value", DataType::Float64, true),
         Field::new("day", DataType::Utf8, false),
     ]);
-    let mut table = TableWriter::create(root, "bench", "synthetic", &schema, &["day"]).unwrap();
+    let mut table =
+        TableWriter::create(root, "bench", "synthetic", &schema, &["day"], &[]).unwrap();
     for c in 0..commits {
         let adds: Vec<AddFile> = (0..per_commit)
             .map(|f| {

@@ -146,6 +146,7 @@ fn write_collateral(root: &Path) -> Result<()> {
         "FIRE collateral (sample data)",
         &Schema::new(table_schema),
         &["currency_code"],
+        &[],
     )?;
     let eur = table.write_file(&collateral_batch(0, 40, Q1)?, &[("currency_code", "EUR")])?;
     let gbp = table.write_file(&collateral_batch(40, 30, Q1)?, &[("currency_code", "GBP")])?;
@@ -212,7 +213,8 @@ fn write_loan(root: &Path) -> Result<()> {
         ];
         RecordBatch::try_new(schema.clone(), columns).map_err(|e| Error::internal(e.to_string()))
     };
-    let mut table = TableWriter::create(root, "loan", "FIRE loans (sample data)", &schema, &[])?;
+    let mut table =
+        TableWriter::create(root, "loan", "FIRE loans (sample data)", &schema, &[], &[])?;
     let files: Vec<AddFile> = [table.write_file(&batch(0, 120, Q1)?, &[])?].into();
     table.commit("WRITE", &files, &[])?;
     let more = table.write_file(&batch(120, 80, Q2)?, &[])?;

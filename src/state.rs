@@ -5,6 +5,7 @@ use crate::catalog::Catalog;
 use crate::config::ServerConfig;
 use crate::delta::DeltaLog;
 use crate::secret::ServerSecret;
+use crate::sharing::PageCache;
 use crate::storage::FileUrlSigner;
 
 pub struct AppState {
@@ -14,6 +15,8 @@ pub struct AppState {
     pub signer: FileUrlSigner,
     /// Signs opaque tokens handed to clients (page tokens).
     pub secret: ServerSecret,
+    /// File lists of paged queries between pages.
+    pub pages: PageCache,
 }
 
 impl AppState {
@@ -29,6 +32,7 @@ impl AppState {
             delta: DeltaLog::new(),
             signer,
             secret,
+            pages: PageCache::default(),
         })
     }
 }

@@ -1,6 +1,7 @@
 //! What only the Spark connector exercises (it cannot be installed here), checked over HTTP:
-//! paging of file lists (`maxFiles`, `pageToken`, `endStreamAction`), refresh tokens, and the
-//! rule that an `endStreamAction` is sent only when asked for.
+//! paging of file lists (`maxFiles`, `pageToken`, `endStreamAction`) of snapshot queries,
+//! change feeds and streaming queries, refresh tokens, historical protocol lines, and the rule
+//! that an `endStreamAction` is sent only when asked for.
 
 mod common;
 
@@ -12,22 +13,49 @@ use fireshare::delta::writer::{AddFile, TableWriter};
 use serde_json::{Value, json};
 
 /// A log-only table of `commits` x `per_commit` files (listing never opens them).
-fn table(root: &Path, commits: usize, per_commit: usize) -> TableWriter {
+fn table(root: &Path, commits: usize, per_commit: usize, config: &[(&str, &str)]) -> TableWriter {
     use delta_kernel::arrow::datatypes::{DataType, Field, Schema};
     let schema = Schema::new(vec![Field::new("id", DataType::Int64, false)]);
-    let mut table = TableWriter::create(root, "t", "paging", &schema, &[]).unwrap();
+    let mut table = TableWriter::create(root, "t", "paging", &schema, &[], config).unwrap();
     for c in 0..commits {
         let adds: Vec<AddFile> = (0..per_commit)
-            .map(|f| AddFile {
-                path: format!("part-{c:05}-{f:05}.parquet"),
-                size: 1000,
-                partition_values: Default::default(),
-                stats: json!({"numRecords": 10}),
-            })
+            .map(|f| add(&format!("part-{c:05}-{f:05}.parquet")))
             .collect();
         table.commit("WRITE", &adds, &[]).unwrap();
     }
     table
+}
+
+fn add(path: &str) -> AddFile {
+    AddFile {
+        path: path.into(),
+        size: 1000,
+        partition_values: Default::default(),
+        stats: json!({"numRecords": 10}),
+    }
+}
+
+/// Shares the table at `root` as share.s.t with recipient r and starts a server.
+fn serve(dir: &Path, root: &Path, history: &str) -> (Server, Client) {
+    let data = dir.join("data");
+    sql(
+        &data,
+        &format!(
+            "CREATE TABLE s.t USING DELTA LOCATION '{}'; CREATE SHARE share; ALTER SHARE share ADD TABLE s.t {history};
+             CREATE RECIPIENT r; GRANT SELECT ON SHARE share TO RECIPIENT r;",
+            root.display()
+        ),
+    );
+    let server = Server::start(&data);
+    let client = Client {
+        http: reqwest::blocking::Client::new(),
+        url: format!(
+            "{}/shares/share/schemas/s/tables/t/query",
+            server.endpoint()
+        ),
+        token: bearer(&profile(&data, &server, "r", &[])),
+    };
+    (server, client)
 }
 
 struct Client {
@@ -53,11 +81,25 @@ impl Client {
     }
 
     fn query_with(&self, body: Value, headers: &[(&str, &str)]) -> Response {
-        let mut request = self
-            .http
-            .post(&self.url)
-            .bearer_auth(&self.token)
-            .json(&body);
+        self.send(self.http.post(&self.url).json(&body), headers)
+    }
+
+    /// `GET …/changes?{params}`.
+    fn changes(&self, params: &str, capabilities: Option<&str>) -> Response {
+        let url = self.url.replace("/query", &format!("/changes?{params}"));
+        let headers: Vec<(&str, &str)> = capabilities
+            .map(|c| ("delta-sharing-capabilities", c))
+            .into_iter()
+            .collect();
+        self.send(self.http.get(url), &headers)
+    }
+
+    fn send(
+        &self,
+        request: reqwest::blocking::RequestBuilder,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut request = request.bearer_auth(&self.token);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -100,26 +142,9 @@ fn end_stream(lines: &[Value]) -> Option<&Value> {
 #[test]
 fn paging_refresh_tokens_and_end_stream_actions() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
     let root = dir.path().join("t");
-    let mut writer = table(&root, 100, 100);
-    sql(
-        &data,
-        &format!(
-            "CREATE TABLE s.t USING DELTA LOCATION '{}'; CREATE SHARE share; ALTER SHARE share ADD TABLE s.t;
-             CREATE RECIPIENT r; GRANT SELECT ON SHARE share TO RECIPIENT r;",
-            root.display()
-        ),
-    );
-    let server = Server::start(&data);
-    let client = Client {
-        http: reqwest::blocking::Client::new(),
-        url: format!(
-            "{}/shares/share/schemas/s/tables/t/query",
-            server.endpoint()
-        ),
-        token: bearer(&profile(&data, &server, "r", &[])),
-    };
+    let mut writer = table(&root, 100, 100, &[]);
+    let (_server, client) = serve(dir.path(), &root, "");
 
     // No endStreamAction unless asked: the Python connector fails on one.
     let plain = client.query(json!({}), None);
@@ -284,4 +309,181 @@ fn paging_refresh_tokens_and_end_stream_actions() {
         (status, lines[0]["errorCode"].as_str()),
         (400, Some("INVALID_PARAMETER_VALUE"))
     );
+}
+
+/// What a line says, without its URL and expiry (signed again on every request).
+fn summary(line: &Value) -> String {
+    let (kind, value) = line.as_object().unwrap().iter().next().unwrap();
+    format!(
+        "{kind}:{}:{}",
+        value["id"].as_str().unwrap_or(""),
+        value["version"]
+    )
+}
+
+/// Follows `nextPageToken`s from `fetch(None)`; checks that every page repeats the first two
+/// lines of `whole` and holds at most `max_files` files; returns the pages' lines after the
+/// first two (without the end-of-stream lines) and the number of pages.
+fn read_pages(
+    whole: &Response,
+    max_files: usize,
+    mut fetch: impl FnMut(Option<&str>) -> Response,
+) -> (Vec<String>, usize) {
+    let (mut lines, mut pages, mut token) = (Vec::new(), 0, None::<String>);
+    loop {
+        let page = fetch(token.as_deref());
+        assert_eq!(page.status, 200, "{:?}", page.lines);
+        assert_eq!(
+            page.lines[..2],
+            whole.lines[..2],
+            "every page repeats the first two lines"
+        );
+        assert_eq!(page.version, whole.version);
+        pages += 1;
+        let (end, body) = page.lines[2..].split_last().expect("an endStreamAction");
+        let files = body
+            .iter()
+            .filter(|l| l.get("metaData").is_none() && l.get("protocol").is_none());
+        assert!(files.count() <= max_files);
+        lines.extend(body.iter().map(summary));
+        match end["endStreamAction"]
+            .get("nextPageToken")
+            .and_then(Value::as_str)
+        {
+            Some(next) => token = Some(next.to_string()),
+            None => return (lines, pages),
+        }
+    }
+}
+
+#[test]
+fn change_feeds_and_streaming_queries_come_in_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("t");
+    let mut writer = table(&root, 10, 5, &[("delta.enableChangeDataFeed", "true")]);
+    // Version 11: a new protocol and new table properties; then deletes and more writes.
+    let first_commit =
+        std::fs::read_to_string(root.join("_delta_log/00000000000000000000.json")).unwrap();
+    let mut metadata: Value = first_commit
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|a| a.get("metaData").is_some())
+        .unwrap();
+    metadata["metaData"]["configuration"]["delta.appendOnly"] = json!("false");
+    let protocol = json!({"protocol": {"minReaderVersion": 1, "minWriterVersion": 4}});
+    assert_eq!(
+        writer
+            .commit_actions("SET TBLPROPERTIES", vec![protocol, metadata])
+            .unwrap(),
+        11
+    );
+    writer
+        .commit(
+            "DELETE",
+            &[],
+            &[
+                add("part-00003-00001.parquet"),
+                add("part-00004-00002.parquet"),
+            ],
+        )
+        .unwrap();
+    for c in 0..3 {
+        writer
+            .commit(
+                "WRITE",
+                &[
+                    add(&format!("late-{c}-a.parquet")),
+                    add(&format!("late-{c}-b.parquet")),
+                ],
+                &[],
+            )
+            .unwrap();
+    }
+    let (_server, client) = serve(dir.path(), &root, "WITH HISTORY");
+
+    // The change feed (both formats), whole and in pages of 7 files.
+    let feed = "startingVersion=1&includeHistoricalMetadata=true";
+    for caps in [None, Some("responseformat=delta")] {
+        let whole = client.changes(feed, caps);
+        assert_eq!(whole.status, 200, "{:?}", whole.lines);
+        let lines: Vec<String> = whole.lines[2..].iter().map(summary).collect();
+        let count = |kind: &str| lines.iter().filter(|l| l.starts_with(kind)).count();
+        if caps.is_none() {
+            assert_eq!(
+                (count("add:"), count("remove:"), count("metaData:")),
+                (56, 2, 1),
+                "{lines:?}"
+            );
+        } else {
+            assert_eq!(
+                (count("file:"), count("metaData:"), count("protocol:")),
+                (58, 1, 0),
+                "{lines:?}"
+            );
+        }
+        let (paged, pages) = read_pages(&whole, 7, |token| {
+            let token = token.map_or(String::new(), |t| format!("&pageToken={t}"));
+            client.changes(&format!("{feed}&maxFiles=7{token}"), caps)
+        });
+        assert_eq!((paged, pages), (lines, 9));
+    }
+
+    // includeHistoricalProtocol (delta format): versioned protocol lines, the head's and version 11's.
+    let with_protocol = client.changes(
+        &format!("{feed}&includeHistoricalProtocol=true"),
+        Some("responseformat=delta"),
+    );
+    let protocols: Vec<&Value> = with_protocol
+        .lines
+        .iter()
+        .filter_map(|l| l.get("protocol"))
+        .collect();
+    assert_eq!(protocols.len(), 2, "{:?}", with_protocol.lines);
+    assert_eq!(
+        (
+            protocols[0]["version"].as_u64(),
+            protocols[1]["version"].as_u64()
+        ),
+        (Some(1), Some(11))
+    );
+    assert_eq!(protocols[1]["deltaProtocol"]["minWriterVersion"], 4);
+
+    // Streaming queries (startingVersion on /query): whole and in pages of 4 files.
+    let start = json!({"startingVersion": 9, "endingVersion": 14});
+    let whole = client.query(start.clone(), None);
+    assert_eq!(whole.version.as_deref(), Some("9"));
+    let lines: Vec<String> = whole.lines[2..].iter().map(summary).collect();
+    assert_eq!(lines.len(), 5 + 5 + 1 + 2 + 2 + 2, "{lines:?}");
+    let (paged, pages) = read_pages(&whole, 4, |token| {
+        let mut body = start.clone();
+        body["maxFiles"] = json!(4);
+        if let Some(t) = token {
+            body["pageToken"] = json!(t);
+        }
+        client.query(body, None)
+    });
+    assert_eq!((paged, pages), (lines, 4));
+
+    // A change page token works only for the listing and parameters it was issued for.
+    let first = client.changes(&format!("{feed}&maxFiles=7"), None);
+    let token = end_stream(&first.lines).unwrap()["nextPageToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other = client.changes(
+        &format!("startingVersion=2&maxFiles=7&pageToken={token}"),
+        None,
+    );
+    assert!(
+        other.lines[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("mismatch"),
+        "{:?}",
+        other.lines
+    );
+    let snapshot = client.query(json!({"maxFiles": 7, "pageToken": token}), None);
+    assert_eq!(snapshot.status, 400);
+    let zero = client.changes(&format!("{feed}&maxFiles=0"), None);
+    assert_eq!(zero.lines[0]["message"], "maxFiles must be positive.");
 }

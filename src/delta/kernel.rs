@@ -470,7 +470,7 @@ mod tests {
             Field::new("id", DataType::Int64, false),
             Field::new("region", DataType::Utf8, true),
         ]);
-        let mut table = TableWriter::create(root, "t", "d", &schema, &["region"]).unwrap();
+        let mut table = TableWriter::create(root, "t", "d", &schema, &["region"], &[]).unwrap();
         let a = table
             .write_file(&ids(&[1, 2]), &[("region", "eu")])
             .unwrap();

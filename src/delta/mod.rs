@@ -177,6 +177,25 @@ impl DataFile {
     }
 }
 
+impl Protocol {
+    /// The protocol of a raw `protocol` action of a commit.
+    pub fn from_action(action: &serde_json::Value) -> Option<Protocol> {
+        let features = |v: &serde_json::Value| {
+            v.as_array().map(|list| {
+                list.iter()
+                    .filter_map(|f| f.as_str().map(str::to_string))
+                    .collect()
+            })
+        };
+        Some(Protocol {
+            min_reader_version: i32::try_from(action["minReaderVersion"].as_i64()?).ok()?,
+            min_writer_version: i32::try_from(action["minWriterVersion"].as_i64()?).ok()?,
+            reader_features: features(&action["readerFeatures"]),
+            writer_features: features(&action["writerFeatures"]),
+        })
+    }
+}
+
 impl Metadata {
     /// The metadata of a raw `metaData` action of a commit.
     pub fn from_action(action: &serde_json::Value) -> Option<Metadata> {

@@ -38,13 +38,15 @@ fn io_error(what: &str, path: &Path, e: impl std::fmt::Display) -> Error {
 }
 
 impl TableWriter {
-    /// Creates a new table: version 0 holds the protocol and metadata (no data yet).
+    /// Creates a new table: version 0 holds the protocol and metadata (no data yet), with
+    /// `configuration` as the table properties.
     pub fn create(
         root: &Path,
         name: &str,
         description: &str,
         schema: &Schema,
         partition_columns: &[&str],
+        configuration: &[(&str, &str)],
     ) -> Result<Self> {
         let log = root.join("_delta_log");
         std::fs::create_dir_all(&log).map_err(|e| io_error("create", &log, e))?;
@@ -59,7 +61,7 @@ impl TableWriter {
             "format": {"provider": "parquet", "options": {}},
             "schemaString": delta_schema(schema)?.to_string(),
             "partitionColumns": partition_columns,
-            "configuration": {},
+            "configuration": configuration.iter().copied().collect::<BTreeMap<_, _>>(),
             "createdTime": now_ms(),
         }});
         let protocol = json!({"protocol": {"minReaderVersion": 1, "minWriterVersion": 2}});
@@ -126,7 +128,8 @@ impl TableWriter {
         self.commit_actions(operation, actions)
     }
 
-    fn commit_actions(&mut self, operation: &str, actions: Vec<Value>) -> Result<u64> {
+    /// Commits raw actions (a new `protocol` or `metaData`, say) as the next version.
+    pub fn commit_actions(&mut self, operation: &str, actions: Vec<Value>) -> Result<u64> {
         let version = self.next_version;
         let path = self
             .root

@@ -5,26 +5,33 @@
 //! - `POST …/query` with `startingVersion` (streaming readers): every data-changing `add` and
 //!   `remove`, and each later `metaData`.
 //!
-//! Every line carries the commit's version and timestamp.
+//! Every line carries the commit's version and timestamp. With `maxFiles` the listing comes in
+//! pages; a page token pins the range and the head lines and says where the next page resumes
+//! (a commit and a file within it), so a page reads only the commits it lists.
 
 use std::ops::ControlFlow;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use super::capabilities::{Capabilities, ResponseFormat};
 use super::ndjson::{self, FileIdHash};
-use super::query::{TablePath, check_start_version, history_required, parse_timestamp, table_root};
+use super::query::{
+    QueryBody, TablePath, check_start_version, history_required, parse_timestamp,
+    sign_deletion_vector, table_root,
+};
+use super::tokens::{open_cursor, seal_cursor};
 use crate::auth::Recipient;
 use crate::catalog::SharedTable;
 use crate::clock::now_ms;
-use crate::delta::{Commit, DataFile, Metadata, Snapshot, VersionSpec};
+use crate::delta::{Commit, DataFile, Metadata, Protocol, Snapshot, VersionSpec};
 use crate::state::AppState;
 use crate::{Error, Result};
 
 /// Query parameters of `/changes`, as sent (numbers and booleans are checked here: Python
 /// sends booleans as `True`/`False`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangesParams {
     pub starting_version: Option<String>,
@@ -32,20 +39,58 @@ pub struct ChangesParams {
     pub ending_version: Option<String>,
     pub ending_timestamp: Option<String>,
     pub include_historical_metadata: Option<String>,
+    pub include_historical_protocol: Option<String>,
+    pub max_files: Option<String>,
+    #[serde(skip_serializing)]
+    pub page_token: Option<String>,
 }
 
-/// A change feed request, checked and resolved.
+/// A change listing, checked and resolved.
 pub struct PreparedChanges {
     shared: SharedTable,
     /// The snapshot of the first two lines: at the start with historical metadata, else latest.
     head: Snapshot,
     format: ResponseFormat,
     start: u64,
-    include_history: bool,
+    end: u64,
+    /// `metaData` lines of the commits after the start.
+    include_metadata: bool,
+    /// `protocol` lines (with `version`) of the commits after the start: delta format only.
+    include_protocol: bool,
     /// A `startingVersion` query: no `cdc` files, every data change.
     streaming: bool,
     commits: Vec<Commit>,
+    paging: Paging,
 }
+
+/// `maxFiles` / `pageToken` and the end-of-stream line.
+struct Paging {
+    max_files: Option<u64>,
+    /// Where this page starts: the first commit's version and the files of it already sent.
+    resume: (u64, usize),
+    /// Finish with an `endStreamAction` line (only clients that asked understand it).
+    end_stream: bool,
+    /// The client asked for it in its capabilities header (echoed back).
+    end_stream_capability: bool,
+    /// Who may use the page tokens, for which table.
+    scope: String,
+    /// Hash of the parameters every page must repeat.
+    params: String,
+}
+
+/// What a page token pins: the resolved range, the head snapshot and where to resume.
+#[derive(Serialize, Deserialize)]
+struct Cursor {
+    start: u64,
+    end: u64,
+    head: u64,
+    version: u64,
+    index: usize,
+    params: String,
+}
+
+const PAGE_TOKEN: &str = "changes-page-token";
+const PAGE_TOKEN_TTL_MS: i64 = 3 * 24 * 3600 * 1000;
 
 impl PreparedChanges {
     /// The `Delta-Table-Version` header: the starting version.
@@ -53,7 +98,11 @@ impl PreparedChanges {
         self.start
     }
     pub fn capabilities_header(&self) -> String {
-        format!("responseformat={}", self.format.as_str())
+        let mut header = format!("responseformat={}", self.format.as_str());
+        if self.paging.end_stream_capability {
+            header.push_str(";includeendstreamaction=true");
+        }
+        header
     }
 }
 
@@ -68,6 +117,10 @@ fn version_param(name: &str, text: Option<&str>) -> Result<Option<u64>> {
     .transpose()
 }
 
+fn flag(text: Option<&str>) -> bool {
+    text.is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
 fn change_feed_on(metadata: &Metadata) -> bool {
     metadata
         .configuration
@@ -75,23 +128,82 @@ fn change_feed_on(metadata: &Metadata) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
-pub fn prepare_changes(
+/// Opens the paging of a listing: checks `maxFiles` and opens the page token, which must have
+/// been issued for the same recipient, table and parameters.
+fn open_paging(
     state: &AppState,
     who: &Recipient,
-    path: &TablePath,
+    shared: &SharedTable,
     caps: &Capabilities,
-    params: &ChangesParams,
-) -> Result<PreparedChanges> {
-    let shared = path.resolve(state, who)?;
-    if !shared.history {
-        return Err(Error::invalid(format!(
-            "cdf is not enabled on table {}.{}.{}: it is not shared WITH HISTORY",
-            shared.share, shared.schema, shared.name
-        )));
+    (max_files, page_token): (Option<i64>, Option<&str>),
+    params: &impl Serialize,
+) -> Result<(Paging, Option<Cursor>)> {
+    let params = serde_json::json!([params, caps.response_formats]).to_string();
+    let params = hex::encode(Sha256::digest(params.as_bytes()));
+    let scope = format!("{}/{}", who.id, shared.table.id);
+    let cursor = page_token
+        .map(|token| -> Result<Cursor> {
+            let cursor: Cursor =
+                open_cursor(&state.secret, PAGE_TOKEN, &scope, token, now_ms(), "page token")?;
+            if cursor.params != params {
+                return Err(Error::invalid(
+                    "Query parameter mismatch detected for the next page query: every page must repeat the first page's parameters.",
+                ));
+            }
+            Ok(cursor)
+        })
+        .transpose()?;
+    let paging = Paging {
+        max_files: max_files.map(|m| m as u64),
+        resume: (0, 0),
+        end_stream: max_files.is_some() || caps.include_end_stream_action,
+        end_stream_capability: caps.include_end_stream_action,
+        scope,
+        params,
+    };
+    Ok((paging, cursor))
+}
+
+/// The change feed must be on at the start and stay on through every commit of the range.
+fn check_change_feed(
+    state: &AppState,
+    shared: &SharedTable,
+    start: u64,
+    commits: &[Commit],
+) -> Result<()> {
+    let end = commits.last().map_or(start, |c| c.version);
+    let not_recorded = |version: u64| {
+        Error::invalid(format!(
+            "Error getting change data for range [{start}, {end}] as change data was not recorded for version [{version}]"
+        ))
+    };
+    let at_start = state
+        .delta
+        .snapshot(&table_root(shared)?, VersionSpec::Version(start))?;
+    if !change_feed_on(at_start.metadata()) {
+        return Err(not_recorded(start));
     }
+    for commit in commits {
+        for action in &commit.actions {
+            if let Some(metadata) = Metadata::from_action(&action["metaData"])
+                && !change_feed_on(&metadata)
+            {
+                return Err(not_recorded(commit.version));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The range `[start, end]` a first `/changes` request asks for.
+fn resolve_range(
+    state: &AppState,
+    shared: &SharedTable,
+    params: &ChangesParams,
+) -> Result<(u64, u64)> {
     let starting_version = version_param("startingVersion", params.starting_version.as_deref())?;
     let ending_version = version_param("endingVersion", params.ending_version.as_deref())?;
-    let root = table_root(&shared)?;
+    let root = table_root(shared)?;
     let latest = state.delta.snapshot(&root, VersionSpec::Latest)?.version();
     let start = match (starting_version, &params.starting_timestamp) {
         (Some(_), Some(_)) => {
@@ -133,45 +245,81 @@ pub fn prepare_changes(
             "CDF range from start {start} to end {end} was invalid. End cannot be before start."
         )));
     }
-    check_start_version(&shared, start)?;
-    let not_recorded = |version: u64| {
-        Error::invalid(format!(
-            "Error getting change data for range [{start}, {end}] as change data was not recorded for version [{version}]"
-        ))
-    };
-    let at_start = state.delta.snapshot(&root, VersionSpec::Version(start))?;
-    if !change_feed_on(at_start.metadata()) {
-        return Err(not_recorded(start));
+    Ok((start, end))
+}
+
+/// Checks a `GET …/changes` and resolves its range.
+pub fn prepare_changes(
+    state: &AppState,
+    who: &Recipient,
+    path: &TablePath,
+    caps: &Capabilities,
+    params: &ChangesParams,
+) -> Result<PreparedChanges> {
+    let shared = path.resolve(state, who)?;
+    if !shared.history {
+        return Err(Error::invalid(format!(
+            "cdf is not enabled on table {}.{}.{}: it is not shared WITH HISTORY",
+            shared.share, shared.schema, shared.name
+        )));
     }
-    let commits = state.delta.commits(&root, start, end)?;
-    for commit in &commits {
-        for action in &commit.actions {
-            if let Some(metadata) = Metadata::from_action(&action["metaData"])
-                && !change_feed_on(&metadata)
-            {
-                return Err(not_recorded(commit.version));
-            }
-        }
-    }
-    let include_history = params
-        .include_historical_metadata
+    let max_files = params
+        .max_files
         .as_deref()
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let head = if include_history {
-        at_start
-    } else {
-        state.delta.snapshot(&root, VersionSpec::Latest)?
+        .map(|m| {
+            m.trim()
+                .parse::<i64>()
+                .map_err(|_| Error::invalid("maxFiles is not a valid number."))
+        })
+        .transpose()?;
+    if max_files.is_some_and(|m| m <= 0) {
+        return Err(Error::invalid("maxFiles must be positive."));
+    }
+    let (paging, cursor) = open_paging(
+        state,
+        who,
+        &shared,
+        caps,
+        (max_files, params.page_token.as_deref()),
+        params,
+    )?;
+    let include_metadata = flag(params.include_historical_metadata.as_deref());
+    let (start, end, head) = match &cursor {
+        Some(c) => (c.start, c.end, c.head),
+        None => {
+            let (start, end) = resolve_range(state, &shared, params)?;
+            let head = if include_metadata {
+                start
+            } else {
+                state
+                    .delta
+                    .snapshot(&table_root(&shared)?, VersionSpec::Latest)?
+                    .version()
+            };
+            (start, end, head)
+        }
     };
-    let format = caps.choose_format(head.protocol(), &head.metadata().configuration)?;
-    Ok(PreparedChanges {
-        shared,
-        head,
-        format,
-        start,
-        include_history,
+    let options = Options {
+        include_metadata,
+        include_protocol: flag(params.include_historical_protocol.as_deref()),
         streaming: false,
-        commits,
-    })
+    };
+    prepare(
+        state,
+        shared,
+        caps,
+        (start, end, head),
+        options,
+        paging,
+        cursor,
+    )
+}
+
+/// What a listing includes besides its files.
+struct Options {
+    include_metadata: bool,
+    include_protocol: bool,
+    streaming: bool,
 }
 
 /// Checks a `POST …/query` with `startingVersion` (and optionally `endingVersion`).
@@ -180,47 +328,95 @@ pub fn prepare_streaming(
     who: &Recipient,
     path: &TablePath,
     caps: &Capabilities,
-    (starting_version, ending_version): (i64, Option<i64>),
+    body: &QueryBody,
 ) -> Result<PreparedChanges> {
     let shared = path.resolve(state, who)?;
     if !shared.history {
         return Err(history_required(&shared));
     }
-    let start = u64::try_from(starting_version)
-        .map_err(|_| Error::invalid("startingVersion cannot be negative."))?;
-    let root = table_root(&shared)?;
-    let latest = state.delta.snapshot(&root, VersionSpec::Latest)?.version();
-    if start > latest {
-        return Err(Error::invalid(format!(
-            "Provided Start version({start}) for reading change data is invalid. Start version cannot be greater than the latest version of the table({latest})."
-        )));
-    }
-    let end = match ending_version {
-        None => latest,
-        Some(end) if end < starting_version => {
-            return Err(Error::invalid(format!(
-                "startingVersion({start}) must be smaller than or equal to endingVersion({end})."
-            )));
+    let starting_version = body.starting_version.unwrap_or_default();
+    let params = (
+        starting_version,
+        body.ending_version,
+        body.include_historical_protocol,
+        body.max_files,
+    );
+    let (paging, cursor) = open_paging(
+        state,
+        who,
+        &shared,
+        caps,
+        (body.max_files, body.page_token.as_deref()),
+        &params,
+    )?;
+    let range = match &cursor {
+        Some(c) => (c.start, c.end, c.head),
+        None => {
+            let start = u64::try_from(starting_version)
+                .map_err(|_| Error::invalid("startingVersion cannot be negative."))?;
+            let root = table_root(&shared)?;
+            let latest = state.delta.snapshot(&root, VersionSpec::Latest)?.version();
+            if start > latest {
+                return Err(Error::invalid(format!(
+                    "Provided Start version({start}) for reading change data is invalid. Start version cannot be greater than the latest version of the table({latest})."
+                )));
+            }
+            let end = match body.ending_version {
+                None => latest,
+                Some(end) if end < starting_version => {
+                    return Err(Error::invalid(format!(
+                        "startingVersion({start}) must be smaller than or equal to endingVersion({end})."
+                    )));
+                }
+                Some(end) if end as u64 > latest => {
+                    return Err(Error::invalid(format!(
+                        "Provided end version({end}) is invalid. End version cannot be greater than the latest version of the table({latest})."
+                    )));
+                }
+                Some(end) => end as u64,
+            };
+            (start, end, start)
         }
-        Some(end) if end as u64 > latest => {
-            return Err(Error::invalid(format!(
-                "Provided end version({end}) is invalid. End version cannot be greater than the latest version of the table({latest})."
-            )));
-        }
-        Some(end) => end as u64,
     };
+    let options = Options {
+        include_metadata: true,
+        include_protocol: body.include_historical_protocol == Some(true),
+        streaming: true,
+    };
+    prepare(state, shared, caps, range, options, paging, cursor)
+}
+
+/// Reads the commits a page lists and chooses the response format.
+fn prepare(
+    state: &AppState,
+    shared: SharedTable,
+    caps: &Capabilities,
+    (start, end, head): (u64, u64, u64),
+    options: Options,
+    mut paging: Paging,
+    cursor: Option<Cursor>,
+) -> Result<PreparedChanges> {
     check_start_version(&shared, start)?;
-    let head = state.delta.snapshot(&root, VersionSpec::Version(start))?;
+    let root = table_root(&shared)?;
+    let head = state.delta.snapshot(&root, VersionSpec::Version(head))?;
     let format = caps.choose_format(head.protocol(), &head.metadata().configuration)?;
-    let commits = state.delta.commits(&root, start, end)?;
+    paging.resume = cursor.map_or((start, 0), |c| (c.version, c.index));
+    let commits = state.delta.commits(&root, paging.resume.0, end)?;
+    // Checked by the first page; the log's past does not change between pages.
+    if !options.streaming && paging.resume == (start, 0) {
+        check_change_feed(state, &shared, start, &commits)?;
+    }
     Ok(PreparedChanges {
         shared,
         head,
         format,
         start,
-        include_history: true,
-        streaming: true,
+        end,
+        include_metadata: options.include_metadata,
+        include_protocol: options.include_protocol && format == ResponseFormat::Delta,
+        streaming: options.streaming,
         commits,
+        paging,
     })
 }
 
@@ -267,7 +463,7 @@ fn merge_without_changes(commit: &Commit) -> bool {
     })
 }
 
-/// Writes the whole change feed, handing it to `emit` in chunks.
+/// Writes the listing (or one page of it), handing it to `emit` in chunks.
 pub fn write_changes(
     state: &AppState,
     changes: &PreparedChanges,
@@ -275,20 +471,39 @@ pub fn write_changes(
 ) -> Result<()> {
     let mut out = Vec::new();
     let head = &changes.head;
-    write_metadata_lines(&mut out, changes, head.metadata(), head.version(), true);
+    let protocol_version = changes.include_protocol.then(|| head.version());
+    match changes.format {
+        ResponseFormat::Parquet => ndjson::write_protocol(&mut out),
+        ResponseFormat::Delta => {
+            ndjson::write_delta_protocol(&mut out, head.protocol(), protocol_version)
+        }
+    }
+    write_metadata(&mut out, changes.format, head.metadata(), head.version());
     let table_id = &changes.shared.table.id;
     let now = now_ms();
-    for commit in &changes.commits {
-        if changes.include_history && commit.version > changes.start {
-            for metadata in commit
-                .actions
-                .iter()
-                .filter_map(|a| Metadata::from_action(&a["metaData"]))
-            {
-                write_metadata_lines(&mut out, changes, &metadata, commit.version, false);
-            }
+    let paging = &changes.paging;
+    let mut sent = 0u64;
+    let mut next = None;
+    'commits: for commit in &changes.commits {
+        let files = changed_files(commit, changes.streaming);
+        let skip = if commit.version == paging.resume.0 {
+            paging.resume.1
+        } else {
+            0
+        };
+        if paging.max_files == Some(sent) && files.len() > skip {
+            next = Some((commit.version, skip));
+            break;
         }
-        for (kind, action) in changed_files(commit, changes.streaming) {
+        if skip == 0 && commit.version > changes.start {
+            write_history(&mut out, changes, commit);
+        }
+        for (index, (kind, action)) in files.into_iter().enumerate().skip(skip) {
+            if paging.max_files == Some(sent) {
+                next = Some((commit.version, index));
+                break 'commits;
+            }
+            sent += 1;
             let Some(file) = DataFile::from_action(action) else {
                 tracing::warn!(
                     version = commit.version,
@@ -326,10 +541,7 @@ pub fn write_changes(
                     let mut signed = action.clone();
                     signed["path"] = Value::String(url.url.clone());
                     let mut expires = url.expires_at;
-                    if let Some(Ok(dv_path)) =
-                        file.deletion_vector.as_ref().and_then(|dv| dv.file_path())
-                    {
-                        let dv_url = state.signer.sign(table_id, &dv_path, now);
+                    if let Some(dv_url) = sign_deletion_vector(state, table_id, &file, now)? {
                         expires = expires.min(dv_url.expires_at);
                         signed["deletionVector"]["storageType"] = Value::from("p");
                         signed["deletionVector"]["pathOrInlineDv"] = Value::String(dv_url.url);
@@ -351,30 +563,46 @@ pub fn write_changes(
             }
         }
     }
+    if paging.end_stream {
+        let token = next.map(|(version, index)| {
+            let cursor = Cursor {
+                start: changes.start,
+                end: changes.end,
+                head: head.version(),
+                version,
+                index,
+                params: paging.params.clone(),
+            };
+            let expires = now + PAGE_TOKEN_TTL_MS;
+            seal_cursor(&state.secret, PAGE_TOKEN, &paging.scope, &cursor, expires)
+        });
+        let min_expiry = (sent > 0).then(|| state.signer.expires_at(now));
+        ndjson::write_end_stream(&mut out, token.as_deref(), None, min_expiry);
+    }
     let _ = emit(out);
     Ok(())
 }
 
-/// The protocol line (head only) and a metaData line carrying `version`.
-fn write_metadata_lines(
-    out: &mut Vec<u8>,
-    changes: &PreparedChanges,
-    metadata: &Metadata,
-    version: u64,
-    head: bool,
-) {
-    match changes.format {
-        ResponseFormat::Parquet => {
-            if head {
-                ndjson::write_protocol(out);
-            }
-            ndjson::write_metadata(out, metadata, Some(version), true);
+/// The `protocol` (when asked) and `metaData` actions of a commit after the start.
+fn write_history(out: &mut Vec<u8>, changes: &PreparedChanges, commit: &Commit) {
+    for action in &commit.actions {
+        if changes.include_protocol
+            && let Some(protocol) = Protocol::from_action(&action["protocol"])
+        {
+            ndjson::write_delta_protocol(out, &protocol, Some(commit.version));
         }
-        ResponseFormat::Delta => {
-            if head {
-                ndjson::write_delta_protocol(out, changes.head.protocol());
-            }
-            ndjson::write_delta_metadata(out, metadata, Some(version));
+        if changes.include_metadata
+            && let Some(metadata) = Metadata::from_action(&action["metaData"])
+        {
+            write_metadata(out, changes.format, &metadata, commit.version);
         }
+    }
+}
+
+/// A metaData line carrying `version`.
+fn write_metadata(out: &mut Vec<u8>, format: ResponseFormat, metadata: &Metadata, version: u64) {
+    match format {
+        ResponseFormat::Parquet => ndjson::write_metadata(out, metadata, Some(version), true),
+        ResponseFormat::Delta => ndjson::write_delta_metadata(out, metadata, Some(version)),
     }
 }

@@ -203,10 +203,9 @@ pub async fn query_table(
     let plan = as_recipient(&state, &req, move |s, who| {
         let body = QueryBody::parse(&body)?;
         match body.starting_version {
-            Some(start) => {
+            Some(_) => {
                 query::check_query_body(&body)?;
-                let range = (start, body.ending_version);
-                changes::prepare_streaming(s, who, &path, &caps, range).map(QueryPlan::Changes)
+                changes::prepare_streaming(s, who, &path, &caps, &body).map(QueryPlan::Changes)
             }
             None => query::prepare_query(s, who, &path, &caps, &body).map(QueryPlan::Snapshot),
         }

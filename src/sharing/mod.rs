@@ -7,12 +7,15 @@ mod files;
 mod handlers;
 pub mod listing;
 pub mod ndjson;
+mod page_cache;
 pub mod paging;
 pub mod predicate;
 pub mod query;
 mod tokens;
 
 use actix_web::web;
+
+pub use page_cache::PageCache;
 
 use crate::{Error, Result};
 

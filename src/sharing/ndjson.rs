@@ -267,6 +267,9 @@ struct DeltaProtocolLine<'a> {
 #[serde(rename_all = "camelCase")]
 struct DeltaProtocolWrapper<'a> {
     delta_protocol: DeltaProtocol<'a>,
+    /// Only on change and streaming responses with `includeHistoricalProtocol`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -362,11 +365,12 @@ struct DeletionVectorAction<'a> {
 }
 
 /// `{"protocol":{"deltaProtocol":{...}}}`: the table's protocol as it is.
-pub fn write_delta_protocol(out: &mut Vec<u8>, protocol: &Protocol) {
+pub fn write_delta_protocol(out: &mut Vec<u8>, protocol: &Protocol, version: Option<u64>) {
     write_line(
         out,
         &DeltaProtocolLine {
             protocol: DeltaProtocolWrapper {
+                version,
                 delta_protocol: DeltaProtocol {
                     min_reader_version: protocol.min_reader_version,
                     min_writer_version: protocol.min_writer_version,

@@ -15,13 +15,13 @@ use super::capabilities::{Capabilities, ResponseFormat};
 use super::listing::granted_table;
 use super::ndjson::{self, FileIdHash};
 use super::predicate::{FileFacts, Predicate};
-use super::tokens::{seal, unseal};
+use super::tokens::{open_cursor, seal_cursor};
 use crate::auth::Recipient;
 use crate::catalog::SharedTable;
 use crate::clock::{now_ms, parse_timestamp_ms};
 use crate::delta::{DataFile, Snapshot, VersionSpec};
-use crate::secret::ServerSecret;
 use crate::state::AppState;
+use crate::storage::SignedUrl;
 use crate::{Error, Result};
 
 /// Bytes collected before a chunk is handed to the response body.
@@ -58,6 +58,7 @@ pub struct QueryBody {
     pub timestamp: Option<String>,
     pub starting_version: Option<i64>,
     pub ending_version: Option<i64>,
+    pub include_historical_protocol: Option<bool>,
     pub max_files: Option<i64>,
     pub page_token: Option<String>,
     pub include_refresh_token: Option<bool>,
@@ -205,8 +206,6 @@ struct Cursor {
     versioned: bool,
     /// Files (after filtering) already sent.
     offset: u64,
-    /// Milliseconds since the epoch.
-    expires: i64,
     params: String,
 }
 
@@ -242,7 +241,7 @@ impl PreparedTable {
                 ndjson::write_metadata(out, metadata, self.line_version, self.shared.history);
             }
             ResponseFormat::Delta => {
-                ndjson::write_delta_protocol(out, self.snapshot.protocol());
+                ndjson::write_delta_protocol(out, self.snapshot.protocol(), None);
                 ndjson::write_delta_metadata(out, metadata, self.line_version);
             }
         }
@@ -267,26 +266,33 @@ impl PreparedTable {
         match self.format {
             ResponseFormat::Parquet => ndjson::write_file(out, file, id, &url, self.line_version),
             ResponseFormat::Delta => {
-                let dv_url = match file.deletion_vector.as_ref().and_then(|dv| dv.file_path()) {
-                    None => None,
-                    Some(Ok(path)) if !path.contains("://") && !path.starts_with('/') => {
-                        Some(state.signer.sign(table_id, &path, now))
-                    }
-                    Some(Ok(_)) => {
-                        return Err(Error::unsupported(
-                            "a deletion vector of the table lies outside the table directory, which cannot be shared",
-                        ));
-                    }
-                    Some(Err(e)) => {
-                        return Err(Error::unsupported(format!(
-                            "unreadable deletion vector: {e}"
-                        )));
-                    }
-                };
+                let dv_url = sign_deletion_vector(state, table_id, file, now)?;
                 ndjson::write_delta_file(out, file, id, &url, dv_url.as_ref(), self.line_version);
             }
         }
         Ok(())
+    }
+}
+
+/// The signed URL of the file's deletion vector file; `None` without one or for an inline
+/// vector.
+pub(super) fn sign_deletion_vector(
+    state: &AppState,
+    table_id: &str,
+    file: &DataFile,
+    now: i64,
+) -> Result<Option<SignedUrl>> {
+    match file.deletion_vector.as_ref().and_then(|dv| dv.file_path()) {
+        None => Ok(None),
+        Some(Ok(path)) if !path.contains("://") && !path.starts_with('/') => {
+            Ok(Some(state.signer.sign(table_id, &path, now)))
+        }
+        Some(Ok(_)) => Err(Error::unsupported(
+            "a deletion vector of the table lies outside the table directory, which cannot be shared",
+        )),
+        Some(Err(e)) => Err(Error::unsupported(format!(
+            "unreadable deletion vector: {e}"
+        ))),
     }
 }
 
@@ -388,11 +394,6 @@ pub fn check_query_body(body: &QueryBody) -> Result<()> {
     if body.limit_hint.is_some_and(|l| l < 0) {
         return Err(Error::invalid("limitHint cannot be negative."));
     }
-    if body.starting_version.is_some() && (body.max_files.is_some() || body.page_token.is_some()) {
-        return Err(Error::unsupported(
-            "paging of startingVersion queries is not supported yet",
-        ));
-    }
     Ok(())
 }
 
@@ -422,7 +423,8 @@ pub fn prepare_query(
     let now = now_ms();
     let cursor = match (&body.page_token, &body.refresh_token) {
         (Some(token), _) => {
-            let cursor = open_cursor(&state.secret, PAGE_TOKEN, &scope, token, now, "page token")?;
+            let cursor: Cursor =
+                open_cursor(&state.secret, PAGE_TOKEN, &scope, token, now, "page token")?;
             if cursor.params != params {
                 return Err(Error::invalid(
                     "Query parameter mismatch detected for the next page query: every page must repeat the first page's parameters.",
@@ -492,27 +494,6 @@ fn params_hash(body: &QueryBody, caps: &Capabilities) -> String {
     hex::encode(Sha256::digest(params.to_string().as_bytes()))
 }
 
-fn open_cursor(
-    secret: &ServerSecret,
-    domain: &str,
-    scope: &str,
-    token: &str,
-    now: i64,
-    what: &str,
-) -> Result<Cursor> {
-    let cursor: Cursor = unseal(secret, domain, scope, token).ok_or_else(|| {
-        Error::invalid(format!(
-            "Error decoding the {what}: it was not issued for this table and recipient"
-        ))
-    })?;
-    if cursor.expires <= now {
-        return Err(Error::invalid(format!(
-            "The {what} has expired. Please restart the query."
-        )));
-    }
-    Ok(cursor)
-}
-
 /// Why a file cannot be listed in `format`, if it cannot.
 fn unservable(file: &DataFile, format: ResponseFormat) -> Option<&'static str> {
     if file.is_absolute() {
@@ -533,20 +514,106 @@ pub fn write_query(
 ) -> Result<()> {
     let mut out = chunk_buffer();
     query.write_head(&mut out);
+    let now = now_ms();
+    let paging = &query.paging;
+    let mut sent = 0u64;
+    let mut write = |file: &DataFile, out: &mut Vec<u8>| -> Result<ControlFlow<()>> {
+        sent += 1;
+        query.write_file(state, out, file, now)?;
+        if out.len() >= CHUNK_SIZE && emit(std::mem::replace(out, chunk_buffer())).is_break() {
+            return Ok(ControlFlow::Break(()));
+        }
+        Ok(ControlFlow::Continue(()))
+    };
+    let mut next_offset = None;
+    match paging.max_files {
+        // One page of the whole list, listed by the first page and kept for the next ones.
+        Some(max_files) => {
+            let key = format!("{}/{}/{}", paging.scope, query.version(), paging.params);
+            let files = state.pages.get_or_list(&key, || {
+                let mut files = Vec::new();
+                for_each_selected(state, query, |file| {
+                    files.push(file);
+                    Ok(ControlFlow::Continue(()))
+                })?;
+                Ok::<_, Error>(files)
+            })?;
+            let end = files.len().min((paging.skip + max_files) as usize);
+            for file in files.get(paging.skip as usize..end).unwrap_or_default() {
+                if write(file, &mut out)?.is_break() {
+                    return Ok(());
+                }
+            }
+            if end < files.len() {
+                next_offset = Some(end as u64);
+            } else {
+                state.pages.forget(&key);
+            }
+        }
+        None => {
+            let mut stopped = false;
+            for_each_selected(state, query, |file| {
+                let flow = write(&file, &mut out)?;
+                stopped = flow.is_break();
+                Ok(flow)
+            })?;
+            if stopped {
+                return Ok(());
+            }
+        }
+    }
+    if paging.end_stream {
+        let cursor = |offset| Cursor {
+            version: query.snapshot.version(),
+            versioned: query.line_version.is_some(),
+            offset,
+            params: paging.params.clone(),
+        };
+        let next = next_offset.map(|offset| {
+            let expires = now + PAGE_TOKEN_TTL_MS;
+            seal_cursor(
+                &state.secret,
+                PAGE_TOKEN,
+                &paging.scope,
+                &cursor(offset),
+                expires,
+            )
+        });
+        let refresh = paging.refresh.then(|| {
+            let expires = now + REFRESH_TOKEN_TTL_MS;
+            seal_cursor(
+                &state.secret,
+                REFRESH_TOKEN,
+                &paging.scope,
+                &cursor(0),
+                expires,
+            )
+        });
+        let min_expiry = (sent > 0).then(|| state.signer.expires_at(now));
+        ndjson::write_end_stream(&mut out, next.as_deref(), refresh.as_deref(), min_expiry);
+    }
+    if !out.is_empty() {
+        let _ = emit(out);
+    }
+    Ok(())
+}
+
+/// Hands `visit` the files the query selects, in log order: those the predicate may match,
+/// until their record counts cover `limitHint`. Any file that cannot be served fails the
+/// whole listing.
+fn for_each_selected(
+    state: &AppState,
+    query: &PreparedTable,
+    mut visit: impl FnMut(DataFile) -> Result<ControlFlow<()>>,
+) -> Result<()> {
     let partition_columns = &query.snapshot.metadata().partition_columns;
     let needs_stats = query.limit.is_some()
         || query
             .predicate
             .as_ref()
             .is_some_and(|p| p.needs_stats(partition_columns));
-    let now = now_ms();
-    let paging = &query.paging;
     let mut rows_so_far: i64 = 0;
-    // Files that passed the filter, and those of them on this page.
-    let (mut listed, mut sent) = (0u64, 0u64);
-    let mut more = false;
     let mut failure = None;
-    let mut stopped = false;
     state.delta.for_each_file(&query.snapshot, |file| {
         if let Some(problem) = unservable(&file, query.format) {
             failure = Some(Error::unsupported(problem));
@@ -568,114 +635,26 @@ pub fn write_query(
                 return ControlFlow::Continue(());
             }
         }
-        listed += 1;
-        if listed <= paging.skip {
-            return ControlFlow::Continue(());
-        }
-        if paging.max_files == Some(sent) {
-            more = true;
-            return ControlFlow::Break(());
-        }
-        sent += 1;
-        if let Err(e) = query.write_file(state, &mut out, &file, now) {
-            failure = Some(e);
-            return ControlFlow::Break(());
-        }
-        if out.len() >= CHUNK_SIZE && emit(std::mem::replace(&mut out, chunk_buffer())).is_break() {
-            stopped = true;
-            return ControlFlow::Break(());
-        }
         // limitHint: enough files once their record counts cover the limit. Files without
-        // counts say nothing, so they never end the listing.
-        if let Some(limit) = query.limit {
-            // Rows deleted by the file's deletion vector are not there to read.
+        // counts say nothing, so they never end the listing. Rows deleted by the file's
+        // deletion vector are not there to read.
+        if query.limit.is_some() {
             let deleted = file.deletion_vector.as_ref().map_or(0, |dv| dv.cardinality);
             rows_so_far += stats
                 .as_ref()
                 .and_then(|s| s.get("numRecords")?.as_i64())
                 .map_or(0, |n| n - deleted);
-            if rows_so_far >= limit {
-                return ControlFlow::Break(());
-            }
         }
-        ControlFlow::Continue(())
+        match visit(file) {
+            Err(e) => {
+                failure = Some(e);
+                ControlFlow::Break(())
+            }
+            Ok(ControlFlow::Continue(())) if query.limit.is_some_and(|l| rows_so_far >= l) => {
+                ControlFlow::Break(())
+            }
+            Ok(flow) => flow,
+        }
     })?;
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    if stopped {
-        return Ok(());
-    }
-    if paging.end_stream {
-        let cursor = |offset, ttl| Cursor {
-            version: query.snapshot.version(),
-            versioned: query.line_version.is_some(),
-            offset,
-            expires: now + ttl,
-            params: paging.params.clone(),
-        };
-        let next = more.then(|| {
-            seal(
-                &state.secret,
-                PAGE_TOKEN,
-                &paging.scope,
-                &cursor(listed - 1, PAGE_TOKEN_TTL_MS),
-            )
-        });
-        let refresh = paging.refresh.then(|| {
-            seal(
-                &state.secret,
-                REFRESH_TOKEN,
-                &paging.scope,
-                &cursor(0, REFRESH_TOKEN_TTL_MS),
-            )
-        });
-        let min_expiry = (sent > 0).then(|| state.signer.expires_at(now));
-        ndjson::write_end_stream(&mut out, next.as_deref(), refresh.as_deref(), min_expiry);
-    }
-    if !out.is_empty() {
-        let _ = emit(out);
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_expire_and_stay_in_their_scope() {
-        let secret = ServerSecret::for_tests();
-        let cursor = |expires| Cursor {
-            version: 3,
-            versioned: false,
-            offset: 10,
-            expires,
-            params: "p".into(),
-        };
-        let token = seal(&secret, PAGE_TOKEN, "r/t", &cursor(2_000));
-        assert_eq!(
-            open_cursor(&secret, PAGE_TOKEN, "r/t", &token, 1_000, "page token")
-                .unwrap()
-                .offset,
-            10
-        );
-        let e = open_cursor(&secret, PAGE_TOKEN, "r/t", &token, 2_000, "page token").unwrap_err();
-        assert_eq!(
-            e.message,
-            "The page token has expired. Please restart the query."
-        );
-        assert!(open_cursor(&secret, PAGE_TOKEN, "other/t", &token, 1_000, "page token").is_err());
-        assert!(
-            open_cursor(
-                &secret,
-                REFRESH_TOKEN,
-                "r/t",
-                &token,
-                1_000,
-                "refresh token"
-            )
-            .is_err()
-        );
-    }
+    failure.map_or(Ok(()), Err)
 }

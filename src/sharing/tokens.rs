@@ -4,10 +4,11 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::secret::ServerSecret;
+use crate::{Error, Result};
 
 /// Signs `payload` for `domain` and `scope`.
 pub fn seal(secret: &ServerSecret, domain: &str, scope: &str, payload: &impl Serialize) -> String {
@@ -36,6 +37,46 @@ pub fn unseal<T: DeserializeOwned>(
     serde_json::from_slice(&payload).ok()
 }
 
+/// A payload and the time (ms since the epoch) its token stops working.
+#[derive(Serialize, Deserialize)]
+struct Expiring<T> {
+    expires: i64,
+    payload: T,
+}
+
+/// Seals a cursor (where a paged or refreshed response resumes) valid until `expires`.
+pub fn seal_cursor(
+    secret: &ServerSecret,
+    domain: &str,
+    scope: &str,
+    payload: &impl Serialize,
+    expires: i64,
+) -> String {
+    seal(secret, domain, scope, &Expiring { expires, payload })
+}
+
+/// Opens a cursor sealed by [`seal_cursor`]; `what` names the token in the 400s.
+pub fn open_cursor<T: DeserializeOwned>(
+    secret: &ServerSecret,
+    domain: &str,
+    scope: &str,
+    token: &str,
+    now: i64,
+    what: &str,
+) -> Result<T> {
+    let sealed: Expiring<T> = unseal(secret, domain, scope, token).ok_or_else(|| {
+        Error::invalid(format!(
+            "Error decoding the {what}: it was not issued for this table and recipient"
+        ))
+    })?;
+    if sealed.expires <= now {
+        return Err(Error::invalid(format!(
+            "The {what} has expired. Please restart the query."
+        )));
+    }
+    Ok(sealed.payload)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +95,20 @@ mod tests {
         forged.replace_range(0..1, if token.starts_with('a') { "b" } else { "a" });
         assert_eq!(unseal::<(i32, String)>(&s, "d", "scope", &forged), None);
         assert_eq!(unseal::<(i32, String)>(&s, "d", "scope", "garbage"), None);
+    }
+
+    #[test]
+    fn cursors_expire_and_stay_in_their_scope() {
+        let s = ServerSecret::for_tests();
+        let token = seal_cursor(&s, "page", "r/t", &10u64, 2_000);
+        let open =
+            |domain, scope, now| open_cursor::<u64>(&s, domain, scope, &token, now, "page token");
+        assert_eq!(open("page", "r/t", 1_000).unwrap(), 10);
+        assert_eq!(
+            open("page", "r/t", 2_000).unwrap_err().message,
+            "The page token has expired. Please restart the query."
+        );
+        assert!(open("page", "other/t", 1_000).is_err());
+        assert!(open("refresh", "r/t", 1_000).is_err());
     }
 }

@@ -1,0 +1,117 @@
+//! The file lists of paged queries, kept between pages.
+//!
+//! A page token pins a snapshot, so the files it pages through never change; replaying the log
+//! for every page would cost a full replay per page (a 100,000-file table read in pages of
+//! 10,000 would replay it ten times). The first page lists every selected file once and keeps
+//! the list here; later pages slice it. The cache is only an accelerator: a list that was
+//! evicted (or lost with a restart) is listed again, with the same result.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::delta::DataFile;
+
+/// Files kept across all lists (a file costs a few hundred bytes: its path, stats, partition
+/// values), beyond which the least recently used lists are dropped.
+const MAX_FILES: usize = 1_000_000;
+/// A list unused this long is dropped: its client has stopped paging.
+const IDLE: Duration = Duration::from_secs(15 * 60);
+
+pub type FileList = Arc<Vec<DataFile>>;
+
+#[derive(Default)]
+pub struct PageCache {
+    lists: Mutex<HashMap<String, (FileList, Instant)>>,
+}
+
+impl PageCache {
+    /// The list under `key`, or the one `list` produces (then kept).
+    pub fn get_or_list<E>(
+        &self,
+        key: &str,
+        list: impl FnOnce() -> Result<Vec<DataFile>, E>,
+    ) -> Result<FileList, E> {
+        let now = Instant::now();
+        if let Some((files, used)) = self.lock().get_mut(key) {
+            *used = now;
+            return Ok(files.clone());
+        }
+        // Listed without the lock: other queries go on meanwhile.
+        let files = Arc::new(list()?);
+        let mut lists = self.lock();
+        lists.insert(key.to_string(), (files.clone(), now));
+        Self::evict(&mut lists, now);
+        Ok(files)
+    }
+
+    /// Drops a list once its last page was served.
+    pub fn forget(&self, key: &str) {
+        self.lock().remove(key);
+    }
+
+    fn evict(lists: &mut HashMap<String, (FileList, Instant)>, now: Instant) {
+        lists.retain(|_, (_, used)| now.duration_since(*used) < IDLE);
+        let mut total: usize = lists.values().map(|(files, _)| files.len()).sum();
+        while total > MAX_FILES && lists.len() > 1 {
+            let oldest = lists
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(key, _)| key.clone())
+                .expect("more than one list");
+            total -= lists.remove(&oldest).map_or(0, |(files, _)| files.len());
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (FileList, Instant)>> {
+        // A panic while holding the lock leaves the map consistent (every change is one call).
+        self.lists.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str) -> DataFile {
+        DataFile {
+            path: path.into(),
+            size: 1,
+            modification_time: 0,
+            stats: None,
+            partition_values: Default::default(),
+            deletion_vector: None,
+        }
+    }
+
+    #[test]
+    fn lists_once_until_forgotten() {
+        let cache = PageCache::default();
+        let calls = std::cell::Cell::new(0);
+        let list = || {
+            calls.set(calls.get() + 1);
+            Ok::<_, ()>(vec![file("a")])
+        };
+        assert_eq!(cache.get_or_list("k", list).unwrap().len(), 1);
+        assert_eq!(cache.get_or_list("k", list).unwrap().len(), 1);
+        assert_eq!(calls.get(), 1);
+        cache.forget("k");
+        cache.get_or_list("k", list).unwrap();
+        assert_eq!(calls.get(), 2);
+        assert!(
+            cache
+                .get_or_list("e", || Err::<Vec<DataFile>, _>("no"))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn keeps_the_newest_lists_within_the_bound() {
+        let cache = PageCache::default();
+        let big = || Ok::<_, ()>(vec![file("x"); MAX_FILES / 2 + 1]);
+        cache.get_or_list("old", big).unwrap();
+        cache.get_or_list("new", big).unwrap();
+        let lists = cache.lock();
+        assert!(lists.contains_key("new") && !lists.contains_key("old"));
+    }
+}
