@@ -1,7 +1,9 @@
-//! `cargo bench`: end-to-end `POST /query` and `GET /metadata` over loopback against a release
-//! `fireshare serve`, on synthetic tables of 10,000 files (100 commits) and 100,000 files
-//! (1,000 commits), each with a checkpoint at its last version. Baseline: listing the same files with the Delta reader in
-//! process, without HTTP, signing or encoding. Prints figures; asserts nothing about time.
+//! `cargo bench`: end-to-end `POST /query`, `GET /changes` and `GET /metadata` over loopback
+//! against a release `fireshare serve`, on synthetic tables of 10,000 files (100 commits) and
+//! 100,000 files (1,000 commits), each with a checkpoint at its last version and its change
+//! feed on. Baselines: listing the same files (or reading the same commits) with the Delta
+//! reader in process, without HTTP, signing or encoding. Prints figures; asserts nothing about
+//! time.
 
 use std::io::Read;
 use std::path::Path;
@@ -11,7 +13,7 @@ use std::time::{Duration, Instant};
 use delta_kernel::arrow::datatypes::{DataType, Field, Schema};
 use fireshare::config::{DataDir, ServerConfig};
 use fireshare::delta::writer::{AddFile, TableWriter};
-use fireshare::delta::{DeltaLog, VersionSpec};
+use fireshare::delta::{Commits, DeltaLog, VersionSpec};
 use serde_json::json;
 
 /// Writes a table of `commits` commits of `per_commit` files each (log only: the query lists
@@ -22,8 +24,15 @@ fn synthetic_table(root: &Path, commits: usize, per_commit: usize) {
         Field::new("value", DataType::Float64, true),
         Field::new("day", DataType::Utf8, false),
     ]);
-    let mut table =
-        TableWriter::create(root, "bench", "synthetic", &schema, &["day"], &[]).unwrap();
+    let mut table = TableWriter::create(
+        root,
+        "bench",
+        "synthetic",
+        &schema,
+        &["day"],
+        &[("delta.enableChangeDataFeed", "true")],
+    )
+    .unwrap();
     for c in 0..commits {
         let adds: Vec<AddFile> = (0..per_commit)
             .map(|f| {
@@ -141,7 +150,7 @@ fn run(label: &str, commits: usize, per_commit: usize) {
     fireshare::admin::execute_script(
         &state.catalog,
         &format!(
-            "CREATE TABLE b.t USING DELTA LOCATION '{}'; CREATE SHARE s; ALTER SHARE s ADD TABLE b.t;
+            "CREATE TABLE b.t USING DELTA LOCATION '{}'; CREATE SHARE s; ALTER SHARE s ADD TABLE b.t WITH HISTORY;
              CREATE RECIPIENT r; GRANT SELECT ON SHARE s TO RECIPIENT r;",
             table.display()
         ),
@@ -172,6 +181,17 @@ fn run(label: &str, commits: usize, per_commit: usize) {
         listing.push(t);
     }
     let baseline = median(listing);
+    let commits_baseline = median(
+        (0..3)
+            .map(|_| {
+                timed(|| {
+                    let range = Commits::open(&root, 1, commits as u64).unwrap();
+                    range.iter().map(|c| c.unwrap().actions.len()).sum()
+                })
+                .0
+            })
+            .collect(),
+    );
 
     let server = Server::start(&data);
     let http = reqwest::blocking::Client::new();
@@ -211,12 +231,29 @@ fn run(label: &str, commits: usize, per_commit: usize) {
             }
         }
     };
+    // The change feed of every data commit (versions 1..=commits), whole.
+    let changes = || {
+        let mut response = http
+            .get(format!(
+                "{}/delta-sharing/shares/s/schemas/b/tables/t/changes?startingVersion=1",
+                server.base
+            ))
+            .bearer_auth(&token)
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let mut text = Vec::new();
+        response.read_to_end(&mut text).unwrap();
+        text.iter().filter(|b| **b == b'\n').count() - 2
+    };
     let (cold, n) = timed(query);
     assert_eq!(n, files);
     let warm = median((0..10).map(|_| timed(query).0).collect());
     let delta_warm = median((0..5).map(|_| timed(delta_query).0).collect());
     let (paged, n) = timed(paged_read);
     assert_eq!(n, files);
+    let changes_time = median((0..3).map(|_| timed(changes).0).collect());
+    assert_eq!(changes(), files);
     let metadata = median(
         (0..20)
             .map(|_| {
@@ -237,14 +274,17 @@ fn run(label: &str, commits: usize, per_commit: usize) {
     );
     println!(
         "{label}: {files} files | query cold {} | query warm {} ({:.0} files/ms) | delta format warm {} | \
-         paged read (maxFiles=10000) {} ({:.2}x unpaged) | metadata {} | \
-         in-process listing baseline {} (query warm = {:.2}x baseline) | server peak RSS {:.1} MiB",
+         paged read (maxFiles=10000) {} ({:.2}x unpaged) | changes over {commits} versions {} \
+         ({:.2}x reading the commits in process: {}) | metadata {} | in-process listing baseline {} (query warm = {:.2}x baseline) | server peak RSS {:.1} MiB",
         ms(cold),
         ms(warm),
         files as f64 / (warm.as_secs_f64() * 1000.0),
         ms(delta_warm),
         ms(paged),
         paged.as_secs_f64() / warm.as_secs_f64(),
+        ms(changes_time),
+        changes_time.as_secs_f64() / commits_baseline.as_secs_f64(),
+        ms(commits_baseline),
         ms(metadata),
         ms(baseline),
         warm.as_secs_f64() / baseline.as_secs_f64(),

@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 
 use delta_kernel::arrow::array::{Array, AsArray, RecordBatch, StructArray};
 use delta_kernel::arrow::datatypes::{Int32Type, Int64Type};
-use delta_kernel::commit_range::{CommitRange, DeltaAction};
 use delta_kernel::engine::arrow_data::ArrowEngineData;
 use delta_kernel::error::KernelError;
 use delta_kernel::history_manager::error::LogHistoryError;
@@ -32,21 +31,6 @@ type Engine = DefaultEngine<TokioBackgroundExecutor>;
 pub struct DeltaLog {
     engine: Arc<Engine>,
     latest: Mutex<HashMap<Url, SnapshotRef>>,
-}
-
-/// One commit of a table's log.
-#[derive(Debug, Clone)]
-pub struct Commit {
-    pub version: u64,
-    /// Milliseconds since the epoch.
-    pub timestamp: i64,
-    pub actions: Vec<serde_json::Value>,
-}
-
-/// The directory of a local table (commits are read from it directly).
-fn local_dir(root: &Url) -> Result<std::path::PathBuf> {
-    root.to_file_path()
-        .map_err(|_| Error::unsupported(format!("'{}' tables cannot be read yet", root.scheme())))
 }
 
 /// A table at one version: its protocol, metadata and (lazily listed) files.
@@ -193,51 +177,6 @@ impl DeltaLog {
             }
         }
         Ok(())
-    }
-
-    /// The commits `start..=end` in order: version, timestamp (in-commit timestamp when the
-    /// table has them, else the commit file's time, as the kernel resolves it) and the actions
-    /// exactly as written (one JSON object per action).
-    pub fn commits(&self, root: &Url, start: u64, end: u64) -> Result<Vec<Commit>> {
-        let latest = self.latest(root)?;
-        let range = CommitRange::builder_from(latest, start)
-            .with_end_version(end)
-            .build(self.engine.as_ref())
-            .map_err(|e| table_error(root, e))?;
-        let engine: Arc<dyn delta_kernel::Engine> = self.engine.clone();
-        let log = local_dir(root)?.join("_delta_log");
-        let mut commits = Vec::new();
-        for commit in range
-            .commits(engine, None, &[DeltaAction::CommitInfo])
-            .map_err(|e| table_error(root, e))?
-        {
-            let commit = commit.map_err(|e| table_error(root, e))?;
-            let file = log.join(format!("{:020}.json", commit.version()));
-            let text = std::fs::read_to_string(&file).map_err(|e| {
-                tracing::warn!(file = %file.display(), error = %e, "cannot read commit");
-                Error::malformed(format!(
-                    "commit {} of the table cannot be read",
-                    commit.version()
-                ))
-            })?;
-            let actions = text
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .map(serde_json::from_str)
-                .collect::<std::result::Result<_, _>>()
-                .map_err(|_| {
-                    Error::malformed(format!(
-                        "commit {} of the table is not valid JSON",
-                        commit.version()
-                    ))
-                })?;
-            commits.push(Commit {
-                version: commit.version(),
-                timestamp: commit.timestamp(),
-                actions,
-            });
-        }
-        Ok(commits)
     }
 
     /// Writes a checkpoint at the latest version of the table (used by the demo and benches).
@@ -605,33 +544,6 @@ mod tests {
         assert_eq!(e.code, ErrorCode::InvalidParameterValue, "{e}");
         let e = log.version_at_or_after(&root, far_future).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidParameterValue, "{e}");
-    }
-
-    #[test]
-    fn commits_carry_their_raw_actions_in_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let (_, files) = sample(dir.path());
-        let root = Url::from_directory_path(dir.path()).unwrap();
-        let commits = DeltaLog::new().commits(&root, 1, 3).unwrap();
-        assert_eq!(
-            commits.iter().map(|c| c.version).collect::<Vec<_>>(),
-            [1, 2, 3]
-        );
-        assert!(commits.windows(2).all(|w| w[0].timestamp <= w[1].timestamp));
-        let removed: Vec<&str> = commits[2]
-            .actions
-            .iter()
-            .filter_map(|a| a["remove"]["path"].as_str())
-            .collect();
-        assert_eq!(removed, [files[0].path.as_str()]);
-        assert_eq!(
-            commits[0]
-                .actions
-                .iter()
-                .filter(|a| a.get("add").is_some())
-                .count(),
-            2
-        );
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //! data files. Built on delta_kernel, which stays behind this module's own small types:
 //! nothing outside `delta/` touches a kernel type.
 
+mod commits;
 mod kernel;
 pub mod writer;
 
 use std::collections::BTreeMap;
 
-pub use kernel::{Commit, DeltaLog, Snapshot};
+pub use commits::{Commit, Commits};
+pub use kernel::{DeltaLog, Snapshot};
 
 /// Which snapshot of a table to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,7 +25,7 @@ use super::tokens::{open_cursor, seal_cursor};
 use crate::auth::Recipient;
 use crate::catalog::SharedTable;
 use crate::clock::now_ms;
-use crate::delta::{Commit, DataFile, Metadata, Protocol, Snapshot, VersionSpec};
+use crate::delta::{Commit, Commits, DataFile, Metadata, Protocol, Snapshot, VersionSpec};
 use crate::state::AppState;
 use crate::{Error, Result};
 
@@ -59,7 +59,8 @@ pub struct PreparedChanges {
     include_protocol: bool,
     /// A `startingVersion` query: no `cdc` files, every data change.
     streaming: bool,
-    commits: Vec<Commit>,
+    /// The commits of this page, read one at a time while writing.
+    commits: Commits,
     paging: Paging,
 }
 
@@ -168,10 +169,9 @@ fn open_paging(
 fn check_change_feed(
     state: &AppState,
     shared: &SharedTable,
-    start: u64,
-    commits: &[Commit],
+    (start, end): (u64, u64),
+    commits: &Commits,
 ) -> Result<()> {
-    let end = commits.last().map_or(start, |c| c.version);
     let not_recorded = |version: u64| {
         Error::invalid(format!(
             "Error getting change data for range [{start}, {end}] as change data was not recorded for version [{version}]"
@@ -183,13 +183,10 @@ fn check_change_feed(
     if !change_feed_on(at_start.metadata()) {
         return Err(not_recorded(start));
     }
-    for commit in commits {
-        for action in &commit.actions {
-            if let Some(metadata) = Metadata::from_action(&action["metaData"])
-                && !change_feed_on(&metadata)
-            {
-                return Err(not_recorded(commit.version));
-            }
+    for change in commits.metadata_changes() {
+        let (version, metadata) = change?;
+        if !change_feed_on(&metadata) {
+            return Err(not_recorded(version));
         }
     }
     Ok(())
@@ -401,10 +398,10 @@ fn prepare(
     let head = state.delta.snapshot(&root, VersionSpec::Version(head))?;
     let format = caps.choose_format(head.protocol(), &head.metadata().configuration)?;
     paging.resume = cursor.map_or((start, 0), |c| (c.version, c.index));
-    let commits = state.delta.commits(&root, paging.resume.0, end)?;
+    let commits = Commits::open(&root, paging.resume.0, end)?;
     // Checked by the first page; the log's past does not change between pages.
     if !options.streaming && paging.resume == (start, 0) {
-        check_change_feed(state, &shared, start, &commits)?;
+        check_change_feed(state, &shared, (start, end), &commits)?;
     }
     Ok(PreparedChanges {
         shared,
@@ -484,8 +481,9 @@ pub fn write_changes(
     let paging = &changes.paging;
     let mut sent = 0u64;
     let mut next = None;
-    'commits: for commit in &changes.commits {
-        let files = changed_files(commit, changes.streaming);
+    'commits: for commit in changes.commits.iter() {
+        let commit = commit?;
+        let files = changed_files(&commit, changes.streaming);
         let skip = if commit.version == paging.resume.0 {
             paging.resume.1
         } else {
@@ -496,7 +494,7 @@ pub fn write_changes(
             break;
         }
         if skip == 0 && commit.version > changes.start {
-            write_history(&mut out, changes, commit);
+            write_history(&mut out, changes, &commit);
         }
         for (index, (kind, action)) in files.into_iter().enumerate().skip(skip) {
             if paging.max_files == Some(sent) {
