@@ -42,9 +42,12 @@ pub async fn serve(config: ServerConfig, ready: impl FnOnce(&AppState)) -> Resul
                     Ok(response)
                 }
             })
-            .route(
-                "/healthz",
-                web::get().to(|| async { HttpResponse::Ok().body("ok") }),
+            .service(
+                sharing::endpoint("/healthz", "GET").route(web::get().to(|| async {
+                    HttpResponse::Ok()
+                        .content_type("text/plain; charset=utf-8")
+                        .body("ok")
+                })),
             )
             .configure(sharing::configure)
     })

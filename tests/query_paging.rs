@@ -486,4 +486,23 @@ fn change_feeds_and_streaming_queries_come_in_pages() {
     assert_eq!(snapshot.status, 400);
     let zero = client.changes(&format!("{feed}&maxFiles=0"), None);
     assert_eq!(zero.lines[0]["message"], "maxFiles must be positive.");
+    let banana = client.changes("startingVersion=1&includeHistoricalMetadata=banana", None);
+    assert_eq!(banana.status, 400);
+
+    // fileidhash applies to change lines too, and is echoed.
+    let response = client
+        .http
+        .get(client.url.replace("/query", "/changes?startingVersion=12"))
+        .bearer_auth(&client.token)
+        .header("fileidhash", "parquet")
+        .send()
+        .unwrap();
+    assert_eq!(response.headers()["fileidhash"], "parquet");
+    let removed: Value =
+        serde_json::from_str(response.text().unwrap().lines().nth(2).unwrap()).unwrap();
+    use md5::Digest as _;
+    assert_eq!(
+        removed["remove"]["id"],
+        hex::encode(md5::Md5::digest("part-00003-00001.parquet"))
+    );
 }

@@ -2,6 +2,7 @@
 //!
 //! Grammar: `key=value1,value2;key=value`, case-insensitive. Malformed pairs are ignored.
 
+use super::ndjson::FileIdHash;
 use std::collections::BTreeMap;
 
 use crate::delta::Protocol;
@@ -41,6 +42,20 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
+    /// The file-id scheme of the `fileidhash` header, if sent; 400 for an unknown one.
+    pub fn file_id_scheme(&self) -> crate::Result<Option<FileIdHash>> {
+        self.file_id_hash
+            .as_deref()
+            .map(|h| {
+                FileIdHash::parse(h).ok_or_else(|| {
+                    crate::Error::invalid(format!(
+                        "fileidhash must be 'parquet' or 'delta', not '{h}'"
+                    ))
+                })
+            })
+            .transpose()
+    }
+
     pub fn parse(header: Option<&str>) -> Self {
         let mut caps = Capabilities::default();
         for pair in header.unwrap_or("").to_ascii_lowercase().split(';') {

@@ -77,6 +77,8 @@ struct Paging {
     scope: String,
     /// Hash of the parameters every page must repeat.
     params: String,
+    /// The `fileidhash` the client asked for (echoed back).
+    file_id_hash: Option<FileIdHash>,
 }
 
 /// What a page token pins: the resolved range, the head snapshot and where to resume.
@@ -98,6 +100,10 @@ impl PreparedChanges {
     pub fn version(&self) -> u64 {
         self.start
     }
+    /// The `fileidhash` response header: the scheme the client asked for, if it did.
+    pub fn file_id_hash_header(&self) -> Option<&'static str> {
+        self.paging.file_id_hash.map(FileIdHash::header_value)
+    }
     pub fn capabilities_header(&self) -> String {
         let mut header = format!("responseformat={}", self.format.as_str());
         if self.paging.end_stream_capability {
@@ -118,8 +124,14 @@ fn version_param(name: &str, text: Option<&str>) -> Result<Option<u64>> {
     .transpose()
 }
 
-fn flag(text: Option<&str>) -> bool {
-    text.is_some_and(|v| v.eq_ignore_ascii_case("true"))
+/// A boolean query parameter: `true` or `false` in any case (Python sends `True`).
+fn flag(name: &str, text: Option<&str>) -> Result<bool> {
+    match text.map(str::trim) {
+        None => Ok(false),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+        Some(_) => Err(Error::invalid(format!("{name} must be true or false."))),
+    }
 }
 
 fn change_feed_on(metadata: &Metadata) -> bool {
@@ -161,6 +173,7 @@ fn open_paging(
         end_stream_capability: caps.include_end_stream_action,
         scope,
         params,
+        file_id_hash: caps.file_id_scheme()?,
     };
     Ok((paging, cursor))
 }
@@ -280,7 +293,14 @@ pub fn prepare_changes(
         (max_files, params.page_token.as_deref()),
         params,
     )?;
-    let include_metadata = flag(params.include_historical_metadata.as_deref());
+    let include_metadata = flag(
+        "includeHistoricalMetadata",
+        params.include_historical_metadata.as_deref(),
+    )?;
+    let include_protocol = flag(
+        "includeHistoricalProtocol",
+        params.include_historical_protocol.as_deref(),
+    )?;
     let (start, end, head) = match &cursor {
         Some(c) => (c.start, c.end, c.head),
         None => {
@@ -298,7 +318,7 @@ pub fn prepare_changes(
     };
     let options = Options {
         include_metadata,
-        include_protocol: flag(params.include_historical_protocol.as_deref()),
+        include_protocol,
         streaming: false,
     };
     prepare(
@@ -516,7 +536,8 @@ pub fn write_changes(
             }
             let url = state.signer.sign(table_id, &file.path, now);
             let mut id_buffer = [0; 64];
-            let id = ndjson::file_id(&file.path, FileIdHash::default(), &mut id_buffer);
+            let scheme = paging.file_id_hash.unwrap_or_default();
+            let id = ndjson::file_id(&file.path, scheme, &mut id_buffer);
             match changes.format {
                 ResponseFormat::Parquet => {
                     if file.deletion_vector.is_some() {

@@ -63,6 +63,19 @@ fn table_response(version: u64, capabilities: Option<String>) -> HttpResponseBui
     response
 }
 
+/// A table response listing files: also echoes the `fileidhash` scheme the client asked for.
+fn files_response(
+    version: u64,
+    capabilities: String,
+    file_id_hash: Option<&'static str>,
+) -> HttpResponseBuilder {
+    let mut response = table_response(version, Some(capabilities));
+    if let Some(scheme) = file_id_hash {
+        response.insert_header(("fileidhash", scheme));
+    }
+    response
+}
+
 pub async fn list_shares(
     state: State,
     req: HttpRequest,
@@ -213,24 +226,32 @@ pub async fn query_table(
     .await?;
     Ok(match plan {
         QueryPlan::Snapshot(prepared) => {
-            let mut response =
-                table_response(prepared.version(), Some(prepared.capabilities_header()));
-            if let Some(scheme) = prepared.file_id_hash_header() {
-                response.insert_header(("fileidhash", scheme));
-            }
+            let response = files_response(
+                prepared.version(),
+                prepared.capabilities_header(),
+                prepared.file_id_hash_header(),
+            );
             stream(
                 move |emit| query::write_query(&state, &prepared, emit),
                 response,
             )
         }
         QueryPlan::Changes(prepared) => {
-            let response = table_response(prepared.version(), Some(prepared.capabilities_header()));
+            let response = changes_response(&prepared);
             stream(
                 move |emit| changes::write_changes(&state, &prepared, emit),
                 response,
             )
         }
     })
+}
+
+fn changes_response(prepared: &changes::PreparedChanges) -> HttpResponseBuilder {
+    files_response(
+        prepared.version(),
+        prepared.capabilities_header(),
+        prepared.file_id_hash_header(),
+    )
 }
 
 /// What a `POST …/query` lists: a snapshot, or the changes since `startingVersion`.
@@ -275,7 +296,7 @@ pub async fn table_changes(
         changes::prepare_changes(s, who, &path, &caps, &params)
     })
     .await?;
-    let response = table_response(prepared.version(), Some(prepared.capabilities_header()));
+    let response = changes_response(&prepared);
     Ok(stream(
         move |emit| changes::write_changes(&state, &prepared, emit),
         response,

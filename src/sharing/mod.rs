@@ -13,7 +13,8 @@ pub mod predicate;
 pub mod query;
 mod tokens;
 
-use actix_web::web;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 
 pub use page_cache::PageCache;
 
@@ -25,51 +26,65 @@ pub const PREFIX: &str = "/delta-sharing";
 /// Registers the protocol endpoints under [`PREFIX`] and the file downloads under `/files/`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     const TABLE: &str = "/shares/{share}/schemas/{schema}/tables/{table}";
+    let table = |tail: &str| format!("{TABLE}{tail}");
     cfg.service(
         web::scope(PREFIX)
-            .route("/shares", web::get().to(handlers::list_shares))
-            .route("/shares/{share}", web::get().to(handlers::get_share))
-            .route(
-                "/shares/{share}/schemas",
-                web::get().to(handlers::list_schemas),
+            .service(endpoint("/shares", "GET").route(web::get().to(handlers::list_shares)))
+            .service(endpoint("/shares/{share}", "GET").route(web::get().to(handlers::get_share)))
+            .service(
+                endpoint("/shares/{share}/schemas", "GET")
+                    .route(web::get().to(handlers::list_schemas)),
             )
-            .route(
-                "/shares/{share}/schemas/{schema}/tables",
-                web::get().to(handlers::list_tables),
+            .service(
+                endpoint("/shares/{share}/schemas/{schema}/tables", "GET")
+                    .route(web::get().to(handlers::list_tables)),
             )
-            .route(
-                "/shares/{share}/all-tables",
-                web::get().to(handlers::list_all_tables),
+            .service(
+                endpoint("/shares/{share}/all-tables", "GET")
+                    .route(web::get().to(handlers::list_all_tables)),
             )
-            .route(
-                &format!("{TABLE}/version"),
-                web::get().to(handlers::table_version),
+            .service(
+                endpoint(&table("/version"), "GET").route(web::get().to(handlers::table_version)),
             )
-            .route(TABLE, web::head().to(handlers::table_version_head))
-            .route(
-                &format!("{TABLE}/metadata"),
-                web::get().to(handlers::table_metadata),
+            .service(endpoint(TABLE, "HEAD").route(web::head().to(handlers::table_version_head)))
+            .service(
+                endpoint(&table("/metadata"), "GET").route(web::get().to(handlers::table_metadata)),
             )
-            .route(
-                &format!("{TABLE}/query"),
-                web::post().to(handlers::query_table),
+            .service(
+                endpoint(&table("/query"), "POST").route(web::post().to(handlers::query_table)),
             )
-            .route(
-                &format!("{TABLE}/changes"),
-                web::get().to(handlers::table_changes),
+            .service(
+                endpoint(&table("/changes"), "GET").route(web::get().to(handlers::table_changes)),
             )
-            .route(
-                &format!("{TABLE}/queries/{{query_id}}"),
-                web::post().to(handlers::not_supported_yet),
+            .service(
+                endpoint(&table("/queries/{query_id}"), "POST")
+                    .route(web::post().to(handlers::not_supported_yet)),
             )
-            .route(
-                &format!("{TABLE}/temporary-table-credentials"),
-                web::post().to(handlers::not_supported_yet),
+            .service(
+                endpoint(&table("/temporary-table-credentials"), "POST")
+                    .route(web::post().to(handlers::not_supported_yet)),
             )
             .default_service(web::to(handlers::unknown_endpoint)),
     )
-    .route("/files/{tail:.*}", web::get().to(files::download))
-    .route("/files/{tail:.*}", web::head().to(files::download));
+    .service(
+        endpoint("/files/{tail:.*}", "GET, HEAD")
+            .route(web::get().to(files::download))
+            .route(web::head().to(files::download)),
+    );
+}
+
+/// A resource at `path` whose other methods than `allow` get 405 with an `Allow` header.
+pub fn endpoint(path: &str, allow: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(move |req: HttpRequest| async move {
+        let error = Error::unsupported(format!(
+            "{} is not allowed on {}: use {allow}",
+            req.method(),
+            req.path()
+        ));
+        HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, allow))
+            .json(error.body())
+    }))
 }
 
 /// Runs blocking work (catalog, Delta log, file system) on the blocking pool, off the async

@@ -68,8 +68,11 @@ pub struct QueryBody {
 impl QueryBody {
     /// Parses the body; an empty body means `{}`.
     pub fn parse(bytes: &[u8]) -> Result<Self> {
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(QueryBody::default());
+        match bytes.trim_ascii_start().first() {
+            None => return Ok(QueryBody::default()),
+            // serde would read a JSON array as the struct's fields in order.
+            Some(b'{') => {}
+            Some(_) => return Err(Error::malformed("the request body must be a JSON object")),
         }
         serde_json::from_slice(bytes)
             .map_err(|e| Error::malformed(format!("the request body is not a valid query: {e}")))
@@ -406,17 +409,7 @@ pub fn prepare_query(
     body: &QueryBody,
 ) -> Result<PreparedTable> {
     check_query_body(body)?;
-    let file_id_hash = caps
-        .file_id_hash
-        .as_deref()
-        .map(|h| {
-            FileIdHash::parse(h).ok_or_else(|| {
-                Error::invalid(format!(
-                    "fileidhash must be 'parquet' or 'delta', not '{h}'"
-                ))
-            })
-        })
-        .transpose()?;
+    let file_id_hash = caps.file_id_scheme()?;
     let shared = path.resolve(state, who)?;
     let scope = format!("{}/{}", who.id, shared.table.id);
     let params = params_hash(body, caps);

@@ -35,13 +35,19 @@ pub fn shared_dir(test: &str) -> Option<PathBuf> {
     None
 }
 
-/// A Python interpreter with the packages installed, in a venv under `target/`. Created once;
-/// fails with instructions when Python or pip is missing.
+/// A Python interpreter with the client suite's packages installed (see [`venv`]).
 pub fn python() -> PathBuf {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("python-venv");
+    venv("python-venv", PYTHON_PACKAGES)
+}
+
+/// The interpreter of a venv under `target/` named `name` with `packages` installed. Created once
+/// (again when the package list changes); fails with instructions when Python or pip is
+/// missing.
+pub fn venv(name: &str, packages: &[&str]) -> PathBuf {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let python = venv.join("bin/python");
     let marker = venv.join(".installed");
-    let wanted = PYTHON_PACKAGES.join("\n");
+    let wanted = packages.join("\n");
     if std::fs::read_to_string(&marker).ok().as_deref() == Some(wanted.as_str()) {
         return python;
     }
@@ -61,7 +67,7 @@ pub fn python() -> PathBuf {
     }
     eprintln!(
         "installing {} into {} (once)",
-        PYTHON_PACKAGES.join(" "),
+        packages.join(" "),
         venv.display()
     );
     let pip = Command::new(&python)
@@ -72,7 +78,7 @@ pub fn python() -> PathBuf {
             "--quiet",
             "--disable-pip-version-check",
         ])
-        .args(PYTHON_PACKAGES)
+        .args(packages)
         .output()
         .expect("run pip");
     assert!(
@@ -160,14 +166,20 @@ pub struct Server {
 
 impl Server {
     pub fn start(data_dir: &Path) -> Server {
+        Server::run("serve", data_dir)
+    }
+
+    /// Runs `fireshare {command}` (`serve` or `demo`) until it answers `/healthz`.
+    pub fn run(command: &str, data_dir: &Path) -> Server {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
+        std::fs::create_dir_all(data_dir).unwrap();
         let log = data_dir.join("server.log");
         let child = fireshare()
-            .arg("serve")
+            .arg(command)
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--listen", &format!("127.0.0.1:{port}")])
