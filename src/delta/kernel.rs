@@ -70,6 +70,13 @@ impl DeltaLog {
 
     /// The snapshot of the table at `root` for `at`.
     pub fn snapshot(&self, root: &Url, at: VersionSpec) -> Result<Snapshot> {
+        // A version already cached needs no look at the log (later pages of a paged query).
+        if let VersionSpec::Version(v) = at {
+            let cached = self.lock_cache().get(root).cloned();
+            if let Some(cached) = cached.filter(|s| s.version() == v) {
+                return Snapshot::new(cached, root);
+            }
+        }
         let latest = self.latest(root)?;
         let inner = match at {
             VersionSpec::Latest => latest,

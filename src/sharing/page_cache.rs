@@ -2,8 +2,8 @@
 //!
 //! A page token pins a snapshot, so the files it pages through never change; replaying the log
 //! for every page would cost a full replay per page (a 100,000-file table read in pages of
-//! 10,000 would replay it ten times). The first page lists every selected file once and keeps
-//! the list here; later pages slice it. The cache is only an accelerator: a list that was
+//! 10,000 would replay it ten times). The first page lists every selected file once (sending
+//! its own files as they come) and keeps the list here; later pages slice it. The cache is only an accelerator: a list that was
 //! evicted (or lost with a restart) is listed again, with the same result.
 
 use std::collections::HashMap;
@@ -27,23 +27,20 @@ pub struct PageCache {
 }
 
 impl PageCache {
-    /// The list under `key`, or the one `list` produces (then kept).
-    pub fn get_or_list<E>(
-        &self,
-        key: &str,
-        list: impl FnOnce() -> Result<Vec<DataFile>, E>,
-    ) -> Result<FileList, E> {
-        let now = Instant::now();
-        if let Some((files, used)) = self.lock().get_mut(key) {
-            *used = now;
-            return Ok(files.clone());
-        }
-        // Listed without the lock: other queries go on meanwhile.
-        let files = Arc::new(list()?);
+    /// The list kept under `key`, if it still is.
+    pub fn get(&self, key: &str) -> Option<FileList> {
         let mut lists = self.lock();
-        lists.insert(key.to_string(), (files.clone(), now));
+        let (files, used) = lists.get_mut(key)?;
+        *used = Instant::now();
+        Some(files.clone())
+    }
+
+    /// Keeps `files` under `key` for the next pages.
+    pub fn insert(&self, key: &str, files: Vec<DataFile>) {
+        let now = Instant::now();
+        let mut lists = self.lock();
+        lists.insert(key.to_string(), (Arc::new(files), now));
         Self::evict(&mut lists, now);
-        Ok(files)
     }
 
     /// Drops a list once its last page was served.
@@ -86,32 +83,20 @@ mod tests {
     }
 
     #[test]
-    fn lists_once_until_forgotten() {
+    fn keeps_lists_until_forgotten() {
         let cache = PageCache::default();
-        let calls = std::cell::Cell::new(0);
-        let list = || {
-            calls.set(calls.get() + 1);
-            Ok::<_, ()>(vec![file("a")])
-        };
-        assert_eq!(cache.get_or_list("k", list).unwrap().len(), 1);
-        assert_eq!(cache.get_or_list("k", list).unwrap().len(), 1);
-        assert_eq!(calls.get(), 1);
+        assert!(cache.get("k").is_none());
+        cache.insert("k", vec![file("a")]);
+        assert_eq!(cache.get("k").unwrap()[0].path, "a");
         cache.forget("k");
-        cache.get_or_list("k", list).unwrap();
-        assert_eq!(calls.get(), 2);
-        assert!(
-            cache
-                .get_or_list("e", || Err::<Vec<DataFile>, _>("no"))
-                .is_err()
-        );
+        assert!(cache.get("k").is_none());
     }
 
     #[test]
     fn keeps_the_newest_lists_within_the_bound() {
         let cache = PageCache::default();
-        let big = || Ok::<_, ()>(vec![file("x"); MAX_FILES / 2 + 1]);
-        cache.get_or_list("old", big).unwrap();
-        cache.get_or_list("new", big).unwrap();
+        cache.insert("old", vec![file("x"); MAX_FILES / 2 + 1]);
+        cache.insert("new", vec![file("x"); MAX_FILES / 2 + 1]);
         let lists = cache.lock();
         assert!(lists.contains_key("new") && !lists.contains_key("old"));
     }

@@ -523,22 +523,45 @@ pub fn write_query(
         // One page of the whole list, listed by the first page and kept for the next ones.
         Some(max_files) => {
             let key = format!("{}/{}/{}", paging.scope, query.version(), paging.params);
-            let files = state.pages.get_or_list(&key, || {
-                let mut files = Vec::new();
-                for_each_selected(state, query, |file| {
-                    files.push(file);
-                    Ok(ControlFlow::Continue(()))
-                })?;
-                Ok::<_, Error>(files)
-            })?;
-            let end = files.len().min((paging.skip + max_files) as usize);
-            for file in files.get(paging.skip as usize..end).unwrap_or_default() {
-                if write(file, &mut out)?.is_break() {
-                    return Ok(());
+            let page = paging.skip as usize..(paging.skip + max_files) as usize;
+            let total = match state.pages.get(&key) {
+                Some(files) => {
+                    for file in files
+                        .get(page.start..page.end.min(files.len()))
+                        .unwrap_or_default()
+                    {
+                        if write(file, &mut out)?.is_break() {
+                            return Ok(());
+                        }
+                    }
+                    files.len()
                 }
-            }
-            if end < files.len() {
-                next_offset = Some(end as u64);
+                None => {
+                    // This page's files are sent while the listing goes on.
+                    let (mut files, mut stopped) = (Vec::new(), false);
+                    for_each_selected(state, query, |file| {
+                        if page.contains(&files.len()) {
+                            stopped = write(&file, &mut out)?.is_break();
+                        }
+                        files.push(file);
+                        Ok(if stopped {
+                            ControlFlow::Break(())
+                        } else {
+                            ControlFlow::Continue(())
+                        })
+                    })?;
+                    if stopped {
+                        return Ok(());
+                    }
+                    let total = files.len();
+                    if page.end < total {
+                        state.pages.insert(&key, files);
+                    }
+                    total
+                }
+            };
+            if page.end < total {
+                next_offset = Some(page.end as u64);
             } else {
                 state.pages.forget(&key);
             }
