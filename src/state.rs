@@ -5,7 +5,6 @@ use crate::catalog::Catalog;
 use crate::config::ServerConfig;
 use crate::delta::DeltaLog;
 use crate::secret::ServerSecret;
-use crate::sharing::PageCache;
 use crate::storage::FileUrlSigner;
 
 pub struct AppState {
@@ -15,8 +14,6 @@ pub struct AppState {
     pub signer: FileUrlSigner,
     /// Signs opaque tokens handed to clients (page tokens).
     pub secret: ServerSecret,
-    /// File lists of paged queries between pages.
-    pub pages: PageCache,
 }
 
 impl AppState {
@@ -32,7 +29,6 @@ impl AppState {
             delta: DeltaLog::new(),
             signer,
             secret,
-            pages: PageCache::default(),
         })
     }
 }

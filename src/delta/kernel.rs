@@ -21,6 +21,7 @@ use delta_kernel_default_engine::executor::tokio::{
 use delta_kernel_default_engine::{DefaultEngine, DefaultEngineBuilder};
 use url::Url;
 
+use super::file_cache::{Batch, FileCache, FileList, MAX_FILES};
 use super::{DataFile, DeletionVector, Metadata, Protocol, VersionSpec, decode_log_path};
 use crate::{Error, Result};
 
@@ -31,6 +32,7 @@ type Engine = DefaultEngine<TokioBackgroundExecutor>;
 pub struct DeltaLog {
     engine: Arc<Engine>,
     latest: Mutex<HashMap<Url, SnapshotRef>>,
+    files: Arc<FileCache>,
 }
 
 /// A table at one version: its protocol, metadata and (lazily listed) files.
@@ -65,6 +67,7 @@ impl DeltaLog {
         DeltaLog {
             engine: Arc::new(DefaultEngineBuilder::new(store).build()),
             latest: Mutex::new(HashMap::new()),
+            files: Arc::default(),
         }
     }
 
@@ -121,69 +124,75 @@ impl DeltaLog {
     }
 
     /// Calls `visit` with every live data file of the snapshot, in log-replay order, until it
-    /// answers `Break`. Files are produced batch by batch: memory stays flat on huge tables.
-    /// Log replay runs on its own thread, one batch ahead of `visit`, so that on a multi-core
-    /// machine reading the log and using its files overlap.
+    /// answers `Break`. A kept list (see `file_cache`) is walked; otherwise the log is replayed
+    /// on its own thread, one batch ahead of `visit`, so that reading the log and using its
+    /// files overlap. That thread finishes the listing for the cache even when `visit` stops
+    /// early (a limit, the first page of a paged query), unless the snapshot is too big to
+    /// keep, in which case memory stays flat whatever the file count.
     pub fn for_each_file(
         &self,
         snapshot: &Snapshot,
-        mut visit: impl FnMut(DataFile) -> ControlFlow<()>,
-    ) -> Result<()> {
-        std::thread::scope(|scope| {
-            let (batches, received) = std::sync::mpsc::sync_channel::<Vec<DataFile>>(1);
-            let replay = scope
-                .spawn(move || self.replay_files(snapshot, |batch| batches.send(batch).is_ok()));
-            'batches: for batch in received.iter() {
-                for file in batch {
-                    if visit(file).is_break() {
-                        break 'batches;
-                    }
-                }
-            }
-            // Hanging up stops the replay at its next batch.
-            drop(received);
-            replay
-                .join()
-                .unwrap_or_else(|_| Err(Error::internal("Delta log replay panicked")))
-        })
-    }
-
-    /// Replays the log of `snapshot`, handing each batch of live files to `send` until it
-    /// answers false.
-    fn replay_files(
-        &self,
-        snapshot: &Snapshot,
-        mut send: impl FnMut(Vec<DataFile>) -> bool,
+        mut visit: impl FnMut(&DataFile) -> ControlFlow<()>,
     ) -> Result<()> {
         let root = snapshot.inner.table_root().clone();
-        let scan = snapshot
-            .inner
-            .clone()
-            .scan_builder()
-            .build()
-            .map_err(|e| table_error(&root, e))?;
-        for metadata in scan
-            .scan_metadata(self.engine.as_ref())
-            .map_err(|e| table_error(&root, e))?
-        {
-            let (data, selection) = metadata
-                .map_err(|e| table_error(&root, e))?
-                .scan_files
-                .into_parts();
-            let data =
-                ArrowEngineData::try_from_engine_data(data).map_err(|e| table_error(&root, e))?;
-            let files = scan_files(data.record_batch())?
-                .into_iter()
-                .enumerate()
-                // A selection vector shorter than the batch selects the rows past its end.
-                .filter(|(row, _)| selection.get(*row).copied().unwrap_or(true))
-                .filter_map(|(_, file)| file)
-                .collect();
-            if !send(files) {
-                break;
+        let version = snapshot.version();
+        if let Some(list) = self.files.get(&root, version) {
+            for file in list.batches.iter().flat_map(|batch| batch.iter()) {
+                if visit(file).is_break() {
+                    break;
+                }
+            }
+            return Ok(());
+        }
+        // Ok(Some(batch)) for each batch, then Ok(None) at the end, or an Err.
+        let (batches, received) = std::sync::mpsc::sync_channel::<Result<Option<Batch>>>(1);
+        let (engine, inner, cache) = (
+            self.engine.clone(),
+            snapshot.inner.clone(),
+            self.files.clone(),
+        );
+        std::thread::spawn(move || {
+            let mut list = Some(FileList {
+                batches: Vec::new(),
+                files: 0,
+            });
+            let mut listening = true;
+            let replayed = replay_files(&engine, &inner, |batch| {
+                let batch = Arc::new(batch);
+                listening = listening && batches.send(Ok(Some(batch.clone()))).is_ok();
+                if let Some(kept) = &mut list {
+                    kept.files += batch.len();
+                    kept.batches.push(batch);
+                    if kept.files > MAX_FILES {
+                        list = None;
+                    }
+                }
+                listening || list.is_some()
+            });
+            match replayed {
+                Ok(true) => {
+                    let _ = batches.send(Ok(None));
+                    if let Some(list) = list {
+                        cache.insert(&root, version, list);
+                    }
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    let _ = batches.send(Err(e));
+                }
+            }
+        });
+        for message in received.iter() {
+            let Some(batch) = message? else {
+                return Ok(());
+            };
+            for file in batch.iter() {
+                if visit(file).is_break() {
+                    return Ok(());
+                }
             }
         }
-        Ok(())
+        Err(Error::internal("Delta log replay stopped unexpectedly"))
     }
 
     /// Writes a checkpoint at the latest version of the table (used by the demo and benches).
@@ -264,6 +273,43 @@ impl Snapshot {
             metadata,
         })
     }
+}
+
+/// Replays the log of `snapshot`, handing each batch of live files to `send` until it answers
+/// false; true when every batch was handed over.
+fn replay_files(
+    engine: &Engine,
+    snapshot: &SnapshotRef,
+    mut send: impl FnMut(Vec<DataFile>) -> bool,
+) -> Result<bool> {
+    let root = snapshot.table_root().clone();
+    let scan = snapshot
+        .clone()
+        .scan_builder()
+        .build()
+        .map_err(|e| table_error(&root, e))?;
+    for metadata in scan
+        .scan_metadata(engine)
+        .map_err(|e| table_error(&root, e))?
+    {
+        let (data, selection) = metadata
+            .map_err(|e| table_error(&root, e))?
+            .scan_files
+            .into_parts();
+        let data =
+            ArrowEngineData::try_from_engine_data(data).map_err(|e| table_error(&root, e))?;
+        let files = scan_files(data.record_batch())?
+            .into_iter()
+            .enumerate()
+            // A selection vector shorter than the batch selects the rows past its end.
+            .filter(|(row, _)| selection.get(*row).copied().unwrap_or(true))
+            .filter_map(|(_, file)| file)
+            .collect();
+        if !send(files) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Decodes one batch of the kernel's scan rows (see `delta_kernel::scan::scan_row_schema`).
@@ -437,7 +483,7 @@ mod tests {
     fn paths(log: &DeltaLog, snapshot: &Snapshot) -> Vec<String> {
         let mut found = Vec::new();
         log.for_each_file(snapshot, |f| {
-            found.push(f.path);
+            found.push(f.path.clone());
             ControlFlow::Continue(())
         })
         .unwrap();
@@ -478,7 +524,7 @@ mod tests {
         let snapshot = log.snapshot(&root, VersionSpec::Latest).unwrap();
         let mut found = Vec::new();
         log.for_each_file(&snapshot, |f| {
-            found.push(f);
+            found.push(f.clone());
             ControlFlow::Continue(())
         })
         .unwrap();
@@ -551,6 +597,31 @@ mod tests {
         assert_eq!(e.code, ErrorCode::InvalidParameterValue, "{e}");
         let e = log.version_at_or_after(&root, far_future).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidParameterValue, "{e}");
+    }
+
+    #[test]
+    fn listed_files_are_kept_even_when_the_visitor_stops_early() {
+        let dir = tempfile::tempdir().unwrap();
+        sample(dir.path());
+        let root = Url::from_directory_path(dir.path()).unwrap();
+        let log = DeltaLog::new();
+        let snapshot = log.snapshot(&root, VersionSpec::Latest).unwrap();
+        log.for_each_file(&snapshot, |_| ControlFlow::Break(()))
+            .unwrap();
+        // The replay thread finishes the list after the visitor stopped.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while log.files.get(&root, 3).is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the list was not kept"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(log.files.get(&root, 3).unwrap().files, 2);
+        // A kept list gives the same files as the replay.
+        let fresh = DeltaLog::new();
+        let replayed = paths(&fresh, &fresh.snapshot(&root, VersionSpec::Latest).unwrap());
+        assert_eq!(paths(&log, &snapshot), replayed);
     }
 
     #[test]

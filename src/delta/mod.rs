@@ -3,6 +3,7 @@
 //! nothing outside `delta/` touches a kernel type.
 
 mod commits;
+mod file_cache;
 mod kernel;
 pub mod writer;
 

@@ -7,7 +7,6 @@ mod files;
 mod handlers;
 pub mod listing;
 pub mod ndjson;
-mod page_cache;
 pub mod paging;
 pub mod predicate;
 pub mod query;
@@ -15,8 +14,6 @@ mod tokens;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-
-pub use page_cache::PageCache;
 
 use crate::{Error, Result};
 

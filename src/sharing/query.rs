@@ -510,74 +510,29 @@ pub fn write_query(
     let now = now_ms();
     let paging = &query.paging;
     let mut sent = 0u64;
-    let mut write = |file: &DataFile, out: &mut Vec<u8>| -> Result<ControlFlow<()>> {
+    // Files that passed the filter, the first `skip` of them sent by earlier pages.
+    let (mut listed, mut more, mut stopped) = (0u64, false, false);
+    for_each_selected(state, query, |file| {
+        listed += 1;
+        if listed <= paging.skip {
+            return Ok(ControlFlow::Continue(()));
+        }
+        if paging.max_files == Some(sent) {
+            more = true;
+            return Ok(ControlFlow::Break(()));
+        }
         sent += 1;
-        query.write_file(state, out, file, now)?;
-        if out.len() >= CHUNK_SIZE && emit(std::mem::replace(out, chunk_buffer())).is_break() {
+        query.write_file(state, &mut out, file, now)?;
+        if out.len() >= CHUNK_SIZE && emit(std::mem::replace(&mut out, chunk_buffer())).is_break() {
+            stopped = true;
             return Ok(ControlFlow::Break(()));
         }
         Ok(ControlFlow::Continue(()))
-    };
-    let mut next_offset = None;
-    match paging.max_files {
-        // One page of the whole list, listed by the first page and kept for the next ones.
-        Some(max_files) => {
-            let key = format!("{}/{}/{}", paging.scope, query.version(), paging.params);
-            let page = paging.skip as usize..(paging.skip + max_files) as usize;
-            let total = match state.pages.get(&key) {
-                Some(files) => {
-                    for file in files
-                        .get(page.start..page.end.min(files.len()))
-                        .unwrap_or_default()
-                    {
-                        if write(file, &mut out)?.is_break() {
-                            return Ok(());
-                        }
-                    }
-                    files.len()
-                }
-                None => {
-                    // This page's files are sent while the listing goes on.
-                    let (mut files, mut stopped) = (Vec::new(), false);
-                    for_each_selected(state, query, |file| {
-                        if page.contains(&files.len()) {
-                            stopped = write(&file, &mut out)?.is_break();
-                        }
-                        files.push(file);
-                        Ok(if stopped {
-                            ControlFlow::Break(())
-                        } else {
-                            ControlFlow::Continue(())
-                        })
-                    })?;
-                    if stopped {
-                        return Ok(());
-                    }
-                    let total = files.len();
-                    if page.end < total {
-                        state.pages.insert(&key, files);
-                    }
-                    total
-                }
-            };
-            if page.end < total {
-                next_offset = Some(page.end as u64);
-            } else {
-                state.pages.forget(&key);
-            }
-        }
-        None => {
-            let mut stopped = false;
-            for_each_selected(state, query, |file| {
-                let flow = write(&file, &mut out)?;
-                stopped = flow.is_break();
-                Ok(flow)
-            })?;
-            if stopped {
-                return Ok(());
-            }
-        }
+    })?;
+    if stopped {
+        return Ok(());
     }
+    let next_offset = more.then(|| listed - 1);
     if paging.end_stream {
         let cursor = |offset| Cursor {
             version: query.snapshot.version(),
@@ -620,7 +575,7 @@ pub fn write_query(
 fn for_each_selected(
     state: &AppState,
     query: &PreparedTable,
-    mut visit: impl FnMut(DataFile) -> Result<ControlFlow<()>>,
+    mut visit: impl FnMut(&DataFile) -> Result<ControlFlow<()>>,
 ) -> Result<()> {
     let partition_columns = &query.snapshot.metadata().partition_columns;
     let needs_stats = query.limit.is_some()
@@ -631,7 +586,7 @@ fn for_each_selected(
     let mut rows_so_far: i64 = 0;
     let mut failure = None;
     state.delta.for_each_file(&query.snapshot, |file| {
-        if let Some(problem) = unservable(&file, query.format) {
+        if let Some(problem) = unservable(file, query.format) {
             failure = Some(Error::unsupported(problem));
             return ControlFlow::Break(());
         }
