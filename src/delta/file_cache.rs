@@ -29,7 +29,8 @@ pub struct FileList {
     pub files: usize,
 }
 
-type Key = (Url, u64);
+/// Table location, table id (a table recreated at the same place has a new one), version.
+type Key = (Url, String, u64);
 
 #[derive(Default)]
 pub struct FileCache {
@@ -37,22 +38,25 @@ pub struct FileCache {
 }
 
 impl FileCache {
-    /// The files of the snapshot of `root` at `version`, if kept.
-    pub fn get(&self, root: &Url, version: u64) -> Option<Arc<FileList>> {
+    /// The files of the snapshot of table `id` at `root` at `version`, if kept.
+    pub fn get(&self, root: &Url, id: &str, version: u64) -> Option<Arc<FileList>> {
         let mut lists = self.lock();
-        let (list, used) = lists.get_mut(&(root.clone(), version))?;
+        let (list, used) = lists.get_mut(&(root.clone(), id.to_string(), version))?;
         *used = Instant::now();
         Some(list.clone())
     }
 
     /// Keeps the complete file list of a snapshot.
-    pub fn insert(&self, root: &Url, version: u64, list: FileList) {
+    pub fn insert(&self, root: &Url, id: &str, version: u64, list: FileList) {
         if list.files > MAX_FILES {
             return;
         }
         let now = Instant::now();
         let mut lists = self.lock();
-        lists.insert((root.clone(), version), (Arc::new(list), now));
+        lists.insert(
+            (root.clone(), id.to_string(), version),
+            (Arc::new(list), now),
+        );
         lists.retain(|_, (_, used)| now.duration_since(*used) < IDLE);
         let mut total: usize = lists.values().map(|(list, _)| list.files).sum();
         while total > MAX_FILES {
@@ -94,14 +98,17 @@ mod tests {
     fn keeps_the_newest_lists_within_the_bound() {
         let cache = FileCache::default();
         let root = Url::parse("file:///t/").unwrap();
-        assert!(cache.get(&root, 1).is_none());
-        cache.insert(&root, 1, list(MAX_FILES / 2 + 1));
-        assert_eq!(cache.get(&root, 1).unwrap().files, MAX_FILES / 2 + 1);
-        cache.insert(&root, 2, list(MAX_FILES / 2 + 1));
-        assert!(cache.get(&root, 1).is_none(), "the older list made room");
-        assert!(cache.get(&root, 2).is_some());
-        cache.insert(&root, 3, list(MAX_FILES + 1));
-        assert!(cache.get(&root, 3).is_none(), "too big to keep");
-        assert!(cache.get(&root, 2).is_some());
+        assert!(cache.get(&root, "t", 1).is_none());
+        cache.insert(&root, "t", 1, list(MAX_FILES / 2 + 1));
+        assert_eq!(cache.get(&root, "t", 1).unwrap().files, MAX_FILES / 2 + 1);
+        cache.insert(&root, "t", 2, list(MAX_FILES / 2 + 1));
+        assert!(
+            cache.get(&root, "t", 1).is_none(),
+            "the older list made room"
+        );
+        assert!(cache.get(&root, "t", 2).is_some());
+        cache.insert(&root, "t", 3, list(MAX_FILES + 1));
+        assert!(cache.get(&root, "t", 3).is_none(), "too big to keep");
+        assert!(cache.get(&root, "t", 2).is_some());
     }
 }

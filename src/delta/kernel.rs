@@ -135,8 +135,8 @@ impl DeltaLog {
         mut visit: impl FnMut(&DataFile) -> ControlFlow<()>,
     ) -> Result<()> {
         let root = snapshot.inner.table_root().clone();
-        let version = snapshot.version();
-        if let Some(list) = self.files.get(&root, version) {
+        let (id, version) = (snapshot.metadata.id.clone(), snapshot.version());
+        if let Some(list) = self.files.get(&root, &id, version) {
             for file in list.batches.iter().flat_map(|batch| batch.iter()) {
                 if visit(file).is_break() {
                     break;
@@ -173,7 +173,7 @@ impl DeltaLog {
                 Ok(true) => {
                     let _ = batches.send(Ok(None));
                     if let Some(list) = list {
-                        cache.insert(&root, version, list);
+                        cache.insert(&root, &id, version, list);
                     }
                 }
                 Ok(false) => {}
@@ -610,14 +610,15 @@ mod tests {
             .unwrap();
         // The replay thread finishes the list after the visitor stopped.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while log.files.get(&root, 3).is_none() {
+        let id = snapshot.metadata().id.clone();
+        while log.files.get(&root, &id, 3).is_none() {
             assert!(
                 std::time::Instant::now() < deadline,
                 "the list was not kept"
             );
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        assert_eq!(log.files.get(&root, 3).unwrap().files, 2);
+        assert_eq!(log.files.get(&root, &id, 3).unwrap().files, 2);
         // A kept list gives the same files as the replay.
         let fresh = DeltaLog::new();
         let replayed = paths(&fresh, &fresh.snapshot(&root, VersionSpec::Latest).unwrap());
