@@ -155,6 +155,7 @@ fn run(label: &str, commits: usize, per_commit: usize) {
             table.display()
         ),
         dir.path(),
+        fireshare::auth::Role::Admin,
     )
     .unwrap();
     let token = fireshare::auth::issue_token(&state.catalog, "r", None)

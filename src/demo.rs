@@ -11,7 +11,7 @@ use delta_kernel::arrow::array::{
 use delta_kernel::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 
 use crate::admin::execute_script;
-use crate::auth::{Profile, issue_token};
+use crate::auth::{Profile, Role, issue_token};
 use crate::config::ServerConfig;
 use crate::delta::writer::{AddFile, TableWriter};
 use crate::state::AppState;
@@ -39,7 +39,7 @@ pub async fn run(config: ServerConfig) -> Result<()> {
             collateral = tables.join("collateral").display(),
             loan = tables.join("loan").display(),
         );
-        for result in execute_script(&state.catalog, &sql, Path::new("."))? {
+        for result in execute_script(&state.catalog, &sql, Path::new("."), Role::Admin)? {
             eprint!("{}", result.render());
         }
     }

@@ -12,6 +12,7 @@ pub mod config;
 pub mod delta;
 pub mod demo;
 pub mod error;
+pub mod http;
 pub mod secret;
 pub mod server;
 pub mod sharing;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use fireshare::auth::Role;
 use fireshare::config::{DataDir, ServerConfig};
 
 #[derive(Parser)]
@@ -59,11 +60,21 @@ enum Command {
     /// GRANT SELECT ON SHARE s TO RECIPIENT r; REVOKE SELECT ON SHARE s FROM RECIPIENT r;
     /// DROP TABLE|SHARE|RECIPIENT name; SHOW TABLES|SHARES|RECIPIENTS; SHOW ALL IN SHARE s;
     /// SHOW GRANTS ON SHARE s; SHOW GRANTS TO RECIPIENT r.
+    ///
+    /// The same statements are served by the admin API: POST /admin/v1/sql.
     Sql {
         #[command(flatten)]
         data: DataDirArg,
+        /// Print {"results": [{"columns": [...], "rows": [[...]]}, ...]}, as the admin API answers.
+        #[arg(long)]
+        json: bool,
         /// One or more statements separated by ';'.
         statements: String,
+    },
+    /// Credentials of the admin API (/admin/v1).
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
     },
     /// Recipient tokens.
     Token {
@@ -77,6 +88,33 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Admin API tokens.
+    Token {
+        #[command(subcommand)]
+        command: AdminTokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminTokenCommand {
+    /// Issue an admin or auditor token and print it alone on stdout (only its hash is kept).
+    Create {
+        #[command(flatten)]
+        data: DataDirArg,
+        /// admin: manages everything; auditor: reads the catalog, changes nothing.
+        #[arg(long, value_parser = ["admin", "auditor"])]
+        role: String,
+        /// Who holds the token (shown in logs and listings).
+        #[arg(long)]
+        name: String,
+        /// Token lifetime, e.g. 30d, 12h; no expiry when absent.
+        #[arg(long, value_parser = parse_duration)]
+        expires_in: Option<std::time::Duration>,
     },
 }
 
@@ -106,7 +144,10 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let quiet = matches!(cli.command, Command::Sql { .. } | Command::Token { .. });
+    let quiet = matches!(
+        cli.command,
+        Command::Sql { .. } | Command::Token { .. } | Command::Admin { .. }
+    );
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -136,13 +177,41 @@ fn run(command: Command) -> fireshare::Result<()> {
             config.url_ttl = url_ttl;
             actix_web::rt::System::new().block_on(fireshare::server::serve(config, |_| {}))
         }
-        Command::Sql { data, statements } => {
-            let catalog = data.open_catalog()?;
-            for result in
-                fireshare::admin::execute_script(&catalog, &statements, &std::env::current_dir()?)?
-            {
-                print!("{}", result.render());
+        Command::Sql {
+            data,
+            json,
+            statements,
+        } => {
+            // Whoever can open the data directory administers it.
+            let results = fireshare::admin::execute_script(
+                &data.open_catalog()?,
+                &statements,
+                &std::env::current_dir()?,
+                Role::Admin,
+            )?;
+            if json {
+                println!("{}", fireshare::admin::results_json(&results));
+            } else {
+                results.iter().for_each(|r| print!("{}", r.render()));
             }
+            Ok(())
+        }
+        Command::Admin {
+            command:
+                AdminCommand::Token {
+                    command:
+                        AdminTokenCommand::Create {
+                            data,
+                            role,
+                            name,
+                            expires_in,
+                        },
+                },
+        } => {
+            let role = Role::parse(&role).expect("clap allows only known roles");
+            let issued =
+                fireshare::auth::issue_admin_token(&data.open_catalog()?, &name, role, expires_in)?;
+            println!("{}", issued.token);
             Ok(())
         }
         Command::Token {

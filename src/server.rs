@@ -43,13 +43,14 @@ pub async fn serve(config: ServerConfig, ready: impl FnOnce(&AppState)) -> Resul
                 }
             })
             .service(
-                sharing::endpoint("/healthz", "GET").route(web::get().to(|| async {
+                crate::http::endpoint("/healthz", "GET").route(web::get().to(|| async {
                     HttpResponse::Ok()
                         .content_type("text/plain; charset=utf-8")
                         .body("ok")
                 })),
             )
             .configure(sharing::configure)
+            .configure(crate::admin::http::configure)
     })
     .bind(&listen)
     .map_err(|e| Error::internal(format!("cannot listen on {listen}: {e}")))?;

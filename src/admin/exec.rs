@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::parser::{ObjectKind, Statement, parse_with_text};
+use crate::auth::Role;
 use crate::catalog::{self, Catalog};
 use crate::clock::format_ms;
 use crate::storage::parse_location;
@@ -32,6 +33,11 @@ impl StatementResult {
             columns: columns.iter().map(|c| c.to_string()).collect(),
             rows,
         }
+    }
+
+    /// `{"columns": [...], "rows": [[...], ...]}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({"columns": self.columns, "rows": self.rows})
     }
 
     /// Text for a terminal: status lines as they are, result sets as aligned tables.
@@ -70,18 +76,33 @@ impl StatementResult {
     }
 }
 
-/// Parses and runs a script. Statements run in order, each in its own transaction; the first
-/// failure stops the script (earlier statements stay done) and names the failing statement.
+/// `{"results": [...]}`: one result per statement, as the admin API answers and
+/// `fireshare sql --json` prints.
+pub fn results_json(results: &[StatementResult]) -> serde_json::Value {
+    serde_json::json!({"results": results.iter().map(StatementResult::to_json).collect::<Vec<_>>()})
+}
+
+/// Parses and runs a script for a caller with `role`. Statements run in order, each in its own
+/// transaction; the first failure stops the script (earlier statements stay done) and names
+/// the failing statement. An auditor's script may only read: it is refused whole otherwise.
 /// Relative table locations are taken relative to `base_dir`.
 pub fn execute_script(
     catalog: &Catalog,
     sql: &str,
     base_dir: &Path,
+    role: Role,
 ) -> Result<Vec<StatementResult>> {
     let statements =
         parse_with_text(sql).map_err(|e| Error::malformed(format!("syntax error: {e}")))?;
     if statements.is_empty() {
         return Err(Error::malformed("no statement given"));
+    }
+    if role == Role::Auditor
+        && let Some((_, text)) = statements.iter().find(|(s, _)| !s.is_read_only())
+    {
+        return Err(Error::permission_denied(format!(
+            "auditors may only read (SHOW statements); refused: {text}"
+        )));
     }
     let total = statements.len();
     let mut results = Vec::with_capacity(total);
@@ -392,7 +413,31 @@ mod tests {
         GRANT SELECT ON SHARE regulatory_reports TO RECIPIENT regulatory_body;";
 
     fn run(catalog: &Catalog, sql: &str) -> Result<Vec<StatementResult>> {
-        execute_script(catalog, sql, Path::new("/work"))
+        execute_script(catalog, sql, Path::new("/work"), Role::Admin)
+    }
+
+    #[test]
+    fn auditors_only_read() {
+        let catalog = Catalog::open_in_memory().unwrap();
+        run(&catalog, SEED).unwrap();
+        let as_auditor = |sql| execute_script(&catalog, sql, Path::new("/work"), Role::Auditor);
+        assert_eq!(
+            as_auditor("SHOW SHARES; SHOW GRANTS ON SHARE regulatory_reports")
+                .unwrap()
+                .len(),
+            2
+        );
+        let e = as_auditor("SHOW SHARES; DROP SHARE regulatory_reports").unwrap_err();
+        assert_eq!(e.code, crate::ErrorCode::PermissionDenied);
+        assert!(e.message.contains("DROP SHARE regulatory_reports"), "{e}");
+        assert_eq!(
+            run(&catalog, "SHOW SHARES").unwrap()[0].rows.len(),
+            1,
+            "nothing was dropped"
+        );
+        let json = results_json(&run(&catalog, "SHOW SHARES").unwrap());
+        assert_eq!(json["results"][0]["columns"][0], "name");
+        assert_eq!(json["results"][0]["rows"][0][0], "regulatory_reports");
     }
 
     #[test]

@@ -4,4 +4,6 @@
 mod exec;
 pub mod parser;
 
-pub use exec::{StatementResult, execute_script};
+pub mod http;
+
+pub use exec::{StatementResult, execute_script, results_json};

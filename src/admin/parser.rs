@@ -105,6 +105,21 @@ pub enum Statement {
     },
 }
 
+impl Statement {
+    /// True for statements that only read the catalog (what auditors may run).
+    pub fn is_read_only(&self) -> bool {
+        matches!(
+            self,
+            Statement::ShowTables
+                | Statement::ShowShares
+                | Statement::ShowRecipients
+                | Statement::ShowAllInShare { .. }
+                | Statement::ShowGrantsOnShare { .. }
+                | Statement::ShowGrantsToRecipient { .. }
+        )
+    }
+}
+
 /// A syntax error with its position in the script: a byte `offset`, and a 1-based `line` and
 /// `column` (counted in characters) for people.
 #[derive(Debug, Clone, PartialEq, Eq)]

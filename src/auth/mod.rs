@@ -1,4 +1,5 @@
-//! Recipient authentication: bearer tokens, their hashes, and profile files.
+//! Authentication: bearer tokens (recipients on the sharing endpoints, admins and auditors on
+//! the admin API), their hashes, and profile files.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -10,8 +11,10 @@ use crate::catalog::{self, Catalog};
 use crate::clock::{format_ms, now_ms};
 use crate::{Error, Result};
 
-/// Every token starts with this, so leaked tokens are easy to recognise in scanners.
+/// Every token starts with one of these, so leaked tokens are easy to recognise in scanners
+/// and in logs: `fsr_` for recipients, `fsa_` for the admin API.
 const TOKEN_PREFIX: &str = "fsr_";
+const ADMIN_TOKEN_PREFIX: &str = "fsa_";
 /// Characters of a token kept in the catalog for display (the prefix plus 8 of the secret).
 const DISPLAY_PREFIX_LEN: usize = TOKEN_PREFIX.len() + 8;
 
@@ -35,17 +38,23 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Creates a token of 256 random bits for the recipient and stores its hash.
+/// A new token: `prefix` and 256 random bits; and its expiry for `lifetime`.
+fn new_token(prefix: &str, lifetime: Option<std::time::Duration>) -> (String, Option<i64>) {
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    let token = format!("{prefix}{}", URL_SAFE_NO_PAD.encode(secret));
+    let expires_at =
+        lifetime.map(|d| now_ms().saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)));
+    (token, expires_at)
+}
+
+/// Creates a token for the recipient and stores its hash.
 pub fn issue_token(
     catalog: &Catalog,
     recipient: &str,
     lifetime: Option<std::time::Duration>,
 ) -> Result<IssuedToken> {
-    let mut secret = [0u8; 32];
-    rand::rng().fill_bytes(&mut secret);
-    let token = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(secret));
-    let expires_at =
-        lifetime.map(|d| now_ms().saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)));
+    let (token, expires_at) = new_token(TOKEN_PREFIX, lifetime);
     let hash = token_hash(&token);
     let token_id = catalog.write(|tx| {
         catalog::insert_token(
@@ -63,23 +72,87 @@ pub fn issue_token(
     })
 }
 
-/// Checks an `Authorization` header value and returns the recipient it belongs to.
-pub fn authenticate(catalog: &Catalog, authorization: Option<&str>) -> Result<Recipient> {
-    let token = authorization
+/// What an admin-API token allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Manages everything.
+    Admin,
+    /// Reads the catalog (and, later, access history and quality reports); changes nothing.
+    Auditor,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "admin" => Some(Role::Admin),
+            "auditor" => Some(Role::Auditor),
+            _ => None,
+        }
+    }
+}
+
+/// Who is calling the admin API, once their token checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminCaller {
+    pub name: String,
+    pub role: Role,
+    pub token_id: String,
+}
+
+/// Creates an admin-API token for `name` with `role` and stores its hash.
+pub fn issue_admin_token(
+    catalog: &Catalog,
+    name: &str,
+    role: Role,
+    lifetime: Option<std::time::Duration>,
+) -> Result<IssuedToken> {
+    if name.trim().is_empty() {
+        return Err(Error::invalid("an admin token needs a name (who holds it)"));
+    }
+    let (token, expires_at) = new_token(ADMIN_TOKEN_PREFIX, lifetime);
+    let hash = token_hash(&token);
+    let token_id = catalog.write(|tx| {
+        catalog::insert_admin_token(
+            tx,
+            name,
+            role.as_str(),
+            &hash,
+            &token[..DISPLAY_PREFIX_LEN],
+            expires_at,
+        )
+    })?;
+    Ok(IssuedToken {
+        token,
+        token_id,
+        expires_at,
+    })
+}
+
+/// The token of an `Authorization: Bearer …` header.
+fn bearer(authorization: Option<&str>) -> Result<&str> {
+    authorization
         .and_then(|h| h.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim())
         .filter(|t| !t.is_empty())
         .ok_or_else(|| {
             Error::unauthenticated("missing bearer token: send 'Authorization: Bearer <token>'")
-        })?;
-    let owner = catalog
-        .read(|conn| catalog::token_owner(conn, &token_hash(token)))?
-        .ok_or_else(|| Error::unauthenticated("the bearer token is not valid"))?;
-    if owner.revoked_at.is_some() {
+        })
+}
+
+/// Refuses revoked and expired tokens.
+fn check_live(revoked_at: Option<i64>, expires_at: Option<i64>) -> Result<()> {
+    if revoked_at.is_some() {
         return Err(Error::unauthenticated("the bearer token has been revoked"));
     }
-    if let Some(expires_at) = owner.expires_at
+    if let Some(expires_at) = expires_at
         && expires_at <= now_ms()
     {
         return Err(Error::unauthenticated(format!(
@@ -87,9 +160,60 @@ pub fn authenticate(catalog: &Catalog, authorization: Option<&str>) -> Result<Re
             format_ms(expires_at)
         )));
     }
+    Ok(())
+}
+
+/// Checks an `Authorization` header value and returns the recipient it belongs to. Admin-API
+/// tokens are refused with 403: they are real credentials, but not for sharing.
+pub fn authenticate(catalog: &Catalog, authorization: Option<&str>) -> Result<Recipient> {
+    let hash = token_hash(bearer(authorization)?);
+    let (owner, admin) = catalog.read(|conn| {
+        Ok((
+            catalog::token_owner(conn, &hash)?,
+            catalog::admin_token_owner(conn, &hash)?.is_some(),
+        ))
+    })?;
+    let Some(owner) = owner else {
+        return Err(if admin {
+            Error::permission_denied(
+                "admin and auditor tokens cannot read shared data: use a recipient's token",
+            )
+        } else {
+            Error::unauthenticated("the bearer token is not valid")
+        });
+    };
+    check_live(owner.revoked_at, owner.expires_at)?;
     Ok(Recipient {
         id: owner.recipient_id,
         name: owner.recipient,
+        token_id: owner.token_id,
+    })
+}
+
+/// Checks an `Authorization` header value on the admin API. Recipient tokens are refused with
+/// 403: they only open the sharing endpoints.
+pub fn authenticate_admin(catalog: &Catalog, authorization: Option<&str>) -> Result<AdminCaller> {
+    let hash = token_hash(bearer(authorization)?);
+    let (owner, recipient) = catalog.read(|conn| {
+        Ok((
+            catalog::admin_token_owner(conn, &hash)?,
+            catalog::token_owner(conn, &hash)?.is_some(),
+        ))
+    })?;
+    let Some(owner) = owner else {
+        return Err(if recipient {
+            Error::permission_denied("recipient tokens cannot use the admin API")
+        } else {
+            Error::unauthenticated("the bearer token is not valid")
+        });
+    };
+    check_live(owner.revoked_at, owner.expires_at)?;
+    let role = Role::parse(&owner.role).ok_or_else(|| {
+        Error::internal(format!("catalog holds an unknown role '{}'", owner.role))
+    })?;
+    Ok(AdminCaller {
+        name: owner.name,
+        role,
         token_id: owner.token_id,
     })
 }
@@ -175,6 +299,40 @@ mod tests {
             .write(|tx| catalog::drop_recipient(tx, "regulator", false))
             .unwrap();
         assert!(authenticate(&catalog, Some(&format!("Bearer {}", issued.token))).is_err());
+    }
+
+    #[test]
+    fn admin_and_recipient_tokens_only_open_their_own_doors() {
+        let catalog = catalog_with_recipient();
+        let recipient = issue_token(&catalog, "regulator", None).unwrap();
+        let admin = issue_admin_token(&catalog, "ops", Role::Admin, None).unwrap();
+        let auditor = issue_admin_token(&catalog, "audit", Role::Auditor, None).unwrap();
+        let header = |t: &IssuedToken| format!("Bearer {}", t.token);
+        assert!(admin.token.starts_with("fsa_"));
+        let caller = authenticate_admin(&catalog, Some(&header(&admin))).unwrap();
+        assert_eq!((caller.name.as_str(), caller.role), ("ops", Role::Admin));
+        let caller = authenticate_admin(&catalog, Some(&header(&auditor))).unwrap();
+        assert_eq!(caller.role, Role::Auditor);
+        for (e, code) in [
+            (
+                authenticate(&catalog, Some(&header(&admin))).unwrap_err(),
+                crate::ErrorCode::PermissionDenied,
+            ),
+            (
+                authenticate_admin(&catalog, Some(&header(&recipient))).unwrap_err(),
+                crate::ErrorCode::PermissionDenied,
+            ),
+            (
+                authenticate_admin(&catalog, Some("Bearer fsa_nope")).unwrap_err(),
+                crate::ErrorCode::Unauthenticated,
+            ),
+        ] {
+            assert_eq!(e.code, code, "{e}");
+        }
+        let expired =
+            issue_admin_token(&catalog, "old", Role::Admin, Some(Duration::ZERO)).unwrap();
+        assert!(authenticate_admin(&catalog, Some(&header(&expired))).is_err());
+        assert!(issue_admin_token(&catalog, " ", Role::Admin, None).is_err());
     }
 
     #[test]

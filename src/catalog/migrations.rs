@@ -14,6 +14,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0002_start_version",
         include_str!("../../catalog/migrations/0002_start_version.sql"),
     ),
+    (
+        "0003_admin_tokens",
+        include_str!("../../catalog/migrations/0003_admin_tokens.sql"),
+    ),
 ];
 
 pub(super) fn run(conn: &mut Connection) -> Result<()> {

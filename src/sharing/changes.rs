@@ -64,6 +64,13 @@ pub struct PreparedChanges {
     paging: Paging,
 }
 
+/// What a listing includes besides its files.
+struct Options {
+    include_metadata: bool,
+    include_protocol: bool,
+    streaming: bool,
+}
+
 /// `maxFiles` / `pageToken` and the end-of-stream line.
 struct Paging {
     max_files: Option<u64>,
@@ -205,6 +212,12 @@ fn check_change_feed(
     Ok(())
 }
 
+fn start_past_latest(start: u64, latest: u64) -> Error {
+    Error::invalid(format!(
+        "Provided Start version({start}) for reading change data is invalid. Start version cannot be greater than the latest version of the table({latest})."
+    ))
+}
+
 /// The range `[start, end]` a first `/changes` request asks for.
 fn resolve_range(
     state: &AppState,
@@ -246,9 +259,7 @@ fn resolve_range(
             .version(),
     };
     if start > latest {
-        return Err(Error::invalid(format!(
-            "Provided Start version({start}) for reading change data is invalid. Start version cannot be greater than the latest version of the table({latest})."
-        )));
+        return Err(start_past_latest(start, latest));
     }
     if end < start {
         return Err(Error::invalid(format!(
@@ -332,13 +343,6 @@ pub fn prepare_changes(
     )
 }
 
-/// What a listing includes besides its files.
-struct Options {
-    include_metadata: bool,
-    include_protocol: bool,
-    streaming: bool,
-}
-
 /// Checks a `POST …/query` with `startingVersion` (and optionally `endingVersion`).
 pub fn prepare_streaming(
     state: &AppState,
@@ -374,9 +378,7 @@ pub fn prepare_streaming(
             let root = table_root(&shared)?;
             let latest = state.delta.snapshot(&root, VersionSpec::Latest)?.version();
             if start > latest {
-                return Err(Error::invalid(format!(
-                    "Provided Start version({start}) for reading change data is invalid. Start version cannot be greater than the latest version of the table({latest})."
-                )));
+                return Err(start_past_latest(start, latest));
             }
             let end = match body.ending_version {
                 None => latest,

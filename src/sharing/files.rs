@@ -21,7 +21,7 @@ pub async fn download(state: web::Data<AppState>, req: HttpRequest) -> Result<Ht
     let path = decode_log_path(encoded);
     check_signature(&state.signer, table_id, &path, req.query_string())?;
     let table_id = table_id.to_string();
-    let file = super::blocking(move || {
+    let file = crate::http::blocking(move || {
         let table = state
             .catalog
             .read(|c| catalog::table_by_id(c, &table_id))?

@@ -31,7 +31,7 @@ async fn as_recipient<T: Send + 'static>(
         .and_then(|h| h.to_str().ok())
         .map(str::to_string);
     let state = state.clone();
-    super::blocking(move || {
+    crate::http::blocking(move || {
         let who = auth::authenticate(&state.catalog, authorization.as_deref())?;
         work(&state, &who)
     })

@@ -12,10 +12,9 @@ pub mod predicate;
 pub mod query;
 mod tokens;
 
-use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::web;
 
-use crate::{Error, Result};
+use crate::http::endpoint;
 
 /// Path prefix of the protocol endpoints; a profile's `endpoint` ends with it.
 pub const PREFIX: &str = "/delta-sharing";
@@ -68,28 +67,4 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(files::download))
             .route(web::head().to(files::download)),
     );
-}
-
-/// A resource at `path` whose other methods than `allow` get 405 with an `Allow` header.
-pub fn endpoint(path: &str, allow: &'static str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(move |req: HttpRequest| async move {
-        let error = Error::unsupported(format!(
-            "{} is not allowed on {}: use {allow}",
-            req.method(),
-            req.path()
-        ));
-        HttpResponse::MethodNotAllowed()
-            .insert_header((header::ALLOW, allow))
-            .json(error.body())
-    }))
-}
-
-/// Runs blocking work (catalog, Delta log, file system) on the blocking pool, off the async
-/// workers.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T> + Send + 'static,
-) -> Result<T> {
-    web::block(work)
-        .await
-        .map_err(|e| Error::internal(format!("worker failed: {e}")))?
 }
