@@ -154,8 +154,7 @@ fn run(label: &str, commits: usize, per_commit: usize) {
              CREATE RECIPIENT r; GRANT SELECT ON SHARE s TO RECIPIENT r;",
             table.display()
         ),
-        dir.path(),
-        fireshare::auth::Role::Admin,
+        &fireshare::admin::Context::of_server(&state.config, fireshare::auth::Role::Admin, dir.path()),
     )
     .unwrap();
     let token = fireshare::auth::issue_token(&state.catalog, "r", None)

@@ -42,6 +42,16 @@ pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
     Some(std::time::Duration::from_secs(n.checked_mul(secs)?))
 }
 
+/// A duration in the largest unit [`parse_duration`] reads that divides it: `90d`, `36h`, `90s`.
+pub fn format_duration_ms(ms: i64) -> String {
+    let secs = ms / 1000;
+    [("w", 7 * 86_400), ("d", 86_400), ("h", 3600), ("m", 60)]
+        .into_iter()
+        .find(|(_, unit)| secs > 0 && secs % unit == 0)
+        .map(|(name, unit)| format!("{}{name}", secs / unit))
+        .unwrap_or_else(|| format!("{secs}s"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +75,9 @@ mod tests {
         assert!(parse_duration("30").is_none());
         assert!(parse_duration("d").is_none());
         assert!(parse_duration("3y").is_none());
+        assert_eq!(format_duration_ms(90 * 86_400_000), "90d");
+        assert_eq!(format_duration_ms(14 * 86_400_000), "2w");
+        assert_eq!(format_duration_ms(36 * 3_600_000), "36h");
+        assert_eq!(format_duration_ms(90_000), "90s");
     }
 }

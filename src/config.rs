@@ -46,7 +46,12 @@ pub struct ServerConfig {
     pub public_url: String,
     /// Lifetime of signed file URLs.
     pub url_ttl: Duration,
+    /// How long a recipient's activation link stays usable.
+    pub activation_ttl: Duration,
 }
+
+/// Default lifetime of activation links.
+pub const ACTIVATION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 impl ServerConfig {
     pub fn new(data_dir: DataDir, listen: &str, public_url: Option<&str>) -> Self {
@@ -58,6 +63,7 @@ impl ServerConfig {
             listen: listen.to_string(),
             public_url,
             url_ttl: Duration::from_secs(3600),
+            activation_ttl: ACTIVATION_TTL,
         }
     }
 

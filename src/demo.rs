@@ -10,7 +10,7 @@ use delta_kernel::arrow::array::{
 };
 use delta_kernel::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 
-use crate::admin::execute_script;
+use crate::admin::{Context, execute_script};
 use crate::auth::{Profile, Role, issue_token};
 use crate::config::ServerConfig;
 use crate::delta::writer::{AddFile, TableWriter};
@@ -39,7 +39,11 @@ pub async fn run(config: ServerConfig) -> Result<()> {
             collateral = tables.join("collateral").display(),
             loan = tables.join("loan").display(),
         );
-        for result in execute_script(&state.catalog, &sql, Path::new("."), Role::Admin)? {
+        for result in execute_script(
+            &state.catalog,
+            &sql,
+            &Context::of_server(&state.config, Role::Admin, Path::new(".")),
+        )? {
             eprint!("{}", result.render());
         }
     }

@@ -33,6 +33,13 @@ impl DataDirArg {
     }
 }
 
+#[derive(clap::Args)]
+struct ActivationArg {
+    /// How long a recipient's activation link stays usable, e.g. 7d, 24h.
+    #[arg(long, default_value = "7d", value_parser = parse_duration)]
+    activation_ttl: std::time::Duration,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the Delta Sharing protocol (GET /healthz answers 200 once ready).
@@ -42,13 +49,15 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
-        /// URL clients use to reach this server (for file URLs), e.g. https://share.bank.example;
-        /// defaults to http://<listen>.
-        #[arg(long)]
+        /// URL clients use to reach this server (file URLs, activation links), e.g.
+        /// https://share.bank.example; defaults to http://<listen>.
+        #[arg(long, env = "FIRESHARE_PUBLIC_URL")]
         public_url: Option<String>,
         /// Lifetime of the signed file URLs handed to clients, e.g. 1h, 15m.
         #[arg(long, default_value = "1h", value_parser = parse_duration)]
         url_ttl: std::time::Duration,
+        #[command(flatten)]
+        activation: ActivationArg,
     },
     /// Run admin statements, e.g. "CREATE SHARE s; GRANT SELECT ON SHARE s TO RECIPIENT r".
     ///
@@ -56,7 +65,9 @@ enum Command {
     /// [COMMENT '...']; ALTER SHARE name ADD TABLE schema.table [AS schema.alias] [WITH HISTORY
     /// [START VERSION n]]; ALTER SHARE name ALTER TABLE schema.table WITH HISTORY [START VERSION n]
     /// | WITHOUT HISTORY;
-    /// ALTER SHARE name REMOVE TABLE schema.table; CREATE RECIPIENT name [COMMENT '...'];
+    /// ALTER SHARE name REMOVE TABLE schema.table; CREATE RECIPIENT name [COMMENT '...']
+    /// [TOKEN LIFETIME '90d']; ALTER RECIPIENT r ROTATE TOKEN [EXPIRE EXISTING IN '24h'];
+    /// ALTER RECIPIENT r REVOKE TOKENS; DESCRIBE RECIPIENT r;
     /// GRANT SELECT ON SHARE s TO RECIPIENT r; REVOKE SELECT ON SHARE s FROM RECIPIENT r;
     /// DROP TABLE|SHARE|RECIPIENT name; SHOW TABLES|SHARES|RECIPIENTS; SHOW ALL IN SHARE s;
     /// SHOW GRANTS ON SHARE s; SHOW GRANTS TO RECIPIENT r.
@@ -68,6 +79,16 @@ enum Command {
         /// Print {"results": [{"columns": [...], "rows": [[...]]}, ...]}, as the admin API answers.
         #[arg(long)]
         json: bool,
+        /// The server's public URL, which activation links (CREATE RECIPIENT, ROTATE TOKEN)
+        /// start with.
+        #[arg(
+            long,
+            env = "FIRESHARE_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+        #[command(flatten)]
+        activation: ActivationArg,
         /// One or more statements separated by ';'.
         statements: String,
     },
@@ -171,24 +192,30 @@ fn run(command: Command) -> fireshare::Result<()> {
             listen,
             public_url,
             url_ttl,
+            activation,
         } => {
             let mut config =
                 ServerConfig::new(DataDir::new(data.data_dir), &listen, public_url.as_deref());
             config.url_ttl = url_ttl;
+            config.activation_ttl = activation.activation_ttl;
             actix_web::rt::System::new().block_on(fireshare::server::serve(config, |_| {}))
         }
         Command::Sql {
             data,
             json,
+            public_url,
+            activation,
             statements,
         } => {
-            // Whoever can open the data directory administers it.
-            let results = fireshare::admin::execute_script(
-                &data.open_catalog()?,
-                &statements,
-                &std::env::current_dir()?,
-                Role::Admin,
-            )?;
+            let context = fireshare::admin::Context {
+                // Whoever can open the data directory administers it.
+                role: Role::Admin,
+                base_dir: &std::env::current_dir()?,
+                public_url: &public_url,
+                activation_ttl: activation.activation_ttl,
+            };
+            let results =
+                fireshare::admin::execute_script(&data.open_catalog()?, &statements, &context)?;
             if json {
                 println!("{}", fireshare::admin::results_json(&results));
             } else {

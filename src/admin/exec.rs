@@ -2,11 +2,12 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::time::Duration;
 
 use super::parser::{ObjectKind, Statement, parse_with_text};
 use crate::auth::Role;
 use crate::catalog::{self, Catalog};
-use crate::clock::format_ms;
+use crate::clock::{format_ms, now_ms};
 use crate::storage::parse_location;
 use crate::{Error, Result};
 
@@ -16,6 +17,22 @@ pub struct StatementResult {
     pub statement: String,
     pub columns: Vec<String>,
     pub rows: Vec<Vec<String>>,
+}
+
+impl<'a> Context<'a> {
+    /// The context of statements sent to (or on behalf of) a server with `config`.
+    pub fn of_server(
+        config: &'a crate::config::ServerConfig,
+        role: Role,
+        base_dir: &'a Path,
+    ) -> Self {
+        Context {
+            role,
+            base_dir,
+            public_url: &config.public_url,
+            activation_ttl: config.activation_ttl,
+        }
+    }
 }
 
 impl StatementResult {
@@ -82,16 +99,26 @@ pub fn results_json(results: &[StatementResult]) -> serde_json::Value {
     serde_json::json!({"results": results.iter().map(StatementResult::to_json).collect::<Vec<_>>()})
 }
 
-/// Parses and runs a script for a caller with `role`. Statements run in order, each in its own
-/// transaction; the first failure stops the script (earlier statements stay done) and names
-/// the failing statement. An auditor's script may only read: it is refused whole otherwise.
-/// Relative table locations are taken relative to `base_dir`.
+/// Who runs a script, and what statements need from their surroundings.
+pub struct Context<'a> {
+    pub role: Role,
+    /// Relative table locations are taken relative to it.
+    pub base_dir: &'a Path,
+    /// The server's public URL, e.g. `https://share.bank.example`: activation links start with it.
+    pub public_url: &'a str,
+    /// How long an activation link stays usable.
+    pub activation_ttl: Duration,
+}
+
+/// Parses and runs a script. Statements run in order, each in its own transaction; the first
+/// failure stops the script (earlier statements stay done) and names the failing statement.
+/// An auditor's script may only read: it is refused whole otherwise.
 pub fn execute_script(
     catalog: &Catalog,
     sql: &str,
-    base_dir: &Path,
-    role: Role,
+    context: &Context<'_>,
 ) -> Result<Vec<StatementResult>> {
+    let role = context.role;
     let statements =
         parse_with_text(sql).map_err(|e| Error::malformed(format!("syntax error: {e}")))?;
     if statements.is_empty() {
@@ -108,7 +135,7 @@ pub fn execute_script(
     let mut results = Vec::with_capacity(total);
     for (index, (statement, text)) in statements.into_iter().enumerate() {
         let result = catalog
-            .write(|tx| execute(tx, &statement, &text, base_dir))
+            .write(|tx| execute(tx, &statement, &text, context))
             .map_err(|e| {
                 let done = if index > 0 {
                     format!(
@@ -137,7 +164,7 @@ fn execute(
     tx: &rusqlite::Transaction<'_>,
     statement: &Statement,
     text: &str,
-    base_dir: &Path,
+    context: &Context<'_>,
 ) -> Result<StatementResult> {
     let status = |message: String| Ok(StatementResult::status(text, message));
     let done_or_skipped = |done: bool, what: String, skipped: &str| {
@@ -150,7 +177,7 @@ fn execute(
             comment,
             if_not_exists,
         } => {
-            let url = parse_location(location, base_dir)?;
+            let url = parse_location(location, context.base_dir)?;
             let created = catalog::create_table(
                 tx,
                 &name.schema,
@@ -225,17 +252,50 @@ fn execute(
         Statement::CreateRecipient {
             name,
             comment,
+            token_lifetime,
             if_not_exists,
         } => {
-            let created = catalog::create_recipient(tx, name, comment.as_deref(), *if_not_exists)?;
-            done_or_skipped(
-                created,
-                format!(
-                    "created recipient {name}; issue its token with: fireshare token create --recipient {name}"
-                ),
-                "recipient exists, nothing done",
+            let lifetime_ms = token_lifetime.map(|d| d.as_millis() as i64);
+            if !catalog::create_recipient(
+                tx,
+                name,
+                comment.as_deref(),
+                lifetime_ms,
+                *if_not_exists,
+            )? {
+                return status("recipient exists, nothing done".to_string());
+            }
+            activation(tx, text, name, context, format!("created recipient {name}"))
+        }
+        Statement::RotateToken { recipient, grace } => {
+            let found = catalog::require_recipient(tx, recipient)?;
+            let grace_until = now_ms().saturating_add(grace.map_or(0, |d| d.as_millis() as i64));
+            let cut = catalog::expire_tokens_for_rotation(tx, &found.id, grace_until)?;
+            let old = match (cut, grace) {
+                (0, _) => "it had no live token".to_string(),
+                (_, Some(_)) => format!("its current token works until {}", format_ms(grace_until)),
+                (_, None) => "its previous tokens stopped working".to_string(),
+            };
+            activation(
+                tx,
+                text,
+                &found.name,
+                context,
+                format!("rotated the token of {}: {old}", found.name),
             )
         }
+        Statement::RevokeTokens { recipient } => {
+            let found = catalog::require_recipient(tx, recipient)?;
+            let revoked = catalog::revoke_recipient_tokens(tx, &found.id)?;
+            let links = catalog::withdraw_activation_links(tx, &found.id)?;
+            status(format!(
+                "revoked {revoked} token{} of {} and withdrew {links} unused activation link{}",
+                if revoked == 1 { "" } else { "s" },
+                found.name,
+                if links == 1 { "" } else { "s" }
+            ))
+        }
+        Statement::DescribeRecipient { recipient } => describe_recipient(tx, text, recipient),
         Statement::Grant { share, recipient } => {
             catalog::grant(tx, share, recipient)?;
             status(format!(
@@ -373,6 +433,93 @@ fn execute(
     }
 }
 
+/// A new activation link for `recipient`: the status and the link's URL, shown once.
+fn activation(
+    tx: &rusqlite::Transaction<'_>,
+    text: &str,
+    recipient: &str,
+    context: &Context<'_>,
+    done: String,
+) -> Result<StatementResult> {
+    let found = catalog::require_recipient(tx, recipient)?;
+    let (code, hash) = crate::auth::new_activation_code();
+    let expires_at = now_ms().saturating_add(context.activation_ttl.as_millis() as i64);
+    catalog::insert_activation_link(tx, &found.id, &hash, expires_at)?;
+    let url = format!(
+        "{}/activate/{code}",
+        context.public_url.trim_end_matches('/')
+    );
+    Ok(StatementResult::table(
+        text,
+        &["status", "activation_url", "expires"],
+        vec![vec![done, url, format_ms(expires_at)]],
+    ))
+}
+
+/// `DESCRIBE RECIPIENT`: its settings, tokens, activation links and grants, one row each.
+fn describe_recipient(
+    tx: &rusqlite::Transaction<'_>,
+    text: &str,
+    recipient: &str,
+) -> Result<StatementResult> {
+    let found = catalog::require_recipient(tx, recipient)?;
+    let now = now_ms();
+    let when = |ms: Option<i64>| ms.map(format_ms).unwrap_or_default();
+    let mut rows = vec![vec![
+        "recipient".to_string(),
+        found.name.clone(),
+        format_ms(found.created_at),
+        String::new(),
+        match found.token_lifetime_ms {
+            Some(ms) => format!("tokens live {}", crate::clock::format_duration_ms(ms)),
+            None => "tokens do not expire".to_string(),
+        },
+    ]];
+    for token in catalog::recipient_tokens(tx, &found.id)? {
+        let state = match (token.revoked_at, token.expires_at) {
+            (Some(at), _) => format!("revoked {}", format_ms(at)),
+            (None, Some(at)) if at <= now => "expired".to_string(),
+            (None, _) => "live".to_string(),
+        };
+        rows.push(vec![
+            "token".into(),
+            format!("{}…", token.prefix),
+            format_ms(token.created_at),
+            when(token.expires_at),
+            state,
+        ]);
+    }
+    for link in catalog::activation_links(tx, &found.id)? {
+        let state = match (link.used_at, link.withdrawn_at) {
+            (Some(at), _) => format!("used {}", format_ms(at)),
+            (None, Some(_)) => "withdrawn".to_string(),
+            (None, None) if link.expires_at <= now => "expired".to_string(),
+            (None, None) => "unused".to_string(),
+        };
+        rows.push(vec![
+            "activation link".into(),
+            String::new(),
+            format_ms(link.created_at),
+            format_ms(link.expires_at),
+            state,
+        ]);
+    }
+    for grant in catalog::grants_to_recipient(tx, &found.name)? {
+        rows.push(vec![
+            "grant".into(),
+            format!("SELECT on share {}", grant.share),
+            format_ms(grant.granted_at),
+            String::new(),
+            String::new(),
+        ]);
+    }
+    Ok(StatementResult::table(
+        text,
+        &["kind", "name", "created", "expires", "state"],
+        rows,
+    ))
+}
+
 /// " with history" / " with history from version 5" / "".
 fn describe_history(history: Option<u64>) -> String {
     match history {
@@ -412,15 +559,24 @@ mod tests {
         CREATE RECIPIENT regulatory_body COMMENT 'the regulator';
         GRANT SELECT ON SHARE regulatory_reports TO RECIPIENT regulatory_body;";
 
+    fn context(role: Role) -> Context<'static> {
+        Context {
+            role,
+            base_dir: Path::new("/work"),
+            public_url: "https://share.example",
+            activation_ttl: Duration::from_secs(3600),
+        }
+    }
+
     fn run(catalog: &Catalog, sql: &str) -> Result<Vec<StatementResult>> {
-        execute_script(catalog, sql, Path::new("/work"), Role::Admin)
+        execute_script(catalog, sql, &context(Role::Admin))
     }
 
     #[test]
     fn auditors_only_read() {
         let catalog = Catalog::open_in_memory().unwrap();
         run(&catalog, SEED).unwrap();
-        let as_auditor = |sql| execute_script(&catalog, sql, Path::new("/work"), Role::Auditor);
+        let as_auditor = |sql| execute_script(&catalog, sql, &context(Role::Auditor));
         assert_eq!(
             as_auditor("SHOW SHARES; SHOW GRANTS ON SHARE regulatory_reports")
                 .unwrap()
@@ -529,5 +685,105 @@ mod tests {
         );
         let e = run(&catalog, "DROP RECIPIENT regulatory_body").unwrap_err();
         assert_eq!(e.code, crate::ErrorCode::ResourceDoesNotExist);
+    }
+
+    #[test]
+    fn rotation_keeps_two_live_tokens_at_most_and_revocation_stops_all() {
+        use crate::auth::{Activated, activate, authenticate, issue_token};
+        let catalog = Catalog::open_in_memory().unwrap();
+        run(&catalog, SEED).unwrap();
+        let live = |token: &str| authenticate(&catalog, Some(&format!("Bearer {token}"))).is_ok();
+        let rotate = |sql: &str| {
+            let result = run(&catalog, sql).unwrap().remove(0);
+            assert_eq!(result.columns, ["status", "activation_url", "expires"]);
+            let url = result.rows[0][1].clone();
+            let code = url
+                .strip_prefix("https://share.example/activate/")
+                .unwrap()
+                .to_string();
+            match activate(&catalog, &code).unwrap() {
+                Activated::Token { token, .. } => (code, token.token),
+                Activated::Refused(why) => panic!("{why:?}"),
+            }
+        };
+        let first = issue_token(&catalog, "regulatory_body", None)
+            .unwrap()
+            .token;
+        let (code, second) =
+            rotate("ALTER RECIPIENT regulatory_body ROTATE TOKEN EXPIRE EXISTING IN '1h'");
+        assert!(
+            live(&first) && live(&second),
+            "the old token lives through the grace period"
+        );
+        assert!(matches!(
+            activate(&catalog, &code).unwrap(),
+            Activated::Refused(catalog::Activation::UsedAt(_))
+        ));
+        let (_, third) =
+            rotate("ALTER RECIPIENT regulatory_body ROTATE TOKEN EXPIRE EXISTING IN '1h'");
+        assert!(
+            !live(&first) && live(&second) && live(&third),
+            "two live tokens at most"
+        );
+        let (_, fourth) = rotate("ALTER RECIPIENT regulatory_body ROTATE TOKEN");
+        assert!(
+            !live(&second) && !live(&third) && live(&fourth),
+            "no grace: the old ones stop now"
+        );
+
+        // A new link withdraws an unused one; REVOKE TOKENS stops every token and link.
+        let unused = run(
+            &catalog,
+            "ALTER RECIPIENT regulatory_body ROTATE TOKEN EXPIRE EXISTING IN '1h'",
+        )
+        .unwrap();
+        let status =
+            &run(&catalog, "ALTER RECIPIENT regulatory_body REVOKE TOKENS").unwrap()[0].rows[0][0];
+        assert!(
+            status.starts_with("revoked 1 token of regulatory_body and withdrew 1"),
+            "{status}"
+        );
+        assert!(!live(&fourth));
+        let code = unused[0].rows[0][1].rsplit('/').next().unwrap();
+        assert!(matches!(
+            activate(&catalog, code).unwrap(),
+            Activated::Refused(catalog::Activation::Withdrawn)
+        ));
+
+        let described = run(&catalog, "DESCRIBE RECIPIENT regulatory_body")
+            .unwrap()
+            .remove(0);
+        let kinds: Vec<&str> = described.rows.iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(kinds.iter().filter(|k| **k == "token").count(), 4);
+        // One from CREATE RECIPIENT, four from the rotations.
+        assert_eq!(kinds.iter().filter(|k| **k == "activation link").count(), 5);
+        assert!(kinds.contains(&"grant"));
+        assert!(
+            described
+                .rows
+                .iter()
+                .all(|r| r[0] != "token" || r[4] != "live")
+        );
+    }
+
+    #[test]
+    fn token_lifetime_applies_to_issued_tokens() {
+        let catalog = Catalog::open_in_memory().unwrap();
+        let created = run(&catalog, "CREATE RECIPIENT r TOKEN LIFETIME '90d'")
+            .unwrap()
+            .remove(0);
+        assert!(created.rows[0][1].starts_with("https://share.example/activate/fsl_"));
+        let token = crate::auth::issue_token(&catalog, "r", None).unwrap();
+        let expires = token.expires_at.unwrap() - now_ms();
+        assert!(
+            (89 * 86_400_000..=90 * 86_400_000).contains(&expires),
+            "{expires}"
+        );
+        let described = run(&catalog, "DESCRIBE RECIPIENT r").unwrap().remove(0);
+        assert_eq!(described.rows[0][4], "tokens live 90d");
+        assert_eq!(
+            run(&catalog, "CREATE RECIPIENT IF NOT EXISTS r").unwrap()[0].rows[0][0],
+            "recipient exists, nothing done"
+        );
     }
 }

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use serde::Deserialize;
 
-use super::{execute_script, results_json};
+use super::{Context, execute_script, results_json};
 use crate::auth::{self, AdminCaller};
 use crate::http::{blocking, endpoint};
 use crate::state::AppState;
@@ -64,12 +64,9 @@ async fn run_sql(
         })?;
         // Relative table locations resolve against the server's working directory, as they
         // would for `fireshare sql` run there.
-        let results = execute_script(
-            &state.catalog,
-            &request.statement,
-            &std::env::current_dir()?,
-            caller.role,
-        )?;
+        let base_dir = std::env::current_dir()?;
+        let context = Context::of_server(&state.config, caller.role, &base_dir);
+        let results = execute_script(&state.catalog, &request.statement, &context)?;
         tracing::info!(admin = %caller.name, role = caller.role.as_str(), statements = results.len(), "admin sql");
         Ok(results)
     })

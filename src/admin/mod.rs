@@ -6,4 +6,4 @@ pub mod parser;
 
 pub mod http;
 
-pub use exec::{StatementResult, execute_script, results_json};
+pub use exec::{Context, StatementResult, execute_script, results_json};

@@ -14,6 +14,7 @@
 
 use std::error::Error;
 use std::fmt;
+use std::time::Duration;
 
 /// A two-part `schema.table` name, spelled as written (the catalog compares case-insensitively).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +71,22 @@ pub enum Statement {
     CreateRecipient {
         name: String,
         comment: Option<String>,
+        /// `TOKEN LIFETIME '90d'`: how long the tokens it is given live.
+        token_lifetime: Option<Duration>,
         if_not_exists: bool,
+    },
+    /// `ALTER RECIPIENT r ROTATE TOKEN [EXPIRE EXISTING IN '24h']`.
+    RotateToken {
+        recipient: String,
+        /// How long the current token keeps working (default: it stops now).
+        grace: Option<Duration>,
+    },
+    /// `ALTER RECIPIENT r REVOKE TOKENS`.
+    RevokeTokens {
+        recipient: String,
+    },
+    DescribeRecipient {
+        recipient: String,
     },
     Grant {
         share: String,
@@ -111,6 +127,7 @@ impl Statement {
         matches!(
             self,
             Statement::ShowTables
+                | Statement::DescribeRecipient { .. }
                 | Statement::ShowShares
                 | Statement::ShowRecipients
                 | Statement::ShowAllInShare { .. }
@@ -202,8 +219,15 @@ pub fn parse_with_text(sql: &str) -> Result<Vec<(Statement, String)>, ParseError
 // ----------------------------------------------------------------------------------------------
 
 fn parse_statement(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
-    match c.expect_one_of(&["CREATE", "ALTER", "DROP", "GRANT", "REVOKE", "SHOW"])? {
+    match c.expect_one_of(&[
+        "CREATE", "ALTER", "DROP", "GRANT", "REVOKE", "SHOW", "DESCRIBE",
+    ])? {
         "CREATE" => parse_create(c),
+        "DESCRIBE" => {
+            c.expect_keyword("RECIPIENT")?;
+            let recipient = c.identifier("recipient name")?;
+            Ok(Statement::DescribeRecipient { recipient })
+        }
         "ALTER" => parse_alter(c),
         "DROP" => parse_drop(c),
         "GRANT" => parse_grant(c),
@@ -244,9 +268,16 @@ fn parse_create(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
             let if_not_exists = parse_if_not_exists(c)?;
             let name = c.identifier("recipient name")?;
             let comment = parse_comment(c)?;
+            let token_lifetime = if c.accept_keyword("TOKEN")? {
+                c.expect_keyword("LIFETIME")?;
+                Some(c.duration()?)
+            } else {
+                None
+            };
             Ok(Statement::CreateRecipient {
                 name,
                 comment,
+                token_lifetime,
                 if_not_exists,
             })
         }
@@ -255,7 +286,9 @@ fn parse_create(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
 }
 
 fn parse_alter(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
-    c.expect_keyword("SHARE")?;
+    if c.expect_one_of(&["SHARE", "RECIPIENT"])? == "RECIPIENT" {
+        return parse_alter_recipient(c);
+    }
     let share = c.identifier("share name")?;
     match c.expect_one_of(&["ADD", "REMOVE", "ALTER"])? {
         "ADD" => {
@@ -306,6 +339,28 @@ fn parse_alter(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
             Ok(Statement::RemoveTableFromShare { share, table })
         }
         other => unreachable!("unhandled ALTER SHARE keyword {other}"),
+    }
+}
+
+/// After `ALTER RECIPIENT`: `r ROTATE TOKEN [EXPIRE EXISTING IN '24h']` or `r REVOKE TOKENS`.
+fn parse_alter_recipient(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
+    let recipient = c.identifier("recipient name")?;
+    match c.expect_one_of(&["ROTATE", "REVOKE"])? {
+        "ROTATE" => {
+            c.expect_keyword("TOKEN")?;
+            let grace = if c.accept_keyword("EXPIRE")? {
+                c.expect_keyword("EXISTING")?;
+                c.expect_keyword("IN")?;
+                Some(c.duration()?)
+            } else {
+                None
+            };
+            Ok(Statement::RotateToken { recipient, grace })
+        }
+        _ => {
+            c.expect_keyword("TOKENS")?;
+            Ok(Statement::RevokeTokens { recipient })
+        }
     }
 }
 
@@ -431,14 +486,18 @@ const KEYWORDS: &[&str] = &[
     "COMMENT",
     "CREATE",
     "DELTA",
+    "DESCRIBE",
     "DROP",
+    "EXISTING",
     "EXISTS",
+    "EXPIRE",
     "FROM",
     "GRANT",
     "GRANTS",
     "HISTORY",
     "IF",
     "IN",
+    "LIFETIME",
     "LOCATION",
     "NOT",
     "ON",
@@ -446,6 +505,7 @@ const KEYWORDS: &[&str] = &[
     "RECIPIENTS",
     "REMOVE",
     "REVOKE",
+    "ROTATE",
     "SELECT",
     "SHARE",
     "SHARES",
@@ -454,6 +514,8 @@ const KEYWORDS: &[&str] = &[
     "TABLE",
     "TABLES",
     "TO",
+    "TOKEN",
+    "TOKENS",
     "USING",
     "VERSION",
     "WITH",
@@ -618,6 +680,18 @@ impl<'a> Cursor<'a> {
         self.advance()?;
         self.context = "the string literal".to_string();
         Ok(value)
+    }
+
+    /// A duration as a string literal: `'90d'`, `'24h'`, `'30m'`.
+    fn duration(&mut self) -> Result<Duration, ParseError> {
+        let start = self.peek()?.start;
+        let text = self.string_literal()?;
+        crate::clock::parse_duration(&text).ok_or_else(|| {
+            self.error_at(
+                start,
+                format!("'{text}' is not a duration: use a number and s, m, h, d or w, e.g. '90d'"),
+            )
+        })
     }
 
     /// A string literal that must not be empty, e.g. a LOCATION: an empty path would resolve to
@@ -922,6 +996,7 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
                 Statement::CreateRecipient {
                     name: recipient(),
                     comment: Some("the regulator".into()),
+                    token_lifetime: None,
                     if_not_exists: false,
                 },
                 Statement::Grant {
@@ -968,6 +1043,7 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
             Statement::CreateRecipient {
                 name: "r".into(),
                 comment: None,
+                token_lifetime: None,
                 if_not_exists: false,
             }
         );
@@ -976,6 +1052,7 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
             Statement::CreateRecipient {
                 name: "r".into(),
                 comment: Some(String::new()),
+                token_lifetime: None,
                 if_not_exists: true,
             }
         );
@@ -1134,6 +1211,7 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
             Statement::CreateRecipient {
                 name: "we`ird".into(),
                 comment: None,
+                token_lifetime: None,
                 if_not_exists: false,
             }
         );
@@ -1294,7 +1372,7 @@ SHOW TABLES;;
         let e = error("SHOW SHARES;\nSELEC * FROM t");
         assert_eq!(
             e.message,
-            "expected keyword CREATE, ALTER, DROP, GRANT, REVOKE or SHOW, found identifier 'SELEC'"
+            "expected keyword CREATE, ALTER, DROP, GRANT, REVOKE, SHOW or DESCRIBE, found identifier 'SELEC'"
         );
         assert_eq!((e.offset, e.line, e.column), (13, 2, 1));
 
@@ -1440,5 +1518,31 @@ SHOW TABLES;;
                 "x".repeat(40)
             )
         );
+    }
+
+    #[test]
+    fn recipient_lifecycle_statements() {
+        let day = Duration::from_secs(24 * 3600);
+        assert_eq!(
+            parse("CREATE RECIPIENT r COMMENT 'c' TOKEN LIFETIME '90d'").unwrap(),
+            [Statement::CreateRecipient {
+                name: "r".into(),
+                comment: Some("c".into()),
+                token_lifetime: Some(90 * day),
+                if_not_exists: false,
+            }]
+        );
+        assert_eq!(
+            parse("alter recipient r rotate token expire existing in '24h'; ALTER RECIPIENT r ROTATE TOKEN; ALTER RECIPIENT r REVOKE TOKENS; DESCRIBE RECIPIENT r").unwrap(),
+            [
+                Statement::RotateToken { recipient: "r".into(), grace: Some(day) },
+                Statement::RotateToken { recipient: "r".into(), grace: None },
+                Statement::RevokeTokens { recipient: "r".into() },
+                Statement::DescribeRecipient { recipient: "r".into() },
+            ]
+        );
+        let e = parse("CREATE RECIPIENT r TOKEN LIFETIME 'soon'").unwrap_err();
+        assert!(e.message.contains("'soon' is not a duration"), "{e}");
+        assert_eq!(e.column, 35);
     }
 }

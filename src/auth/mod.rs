@@ -15,6 +15,8 @@ use crate::{Error, Result};
 /// and in logs: `fsr_` for recipients, `fsa_` for the admin API.
 const TOKEN_PREFIX: &str = "fsr_";
 const ADMIN_TOKEN_PREFIX: &str = "fsa_";
+/// Activation codes (in `/activate/{code}` URLs).
+const ACTIVATION_PREFIX: &str = "fsl_";
 /// Characters of a token kept in the catalog for display (the prefix plus 8 of the secret).
 const DISPLAY_PREFIX_LEN: usize = TOKEN_PREFIX.len() + 8;
 
@@ -38,38 +40,76 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// A new token: `prefix` and 256 random bits; and its expiry for `lifetime`.
-fn new_token(prefix: &str, lifetime: Option<std::time::Duration>) -> (String, Option<i64>) {
+/// A new secret: `prefix` and 256 random bits, URL-safe.
+fn new_token(prefix: &str) -> String {
     let mut secret = [0u8; 32];
     rand::rng().fill_bytes(&mut secret);
-    let token = format!("{prefix}{}", URL_SAFE_NO_PAD.encode(secret));
-    let expires_at =
-        lifetime.map(|d| now_ms().saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX)));
-    (token, expires_at)
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(secret))
 }
 
-/// Creates a token for the recipient and stores its hash.
+/// Creates a token for the recipient and stores its hash. Without a `lifetime`, the
+/// recipient's `TOKEN LIFETIME` applies (if it has one).
 pub fn issue_token(
     catalog: &Catalog,
     recipient: &str,
     lifetime: Option<std::time::Duration>,
 ) -> Result<IssuedToken> {
-    let (token, expires_at) = new_token(TOKEN_PREFIX, lifetime);
-    let hash = token_hash(&token);
-    let token_id = catalog.write(|tx| {
-        catalog::insert_token(
-            tx,
-            recipient,
-            &hash,
-            &token[..DISPLAY_PREFIX_LEN],
-            expires_at,
-        )
-    })?;
+    catalog.write(|tx| issue_token_in(tx, recipient, lifetime.map(duration_ms)))
+}
+
+fn duration_ms(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn issue_token_in(
+    tx: &rusqlite::Transaction<'_>,
+    recipient: &str,
+    lifetime_ms: Option<i64>,
+) -> Result<IssuedToken> {
+    let token = new_token(TOKEN_PREFIX);
+    let (token_id, expires_at) = catalog::insert_token(
+        tx,
+        recipient,
+        &token_hash(&token),
+        &token[..DISPLAY_PREFIX_LEN],
+        lifetime_ms,
+    )?;
     Ok(IssuedToken {
         token,
         token_id,
         expires_at,
     })
+}
+
+/// A new activation code (for a URL path) and the hash the catalog keeps of it.
+pub fn new_activation_code() -> (String, String) {
+    let code = new_token(ACTIVATION_PREFIX);
+    let hash = token_hash(&code);
+    (code, hash)
+}
+
+/// What presenting an activation code gave.
+pub enum Activated {
+    /// The link was consumed and this token issued: it exists only in this answer.
+    Token {
+        recipient: String,
+        token: IssuedToken,
+    },
+    Refused(catalog::Activation),
+}
+
+/// Presents an activation code: consumes its link and issues a token, in one transaction (a
+/// failure leaves the link unused).
+pub fn activate(catalog: &Catalog, code: &str) -> Result<Activated> {
+    catalog.write(
+        |tx| match catalog::consume_activation_link(tx, &token_hash(code))? {
+            catalog::Activation::Granted { recipient } => {
+                let token = issue_token_in(tx, &recipient, None)?;
+                Ok(Activated::Token { recipient, token })
+            }
+            refused => Ok(Activated::Refused(refused)),
+        },
+    )
 }
 
 /// What an admin-API token allows.
@@ -116,7 +156,8 @@ pub fn issue_admin_token(
     if name.trim().is_empty() {
         return Err(Error::invalid("an admin token needs a name (who holds it)"));
     }
-    let (token, expires_at) = new_token(ADMIN_TOKEN_PREFIX, lifetime);
+    let token = new_token(ADMIN_TOKEN_PREFIX);
+    let expires_at = lifetime.map(|d| now_ms().saturating_add(duration_ms(d)));
     let hash = token_hash(&token);
     let token_id = catalog.write(|tx| {
         catalog::insert_admin_token(
@@ -252,7 +293,7 @@ mod tests {
     fn catalog_with_recipient() -> Catalog {
         let catalog = Catalog::open_in_memory().unwrap();
         catalog
-            .write(|tx| catalog::create_recipient(tx, "regulator", None, false))
+            .write(|tx| catalog::create_recipient(tx, "regulator", None, None, false))
             .unwrap();
         catalog
     }

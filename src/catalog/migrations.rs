@@ -18,6 +18,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0003_admin_tokens",
         include_str!("../../catalog/migrations/0003_admin_tokens.sql"),
     ),
+    (
+        "0004_recipient_lifecycle",
+        include_str!("../../catalog/migrations/0004_recipient_lifecycle.sql"),
+    ),
 ];
 
 pub(super) fn run(conn: &mut Connection) -> Result<()> {

@@ -4,6 +4,7 @@
 //! process (the `fireshare sql` command) without a restart. Writes run in `BEGIN IMMEDIATE`
 //! transactions; WAL mode lets readers go on while a writer works.
 
+mod activation;
 mod migrations;
 mod objects;
 mod tokens;
@@ -14,6 +15,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+pub use activation::*;
 pub use objects::*;
 pub use tokens::*;
 

@@ -30,6 +30,8 @@ pub struct Recipient {
     pub name: String,
     pub comment: Option<String>,
     pub created_at: i64,
+    /// `TOKEN LIFETIME`: how long the tokens it is given live (ms); `None` = no expiry.
+    pub token_lifetime_ms: Option<i64>,
 }
 
 /// A table as a share exposes it: `share.schema.name` is the alias recipients see.
@@ -97,6 +99,7 @@ fn recipient(row: &Row<'_>) -> rusqlite::Result<Recipient> {
         name: row.get(1)?,
         comment: row.get(2)?,
         created_at: row.get(3)?,
+        token_lifetime_ms: row.get(4)?,
     })
 }
 
@@ -128,7 +131,7 @@ pub fn find_share(conn: &Connection, name: &str) -> Result<Option<Share>> {
 pub fn find_recipient(conn: &Connection, name: &str) -> Result<Option<Recipient>> {
     Ok(conn
         .query_row(
-            "SELECT id, name, comment, created_at FROM recipients WHERE name = ?1",
+            "SELECT id, name, comment, created_at, token_lifetime_ms FROM recipients WHERE name = ?1",
             [name],
             recipient,
         )
@@ -144,7 +147,7 @@ fn require_share(conn: &Connection, name: &str) -> Result<Share> {
     find_share(conn, name)?.ok_or_else(|| Error::not_found(format!("share {name} does not exist")))
 }
 
-fn require_recipient(conn: &Connection, name: &str) -> Result<Recipient> {
+pub fn require_recipient(conn: &Connection, name: &str) -> Result<Recipient> {
     find_recipient(conn, name)?
         .ok_or_else(|| Error::not_found(format!("recipient {name} does not exist")))
 }
@@ -285,14 +288,16 @@ pub fn create_recipient(
     conn: &Connection,
     name: &str,
     comment: Option<&str>,
+    token_lifetime_ms: Option<i64>,
     if_not_exists: bool,
 ) -> Result<bool> {
     if find_recipient(conn, name)?.is_some() {
         return exists_or_error(if_not_exists, format!("recipient {name} already exists"));
     }
     conn.execute(
-        "INSERT INTO recipients (id, name, comment, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![new_id(), name, comment, now_ms()],
+        "INSERT INTO recipients (id, name, comment, created_at, token_lifetime_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![new_id(), name, comment, now_ms(), token_lifetime_ms],
     )?;
     Ok(true)
 }
@@ -475,8 +480,9 @@ pub fn all_shares(conn: &Connection) -> Result<Vec<Share>> {
 }
 
 pub fn all_recipients(conn: &Connection) -> Result<Vec<Recipient>> {
-    let mut stmt =
-        conn.prepare("SELECT id, name, comment, created_at FROM recipients ORDER BY name")?;
+    let mut stmt = conn.prepare(
+        "SELECT id, name, comment, created_at, token_lifetime_ms FROM recipients ORDER BY name",
+    )?;
     let rows = stmt.query_map([], recipient)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -4,8 +4,8 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::new_id;
+use crate::Result;
 use crate::clock::now_ms;
-use crate::{Error, Result};
 
 /// The owner of a token, as found by its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,29 +18,92 @@ pub struct TokenOwner {
     pub revoked_at: Option<i64>,
 }
 
-/// Stores a new token hash for the named recipient; returns the token id.
+/// Stores a new token hash for the named recipient, expiring after `lifetime_ms` or, when
+/// that is `None`, after the recipient's `TOKEN LIFETIME` (if any). Returns the token id and
+/// its expiry.
 pub fn insert_token(
     conn: &Connection,
     recipient: &str,
     token_hash: &str,
     prefix: &str,
-    expires_at: Option<i64>,
-) -> Result<String> {
-    let recipient_id: String = conn
-        .query_row(
-            "SELECT id FROM recipients WHERE name = ?1",
-            [recipient],
-            |r| r.get(0),
-        )
-        .optional()?
-        .ok_or_else(|| Error::not_found(format!("recipient {recipient} does not exist")))?;
+    lifetime_ms: Option<i64>,
+) -> Result<(String, Option<i64>)> {
+    let recipient = super::require_recipient(conn, recipient)?;
+    let now = now_ms();
+    let expires_at = lifetime_ms
+        .or(recipient.token_lifetime_ms)
+        .map(|ms| now.saturating_add(ms));
     let id = new_id();
     conn.execute(
         "INSERT INTO recipient_tokens (id, recipient_id, token_hash, prefix, created_at, expires_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![id, recipient_id, token_hash, prefix, now_ms(), expires_at],
+        params![id, recipient.id, token_hash, prefix, now, expires_at],
     )?;
-    Ok(id)
+    Ok((id, expires_at))
+}
+
+/// A recipient token as `DESCRIBE RECIPIENT` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub prefix: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// The recipient's tokens, newest first.
+pub fn recipient_tokens(conn: &Connection, recipient_id: &str) -> Result<Vec<TokenInfo>> {
+    let mut stmt = conn.prepare(
+        "SELECT prefix, created_at, expires_at, revoked_at FROM recipient_tokens
+         WHERE recipient_id = ?1 ORDER BY created_at DESC, rowid DESC",
+    )?;
+    let rows = stmt.query_map([recipient_id], |r| {
+        Ok(TokenInfo {
+            prefix: r.get(0)?,
+            created_at: r.get(1)?,
+            expires_at: r.get(2)?,
+            revoked_at: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// `ROTATE TOKEN`: the newest live token keeps working until `grace_until` (if it would live
+/// longer), every older one stops now, so that with the token the rotation hands out no more
+/// than two are live. Returns how many tokens were cut short.
+pub fn expire_tokens_for_rotation(
+    conn: &Connection,
+    recipient_id: &str,
+    grace_until: i64,
+) -> Result<usize> {
+    let now = now_ms();
+    let live: Vec<(String, Option<i64>)> = conn
+        .prepare(
+            "SELECT id, expires_at FROM recipient_tokens
+             WHERE recipient_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)
+             ORDER BY created_at DESC, rowid DESC",
+        )?
+        .query_map(params![recipient_id, now], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (index, (id, expires_at)) in live.iter().enumerate() {
+        let until = if index == 0 { grace_until } else { now };
+        let until = expires_at.map_or(until, |e| e.min(until));
+        conn.execute(
+            "UPDATE recipient_tokens SET expires_at = ?2 WHERE id = ?1",
+            params![id, until],
+        )?;
+    }
+    Ok(live.len())
+}
+
+/// `REVOKE TOKENS`: every token of the recipient stops now. Returns how many were live.
+pub fn revoke_recipient_tokens(conn: &Connection, recipient_id: &str) -> Result<usize> {
+    let now = now_ms();
+    Ok(conn.execute(
+        "UPDATE recipient_tokens SET revoked_at = ?2
+         WHERE recipient_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)",
+        params![recipient_id, now],
+    )?)
 }
 
 pub fn token_owner(conn: &Connection, token_hash: &str) -> Result<Option<TokenOwner>> {

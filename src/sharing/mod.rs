@@ -1,6 +1,7 @@
 //! The Delta Sharing protocol over HTTP: routes and thin handlers. The logic lives in plain
 //! functions (`listing`, `query`) that tests call without a server.
 
+mod activation;
 pub mod capabilities;
 pub mod changes;
 mod files;
@@ -62,6 +63,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .default_service(web::to(handlers::unknown_endpoint)),
     )
+    .service(endpoint("/activate/{code}", "GET").route(web::get().to(activation::activate)))
     .service(
         endpoint("/files/{tail:.*}", "GET, HEAD")
             .route(web::get().to(files::download))

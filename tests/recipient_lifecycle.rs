@@ -1,0 +1,131 @@
+//! A recipient's token lifecycle over HTTP, with the real connector: onboarding through a
+//! one-time activation link, rotation with a grace period, revocation.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{Server, run_python, sql};
+use delta_kernel::arrow::array::{Int64Array, RecordBatch};
+use delta_kernel::arrow::datatypes::{DataType, Field, Schema};
+use fireshare::delta::writer::TableWriter;
+use serde_json::{Value, json};
+
+#[test]
+fn onboarding_rotation_and_revocation() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let root = dir.path().join("loans");
+    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+    let mut table = TableWriter::create(&root, "loans", "", &schema, &[], &[]).unwrap();
+    let batch =
+        RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from_iter_values(0..7))]).unwrap();
+    let file = table.write_file(&batch, &[]).unwrap();
+    table.commit("WRITE", &[file], &[]).unwrap();
+    sql(
+        &data,
+        &format!(
+            "CREATE TABLE fire.loans USING DELTA LOCATION '{}'; CREATE SHARE s; ALTER SHARE s ADD TABLE fire.loans;",
+            root.display()
+        ),
+    );
+    let server = Server::start(&data);
+    let admin = {
+        let out = common::fireshare()
+            .args([
+                "admin", "token", "create", "--role", "admin", "--name", "ops",
+            ])
+            .arg("--data-dir")
+            .arg(&data)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let http = reqwest::blocking::Client::new();
+    let admin_sql = |statement: &str| -> Value {
+        let response = http
+            .post(server.url("/admin/v1/sql"))
+            .bearer_auth(&admin)
+            .json(&json!({ "statement": statement }))
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().unwrap()
+    };
+    let activation_url = |result: &Value| result["rows"][0][1].as_str().unwrap().to_string();
+    let download = |url: &str| {
+        let response = http.get(url).send().unwrap();
+        (response.status().as_u16(), response.text().unwrap())
+    };
+    let status_with = |token: &str| {
+        http.get(format!("{}/shares", server.endpoint()))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+
+    // Onboarding: the link from CREATE RECIPIENT downloads a profile once.
+    let created = admin_sql(
+        "CREATE RECIPIENT regulator TOKEN LIFETIME '30d'; GRANT SELECT ON SHARE s TO RECIPIENT regulator",
+    );
+    let url = activation_url(&created["results"][0]);
+    assert!(url.starts_with(&server.url("/activate/fsl_")), "{url}");
+    let (status, profile) = download(&url);
+    assert_eq!(status, 200, "{profile}");
+    let profile_json: Value = serde_json::from_str(&profile).unwrap();
+    assert_eq!(profile_json["endpoint"], server.endpoint());
+    assert!(
+        profile_json["expirationTime"].is_string(),
+        "TOKEN LIFETIME applies"
+    );
+    let first = profile_json["bearerToken"].as_str().unwrap().to_string();
+    let (status, page) = download(&url);
+    assert_eq!(status, 410);
+    assert!(page.contains("already used"), "{page}");
+    let profile_path = dir.path().join("regulator.share");
+    std::fs::write(&profile_path, &profile).unwrap();
+    let read = |path: &std::path::Path| {
+        run_python(
+            "count_rows.py",
+            &[&format!("{}#s.fire.loans", path.display())],
+        )
+    };
+    assert_eq!(read(&profile_path).trim(), "7");
+
+    // Rotation with a grace period: both tokens work, then only the new one.
+    let rotated = admin_sql("ALTER RECIPIENT regulator ROTATE TOKEN EXPIRE EXISTING IN '3s'");
+    let (status, profile) = download(&activation_url(&rotated["results"][0]));
+    assert_eq!(status, 200);
+    let second_path = dir.path().join("rotated.share");
+    std::fs::write(&second_path, &profile).unwrap();
+    let second = serde_json::from_str::<Value>(&profile).unwrap()["bearerToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        read(&profile_path).trim(),
+        "7",
+        "the old profile reads during the grace period"
+    );
+    assert_eq!(read(&second_path).trim(), "7");
+    std::thread::sleep(Duration::from_millis(3500));
+    assert_eq!(status_with(&first), 401, "the grace period is over");
+    assert_eq!(status_with(&second), 200);
+
+    // Revocation: effective on the next request.
+    let described = admin_sql("DESCRIBE RECIPIENT regulator");
+    let states: Vec<&str> = described["results"][0]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r[0] == "token")
+        .map(|r| r[4].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["live", "expired"]);
+    admin_sql("ALTER RECIPIENT regulator REVOKE TOKENS");
+    assert_eq!(status_with(&second), 401);
+    assert_eq!(download(&server.url("/activate/fsl_unknown")).0, 404);
+}
