@@ -48,6 +48,8 @@ pub struct ServerConfig {
     pub url_ttl: Duration,
     /// How long a recipient's activation link stays usable.
     pub activation_ttl: Duration,
+    /// Proxies whose `X-Forwarded-For` names the client (IP access lists check that address).
+    pub trusted_proxies: Vec<crate::auth::ip::IpNet>,
 }
 
 /// Default lifetime of activation links.
@@ -64,6 +66,7 @@ impl ServerConfig {
             public_url,
             url_ttl: Duration::from_secs(3600),
             activation_ttl: ACTIVATION_TTL,
+            trusted_proxies: Vec::new(),
         }
     }
 

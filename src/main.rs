@@ -58,6 +58,10 @@ enum Command {
         url_ttl: std::time::Duration,
         #[command(flatten)]
         activation: ActivationArg,
+        /// A reverse proxy (address or CIDR, repeatable) whose X-Forwarded-For header names the
+        /// client; without it the socket's address is the client's (IP access lists).
+        #[arg(long = "trusted-proxy", value_parser = parse_ip_net)]
+        trusted_proxies: Vec<fireshare::auth::ip::IpNet>,
     },
     /// Run admin statements, e.g. "CREATE SHARE s; GRANT SELECT ON SHARE s TO RECIPIENT r".
     ///
@@ -66,7 +70,8 @@ enum Command {
     /// [START VERSION n]]; ALTER SHARE name ALTER TABLE schema.table WITH HISTORY [START VERSION n]
     /// | WITHOUT HISTORY;
     /// ALTER SHARE name REMOVE TABLE schema.table; CREATE RECIPIENT name [COMMENT '...']
-    /// [TOKEN LIFETIME '90d']; ALTER RECIPIENT r ROTATE TOKEN [EXPIRE EXISTING IN '24h'];
+    /// [TOKEN LIFETIME '90d'] [IP ACCESS LIST ('10.0.0.0/8', ...)]; ALTER RECIPIENT r SET IP
+    /// ACCESS LIST (...) | UNSET IP ACCESS LIST; ALTER RECIPIENT r ROTATE TOKEN [EXPIRE EXISTING IN '24h'];
     /// ALTER RECIPIENT r REVOKE TOKENS; DESCRIBE RECIPIENT r;
     /// GRANT SELECT ON SHARE s TO RECIPIENT r; REVOKE SELECT ON SHARE s FROM RECIPIENT r;
     /// DROP TABLE|SHARE|RECIPIENT name; SHOW TABLES|SHARES|RECIPIENTS; SHOW ALL IN SHARE s;
@@ -163,6 +168,10 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     })
 }
 
+fn parse_ip_net(text: &str) -> Result<fireshare::auth::ip::IpNet, String> {
+    fireshare::auth::ip::IpNet::parse(text).map_err(|e| e.message)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let quiet = matches!(
@@ -193,11 +202,13 @@ fn run(command: Command) -> fireshare::Result<()> {
             public_url,
             url_ttl,
             activation,
+            trusted_proxies,
         } => {
             let mut config =
                 ServerConfig::new(DataDir::new(data.data_dir), &listen, public_url.as_deref());
             config.url_ttl = url_ttl;
             config.activation_ttl = activation.activation_ttl;
+            config.trusted_proxies = trusted_proxies;
             actix_web::rt::System::new().block_on(fireshare::server::serve(config, |_| {}))
         }
         Command::Sql {

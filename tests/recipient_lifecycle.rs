@@ -129,3 +129,88 @@ fn onboarding_rotation_and_revocation() {
     assert_eq!(status_with(&second), 401);
     assert_eq!(download(&server.url("/activate/fsl_unknown")).0, 404);
 }
+
+#[test]
+fn ip_access_lists_guard_queries_file_urls_and_activation_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let root = dir.path().join("loans");
+    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+    let mut table = TableWriter::create(&root, "loans", "", &schema, &[], &[]).unwrap();
+    let batch =
+        RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from_iter_values(0..3))]).unwrap();
+    let file = table.write_file(&batch, &[]).unwrap();
+    table.commit("WRITE", &[file], &[]).unwrap();
+    let out = sql(
+        &data,
+        &format!(
+            "CREATE TABLE fire.loans USING DELTA LOCATION '{}'; CREATE SHARE s; ALTER SHARE s ADD TABLE fire.loans;
+             CREATE RECIPIENT r IP ACCESS LIST ('192.0.2.0/24'); GRANT SELECT ON SHARE s TO RECIPIENT r;",
+            root.display()
+        ),
+    );
+    let link = out
+        .split_whitespace()
+        .find(|w| w.contains("/activate/"))
+        .expect("an activation URL")
+        .to_string();
+    let server = Server::start(&data);
+    let token = common::bearer(&common::profile(&data, &server, "r", &[]));
+    let http = reqwest::blocking::Client::new();
+    let query = || {
+        http.post(format!(
+            "{}/shares/s/schemas/fire/tables/loans/query",
+            server.endpoint()
+        ))
+        .bearer_auth(&token)
+        .json(&json!({}))
+        .send()
+        .unwrap()
+    };
+    let refused = query();
+    assert_eq!(refused.status(), 403);
+    let body: Value = refused.json().unwrap();
+    assert_eq!(body["errorCode"], "PERMISSION_DENIED");
+    assert!(
+        body["message"].as_str().unwrap().contains("127.0.0.1"),
+        "{body}"
+    );
+    // The link works only from the list too, and stays usable after a refusal.
+    let link = link.replace("http://127.0.0.1:8080", &server.url(""));
+    assert_eq!(http.get(&link).send().unwrap().status(), 403);
+
+    sql(
+        &data,
+        "ALTER RECIPIENT r SET IP ACCESS LIST ('192.0.2.0/24', '127.0.0.1')",
+    );
+    let allowed = query();
+    assert_eq!(allowed.status(), 200);
+    let file_url = allowed
+        .text()
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            serde_json::from_str::<Value>(l).ok()?["file"]["url"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .expect("a file line");
+    assert_eq!(http.get(&file_url).send().unwrap().status(), 200);
+    assert_eq!(
+        http.get(&link).send().unwrap().status(),
+        200,
+        "the link was not consumed by the refusal"
+    );
+
+    // File URLs obey the list of the recipient they were issued to.
+    sql(
+        &data,
+        "ALTER RECIPIENT r SET IP ACCESS LIST ('192.0.2.0/24')",
+    );
+    assert_eq!(http.get(&file_url).send().unwrap().status(), 403);
+    sql(&data, "ALTER RECIPIENT r UNSET IP ACCESS LIST");
+    assert_eq!(http.get(&file_url).send().unwrap().status(), 200);
+    assert_eq!(query().status(), 200);
+    let described = sql(&data, "DESCRIBE RECIPIENT r");
+    assert!(described.contains("any address"), "{described}");
+}

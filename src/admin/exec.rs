@@ -253,19 +253,32 @@ fn execute(
             name,
             comment,
             token_lifetime,
+            ip_access_list,
             if_not_exists,
         } => {
-            let lifetime_ms = token_lifetime.map(|d| d.as_millis() as i64);
-            if !catalog::create_recipient(
-                tx,
+            if let Some(list) = ip_access_list {
+                crate::auth::ip::check_list(list)?;
+            }
+            let new = catalog::NewRecipient {
                 name,
-                comment.as_deref(),
-                lifetime_ms,
-                *if_not_exists,
-            )? {
+                comment: comment.as_deref(),
+                token_lifetime_ms: token_lifetime.map(|d| d.as_millis() as i64),
+                ip_access_list: ip_access_list.as_deref(),
+            };
+            if !catalog::create_recipient(tx, &new, *if_not_exists)? {
                 return status("recipient exists, nothing done".to_string());
             }
             activation(tx, text, name, context, format!("created recipient {name}"))
+        }
+        Statement::SetIpAccessList { recipient, list } => {
+            if let Some(list) = list {
+                crate::auth::ip::check_list(list)?;
+            }
+            catalog::set_ip_access_list(tx, recipient, list.as_deref())?;
+            status(match list {
+                Some(list) => format!("{recipient} may now call only from {}", list.join(", ")),
+                None => format!("{recipient} may now call from any address"),
+            })
         }
         Statement::RotateToken { recipient, grace } => {
             let found = catalog::require_recipient(tx, recipient)?;
@@ -475,6 +488,15 @@ fn describe_recipient(
             None => "tokens do not expire".to_string(),
         },
     ]];
+    rows.push(vec![
+        "ip access list".into(),
+        found
+            .ip_access_list
+            .map_or("any address".to_string(), |l| l.join(", ")),
+        String::new(),
+        String::new(),
+        String::new(),
+    ]);
     for token in catalog::recipient_tokens(tx, &found.id)? {
         let state = match (token.revoked_at, token.expires_at) {
             (Some(at), _) => format!("revoked {}", format_ms(at)),
@@ -692,7 +714,8 @@ mod tests {
         use crate::auth::{Activated, activate, authenticate, issue_token};
         let catalog = Catalog::open_in_memory().unwrap();
         run(&catalog, SEED).unwrap();
-        let live = |token: &str| authenticate(&catalog, Some(&format!("Bearer {token}"))).is_ok();
+        let live =
+            |token: &str| authenticate(&catalog, Some(&format!("Bearer {token}")), None).is_ok();
         let rotate = |sql: &str| {
             let result = run(&catalog, sql).unwrap().remove(0);
             assert_eq!(result.columns, ["status", "activation_url", "expires"]);
@@ -701,7 +724,7 @@ mod tests {
                 .strip_prefix("https://share.example/activate/")
                 .unwrap()
                 .to_string();
-            match activate(&catalog, &code).unwrap() {
+            match activate(&catalog, &code, None).unwrap() {
                 Activated::Token { token, .. } => (code, token.token),
                 Activated::Refused(why) => panic!("{why:?}"),
             }
@@ -716,7 +739,7 @@ mod tests {
             "the old token lives through the grace period"
         );
         assert!(matches!(
-            activate(&catalog, &code).unwrap(),
+            activate(&catalog, &code, None).unwrap(),
             Activated::Refused(catalog::Activation::UsedAt(_))
         ));
         let (_, third) =
@@ -746,7 +769,7 @@ mod tests {
         assert!(!live(&fourth));
         let code = unused[0].rows[0][1].rsplit('/').next().unwrap();
         assert!(matches!(
-            activate(&catalog, code).unwrap(),
+            activate(&catalog, code, None).unwrap(),
             Activated::Refused(catalog::Activation::Withdrawn)
         ));
 

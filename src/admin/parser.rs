@@ -73,7 +73,14 @@ pub enum Statement {
         comment: Option<String>,
         /// `TOKEN LIFETIME '90d'`: how long the tokens it is given live.
         token_lifetime: Option<Duration>,
+        /// `IP ACCESS LIST ('10.0.0.0/8', …)`: where it may call from.
+        ip_access_list: Option<Vec<String>>,
         if_not_exists: bool,
+    },
+    /// `ALTER RECIPIENT r SET IP ACCESS LIST (…)`, or `UNSET IP ACCESS LIST` (`None`).
+    SetIpAccessList {
+        recipient: String,
+        list: Option<Vec<String>>,
     },
     /// `ALTER RECIPIENT r ROTATE TOKEN [EXPIRE EXISTING IN '24h']`.
     RotateToken {
@@ -274,10 +281,16 @@ fn parse_create(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
             } else {
                 None
             };
+            let ip_access_list = if c.accept_keyword("IP")? {
+                Some(parse_ip_access_list(c)?)
+            } else {
+                None
+            };
             Ok(Statement::CreateRecipient {
                 name,
                 comment,
                 token_lifetime,
+                ip_access_list,
                 if_not_exists,
             })
         }
@@ -345,7 +358,21 @@ fn parse_alter(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
 /// After `ALTER RECIPIENT`: `r ROTATE TOKEN [EXPIRE EXISTING IN '24h']` or `r REVOKE TOKENS`.
 fn parse_alter_recipient(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
     let recipient = c.identifier("recipient name")?;
-    match c.expect_one_of(&["ROTATE", "REVOKE"])? {
+    match c.expect_one_of(&["ROTATE", "REVOKE", "SET", "UNSET"])? {
+        "SET" => {
+            c.expect_keyword("IP")?;
+            let list = Some(parse_ip_access_list(c)?);
+            Ok(Statement::SetIpAccessList { recipient, list })
+        }
+        "UNSET" => {
+            c.expect_keyword("IP")?;
+            c.expect_keyword("ACCESS")?;
+            c.expect_keyword("LIST")?;
+            Ok(Statement::SetIpAccessList {
+                recipient,
+                list: None,
+            })
+        }
         "ROTATE" => {
             c.expect_keyword("TOKEN")?;
             let grace = if c.accept_keyword("EXPIRE")? {
@@ -362,6 +389,19 @@ fn parse_alter_recipient(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
             Ok(Statement::RevokeTokens { recipient })
         }
     }
+}
+
+/// After `IP`: `ACCESS LIST ('a', 'b', …)`.
+fn parse_ip_access_list(c: &mut Cursor<'_>) -> Result<Vec<String>, ParseError> {
+    c.expect_keyword("ACCESS")?;
+    c.expect_keyword("LIST")?;
+    c.expect(&TokenKind::LParen, "'('")?;
+    let mut entries = vec![c.string_literal()?];
+    while c.accept(&TokenKind::Comma)? {
+        entries.push(c.string_literal()?);
+    }
+    c.expect(&TokenKind::RParen, "',' or ')'")?;
+    Ok(entries)
 }
 
 /// `[START VERSION n]` after `WITH HISTORY`.
@@ -479,6 +519,7 @@ fn parse_comment(c: &mut Cursor<'_>) -> Result<Option<String>, ParseError> {
 /// Every keyword of the grammar. Only used to describe tokens in errors ("keyword 'GRANT'" rather
 /// than "identifier 'GRANT'"), since keywords are not reserved.
 const KEYWORDS: &[&str] = &[
+    "ACCESS",
     "ADD",
     "ALL",
     "ALTER",
@@ -497,7 +538,9 @@ const KEYWORDS: &[&str] = &[
     "HISTORY",
     "IF",
     "IN",
+    "IP",
     "LIFETIME",
+    "LIST",
     "LOCATION",
     "NOT",
     "ON",
@@ -507,6 +550,7 @@ const KEYWORDS: &[&str] = &[
     "REVOKE",
     "ROTATE",
     "SELECT",
+    "SET",
     "SHARE",
     "SHARES",
     "SHOW",
@@ -516,6 +560,7 @@ const KEYWORDS: &[&str] = &[
     "TO",
     "TOKEN",
     "TOKENS",
+    "UNSET",
     "USING",
     "VERSION",
     "WITH",
@@ -573,6 +618,14 @@ impl<'a> Cursor<'a> {
             return Ok(true);
         }
         Ok(false)
+    }
+
+    fn expect(&mut self, kind: &TokenKind, what: &str) -> Result<(), ParseError> {
+        if self.accept(kind)? {
+            Ok(())
+        } else {
+            Err(self.error_expected(what))
+        }
     }
 
     fn accept_keyword(&mut self, keyword: &str) -> Result<bool, ParseError> {
@@ -754,6 +807,9 @@ enum TokenKind {
     Number(u64),
     Dot,
     Semicolon,
+    LParen,
+    RParen,
+    Comma,
     Eof,
 }
 
@@ -777,6 +833,9 @@ impl TokenKind {
             TokenKind::Number(n) => format!("number {n}"),
             TokenKind::Dot => "'.'".to_string(),
             TokenKind::Semicolon => "';'".to_string(),
+            TokenKind::LParen => "'('".to_string(),
+            TokenKind::RParen => "')'".to_string(),
+            TokenKind::Comma => "','".to_string(),
             TokenKind::Eof => "end of input".to_string(),
         }
     }
@@ -823,6 +882,14 @@ impl<'a> Lexer<'a> {
             '.' => {
                 self.pos += 1;
                 TokenKind::Dot
+            }
+            '(' | ')' | ',' => {
+                self.pos += 1;
+                match c {
+                    '(' => TokenKind::LParen,
+                    ')' => TokenKind::RParen,
+                    _ => TokenKind::Comma,
+                }
             }
             '\'' => TokenKind::Str(
                 self.quoted('\'')
@@ -997,6 +1064,7 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
                     name: recipient(),
                     comment: Some("the regulator".into()),
                     token_lifetime: None,
+                    ip_access_list: None,
                     if_not_exists: false,
                 },
                 Statement::Grant {
@@ -1044,6 +1112,7 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
                 name: "r".into(),
                 comment: None,
                 token_lifetime: None,
+                ip_access_list: None,
                 if_not_exists: false,
             }
         );
@@ -1053,6 +1122,7 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
                 name: "r".into(),
                 comment: Some(String::new()),
                 token_lifetime: None,
+                ip_access_list: None,
                 if_not_exists: true,
             }
         );
@@ -1212,6 +1282,7 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
                 name: "we`ird".into(),
                 comment: None,
                 token_lifetime: None,
+                ip_access_list: None,
                 if_not_exists: false,
             }
         );
@@ -1486,8 +1557,9 @@ SHOW TABLES;;
         );
         assert_eq!(
             error("SHOW TABLES, SHARES").message,
-            "unexpected character ','"
+            "expected ';' or end of input after the statement, found ','"
         );
+        assert_eq!(error("SHOW TABLES!").message, "unexpected character '!'");
     }
 
     #[test]
@@ -1529,6 +1601,7 @@ SHOW TABLES;;
                 name: "r".into(),
                 comment: Some("c".into()),
                 token_lifetime: Some(90 * day),
+                ip_access_list: None,
                 if_not_exists: false,
             }]
         );
@@ -1541,6 +1614,22 @@ SHOW TABLES;;
                 Statement::DescribeRecipient { recipient: "r".into() },
             ]
         );
+        assert_eq!(
+            parse("CREATE RECIPIENT r IP ACCESS LIST ('10.0.0.0/8', '192.0.2.7'); ALTER RECIPIENT r SET IP ACCESS LIST ('::1'); ALTER RECIPIENT r UNSET IP ACCESS LIST").unwrap(),
+            [
+                Statement::CreateRecipient {
+                    name: "r".into(),
+                    comment: None,
+                    token_lifetime: None,
+                    ip_access_list: Some(vec!["10.0.0.0/8".into(), "192.0.2.7".into()]),
+                    if_not_exists: false,
+                },
+                Statement::SetIpAccessList { recipient: "r".into(), list: Some(vec!["::1".into()]) },
+                Statement::SetIpAccessList { recipient: "r".into(), list: None },
+            ]
+        );
+        let e = parse("CREATE RECIPIENT r IP ACCESS LIST ('a' 'b')").unwrap_err();
+        assert!(e.message.starts_with("expected ',' or ')'"), "{e}");
         let e = parse("CREATE RECIPIENT r TOKEN LIFETIME 'soon'").unwrap_err();
         assert!(e.message.contains("'soon' is not a duration"), "{e}");
         assert_eq!(e.column, 35);

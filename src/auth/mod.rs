@@ -1,6 +1,10 @@
 //! Authentication: bearer tokens (recipients on the sharing endpoints, admins and auditors on
 //! the admin API), their hashes, and profile files.
 
+pub mod ip;
+
+use std::net::IpAddr;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
@@ -98,12 +102,15 @@ pub enum Activated {
     Refused(catalog::Activation),
 }
 
-/// Presents an activation code: consumes its link and issues a token, in one transaction (a
-/// failure leaves the link unused).
-pub fn activate(catalog: &Catalog, code: &str) -> Result<Activated> {
+/// Presents an activation code from `client`: consumes its link and issues a token, in one
+/// transaction (a failure, such as an address outside the recipient's IP access list, leaves
+/// the link unused).
+pub fn activate(catalog: &Catalog, code: &str, client: Option<IpAddr>) -> Result<Activated> {
     catalog.write(
         |tx| match catalog::consume_activation_link(tx, &token_hash(code))? {
             catalog::Activation::Granted { recipient } => {
+                let found = catalog::require_recipient(tx, &recipient)?;
+                check_ip(&found.name, found.ip_access_list.as_deref(), client)?;
                 let token = issue_token_in(tx, &recipient, None)?;
                 Ok(Activated::Token { recipient, token })
             }
@@ -204,9 +211,28 @@ fn check_live(revoked_at: Option<i64>, expires_at: Option<i64>) -> Result<()> {
     Ok(())
 }
 
-/// Checks an `Authorization` header value and returns the recipient it belongs to. Admin-API
-/// tokens are refused with 403: they are real credentials, but not for sharing.
-pub fn authenticate(catalog: &Catalog, authorization: Option<&str>) -> Result<Recipient> {
+/// Refuses a caller outside the recipient's IP access list (403), and logs it.
+pub fn check_ip(recipient: &str, list: Option<&[String]>, client: Option<IpAddr>) -> Result<()> {
+    let Some(list) = list else {
+        return Ok(());
+    };
+    if client.is_some_and(|ip| ip::allows(list, ip)) {
+        return Ok(());
+    }
+    let from = client.map_or("an unknown address".to_string(), |ip| ip.to_string());
+    tracing::warn!(recipient, client = %from, "refused by the recipient's IP access list");
+    Err(Error::permission_denied(format!(
+        "requests from {from} are not allowed for recipient {recipient}: the address is not in its IP access list"
+    )))
+}
+
+/// Checks an `Authorization` header value, from `client`, and returns the recipient it belongs
+/// to. Admin-API tokens are refused with 403: they are real credentials, but not for sharing.
+pub fn authenticate(
+    catalog: &Catalog,
+    authorization: Option<&str>,
+    client: Option<IpAddr>,
+) -> Result<Recipient> {
     let hash = token_hash(bearer(authorization)?);
     let (owner, admin) = catalog.read(|conn| {
         Ok((
@@ -224,6 +250,7 @@ pub fn authenticate(catalog: &Catalog, authorization: Option<&str>) -> Result<Re
         });
     };
     check_live(owner.revoked_at, owner.expires_at)?;
+    check_ip(&owner.recipient, owner.ip_access_list.as_deref(), client)?;
     Ok(Recipient {
         id: owner.recipient_id,
         name: owner.recipient,
@@ -293,7 +320,13 @@ mod tests {
     fn catalog_with_recipient() -> Catalog {
         let catalog = Catalog::open_in_memory().unwrap();
         catalog
-            .write(|tx| catalog::create_recipient(tx, "regulator", None, None, false))
+            .write(|tx| {
+                let new = catalog::NewRecipient {
+                    name: "regulator",
+                    ..Default::default()
+                };
+                catalog::create_recipient(tx, &new, false)
+            })
             .unwrap();
         catalog
     }
@@ -306,7 +339,7 @@ mod tests {
             issued.token.len() >= TOKEN_PREFIX.len() + 43,
             "256 bits of secret"
         );
-        let who = authenticate(&catalog, Some(&format!("Bearer {}", issued.token))).unwrap();
+        let who = authenticate(&catalog, Some(&format!("Bearer {}", issued.token)), None).unwrap();
         assert_eq!(who.name, "regulator");
         let stored: String = catalog
             .read(|c| Ok(c.query_row("SELECT token_hash FROM recipient_tokens", [], |r| r.get(0))?))
@@ -324,11 +357,12 @@ mod tests {
             Some("Basic abc"),
             Some("Bearer "),
         ] {
-            let e = authenticate(&catalog, header).unwrap_err();
+            let e = authenticate(&catalog, header, None).unwrap_err();
             assert_eq!(e.code, crate::ErrorCode::Unauthenticated, "{header:?}");
         }
         let issued = issue_token(&catalog, "regulator", Some(Duration::ZERO)).unwrap();
-        let e = authenticate(&catalog, Some(&format!("Bearer {}", issued.token))).unwrap_err();
+        let e =
+            authenticate(&catalog, Some(&format!("Bearer {}", issued.token)), None).unwrap_err();
         assert!(e.message.contains("expired"), "{e}");
     }
 
@@ -339,7 +373,7 @@ mod tests {
         catalog
             .write(|tx| catalog::drop_recipient(tx, "regulator", false))
             .unwrap();
-        assert!(authenticate(&catalog, Some(&format!("Bearer {}", issued.token))).is_err());
+        assert!(authenticate(&catalog, Some(&format!("Bearer {}", issued.token)), None).is_err());
     }
 
     #[test]
@@ -356,7 +390,7 @@ mod tests {
         assert_eq!(caller.role, Role::Auditor);
         for (e, code) in [
             (
-                authenticate(&catalog, Some(&header(&admin))).unwrap_err(),
+                authenticate(&catalog, Some(&header(&admin)), None).unwrap_err(),
                 crate::ErrorCode::PermissionDenied,
             ),
             (

@@ -22,6 +22,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0004_recipient_lifecycle",
         include_str!("../../catalog/migrations/0004_recipient_lifecycle.sql"),
     ),
+    (
+        "0005_ip_access_lists",
+        include_str!("../../catalog/migrations/0005_ip_access_lists.sql"),
+    ),
 ];
 
 pub(super) fn run(conn: &mut Connection) -> Result<()> {

@@ -32,6 +32,8 @@ pub struct Recipient {
     pub created_at: i64,
     /// `TOKEN LIFETIME`: how long the tokens it is given live (ms); `None` = no expiry.
     pub token_lifetime_ms: Option<i64>,
+    /// `IP ACCESS LIST`: the addresses it may call from, as written; `None` = any.
+    pub ip_access_list: Option<Vec<String>>,
 }
 
 /// A table as a share exposes it: `share.schema.name` is the alias recipients see.
@@ -100,8 +102,13 @@ fn recipient(row: &Row<'_>) -> rusqlite::Result<Recipient> {
         comment: row.get(2)?,
         created_at: row.get(3)?,
         token_lifetime_ms: row.get(4)?,
+        ip_access_list: row
+            .get::<_, Option<String>>(5)?
+            .and_then(|json| serde_json::from_str(&json).ok()),
     })
 }
+
+const RECIPIENT_COLUMNS: &str = "id, name, comment, created_at, token_lifetime_ms, ip_access_list";
 
 // ---- lookups by name ------------------------------------------------------------------------
 
@@ -131,7 +138,7 @@ pub fn find_share(conn: &Connection, name: &str) -> Result<Option<Share>> {
 pub fn find_recipient(conn: &Connection, name: &str) -> Result<Option<Recipient>> {
     Ok(conn
         .query_row(
-            "SELECT id, name, comment, created_at, token_lifetime_ms FROM recipients WHERE name = ?1",
+            &format!("SELECT {RECIPIENT_COLUMNS} FROM recipients WHERE name = ?1"),
             [name],
             recipient,
         )
@@ -284,22 +291,58 @@ pub fn create_share(
     Ok(true)
 }
 
+/// What `CREATE RECIPIENT` sets.
+#[derive(Debug, Default)]
+pub struct NewRecipient<'a> {
+    pub name: &'a str,
+    pub comment: Option<&'a str>,
+    pub token_lifetime_ms: Option<i64>,
+    pub ip_access_list: Option<&'a [String]>,
+}
+
 pub fn create_recipient(
     conn: &Connection,
-    name: &str,
-    comment: Option<&str>,
-    token_lifetime_ms: Option<i64>,
+    new: &NewRecipient<'_>,
     if_not_exists: bool,
 ) -> Result<bool> {
+    let name = new.name;
     if find_recipient(conn, name)?.is_some() {
         return exists_or_error(if_not_exists, format!("recipient {name} already exists"));
     }
     conn.execute(
-        "INSERT INTO recipients (id, name, comment, created_at, token_lifetime_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![new_id(), name, comment, now_ms(), token_lifetime_ms],
+        "INSERT INTO recipients (id, name, comment, created_at, token_lifetime_ms, ip_access_list)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            new_id(),
+            name,
+            new.comment,
+            now_ms(),
+            new.token_lifetime_ms,
+            new.ip_access_list
+                .map(|l| serde_json::to_string(l).expect("strings serialize")),
+        ],
     )?;
     Ok(true)
+}
+
+/// Sets (or with `None` removes) the recipient's IP access list.
+pub fn set_ip_access_list(conn: &Connection, name: &str, list: Option<&[String]>) -> Result<()> {
+    let json = list.map(|l| serde_json::to_string(l).expect("strings serialize"));
+    let n = conn.execute(
+        "UPDATE recipients SET ip_access_list = ?2 WHERE name = ?1",
+        params![name, json],
+    )?;
+    deleted_or_error(n, false, || format!("recipient {name} does not exist")).map(drop)
+}
+
+pub fn recipient_by_id(conn: &Connection, id: &str) -> Result<Option<Recipient>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {RECIPIENT_COLUMNS} FROM recipients WHERE id = ?1"),
+            [id],
+            recipient,
+        )
+        .optional()?)
 }
 
 fn exists_or_error(if_not_exists: bool, message: String) -> Result<bool> {

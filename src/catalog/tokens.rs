@@ -16,6 +16,8 @@ pub struct TokenOwner {
     pub recipient: String,
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// The recipient's IP access list (`None` = any address).
+    pub ip_access_list: Option<Vec<String>>,
 }
 
 /// Stores a new token hash for the named recipient, expiring after `lifetime_ms` or, when
@@ -109,7 +111,7 @@ pub fn revoke_recipient_tokens(conn: &Connection, recipient_id: &str) -> Result<
 pub fn token_owner(conn: &Connection, token_hash: &str) -> Result<Option<TokenOwner>> {
     Ok(conn
         .prepare_cached(
-            "SELECT t.id, t.prefix, r.id, r.name, t.expires_at, t.revoked_at
+            "SELECT t.id, t.prefix, r.id, r.name, t.expires_at, t.revoked_at, r.ip_access_list
              FROM recipient_tokens t JOIN recipients r ON r.id = t.recipient_id
              WHERE t.token_hash = ?1",
         )?
@@ -121,6 +123,9 @@ pub fn token_owner(conn: &Connection, token_hash: &str) -> Result<Option<TokenOw
                 recipient: r.get(3)?,
                 expires_at: r.get(4)?,
                 revoked_at: r.get(5)?,
+                ip_access_list: r
+                    .get::<_, Option<String>>(6)?
+                    .and_then(|json| serde_json::from_str(&json).ok()),
             })
         })
         .optional()?)

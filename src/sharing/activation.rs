@@ -2,7 +2,7 @@
 //! the token issued in one transaction; the token exists only in this download.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::Result;
 use crate::auth::{self, Activated, Profile};
@@ -11,9 +11,14 @@ use crate::clock::format_ms;
 use crate::http::blocking;
 use crate::state::AppState;
 
-pub async fn activate(state: web::Data<AppState>, code: web::Path<String>) -> Result<HttpResponse> {
+pub async fn activate(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    code: web::Path<String>,
+) -> Result<HttpResponse> {
+    let client = crate::http::client_ip(&req, &state.config.trusted_proxies);
     let (code, catalog_state) = (code.into_inner(), state.clone());
-    let outcome = blocking(move || auth::activate(&catalog_state.catalog, &code)).await?;
+    let outcome = blocking(move || auth::activate(&catalog_state.catalog, &code, client)).await?;
     let (token, recipient) = match outcome {
         Activated::Token { recipient, token } => (token, recipient),
         Activated::Refused(why) => return Ok(refusal(why)),

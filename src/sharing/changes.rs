@@ -18,8 +18,8 @@ use sha2::{Digest, Sha256};
 use super::capabilities::{Capabilities, ResponseFormat};
 use super::ndjson::{self, FileIdHash};
 use super::query::{
-    QueryBody, TablePath, check_start_version, history_required, parse_timestamp,
-    sign_deletion_vector, table_root,
+    QueryBody, TablePath, UrlGrant, check_start_version, history_required, parse_timestamp,
+    table_root,
 };
 use super::tokens::{open_cursor, seal_cursor};
 use crate::auth::Recipient;
@@ -47,6 +47,8 @@ pub struct ChangesParams {
 
 /// A change listing, checked and resolved.
 pub struct PreparedChanges {
+    /// Who asked: file URLs are issued to them.
+    recipient_id: String,
     shared: SharedTable,
     /// The snapshot of the first two lines: at the start with historical metadata, else latest.
     head: Snapshot,
@@ -334,6 +336,7 @@ pub fn prepare_changes(
     };
     prepare(
         state,
+        who,
         shared,
         caps,
         (start, end, head),
@@ -402,12 +405,14 @@ pub fn prepare_streaming(
         include_protocol: body.include_historical_protocol == Some(true),
         streaming: true,
     };
-    prepare(state, shared, caps, range, options, paging, cursor)
+    prepare(state, who, shared, caps, range, options, paging, cursor)
 }
 
 /// Reads the commits a page lists and chooses the response format.
+#[allow(clippy::too_many_arguments)]
 fn prepare(
     state: &AppState,
+    who: &Recipient,
     shared: SharedTable,
     caps: &Capabilities,
     (start, end, head): (u64, u64, u64),
@@ -426,6 +431,7 @@ fn prepare(
         check_change_feed(state, &shared, (start, end), &commits)?;
     }
     Ok(PreparedChanges {
+        recipient_id: who.id.clone(),
         shared,
         head,
         format,
@@ -498,7 +504,10 @@ pub fn write_changes(
         }
     }
     write_metadata(&mut out, changes.format, head.metadata(), head.version());
-    let table_id = &changes.shared.table.id;
+    let grant = UrlGrant {
+        table_id: &changes.shared.table.id,
+        recipient_id: &changes.recipient_id,
+    };
     let now = now_ms();
     let paging = &changes.paging;
     let mut sent = 0u64;
@@ -536,7 +545,7 @@ pub fn write_changes(
                     "the table's log holds absolute file paths, which cannot be shared",
                 ));
             }
-            let url = state.signer.sign(table_id, &file.path, now);
+            let url = grant.sign(state, &file.path, now);
             let mut id_buffer = [0; 64];
             let scheme = paging.file_id_hash.unwrap_or_default();
             let id = ndjson::file_id(&file.path, scheme, &mut id_buffer);
@@ -562,7 +571,7 @@ pub fn write_changes(
                     let mut signed = action.clone();
                     signed["path"] = Value::String(url.url.clone());
                     let mut expires = url.expires_at;
-                    if let Some(dv_url) = sign_deletion_vector(state, table_id, &file, now)? {
+                    if let Some(dv_url) = grant.sign_deletion_vector(state, &file, now)? {
                         expires = expires.min(dv_url.expires_at);
                         signed["deletionVector"]["storageType"] = Value::from("p");
                         signed["deletionVector"]["pathOrInlineDv"] = Value::String(dv_url.url);

@@ -30,9 +30,10 @@ async fn as_recipient<T: Send + 'static>(
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
         .map(str::to_string);
+    let client = crate::http::client_ip(req, &state.config.trusted_proxies);
     let state = state.clone();
     crate::http::blocking(move || {
-        let who = auth::authenticate(&state.catalog, authorization.as_deref())?;
+        let who = auth::authenticate(&state.catalog, authorization.as_deref(), client)?;
         work(&state, &who)
     })
     .await

@@ -169,6 +169,8 @@ pub(super) fn check_start_version(shared: &SharedTable, version: u64) -> Result<
 
 /// A table response ready to be streamed: checked, with its snapshot resolved.
 pub struct PreparedTable {
+    /// Who asked: file URLs are issued to them.
+    recipient_id: String,
     shared: SharedTable,
     snapshot: Snapshot,
     format: ResponseFormat,
@@ -258,8 +260,11 @@ impl PreparedTable {
         file: &DataFile,
         now: i64,
     ) -> Result<()> {
-        let table_id = &self.shared.table.id;
-        let url = state.signer.sign(table_id, &file.path, now);
+        let grant = UrlGrant {
+            table_id: &self.shared.table.id,
+            recipient_id: &self.recipient_id,
+        };
+        let url = grant.sign(state, &file.path, now);
         let mut id_buffer = [0; 64];
         let id = ndjson::file_id(
             &file.path,
@@ -269,7 +274,7 @@ impl PreparedTable {
         match self.format {
             ResponseFormat::Parquet => ndjson::write_file(out, file, id, &url, self.line_version),
             ResponseFormat::Delta => {
-                let dv_url = sign_deletion_vector(state, table_id, file, now)?;
+                let dv_url = grant.sign_deletion_vector(state, file, now)?;
                 ndjson::write_delta_file(out, file, id, &url, dv_url.as_ref(), self.line_version);
             }
         }
@@ -277,25 +282,39 @@ impl PreparedTable {
     }
 }
 
-/// The signed URL of the file's deletion vector file; `None` without one or for an inline
-/// vector.
-pub(super) fn sign_deletion_vector(
-    state: &AppState,
-    table_id: &str,
-    file: &DataFile,
-    now: i64,
-) -> Result<Option<SignedUrl>> {
-    match file.deletion_vector.as_ref().and_then(|dv| dv.file_path()) {
-        None => Ok(None),
-        Some(Ok(path)) if !path.contains("://") && !path.starts_with('/') => {
-            Ok(Some(state.signer.sign(table_id, &path, now)))
+/// Whose file URLs: a table's files, issued to one recipient.
+pub(super) struct UrlGrant<'a> {
+    pub table_id: &'a str,
+    pub recipient_id: &'a str,
+}
+
+impl UrlGrant<'_> {
+    pub fn sign(&self, state: &AppState, path: &str, now: i64) -> SignedUrl {
+        state
+            .signer
+            .sign(self.table_id, self.recipient_id, path, now)
+    }
+
+    /// The signed URL of the file's deletion vector file; `None` without one or for an
+    /// inline vector.
+    pub fn sign_deletion_vector(
+        &self,
+        state: &AppState,
+        file: &DataFile,
+        now: i64,
+    ) -> Result<Option<SignedUrl>> {
+        match file.deletion_vector.as_ref().and_then(|dv| dv.file_path()) {
+            None => Ok(None),
+            Some(Ok(path)) if !path.contains("://") && !path.starts_with('/') => {
+                Ok(Some(self.sign(state, &path, now)))
+            }
+            Some(Ok(_)) => Err(Error::unsupported(
+                "a deletion vector of the table lies outside the table directory, which cannot be shared",
+            )),
+            Some(Err(e)) => Err(Error::unsupported(format!(
+                "unreadable deletion vector: {e}"
+            ))),
         }
-        Some(Ok(_)) => Err(Error::unsupported(
-            "a deletion vector of the table lies outside the table directory, which cannot be shared",
-        )),
-        Some(Err(e)) => Err(Error::unsupported(format!(
-            "unreadable deletion vector: {e}"
-        ))),
     }
 }
 
@@ -304,6 +323,7 @@ pub(super) fn sign_deletion_vector(
 /// or not the table's history is shared, since the client started from the latest version.
 fn prepare(
     state: &AppState,
+    who: &Recipient,
     shared: SharedTable,
     caps: &Capabilities,
     (version, timestamp): (Option<i64>, Option<&str>),
@@ -323,6 +343,7 @@ fn prepare(
         None => (spec != VersionSpec::Latest).then(|| snapshot.version()),
     };
     Ok(PreparedTable {
+        recipient_id: who.id.clone(),
         shared,
         snapshot,
         format,
@@ -345,6 +366,7 @@ pub fn table_metadata(
     let shared = path.resolve(state, who)?;
     let prepared = prepare(
         state,
+        who,
         shared,
         caps,
         (parse_version_param(version)?, timestamp),
@@ -438,6 +460,7 @@ pub fn prepare_query(
     let pinned = cursor.as_ref().map(|c| (c.version, c.versioned));
     let mut prepared = prepare(
         state,
+        who,
         shared,
         caps,
         (body.version, body.timestamp.as_deref()),
