@@ -20,6 +20,9 @@ impl DataDir {
     pub fn secret_key(&self) -> PathBuf {
         self.0.join("server.key")
     }
+    pub fn signing_key(&self) -> PathBuf {
+        self.0.join("server.ed25519")
+    }
     /// Creates the directory (owner-only) if it does not exist yet.
     pub fn ensure(&self) -> std::io::Result<()> {
         if self.0.is_dir() {

@@ -16,6 +16,7 @@ pub mod http;
 pub mod secret;
 pub mod server;
 pub mod sharing;
+pub mod signing_key;
 pub mod state;
 pub mod storage;
 

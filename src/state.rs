@@ -5,6 +5,7 @@ use crate::catalog::Catalog;
 use crate::config::ServerConfig;
 use crate::delta::DeltaLog;
 use crate::secret::ServerSecret;
+use crate::signing_key::SigningKey;
 use crate::storage::FileUrlSigner;
 
 pub struct AppState {
@@ -14,6 +15,8 @@ pub struct AppState {
     pub signer: FileUrlSigner,
     /// Signs opaque tokens handed to clients (page tokens).
     pub secret: ServerSecret,
+    /// Signs OAuth access tokens.
+    pub signing_key: SigningKey,
 }
 
 impl AppState {
@@ -22,6 +25,7 @@ impl AppState {
         config.data_dir.ensure()?;
         let catalog = Catalog::open(&config.data_dir.catalog_db())?;
         let secret = ServerSecret::load_or_create(&config.data_dir.secret_key())?;
+        let signing_key = SigningKey::load_or_create(&config.data_dir.signing_key())?;
         let signer = FileUrlSigner::new(secret.clone(), &config.public_url, config.url_ttl);
         Ok(AppState {
             config,
@@ -29,6 +33,7 @@ impl AppState {
             delta: DeltaLog::new(),
             signer,
             secret,
+            signing_key,
         })
     }
 }

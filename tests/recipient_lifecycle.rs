@@ -214,3 +214,133 @@ fn ip_access_lists_guard_queries_file_urls_and_activation_links() {
     let described = sql(&data, "DESCRIBE RECIPIENT r");
     assert!(described.contains("any address"), "{described}");
 }
+
+#[test]
+fn oauth_client_credentials_with_the_real_connector() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let root = dir.path().join("loans");
+    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+    let mut table = TableWriter::create(&root, "loans", "", &schema, &[], &[]).unwrap();
+    let batch =
+        RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from_iter_values(0..5))]).unwrap();
+    let file = table.write_file(&batch, &[]).unwrap();
+    table.commit("WRITE", &[file], &[]).unwrap();
+    sql(
+        &data,
+        &format!(
+            "CREATE TABLE fire.loans USING DELTA LOCATION '{}'; CREATE SHARE s; ALTER SHARE s ADD TABLE fire.loans;",
+            root.display()
+        ),
+    );
+    let server = Server::start(&data);
+    let admin = {
+        let out = common::fireshare()
+            .args([
+                "admin", "token", "create", "--role", "admin", "--name", "ops",
+            ])
+            .arg("--data-dir")
+            .arg(&data)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let http = reqwest::blocking::Client::new();
+    let created: Value = http
+        .post(server.url("/admin/v1/sql"))
+        .bearer_auth(&admin)
+        .json(&json!({"statement": "CREATE RECIPIENT bank_supervisor USING OAUTH; GRANT SELECT ON SHARE s TO RECIPIENT bank_supervisor"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let result = &created["results"][0];
+    assert_eq!(
+        result["columns"],
+        json!(["status", "client_id", "client_secret", "token_endpoint"])
+    );
+    let row = &result["rows"][0];
+    let (client_id, client_secret, token_endpoint) = (
+        row[1].as_str().unwrap(),
+        row[2].as_str().unwrap(),
+        row[3].as_str().unwrap(),
+    );
+    assert_eq!(token_endpoint, server.url("/oauth/token"));
+
+    // The connector: profile version 2, client credentials.
+    let profile = json!({
+        "shareCredentialsVersion": 2,
+        "type": "oauth_client_credentials",
+        "endpoint": server.endpoint(),
+        "tokenEndpoint": token_endpoint,
+        "clientId": client_id,
+        "clientSecret": client_secret,
+    });
+    let path = dir.path().join("oauth.share");
+    std::fs::write(&path, profile.to_string()).unwrap();
+    assert_eq!(
+        run_python(
+            "count_rows.py",
+            &[&format!("{}#s.fire.loans", path.display())]
+        )
+        .trim(),
+        "5"
+    );
+
+    // The token endpoint by hand: RFC 6749 answers.
+    let exchange = |secret: &str, grant: &str| {
+        let response = http
+            .post(token_endpoint)
+            .basic_auth(client_id, Some(secret))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("grant_type={grant}&scope=sharing"))
+            .send()
+            .unwrap();
+        (
+            response.status().as_u16(),
+            response.json::<Value>().unwrap(),
+        )
+    };
+    let (status, granted) = exchange(client_secret, "client_credentials");
+    assert_eq!(
+        (status, granted["token_type"].as_str()),
+        (200, Some("Bearer"))
+    );
+    assert_eq!(granted["expires_in"], 3600);
+    let access = granted["access_token"].as_str().unwrap().to_string();
+    assert_eq!(
+        exchange("fss_wrong", "client_credentials").1["error"],
+        "invalid_client"
+    );
+    assert_eq!(
+        exchange(client_secret, "password").1["error"],
+        "unsupported_grant_type"
+    );
+    let shares = |token: &str| {
+        http.get(format!("{}/shares", server.endpoint()))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(shares(&access), 200);
+    let jwks: Value = http
+        .get(server.url("/.well-known/jwks.json"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(jwks["keys"][0]["crv"], "Ed25519");
+    // Access tokens do not open the admin API, and revocation stops them at once.
+    let admin_api = http
+        .post(server.url("/admin/v1/sql"))
+        .bearer_auth(&access)
+        .json(&json!({"statement": "SHOW SHARES"}))
+        .send()
+        .unwrap();
+    assert_eq!(admin_api.status(), 401);
+    sql(&data, "ALTER RECIPIENT bank_supervisor REVOKE TOKENS");
+    assert_eq!(shares(&access), 401);
+    assert_eq!(exchange(client_secret, "client_credentials").0, 401);
+}

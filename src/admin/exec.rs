@@ -254,6 +254,7 @@ fn execute(
             comment,
             token_lifetime,
             ip_access_list,
+            oauth,
             if_not_exists,
         } => {
             if let Some(list) = ip_access_list {
@@ -264,11 +265,12 @@ fn execute(
                 comment: comment.as_deref(),
                 token_lifetime_ms: token_lifetime.map(|d| d.as_millis() as i64),
                 ip_access_list: ip_access_list.as_deref(),
+                oauth: *oauth,
             };
             if !catalog::create_recipient(tx, &new, *if_not_exists)? {
                 return status("recipient exists, nothing done".to_string());
             }
-            activation(tx, text, name, context, format!("created recipient {name}"))
+            new_credentials(tx, text, name, context, format!("created recipient {name}"))
         }
         Statement::SetIpAccessList { recipient, list } => {
             if let Some(list) = list {
@@ -283,26 +285,25 @@ fn execute(
         Statement::RotateToken { recipient, grace } => {
             let found = catalog::require_recipient(tx, recipient)?;
             let grace_until = now_ms().saturating_add(grace.map_or(0, |d| d.as_millis() as i64));
-            let cut = catalog::expire_tokens_for_rotation(tx, &found.id, grace_until)?;
+            let cut = catalog::expire_for_rotation(tx, &found.id, grace_until)?;
+            let what = if found.oauth { "client" } else { "token" };
             let old = match (cut, grace) {
-                (0, _) => "it had no live token".to_string(),
-                (_, Some(_)) => format!("its current token works until {}", format_ms(grace_until)),
-                (_, None) => "its previous tokens stopped working".to_string(),
+                (0, _) => format!("it had no live {what}"),
+                (_, Some(_)) => {
+                    format!("its current {what} works until {}", format_ms(grace_until))
+                }
+                (_, None) => format!("its previous {what}s stopped working"),
             };
-            activation(
-                tx,
-                text,
-                &found.name,
-                context,
-                format!("rotated the token of {}: {old}", found.name),
-            )
+            let done = format!("rotated the {what} of {}: {old}", found.name);
+            new_credentials(tx, text, &found.name, context, done)
         }
         Statement::RevokeTokens { recipient } => {
             let found = catalog::require_recipient(tx, recipient)?;
-            let revoked = catalog::revoke_recipient_tokens(tx, &found.id)?;
+            let revoked = catalog::revoke_credentials(tx, &found.id)?;
             let links = catalog::withdraw_activation_links(tx, &found.id)?;
+            let what = if found.oauth { "client" } else { "token" };
             status(format!(
-                "revoked {revoked} token{} of {} and withdrew {links} unused activation link{}",
+                "revoked {revoked} {what}{} of {} and withdrew {links} unused activation link{}",
                 if revoked == 1 { "" } else { "s" },
                 found.name,
                 if links == 1 { "" } else { "s" }
@@ -446,8 +447,9 @@ fn execute(
     }
 }
 
-/// A new activation link for `recipient`: the status and the link's URL, shown once.
-fn activation(
+/// New credentials for `recipient`, shown once: OAuth client credentials for an OAuth
+/// recipient, else an activation link (whose download holds the token).
+fn new_credentials(
     tx: &rusqlite::Transaction<'_>,
     text: &str,
     recipient: &str,
@@ -455,13 +457,24 @@ fn activation(
     done: String,
 ) -> Result<StatementResult> {
     let found = catalog::require_recipient(tx, recipient)?;
+    let public_url = context.public_url.trim_end_matches('/');
+    if found.oauth {
+        let client = crate::auth::oauth::create_client(tx, &found.id)?;
+        return Ok(StatementResult::table(
+            text,
+            &["status", "client_id", "client_secret", "token_endpoint"],
+            vec![vec![
+                done,
+                client.client_id,
+                client.client_secret,
+                format!("{public_url}/oauth/token"),
+            ]],
+        ));
+    }
     let (code, hash) = crate::auth::new_activation_code();
     let expires_at = now_ms().saturating_add(context.activation_ttl.as_millis() as i64);
     catalog::insert_activation_link(tx, &found.id, &hash, expires_at)?;
-    let url = format!(
-        "{}/activate/{code}",
-        context.public_url.trim_end_matches('/')
-    );
+    let url = format!("{public_url}/activate/{code}");
     Ok(StatementResult::table(
         text,
         &["status", "activation_url", "expires"],

@@ -75,6 +75,8 @@ pub enum Statement {
         token_lifetime: Option<Duration>,
         /// `IP ACCESS LIST ('10.0.0.0/8', …)`: where it may call from.
         ip_access_list: Option<Vec<String>>,
+        /// `USING OAUTH`: OAuth client credentials instead of bearer tokens.
+        oauth: bool,
         if_not_exists: bool,
     },
     /// `ALTER RECIPIENT r SET IP ACCESS LIST (…)`, or `UNSET IP ACCESS LIST` (`None`).
@@ -274,6 +276,10 @@ fn parse_create(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
         "RECIPIENT" => {
             let if_not_exists = parse_if_not_exists(c)?;
             let name = c.identifier("recipient name")?;
+            let oauth = c.accept_keyword("USING")?;
+            if oauth {
+                c.expect_keyword("OAUTH")?;
+            }
             let comment = parse_comment(c)?;
             let token_lifetime = if c.accept_keyword("TOKEN")? {
                 c.expect_keyword("LIFETIME")?;
@@ -291,6 +297,7 @@ fn parse_create(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
                 comment,
                 token_lifetime,
                 ip_access_list,
+                oauth,
                 if_not_exists,
             })
         }
@@ -543,6 +550,7 @@ const KEYWORDS: &[&str] = &[
     "LIST",
     "LOCATION",
     "NOT",
+    "OAUTH",
     "ON",
     "RECIPIENT",
     "RECIPIENTS",
@@ -1065,6 +1073,7 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
                     comment: Some("the regulator".into()),
                     token_lifetime: None,
                     ip_access_list: None,
+                    oauth: false,
                     if_not_exists: false,
                 },
                 Statement::Grant {
@@ -1113,6 +1122,7 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
                 comment: None,
                 token_lifetime: None,
                 ip_access_list: None,
+                oauth: false,
                 if_not_exists: false,
             }
         );
@@ -1123,6 +1133,7 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
                 comment: Some(String::new()),
                 token_lifetime: None,
                 ip_access_list: None,
+                oauth: false,
                 if_not_exists: true,
             }
         );
@@ -1283,6 +1294,7 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
                 comment: None,
                 token_lifetime: None,
                 ip_access_list: None,
+                oauth: false,
                 if_not_exists: false,
             }
         );
@@ -1602,6 +1614,7 @@ SHOW TABLES;;
                 comment: Some("c".into()),
                 token_lifetime: Some(90 * day),
                 ip_access_list: None,
+                oauth: false,
                 if_not_exists: false,
             }]
         );
@@ -1622,12 +1635,17 @@ SHOW TABLES;;
                     comment: None,
                     token_lifetime: None,
                     ip_access_list: Some(vec!["10.0.0.0/8".into(), "192.0.2.7".into()]),
+                    oauth: false,
                     if_not_exists: false,
                 },
                 Statement::SetIpAccessList { recipient: "r".into(), list: Some(vec!["::1".into()]) },
                 Statement::SetIpAccessList { recipient: "r".into(), list: None },
             ]
         );
+        assert!(matches!(
+            parse("CREATE RECIPIENT r USING OAUTH COMMENT 'x'").unwrap()[0],
+            Statement::CreateRecipient { oauth: true, .. }
+        ));
         let e = parse("CREATE RECIPIENT r IP ACCESS LIST ('a' 'b')").unwrap_err();
         assert!(e.message.starts_with("expected ',' or ')'"), "{e}");
         let e = parse("CREATE RECIPIENT r TOKEN LIFETIME 'soon'").unwrap_err();

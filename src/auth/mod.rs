@@ -2,6 +2,7 @@
 //! the admin API), their hashes, and profile files.
 
 pub mod ip;
+pub mod oauth;
 
 use std::net::IpAddr;
 

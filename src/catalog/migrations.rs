@@ -26,6 +26,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0005_ip_access_lists",
         include_str!("../../catalog/migrations/0005_ip_access_lists.sql"),
     ),
+    (
+        "0006_oauth_clients",
+        include_str!("../../catalog/migrations/0006_oauth_clients.sql"),
+    ),
 ];
 
 pub(super) fn run(conn: &mut Connection) -> Result<()> {

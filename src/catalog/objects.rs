@@ -34,6 +34,8 @@ pub struct Recipient {
     pub token_lifetime_ms: Option<i64>,
     /// `IP ACCESS LIST`: the addresses it may call from, as written; `None` = any.
     pub ip_access_list: Option<Vec<String>>,
+    /// Created `USING OAUTH`: it holds OAuth client credentials instead of bearer tokens.
+    pub oauth: bool,
 }
 
 /// A table as a share exposes it: `share.schema.name` is the alias recipients see.
@@ -105,10 +107,12 @@ fn recipient(row: &Row<'_>) -> rusqlite::Result<Recipient> {
         ip_access_list: row
             .get::<_, Option<String>>(5)?
             .and_then(|json| serde_json::from_str(&json).ok()),
+        oauth: row.get::<_, String>(6)? == "oauth",
     })
 }
 
-const RECIPIENT_COLUMNS: &str = "id, name, comment, created_at, token_lifetime_ms, ip_access_list";
+const RECIPIENT_COLUMNS: &str =
+    "id, name, comment, created_at, token_lifetime_ms, ip_access_list, credential";
 
 // ---- lookups by name ------------------------------------------------------------------------
 
@@ -298,6 +302,7 @@ pub struct NewRecipient<'a> {
     pub comment: Option<&'a str>,
     pub token_lifetime_ms: Option<i64>,
     pub ip_access_list: Option<&'a [String]>,
+    pub oauth: bool,
 }
 
 pub fn create_recipient(
@@ -310,8 +315,8 @@ pub fn create_recipient(
         return exists_or_error(if_not_exists, format!("recipient {name} already exists"));
     }
     conn.execute(
-        "INSERT INTO recipients (id, name, comment, created_at, token_lifetime_ms, ip_access_list)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO recipients (id, name, comment, created_at, token_lifetime_ms, ip_access_list, credential)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             new_id(),
             name,
@@ -320,6 +325,7 @@ pub fn create_recipient(
             new.token_lifetime_ms,
             new.ip_access_list
                 .map(|l| serde_json::to_string(l).expect("strings serialize")),
+            if new.oauth { "oauth" } else { "token" },
         ],
     )?;
     Ok(true)

@@ -31,6 +31,12 @@ pub fn insert_token(
     lifetime_ms: Option<i64>,
 ) -> Result<(String, Option<i64>)> {
     let recipient = super::require_recipient(conn, recipient)?;
+    if recipient.oauth {
+        return Err(crate::Error::invalid(format!(
+            "recipient {} uses OAuth client credentials: it gets no bearer tokens",
+            recipient.name
+        )));
+    }
     let now = now_ms();
     let expires_at = lifetime_ms
         .or(recipient.token_lifetime_ms)
@@ -42,6 +48,29 @@ pub fn insert_token(
         params![id, recipient.id, token_hash, prefix, now, expires_at],
     )?;
     Ok((id, expires_at))
+}
+
+pub fn token_owner(conn: &Connection, token_hash: &str) -> Result<Option<TokenOwner>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT t.id, t.prefix, r.id, r.name, t.expires_at, t.revoked_at, r.ip_access_list
+             FROM recipient_tokens t JOIN recipients r ON r.id = t.recipient_id
+             WHERE t.token_hash = ?1",
+        )?
+        .query_row([token_hash], |r| {
+            Ok(TokenOwner {
+                token_id: r.get(0)?,
+                prefix: r.get(1)?,
+                recipient_id: r.get(2)?,
+                recipient: r.get(3)?,
+                expires_at: r.get(4)?,
+                revoked_at: r.get(5)?,
+                ip_access_list: r
+                    .get::<_, Option<String>>(6)?
+                    .and_then(|json| serde_json::from_str(&json).ok()),
+            })
+        })
+        .optional()?)
 }
 
 /// A recipient token as `DESCRIBE RECIPIENT` shows it.
@@ -70,65 +99,55 @@ pub fn recipient_tokens(conn: &Connection, recipient_id: &str) -> Result<Vec<Tok
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// `ROTATE TOKEN`: the newest live token keeps working until `grace_until` (if it would live
-/// longer), every older one stops now, so that with the token the rotation hands out no more
-/// than two are live. Returns how many tokens were cut short.
-pub fn expire_tokens_for_rotation(
+/// The tables holding a recipient's credentials (bearer tokens, OAuth clients) and their key.
+const CREDENTIALS: [(&str, &str); 2] = [("recipient_tokens", "id"), ("oauth_clients", "client_id")];
+
+/// `ROTATE TOKEN`: the newest live credential keeps working until `grace_until` (if it would
+/// live longer), every older one stops now, so that with the one the rotation hands out no
+/// more than two are live. Returns how many were cut short.
+pub fn expire_for_rotation(
     conn: &Connection,
     recipient_id: &str,
     grace_until: i64,
 ) -> Result<usize> {
     let now = now_ms();
-    let live: Vec<(String, Option<i64>)> = conn
-        .prepare(
-            "SELECT id, expires_at FROM recipient_tokens
-             WHERE recipient_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)
-             ORDER BY created_at DESC, rowid DESC",
-        )?
-        .query_map(params![recipient_id, now], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    for (index, (id, expires_at)) in live.iter().enumerate() {
-        let until = if index == 0 { grace_until } else { now };
-        let until = expires_at.map_or(until, |e| e.min(until));
-        conn.execute(
-            "UPDATE recipient_tokens SET expires_at = ?2 WHERE id = ?1",
-            params![id, until],
+    let mut cut = 0;
+    for (table, key) in CREDENTIALS {
+        let live: Vec<(String, Option<i64>)> = conn
+            .prepare(&format!(
+                "SELECT {key}, expires_at FROM {table}
+                 WHERE recipient_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)
+                 ORDER BY created_at DESC, rowid DESC"
+            ))?
+            .query_map(params![recipient_id, now], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (index, (id, expires_at)) in live.iter().enumerate() {
+            let until = if index == 0 { grace_until } else { now };
+            let until = expires_at.map_or(until, |e| e.min(until));
+            conn.execute(
+                &format!("UPDATE {table} SET expires_at = ?2 WHERE {key} = ?1"),
+                params![id, until],
+            )?;
+        }
+        cut += live.len();
+    }
+    Ok(cut)
+}
+
+/// `REVOKE TOKENS`: every credential of the recipient stops now. Returns how many were live.
+pub fn revoke_credentials(conn: &Connection, recipient_id: &str) -> Result<usize> {
+    let now = now_ms();
+    let mut revoked = 0;
+    for (table, _) in CREDENTIALS {
+        revoked += conn.execute(
+            &format!(
+                "UPDATE {table} SET revoked_at = ?2
+                 WHERE recipient_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)"
+            ),
+            params![recipient_id, now],
         )?;
     }
-    Ok(live.len())
-}
-
-/// `REVOKE TOKENS`: every token of the recipient stops now. Returns how many were live.
-pub fn revoke_recipient_tokens(conn: &Connection, recipient_id: &str) -> Result<usize> {
-    let now = now_ms();
-    Ok(conn.execute(
-        "UPDATE recipient_tokens SET revoked_at = ?2
-         WHERE recipient_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)",
-        params![recipient_id, now],
-    )?)
-}
-
-pub fn token_owner(conn: &Connection, token_hash: &str) -> Result<Option<TokenOwner>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT t.id, t.prefix, r.id, r.name, t.expires_at, t.revoked_at, r.ip_access_list
-             FROM recipient_tokens t JOIN recipients r ON r.id = t.recipient_id
-             WHERE t.token_hash = ?1",
-        )?
-        .query_row([token_hash], |r| {
-            Ok(TokenOwner {
-                token_id: r.get(0)?,
-                prefix: r.get(1)?,
-                recipient_id: r.get(2)?,
-                recipient: r.get(3)?,
-                expires_at: r.get(4)?,
-                revoked_at: r.get(5)?,
-                ip_access_list: r
-                    .get::<_, Option<String>>(6)?
-                    .and_then(|json| serde_json::from_str(&json).ok()),
-            })
-        })
-        .optional()?)
+    Ok(revoked)
 }
 
 /// The holder of an admin-API token, as found by its hash.
@@ -172,6 +191,55 @@ pub fn admin_token_owner(conn: &Connection, token_hash: &str) -> Result<Option<A
                 role: r.get(2)?,
                 expires_at: r.get(3)?,
                 revoked_at: r.get(4)?,
+            })
+        })
+        .optional()?)
+}
+
+/// An OAuth client, as found by its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthClient {
+    pub client_id: String,
+    pub secret_hash: String,
+    pub recipient_id: String,
+    pub recipient: String,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub ip_access_list: Option<Vec<String>>,
+}
+
+pub fn insert_oauth_client(
+    conn: &Connection,
+    recipient_id: &str,
+    client_id: &str,
+    secret_hash: &str,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO oauth_clients (client_id, recipient_id, secret_hash, created_at)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![client_id, recipient_id, secret_hash, now_ms()],
+    )?;
+    Ok(())
+}
+
+pub fn oauth_client(conn: &Connection, client_id: &str) -> Result<Option<OAuthClient>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT c.client_id, c.secret_hash, r.id, r.name, c.expires_at, c.revoked_at, r.ip_access_list
+             FROM oauth_clients c JOIN recipients r ON r.id = c.recipient_id
+             WHERE c.client_id = ?1",
+        )?
+        .query_row([client_id], |r| {
+            Ok(OAuthClient {
+                client_id: r.get(0)?,
+                secret_hash: r.get(1)?,
+                recipient_id: r.get(2)?,
+                recipient: r.get(3)?,
+                expires_at: r.get(4)?,
+                revoked_at: r.get(5)?,
+                ip_access_list: r
+                    .get::<_, Option<String>>(6)?
+                    .and_then(|json| serde_json::from_str(&json).ok()),
             })
         })
         .optional()?)

@@ -33,7 +33,18 @@ async fn as_recipient<T: Send + 'static>(
     let client = crate::http::client_ip(req, &state.config.trusted_proxies);
     let state = state.clone();
     crate::http::blocking(move || {
-        let who = auth::authenticate(&state.catalog, authorization.as_deref(), client)?;
+        let who = match authorization.as_deref().and_then(|h| h.split_once(' ')) {
+            Some((_, token)) if auth::oauth::looks_like_jwt(token.trim()) => {
+                auth::oauth::authenticate(
+                    &state.catalog,
+                    &state.signing_key,
+                    &state.config.public_url,
+                    token.trim(),
+                    client,
+                )?
+            }
+            _ => auth::authenticate(&state.catalog, authorization.as_deref(), client)?,
+        };
         work(&state, &who)
     })
     .await

@@ -8,6 +8,7 @@ mod files;
 mod handlers;
 pub mod listing;
 pub mod ndjson;
+mod oauth;
 pub mod paging;
 pub mod predicate;
 pub mod query;
@@ -64,6 +65,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(handlers::unknown_endpoint)),
     )
     .service(endpoint("/activate/{code}", "GET").route(web::get().to(activation::activate)))
+    .service(endpoint("/oauth/token", "POST").route(web::post().to(oauth::token)))
+    .service(endpoint("/.well-known/jwks.json", "GET").route(web::get().to(oauth::jwks)))
     .service(
         endpoint("/files/{tail:.*}", "GET, HEAD")
             .route(web::get().to(files::download))

@@ -1,0 +1,257 @@
+//! OAuth 2.0 client credentials (RFC 6749 §4.4) for recipients created `USING OAUTH`: a client
+//! exchanges its id and secret at `POST /oauth/token` for a short-lived access token, a JWT
+//! signed with the server's Ed25519 key (EdDSA) whose claims name the recipient. Each request
+//! with an access token checks its signature and expiry, and that its client and recipient
+//! still stand, so revoking or dropping the recipient stops its tokens at once.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+
+use super::{Recipient, check_ip, check_live, new_token, token_hash};
+use crate::catalog::{self, Catalog};
+use crate::clock::now_ms;
+use crate::signing_key::SigningKey;
+use crate::{Error, Result};
+
+/// Default lifetime of access tokens.
+pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(3600);
+const CLIENT_ID_PREFIX: &str = "fsc_";
+const CLIENT_SECRET_PREFIX: &str = "fss_";
+/// `aud` of the access tokens: they open the sharing endpoints only.
+const AUDIENCE: &str = "fireshare-sharing";
+
+/// New client credentials: the secret exists only here (and is shown once).
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// Creates a client for the recipient and stores the secret's hash.
+pub fn create_client(
+    tx: &rusqlite::Transaction<'_>,
+    recipient_id: &str,
+) -> Result<ClientCredentials> {
+    // 128 bits are plenty for an identifier; the secret has 256.
+    let client_id = new_token(CLIENT_ID_PREFIX)[..CLIENT_ID_PREFIX.len() + 22].to_string();
+    let client_secret = new_token(CLIENT_SECRET_PREFIX);
+    catalog::insert_oauth_client(tx, recipient_id, &client_id, &token_hash(&client_secret))?;
+    Ok(ClientCredentials {
+        client_id,
+        client_secret,
+    })
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    iss: String,
+    aud: String,
+    /// The recipient's id.
+    sub: String,
+    client_id: String,
+    iat: i64,
+    exp: i64,
+}
+
+/// A refused exchange, in RFC 6749 §5.2 terms.
+#[derive(Debug, PartialEq, Eq)]
+pub struct OAuthError {
+    /// `invalid_client` (401), `invalid_request`, `unsupported_grant_type` (400),
+    /// `access_denied` (403).
+    pub error: &'static str,
+    pub description: String,
+}
+
+impl OAuthError {
+    fn new(error: &'static str, description: impl Into<String>) -> Self {
+        OAuthError {
+            error,
+            description: description.into(),
+        }
+    }
+    pub fn status(&self) -> u16 {
+        match self.error {
+            "invalid_client" => 401,
+            "access_denied" => 403,
+            _ => 400,
+        }
+    }
+}
+
+/// An issued access token.
+pub struct AccessToken {
+    pub token: String,
+    pub expires_in: u64,
+}
+
+/// Exchanges client credentials, from `client`, for an access token valid `ttl`.
+pub fn exchange(
+    catalog: &Catalog,
+    key: &SigningKey,
+    issuer: &str,
+    (client_id, client_secret): (&str, &str),
+    client: Option<IpAddr>,
+    ttl: Duration,
+) -> Result<std::result::Result<AccessToken, OAuthError>> {
+    let invalid = || OAuthError::new("invalid_client", "unknown client or wrong secret");
+    let Some(found) = catalog.read(|c| catalog::oauth_client(c, client_id))? else {
+        return Ok(Err(invalid()));
+    };
+    let presented = token_hash(client_secret);
+    if !bool::from(presented.as_bytes().ct_eq(found.secret_hash.as_bytes())) {
+        return Ok(Err(invalid()));
+    }
+    if let Err(e) = check_live(found.revoked_at, found.expires_at) {
+        return Ok(Err(OAuthError::new(
+            "invalid_client",
+            e.message.replace("bearer token", "client"),
+        )));
+    }
+    if let Err(e) = check_ip(&found.recipient, found.ip_access_list.as_deref(), client) {
+        return Ok(Err(OAuthError::new("access_denied", e.message)));
+    }
+    let now = now_ms() / 1000;
+    let claims = Claims {
+        iss: issuer.to_string(),
+        aud: AUDIENCE.to_string(),
+        sub: found.recipient_id,
+        client_id: found.client_id,
+        iat: now,
+        exp: now + ttl.as_secs() as i64,
+    };
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some(key.kid().to_string());
+    let token = jsonwebtoken::encode(&header, &claims, key.encoding_key())
+        .map_err(|e| Error::internal(format!("cannot sign an access token: {e}")))?;
+    tracing::info!(
+        recipient = found.recipient,
+        client_id,
+        "access token issued"
+    );
+    Ok(Ok(AccessToken {
+        token,
+        expires_in: ttl.as_secs(),
+    }))
+}
+
+/// True when `token` has the shape of a JWT (and so is not a bearer token of ours).
+pub fn looks_like_jwt(token: &str) -> bool {
+    token.starts_with("eyJ") && token.matches('.').count() == 2
+}
+
+/// Checks an access token: signature, issuer, audience, expiry, and that its client and
+/// recipient still stand.
+pub fn authenticate(
+    catalog: &Catalog,
+    key: &SigningKey,
+    issuer: &str,
+    token: &str,
+    client: Option<IpAddr>,
+) -> Result<Recipient> {
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[AUDIENCE]);
+    validation.leeway = 0;
+    let claims = jsonwebtoken::decode::<Claims>(token, key.decoding_key(), &validation)
+        .map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                Error::unauthenticated("the access token has expired: request a new one")
+            }
+            _ => Error::unauthenticated("the access token is not valid"),
+        })?
+        .claims;
+    let found = catalog
+        .read(|c| catalog::oauth_client(c, &claims.client_id))?
+        .filter(|c| c.recipient_id == claims.sub)
+        .ok_or_else(|| Error::unauthenticated("the access token's client no longer exists"))?;
+    check_live(found.revoked_at, found.expires_at)
+        .map_err(|_| Error::unauthenticated("the access token's client was revoked"))?;
+    check_ip(&found.recipient, found.ip_access_list.as_deref(), client)?;
+    Ok(Recipient {
+        id: found.recipient_id,
+        name: found.recipient,
+        token_id: found.client_id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_credentials_become_access_tokens_until_revoked() {
+        let catalog = Catalog::open_in_memory().unwrap();
+        let key = SigningKey::for_tests();
+        let credentials = catalog
+            .write(|tx| {
+                let new = catalog::NewRecipient {
+                    name: "regulator",
+                    oauth: true,
+                    ..Default::default()
+                };
+                catalog::create_recipient(tx, &new, false)?;
+                let id = catalog::require_recipient(tx, "regulator")?.id;
+                create_client(tx, &id)
+            })
+            .unwrap();
+        let exchange = |secret: &str, ttl| {
+            exchange(
+                &catalog,
+                &key,
+                "https://x",
+                (&credentials.client_id, secret),
+                None,
+                ttl,
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            exchange("fss_wrong", ACCESS_TOKEN_TTL).err().unwrap().error,
+            "invalid_client"
+        );
+        let token = exchange(&credentials.client_secret, ACCESS_TOKEN_TTL)
+            .unwrap()
+            .token;
+        assert!(looks_like_jwt(&token));
+        let who = authenticate(&catalog, &key, "https://x", &token, None).unwrap();
+        assert_eq!(who.name, "regulator");
+        assert!(
+            authenticate(&catalog, &key, "https://other", &token, None).is_err(),
+            "issuer"
+        );
+        assert!(
+            authenticate(
+                &catalog,
+                &SigningKey::for_tests(),
+                "https://x",
+                &token,
+                None
+            )
+            .is_err(),
+            "key"
+        );
+        let expired = exchange(&credentials.client_secret, Duration::ZERO)
+            .unwrap()
+            .token;
+        std::thread::sleep(Duration::from_millis(1100));
+        let e = authenticate(&catalog, &key, "https://x", &expired, None).unwrap_err();
+        assert!(e.message.contains("expired"), "{e}");
+        catalog
+            .write(|tx| catalog::revoke_credentials(tx, &who.id))
+            .unwrap();
+        assert!(
+            authenticate(&catalog, &key, "https://x", &token, None).is_err(),
+            "revoked"
+        );
+        assert_eq!(
+            exchange(&credentials.client_secret, ACCESS_TOKEN_TTL)
+                .err()
+                .unwrap()
+                .error,
+            "invalid_client"
+        );
+    }
+}
