@@ -56,8 +56,29 @@ pub async fn serve(config: ServerConfig, ready: impl FnOnce(&AppState)) -> Resul
     .map_err(|e| Error::internal(format!("cannot listen on {listen}: {e}")))?;
     tracing::info!(listen, public_url = %state.config.public_url, "fireshare is serving");
     ready(&state);
-    server
+    let flusher = state.clone();
+    actix_web::rt::spawn(async move {
+        let mut every = actix_web::rt::time::interval(LAST_USED_FLUSH);
+        loop {
+            every.tick().await;
+            flush_last_used(&flusher).await;
+        }
+    });
+    let served = server
         .run()
         .await
-        .map_err(|e| Error::internal(format!("server failed: {e}")))
+        .map_err(|e| Error::internal(format!("server failed: {e}")));
+    flush_last_used(&state).await;
+    served
+}
+
+/// How often the tokens' last-used times are written.
+const LAST_USED_FLUSH: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn flush_last_used(state: &web::Data<AppState>) {
+    let state = state.clone();
+    let written = crate::http::blocking(move || state.tokens.flush_last_used(&state.catalog)).await;
+    if let Err(e) = written {
+        tracing::warn!(error = %e, "cannot record when tokens were last used");
+    }
 }

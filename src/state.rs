@@ -1,6 +1,7 @@
 //! What every request handler shares: the catalog, the Delta reader and the signing keys.
 
 use crate::Result;
+use crate::auth::TokenCache;
 use crate::catalog::Catalog;
 use crate::config::ServerConfig;
 use crate::delta::DeltaLog;
@@ -17,6 +18,8 @@ pub struct AppState {
     pub secret: ServerSecret,
     /// Signs OAuth access tokens.
     pub signing_key: SigningKey,
+    /// Token holders seen, and last-used times not yet written.
+    pub tokens: TokenCache,
 }
 
 impl AppState {
@@ -34,6 +37,7 @@ impl AppState {
             signer,
             secret,
             signing_key,
+            tokens: TokenCache::default(),
         })
     }
 }

@@ -122,7 +122,7 @@ fn onboarding_rotation_and_revocation() {
         .unwrap()
         .iter()
         .filter(|r| r[0] == "token")
-        .map(|r| r[4].as_str().unwrap())
+        .map(|r| r[5].as_str().unwrap())
         .collect();
     assert_eq!(states, ["live", "expired"]);
     admin_sql("ALTER RECIPIENT regulator REVOKE TOKENS");

@@ -496,6 +496,7 @@ fn describe_recipient(
         found.name.clone(),
         format_ms(found.created_at),
         String::new(),
+        String::new(),
         match found.token_lifetime_ms {
             Some(ms) => format!("tokens live {}", crate::clock::format_duration_ms(ms)),
             None => "tokens do not expire".to_string(),
@@ -506,6 +507,7 @@ fn describe_recipient(
         found
             .ip_access_list
             .map_or("any address".to_string(), |l| l.join(", ")),
+        String::new(),
         String::new(),
         String::new(),
         String::new(),
@@ -521,6 +523,7 @@ fn describe_recipient(
             format!("{}…", token.prefix),
             format_ms(token.created_at),
             when(token.expires_at),
+            when(token.last_used_at),
             state,
         ]);
     }
@@ -536,6 +539,7 @@ fn describe_recipient(
             String::new(),
             format_ms(link.created_at),
             format_ms(link.expires_at),
+            String::new(),
             state,
         ]);
     }
@@ -546,11 +550,12 @@ fn describe_recipient(
             format_ms(grant.granted_at),
             String::new(),
             String::new(),
+            String::new(),
         ]);
     }
     Ok(StatementResult::table(
         text,
-        &["kind", "name", "created", "expires", "state"],
+        &["kind", "name", "created", "expires", "last_used", "state"],
         rows,
     ))
 }
@@ -727,8 +732,15 @@ mod tests {
         use crate::auth::{Activated, activate, authenticate, issue_token};
         let catalog = Catalog::open_in_memory().unwrap();
         run(&catalog, SEED).unwrap();
-        let live =
-            |token: &str| authenticate(&catalog, Some(&format!("Bearer {token}")), None).is_ok();
+        let live = |token: &str| {
+            authenticate(
+                &catalog,
+                &crate::auth::TokenCache::default(),
+                Some(&format!("Bearer {token}")),
+                None,
+            )
+            .is_ok()
+        };
         let rotate = |sql: &str| {
             let result = run(&catalog, sql).unwrap().remove(0);
             assert_eq!(result.columns, ["status", "activation_url", "expires"]);
@@ -816,7 +828,7 @@ mod tests {
             "{expires}"
         );
         let described = run(&catalog, "DESCRIBE RECIPIENT r").unwrap().remove(0);
-        assert_eq!(described.rows[0][4], "tokens live 90d");
+        assert_eq!(described.rows[0][5], "tokens live 90d");
         assert_eq!(
             run(&catalog, "CREATE RECIPIENT IF NOT EXISTS r").unwrap()[0].rows[0][0],
             "recipient exists, nothing done"

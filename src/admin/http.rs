@@ -44,7 +44,8 @@ async fn as_admin<T: Send + 'static>(
         .map(str::to_string);
     let state = state.clone();
     blocking(move || {
-        let caller = auth::authenticate_admin(&state.catalog, authorization.as_deref())?;
+        let caller =
+            auth::authenticate_admin(&state.catalog, &state.tokens, authorization.as_deref())?;
         work(&state, &caller)
     })
     .await

@@ -1,8 +1,12 @@
 //! Authentication: bearer tokens (recipients on the sharing endpoints, admins and auditors on
 //! the admin API), their hashes, and profile files.
 
+mod cache;
 pub mod ip;
 pub mod oauth;
+
+use cache::Holder;
+pub use cache::TokenCache;
 
 use std::net::IpAddr;
 
@@ -231,27 +235,22 @@ pub fn check_ip(recipient: &str, list: Option<&[String]>, client: Option<IpAddr>
 /// to. Admin-API tokens are refused with 403: they are real credentials, but not for sharing.
 pub fn authenticate(
     catalog: &Catalog,
+    cache: &TokenCache,
     authorization: Option<&str>,
     client: Option<IpAddr>,
 ) -> Result<Recipient> {
-    let hash = token_hash(bearer(authorization)?);
-    let (owner, admin) = catalog.read(|conn| {
-        Ok((
-            catalog::token_owner(conn, &hash)?,
-            catalog::admin_token_owner(conn, &hash)?.is_some(),
-        ))
-    })?;
-    let Some(owner) = owner else {
-        return Err(if admin {
-            Error::permission_denied(
+    let owner = match cache.holder(catalog, &token_hash(bearer(authorization)?))? {
+        Holder::Recipient(owner) => owner,
+        Holder::Admin(_) => {
+            return Err(Error::permission_denied(
                 "admin and auditor tokens cannot read shared data: use a recipient's token",
-            )
-        } else {
-            Error::unauthenticated("the bearer token is not valid")
-        });
+            ));
+        }
+        Holder::Unknown => return Err(Error::unauthenticated("the bearer token is not valid")),
     };
     check_live(owner.revoked_at, owner.expires_at)?;
     check_ip(&owner.recipient, owner.ip_access_list.as_deref(), client)?;
+    cache.touch(&owner.token_id, now_ms());
     Ok(Recipient {
         id: owner.recipient_id,
         name: owner.recipient,
@@ -261,20 +260,19 @@ pub fn authenticate(
 
 /// Checks an `Authorization` header value on the admin API. Recipient tokens are refused with
 /// 403: they only open the sharing endpoints.
-pub fn authenticate_admin(catalog: &Catalog, authorization: Option<&str>) -> Result<AdminCaller> {
-    let hash = token_hash(bearer(authorization)?);
-    let (owner, recipient) = catalog.read(|conn| {
-        Ok((
-            catalog::admin_token_owner(conn, &hash)?,
-            catalog::token_owner(conn, &hash)?.is_some(),
-        ))
-    })?;
-    let Some(owner) = owner else {
-        return Err(if recipient {
-            Error::permission_denied("recipient tokens cannot use the admin API")
-        } else {
-            Error::unauthenticated("the bearer token is not valid")
-        });
+pub fn authenticate_admin(
+    catalog: &Catalog,
+    cache: &TokenCache,
+    authorization: Option<&str>,
+) -> Result<AdminCaller> {
+    let owner = match cache.holder(catalog, &token_hash(bearer(authorization)?))? {
+        Holder::Admin(owner) => owner,
+        Holder::Recipient(_) => {
+            return Err(Error::permission_denied(
+                "recipient tokens cannot use the admin API",
+            ));
+        }
+        Holder::Unknown => return Err(Error::unauthenticated("the bearer token is not valid")),
     };
     check_live(owner.revoked_at, owner.expires_at)?;
     let role = Role::parse(&owner.role).ok_or_else(|| {
@@ -340,7 +338,13 @@ mod tests {
             issued.token.len() >= TOKEN_PREFIX.len() + 43,
             "256 bits of secret"
         );
-        let who = authenticate(&catalog, Some(&format!("Bearer {}", issued.token)), None).unwrap();
+        let who = authenticate(
+            &catalog,
+            &TokenCache::default(),
+            Some(&format!("Bearer {}", issued.token)),
+            None,
+        )
+        .unwrap();
         assert_eq!(who.name, "regulator");
         let stored: String = catalog
             .read(|c| Ok(c.query_row("SELECT token_hash FROM recipient_tokens", [], |r| r.get(0))?))
@@ -358,12 +362,17 @@ mod tests {
             Some("Basic abc"),
             Some("Bearer "),
         ] {
-            let e = authenticate(&catalog, header, None).unwrap_err();
+            let e = authenticate(&catalog, &TokenCache::default(), header, None).unwrap_err();
             assert_eq!(e.code, crate::ErrorCode::Unauthenticated, "{header:?}");
         }
         let issued = issue_token(&catalog, "regulator", Some(Duration::ZERO)).unwrap();
-        let e =
-            authenticate(&catalog, Some(&format!("Bearer {}", issued.token)), None).unwrap_err();
+        let e = authenticate(
+            &catalog,
+            &TokenCache::default(),
+            Some(&format!("Bearer {}", issued.token)),
+            None,
+        )
+        .unwrap_err();
         assert!(e.message.contains("expired"), "{e}");
     }
 
@@ -374,7 +383,15 @@ mod tests {
         catalog
             .write(|tx| catalog::drop_recipient(tx, "regulator", false))
             .unwrap();
-        assert!(authenticate(&catalog, Some(&format!("Bearer {}", issued.token)), None).is_err());
+        assert!(
+            authenticate(
+                &catalog,
+                &TokenCache::default(),
+                Some(&format!("Bearer {}", issued.token)),
+                None
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -385,21 +402,31 @@ mod tests {
         let auditor = issue_admin_token(&catalog, "audit", Role::Auditor, None).unwrap();
         let header = |t: &IssuedToken| format!("Bearer {}", t.token);
         assert!(admin.token.starts_with("fsa_"));
-        let caller = authenticate_admin(&catalog, Some(&header(&admin))).unwrap();
+        let caller =
+            authenticate_admin(&catalog, &TokenCache::default(), Some(&header(&admin))).unwrap();
         assert_eq!((caller.name.as_str(), caller.role), ("ops", Role::Admin));
-        let caller = authenticate_admin(&catalog, Some(&header(&auditor))).unwrap();
+        let caller =
+            authenticate_admin(&catalog, &TokenCache::default(), Some(&header(&auditor))).unwrap();
         assert_eq!(caller.role, Role::Auditor);
         for (e, code) in [
             (
-                authenticate(&catalog, Some(&header(&admin)), None).unwrap_err(),
+                authenticate(
+                    &catalog,
+                    &TokenCache::default(),
+                    Some(&header(&admin)),
+                    None,
+                )
+                .unwrap_err(),
                 crate::ErrorCode::PermissionDenied,
             ),
             (
-                authenticate_admin(&catalog, Some(&header(&recipient))).unwrap_err(),
+                authenticate_admin(&catalog, &TokenCache::default(), Some(&header(&recipient)))
+                    .unwrap_err(),
                 crate::ErrorCode::PermissionDenied,
             ),
             (
-                authenticate_admin(&catalog, Some("Bearer fsa_nope")).unwrap_err(),
+                authenticate_admin(&catalog, &TokenCache::default(), Some("Bearer fsa_nope"))
+                    .unwrap_err(),
                 crate::ErrorCode::Unauthenticated,
             ),
         ] {
@@ -407,7 +434,9 @@ mod tests {
         }
         let expired =
             issue_admin_token(&catalog, "old", Role::Admin, Some(Duration::ZERO)).unwrap();
-        assert!(authenticate_admin(&catalog, Some(&header(&expired))).is_err());
+        assert!(
+            authenticate_admin(&catalog, &TokenCache::default(), Some(&header(&expired))).is_err()
+        );
         assert!(issue_admin_token(&catalog, " ", Role::Admin, None).is_err());
     }
 

@@ -30,6 +30,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0006_oauth_clients",
         include_str!("../../catalog/migrations/0006_oauth_clients.sql"),
     ),
+    (
+        "0007_token_last_used",
+        include_str!("../../catalog/migrations/0007_token_last_used.sql"),
+    ),
 ];
 
 pub(super) fn run(conn: &mut Connection) -> Result<()> {

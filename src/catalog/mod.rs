@@ -9,9 +9,10 @@ mod migrations;
 mod objects;
 mod tokens;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
@@ -23,21 +24,56 @@ use crate::Result;
 
 pub struct Catalog {
     conn: Mutex<Connection>,
+    /// The database file (none in memory): other processes' commits show in its WAL file.
+    path: Option<PathBuf>,
+    /// Bumped by every write of this process.
+    generation: AtomicU64,
+}
+
+/// Changes whenever the catalog may have changed, by this process or another one: compare two
+/// stamps to know whether what was read from the catalog still holds, without touching SQLite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeStamp {
+    generation: u64,
+    /// Size and modification time of the database and its WAL file.
+    files: [Option<(u64, SystemTime)>; 2],
 }
 
 impl Catalog {
     /// Opens (creating if needed) the catalog at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
         let conn = Connection::open(path)?;
-        Self::setup(conn)
+        Self::setup(conn, Some(path.to_path_buf()))
     }
 
     /// A private in-memory catalog, for tests.
     pub fn open_in_memory() -> Result<Self> {
-        Self::setup(Connection::open_in_memory()?)
+        Self::setup(Connection::open_in_memory()?, None)
     }
 
-    fn setup(mut conn: Connection) -> Result<Self> {
+    /// See [`ChangeStamp`]. A commit by another process appends to the WAL file (or, after a
+    /// checkpoint, rewrites it), which moves its size or time.
+    pub fn change_stamp(&self) -> ChangeStamp {
+        let stat = |path: PathBuf| {
+            std::fs::metadata(path)
+                .ok()
+                .and_then(|m| Some((m.len(), m.modified().ok()?)))
+        };
+        let files = match &self.path {
+            Some(db) => {
+                let mut wal = db.clone().into_os_string();
+                wal.push("-wal");
+                [stat(db.clone()), stat(wal.into())]
+            }
+            None => [None, None],
+        };
+        ChangeStamp {
+            generation: self.generation.load(Ordering::Acquire),
+            files,
+        }
+    }
+
+    fn setup(mut conn: Connection, path: Option<PathBuf>) -> Result<Self> {
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -45,6 +81,8 @@ impl Catalog {
         migrations::run(&mut conn)?;
         Ok(Catalog {
             conn: Mutex::new(conn),
+            path,
+            generation: AtomicU64::new(0),
         })
     }
 
@@ -65,6 +103,7 @@ impl Catalog {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
+        self.generation.fetch_add(1, Ordering::AcqRel);
         Ok(value)
     }
 }

@@ -80,12 +80,27 @@ pub struct TokenInfo {
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+}
+
+/// Records last-used times (token id -> ms); a time never moves back.
+pub fn record_last_used(
+    conn: &Connection,
+    used: &std::collections::HashMap<String, i64>,
+) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE recipient_tokens SET last_used_at = max(coalesce(last_used_at, 0), ?2) WHERE id = ?1",
+    )?;
+    for (id, at) in used {
+        stmt.execute(params![id, at])?;
+    }
+    Ok(())
 }
 
 /// The recipient's tokens, newest first.
 pub fn recipient_tokens(conn: &Connection, recipient_id: &str) -> Result<Vec<TokenInfo>> {
     let mut stmt = conn.prepare(
-        "SELECT prefix, created_at, expires_at, revoked_at FROM recipient_tokens
+        "SELECT prefix, created_at, expires_at, revoked_at, last_used_at FROM recipient_tokens
          WHERE recipient_id = ?1 ORDER BY created_at DESC, rowid DESC",
     )?;
     let rows = stmt.query_map([recipient_id], |r| {
@@ -94,6 +109,7 @@ pub fn recipient_tokens(conn: &Connection, recipient_id: &str) -> Result<Vec<Tok
             created_at: r.get(1)?,
             expires_at: r.get(2)?,
             revoked_at: r.get(3)?,
+            last_used_at: r.get(4)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

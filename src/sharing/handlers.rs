@@ -43,7 +43,12 @@ async fn as_recipient<T: Send + 'static>(
                     client,
                 )?
             }
-            _ => auth::authenticate(&state.catalog, authorization.as_deref(), client)?,
+            _ => auth::authenticate(
+                &state.catalog,
+                &state.tokens,
+                authorization.as_deref(),
+                client,
+            )?,
         };
         work(&state, &who)
     })

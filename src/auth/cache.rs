@@ -1,0 +1,135 @@
+//! Token checks without SQLite on the hot path: the owners of the tokens seen are kept in
+//! memory and dropped as soon as the catalog changes — by this process or another one (see
+//! `Catalog::change_stamp`) — so a revocation is seen by the next request. Last-used times are
+//! gathered here too and written in batches, not on every request.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use crate::Result;
+use crate::catalog::{self, AdminTokenOwner, Catalog, ChangeStamp, TokenOwner};
+
+/// Entries kept at most; past it the cache starts afresh (real tokens are far fewer).
+const MAX_ENTRIES: usize = 100_000;
+
+/// Who holds a token, by its hash.
+#[derive(Debug, Clone)]
+pub enum Holder {
+    Recipient(TokenOwner),
+    Admin(AdminTokenOwner),
+    Unknown,
+}
+
+#[derive(Default)]
+pub struct TokenCache {
+    holders: Mutex<(Option<ChangeStamp>, HashMap<String, Holder>)>,
+    /// Token id -> last time it was used (ms), not yet written.
+    last_used: Mutex<HashMap<String, i64>>,
+}
+
+impl TokenCache {
+    /// The holder of the token with `hash`, from memory while the catalog is unchanged.
+    pub fn holder(&self, catalog: &Catalog, hash: &str) -> Result<Holder> {
+        let stamp = catalog.change_stamp();
+        {
+            let mut holders = lock(&self.holders);
+            if holders.0.as_ref() == Some(&stamp) {
+                if let Some(holder) = holders.1.get(hash) {
+                    return Ok(holder.clone());
+                }
+            } else {
+                *holders = (Some(stamp.clone()), HashMap::new());
+            }
+        }
+        let holder = catalog.read(|conn| {
+            Ok(match catalog::token_owner(conn, hash)? {
+                Some(owner) => Holder::Recipient(owner),
+                None => {
+                    catalog::admin_token_owner(conn, hash)?.map_or(Holder::Unknown, Holder::Admin)
+                }
+            })
+        })?;
+        // Unknown tokens are not kept: guessing must not fill the memory.
+        let mut holders = lock(&self.holders);
+        if !matches!(holder, Holder::Unknown) && holders.0.as_ref() == Some(&stamp) {
+            if holders.1.len() >= MAX_ENTRIES {
+                holders.1.clear();
+            }
+            holders.1.insert(hash.to_string(), holder.clone());
+        }
+        Ok(holder)
+    }
+
+    /// Notes that a recipient token was used at `at` (ms).
+    pub fn touch(&self, token_id: &str, at: i64) {
+        lock(&self.last_used).insert(token_id.to_string(), at);
+    }
+
+    /// Writes the gathered last-used times in one transaction; returns how many.
+    pub fn flush_last_used(&self, catalog: &Catalog) -> Result<usize> {
+        let pending = std::mem::take(&mut *lock(&self.last_used));
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        catalog.write(|tx| catalog::record_last_used(tx, &pending))?;
+        Ok(pending.len())
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Each change is a single call: a panic elsewhere leaves the maps consistent.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{authenticate, issue_token, token_hash};
+
+    #[test]
+    fn changes_by_another_process_are_seen_on_the_next_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("catalog.db");
+        let server = Catalog::open(&path).unwrap();
+        let other = Catalog::open(&path).unwrap();
+        other
+            .write(|tx| {
+                let new = catalog::NewRecipient {
+                    name: "r",
+                    ..Default::default()
+                };
+                catalog::create_recipient(tx, &new, false)
+            })
+            .unwrap();
+        let cache = TokenCache::default();
+        let token = issue_token(&server, "r", None).unwrap();
+        let header = format!("Bearer {}", token.token);
+        for _ in 0..3 {
+            assert!(authenticate(&server, &cache, Some(&header), None).is_ok());
+        }
+        assert!(matches!(
+            cache.holder(&server, &token_hash(&token.token)).unwrap(),
+            Holder::Recipient(_)
+        ));
+        let recipient = other.read(|c| catalog::require_recipient(c, "r")).unwrap();
+        other
+            .write(|tx| catalog::revoke_credentials(tx, &recipient.id))
+            .unwrap();
+        let e = authenticate(&server, &cache, Some(&header), None).unwrap_err();
+        assert!(e.message.contains("revoked"), "{e}");
+
+        // Last-used times are written in one batch.
+        assert_eq!(cache.flush_last_used(&server).unwrap(), 1);
+        assert_eq!(cache.flush_last_used(&server).unwrap(), 0);
+        let used: Option<i64> = server
+            .read(|c| {
+                Ok(
+                    c.query_row("SELECT last_used_at FROM recipient_tokens", [], |r| {
+                        r.get(0)
+                    })?,
+                )
+            })
+            .unwrap();
+        assert!(used.is_some());
+    }
+}
