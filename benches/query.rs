@@ -5,10 +5,13 @@
 //! file list the server keeps. Baselines: replaying the same log (or reading the same commits)
 //! in process, without HTTP, signing or encoding. Prints figures; asserts nothing about time.
 
+mod common;
+
 use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::Server;
 
 use delta_kernel::arrow::datatypes::{DataType, Field, Schema};
 use fireshare::config::{DataDir, ServerConfig};
@@ -55,63 +58,6 @@ fn synthetic_table(root: &Path, commits: usize, per_commit: usize) {
 
 fn uuid_like(n: i64) -> String {
     format!("{:08x}-0000-4000-8000-{:012x}", n, n * 7919)
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(data: &Path) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_fireshare"))
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(data)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let server = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        for _ in 0..200 {
-            if reqwest::blocking::get(format!("{}/healthz", server.base)).is_ok() {
-                return server;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        panic!("server did not start");
-    }
-
-    /// Peak resident set size of the server process, in MiB.
-    fn peak_rss_mib(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-            .map(|kb| kb / 1024.0)
-            .unwrap_or(f64::NAN)
-    }
 }
 
 fn timed(f: impl FnOnce() -> usize) -> (Duration, usize) {
@@ -194,7 +140,7 @@ fn run(label: &str, commits: usize, per_commit: usize) {
             .collect(),
     );
 
-    let server = Server::start(&data);
+    let server = Server::start(&data, &[]);
     let http = reqwest::blocking::Client::new();
     // Sends one query; returns (file lines, endStreamAction line if any).
     let post = |body: &serde_json::Value, capabilities: &str| {

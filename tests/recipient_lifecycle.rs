@@ -339,7 +339,7 @@ fn oauth_client_credentials_with_the_real_connector() {
         .json(&json!({"statement": "SHOW SHARES"}))
         .send()
         .unwrap();
-    assert_eq!(admin_api.status(), 401);
+    assert_eq!(admin_api.status(), 403);
     sql(&data, "ALTER RECIPIENT bank_supervisor REVOKE TOKENS");
     assert_eq!(shares(&access), 401);
     assert_eq!(exchange(client_secret, "client_credentials").0, 401);

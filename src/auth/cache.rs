@@ -4,7 +4,7 @@
 //! gathered here too and written in batches, not on every request.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::Result;
 use crate::catalog::{self, AdminTokenOwner, Catalog, ChangeStamp, TokenOwner};
@@ -12,12 +12,22 @@ use crate::catalog::{self, AdminTokenOwner, Catalog, ChangeStamp, TokenOwner};
 /// Entries kept at most; past it the cache starts afresh (real tokens are far fewer).
 const MAX_ENTRIES: usize = 100_000;
 
-/// Who holds a token, by its hash.
+/// Who holds a credential, by its hash. Shared, so that a hit costs no copy.
 #[derive(Debug, Clone)]
 pub enum Holder {
-    Recipient(TokenOwner),
-    Admin(AdminTokenOwner),
+    Recipient(Arc<TokenOwner>),
+    Admin(Arc<AdminTokenOwner>),
+    /// An OAuth access token whose signature, issuer and audience checked out.
+    Access(Arc<AccessGrant>),
     Unknown,
+}
+
+/// What a verified access token grants, until `expires_at` (seconds since the epoch).
+#[derive(Debug)]
+pub struct AccessGrant {
+    pub who: super::Recipient,
+    pub expires_at: i64,
+    pub ip_access_list: Option<Vec<String>>,
 }
 
 #[derive(Default)]
@@ -28,41 +38,58 @@ pub struct TokenCache {
 }
 
 impl TokenCache {
-    /// The holder of the token with `hash`, from memory while the catalog is unchanged.
+    /// The holder of the bearer token with `hash`, from memory while the catalog is unchanged.
     pub fn holder(&self, catalog: &Catalog, hash: &str) -> Result<Holder> {
+        self.remembered(catalog, hash, |catalog| {
+            catalog.read(|conn| {
+                Ok(match catalog::token_owner(conn, hash)? {
+                    Some(owner) => Holder::Recipient(Arc::new(owner)),
+                    None => catalog::admin_token_owner(conn, hash)?
+                        .map_or(Holder::Unknown, |a| Holder::Admin(Arc::new(a))),
+                })
+            })
+        })
+    }
+
+    /// The holder under `key`, from memory while the catalog is unchanged, else `load`ed (and
+    /// kept unless unknown: guessing must not fill the memory).
+    pub fn remembered(
+        &self,
+        catalog: &Catalog,
+        key: &str,
+        load: impl FnOnce(&Catalog) -> Result<Holder>,
+    ) -> Result<Holder> {
         let stamp = catalog.change_stamp();
         {
             let mut holders = lock(&self.holders);
             if holders.0.as_ref() == Some(&stamp) {
-                if let Some(holder) = holders.1.get(hash) {
+                if let Some(holder) = holders.1.get(key) {
                     return Ok(holder.clone());
                 }
             } else {
                 *holders = (Some(stamp.clone()), HashMap::new());
             }
         }
-        let holder = catalog.read(|conn| {
-            Ok(match catalog::token_owner(conn, hash)? {
-                Some(owner) => Holder::Recipient(owner),
-                None => {
-                    catalog::admin_token_owner(conn, hash)?.map_or(Holder::Unknown, Holder::Admin)
-                }
-            })
-        })?;
-        // Unknown tokens are not kept: guessing must not fill the memory.
+        let holder = load(catalog)?;
         let mut holders = lock(&self.holders);
         if !matches!(holder, Holder::Unknown) && holders.0.as_ref() == Some(&stamp) {
             if holders.1.len() >= MAX_ENTRIES {
                 holders.1.clear();
             }
-            holders.1.insert(hash.to_string(), holder.clone());
+            holders.1.insert(key.to_string(), holder.clone());
         }
         Ok(holder)
     }
 
     /// Notes that a recipient token was used at `at` (ms).
     pub fn touch(&self, token_id: &str, at: i64) {
-        lock(&self.last_used).insert(token_id.to_string(), at);
+        let mut last_used = lock(&self.last_used);
+        match last_used.get_mut(token_id) {
+            Some(known) => *known = at,
+            None => {
+                last_used.insert(token_id.to_string(), at);
+            }
+        }
     }
 
     /// Writes the gathered last-used times in one transaction; returns how many.

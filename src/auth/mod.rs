@@ -246,15 +246,17 @@ pub fn authenticate(
                 "admin and auditor tokens cannot read shared data: use a recipient's token",
             ));
         }
-        Holder::Unknown => return Err(Error::unauthenticated("the bearer token is not valid")),
+        Holder::Access(_) | Holder::Unknown => {
+            return Err(Error::unauthenticated("the bearer token is not valid"));
+        }
     };
     check_live(owner.revoked_at, owner.expires_at)?;
     check_ip(&owner.recipient, owner.ip_access_list.as_deref(), client)?;
     cache.touch(&owner.token_id, now_ms());
     Ok(Recipient {
-        id: owner.recipient_id,
-        name: owner.recipient,
-        token_id: owner.token_id,
+        id: owner.recipient_id.clone(),
+        name: owner.recipient.clone(),
+        token_id: owner.token_id.clone(),
     })
 }
 
@@ -265,9 +267,15 @@ pub fn authenticate_admin(
     cache: &TokenCache,
     authorization: Option<&str>,
 ) -> Result<AdminCaller> {
-    let owner = match cache.holder(catalog, &token_hash(bearer(authorization)?))? {
+    let token = bearer(authorization)?;
+    if oauth::looks_like_jwt(token) {
+        return Err(Error::permission_denied(
+            "OAuth access tokens open only the sharing endpoints, not the admin API",
+        ));
+    }
+    let owner = match cache.holder(catalog, &token_hash(token))? {
         Holder::Admin(owner) => owner,
-        Holder::Recipient(_) => {
+        Holder::Recipient(_) | Holder::Access(_) => {
             return Err(Error::permission_denied(
                 "recipient tokens cannot use the admin API",
             ));
@@ -279,9 +287,9 @@ pub fn authenticate_admin(
         Error::internal(format!("catalog holds an unknown role '{}'", owner.role))
     })?;
     Ok(AdminCaller {
-        name: owner.name,
+        name: owner.name.clone(),
         role,
-        token_id: owner.token_id,
+        token_id: owner.token_id.clone(),
     })
 }
 

@@ -11,7 +11,10 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
-use super::{Recipient, check_ip, check_live, new_token, token_hash};
+use std::sync::Arc;
+
+use super::cache::{AccessGrant, Holder};
+use super::{Recipient, TokenCache, check_ip, check_live, new_token, token_hash};
 use crate::catalog::{self, Catalog};
 use crate::clock::now_ms;
 use crate::signing_key::SigningKey;
@@ -142,15 +145,33 @@ pub fn looks_like_jwt(token: &str) -> bool {
     token.starts_with("eyJ") && token.matches('.').count() == 2
 }
 
-/// Checks an access token: signature, issuer, audience, expiry, and that its client and
-/// recipient still stand.
+/// Checks an access token: signature, issuer, audience and expiry, and that its client and
+/// recipient still stand. A token verified once is remembered (by its hash) until it expires
+/// or the catalog changes, so repeated requests skip the signature check and the catalog.
 pub fn authenticate(
     catalog: &Catalog,
+    cache: &TokenCache,
     key: &SigningKey,
     issuer: &str,
     token: &str,
     client: Option<IpAddr>,
 ) -> Result<Recipient> {
+    let holder = cache.remembered(catalog, &token_hash(token), |catalog| {
+        verify(catalog, key, issuer, token).map(|grant| Holder::Access(Arc::new(grant)))
+    })?;
+    let Holder::Access(grant) = holder else {
+        return Err(Error::unauthenticated("the access token is not valid"));
+    };
+    if grant.expires_at <= now_ms() / 1000 {
+        return Err(Error::unauthenticated(
+            "the access token has expired: request a new one",
+        ));
+    }
+    check_ip(&grant.who.name, grant.ip_access_list.as_deref(), client)?;
+    Ok(grant.who.clone())
+}
+
+fn verify(catalog: &Catalog, key: &SigningKey, issuer: &str, token: &str) -> Result<AccessGrant> {
     let mut validation = Validation::new(Algorithm::EdDSA);
     validation.set_issuer(&[issuer]);
     validation.set_audience(&[AUDIENCE]);
@@ -169,11 +190,14 @@ pub fn authenticate(
         .ok_or_else(|| Error::unauthenticated("the access token's client no longer exists"))?;
     check_live(found.revoked_at, found.expires_at)
         .map_err(|_| Error::unauthenticated("the access token's client was revoked"))?;
-    check_ip(&found.recipient, found.ip_access_list.as_deref(), client)?;
-    Ok(Recipient {
-        id: found.recipient_id,
-        name: found.recipient,
-        token_id: found.client_id,
+    Ok(AccessGrant {
+        who: Recipient {
+            id: found.recipient_id,
+            name: found.recipient,
+            token_id: found.client_id,
+        },
+        expires_at: claims.exp,
+        ip_access_list: found.ip_access_list,
     })
 }
 
@@ -216,35 +240,32 @@ mod tests {
             .unwrap()
             .token;
         assert!(looks_like_jwt(&token));
-        let who = authenticate(&catalog, &key, "https://x", &token, None).unwrap();
-        assert_eq!(who.name, "regulator");
-        assert!(
-            authenticate(&catalog, &key, "https://other", &token, None).is_err(),
-            "issuer"
-        );
-        assert!(
-            authenticate(
-                &catalog,
-                &SigningKey::for_tests(),
-                "https://x",
-                &token,
-                None
-            )
-            .is_err(),
-            "key"
-        );
+        let cache = TokenCache::default();
+        let check = |key: &SigningKey, issuer: &str, token: &str| {
+            authenticate(&catalog, &cache, key, issuer, token, None)
+        };
+        for _ in 0..2 {
+            assert_eq!(check(&key, "https://x", &token).unwrap().name, "regulator");
+        }
+        // One server has one issuer and key (and one cache): check others with a fresh cache.
+        let fresh = |key: &SigningKey, issuer: &str| {
+            authenticate(&catalog, &TokenCache::default(), key, issuer, &token, None)
+        };
+        assert!(fresh(&key, "https://other").is_err(), "issuer");
+        assert!(fresh(&SigningKey::for_tests(), "https://x").is_err(), "key");
         let expired = exchange(&credentials.client_secret, Duration::ZERO)
             .unwrap()
             .token;
         std::thread::sleep(Duration::from_millis(1100));
-        let e = authenticate(&catalog, &key, "https://x", &expired, None).unwrap_err();
+        let e = check(&key, "https://x", &expired).unwrap_err();
         assert!(e.message.contains("expired"), "{e}");
+        let who = check(&key, "https://x", &token).unwrap();
         catalog
             .write(|tx| catalog::revoke_credentials(tx, &who.id))
             .unwrap();
         assert!(
-            authenticate(&catalog, &key, "https://x", &token, None).is_err(),
-            "revoked"
+            check(&key, "https://x", &token).is_err(),
+            "revoked, though remembered"
         );
         assert_eq!(
             exchange(&credentials.client_secret, ACCESS_TOKEN_TTL)

@@ -24,8 +24,8 @@ use crate::Result;
 
 pub struct Catalog {
     conn: Mutex<Connection>,
-    /// The database file (none in memory): other processes' commits show in its WAL file.
-    path: Option<PathBuf>,
+    /// The database's WAL file (none in memory): other processes' commits show there.
+    wal: Option<PathBuf>,
     /// Bumped by every write of this process.
     generation: AtomicU64,
 }
@@ -35,15 +35,17 @@ pub struct Catalog {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeStamp {
     generation: u64,
-    /// Size and modification time of the database and its WAL file.
-    files: [Option<(u64, SystemTime)>; 2],
+    /// Size and modification time of the WAL file, where every commit lands first.
+    wal: Option<(u64, SystemTime)>,
 }
 
 impl Catalog {
     /// Opens (creating if needed) the catalog at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
         let conn = Connection::open(path)?;
-        Self::setup(conn, Some(path.to_path_buf()))
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        Self::setup(conn, Some(wal.into()))
     }
 
     /// A private in-memory catalog, for tests.
@@ -52,28 +54,19 @@ impl Catalog {
     }
 
     /// See [`ChangeStamp`]. A commit by another process appends to the WAL file (or, after a
-    /// checkpoint, rewrites it), which moves its size or time.
+    /// checkpoint, rewrites or recreates it), which moves its size or time: one `stat`.
     pub fn change_stamp(&self) -> ChangeStamp {
-        let stat = |path: PathBuf| {
-            std::fs::metadata(path)
-                .ok()
-                .and_then(|m| Some((m.len(), m.modified().ok()?)))
-        };
-        let files = match &self.path {
-            Some(db) => {
-                let mut wal = db.clone().into_os_string();
-                wal.push("-wal");
-                [stat(db.clone()), stat(wal.into())]
-            }
-            None => [None, None],
-        };
+        let wal = self.wal.as_ref().and_then(|wal| {
+            let meta = std::fs::metadata(wal).ok()?;
+            Some((meta.len(), meta.modified().ok()?))
+        });
         ChangeStamp {
             generation: self.generation.load(Ordering::Acquire),
-            files,
+            wal,
         }
     }
 
-    fn setup(mut conn: Connection, path: Option<PathBuf>) -> Result<Self> {
+    fn setup(mut conn: Connection, wal: Option<PathBuf>) -> Result<Self> {
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -81,7 +74,7 @@ impl Catalog {
         migrations::run(&mut conn)?;
         Ok(Catalog {
             conn: Mutex::new(conn),
-            path,
+            wal,
             generation: AtomicU64::new(0),
         })
     }

@@ -1,6 +1,7 @@
 //! Thin actix handlers: authenticate, call the plain function on a blocking thread (catalog and
 //! Delta log reads block), shape the HTTP response.
 
+use std::net::IpAddr;
 use std::ops::ControlFlow;
 
 use actix_web::http::header;
@@ -13,6 +14,7 @@ use super::changes::{self, ChangesParams};
 use super::listing::{self, ListParams};
 use super::ndjson::CONTENT_TYPE;
 use super::query::{self, QueryBody, TablePath};
+
 use crate::auth::{self, Recipient};
 use crate::state::AppState;
 use crate::{Error, Result};
@@ -33,26 +35,62 @@ async fn as_recipient<T: Send + 'static>(
     let client = crate::http::client_ip(req, &state.config.trusted_proxies);
     let state = state.clone();
     crate::http::blocking(move || {
-        let who = match authorization.as_deref().and_then(|h| h.split_once(' ')) {
-            Some((_, token)) if auth::oauth::looks_like_jwt(token.trim()) => {
-                auth::oauth::authenticate(
-                    &state.catalog,
-                    &state.signing_key,
-                    &state.config.public_url,
-                    token.trim(),
-                    client,
-                )?
-            }
-            _ => auth::authenticate(
-                &state.catalog,
-                &state.tokens,
-                authorization.as_deref(),
-                client,
-            )?,
-        };
+        let who = caller(&state, authorization.as_deref(), client)?;
         work(&state, &who)
     })
     .await
+}
+
+/// The recipient an `Authorization` header names: an OAuth access token (a JWT) or a bearer
+/// token.
+fn caller(
+    state: &AppState,
+    authorization: Option<&str>,
+    client: Option<IpAddr>,
+) -> Result<Recipient> {
+    #[cfg(feature = "bench-auth-bypass")]
+    if let Some(who) = bench::bypass(state) {
+        return Ok(who);
+    }
+    match authorization.and_then(|h| h.split_once(' ')) {
+        Some((_, token)) if auth::oauth::looks_like_jwt(token.trim()) => auth::oauth::authenticate(
+            &state.catalog,
+            &state.tokens,
+            &state.signing_key,
+            &state.config.public_url,
+            token.trim(),
+            client,
+        ),
+        _ => auth::authenticate(&state.catalog, &state.tokens, authorization, client),
+    }
+}
+
+/// Bench-only builds (`--features bench-auth-bypass`): with `FIRESHARE_BENCH_AUTH_BYPASS=<recipient>`
+/// set, every request is that recipient's without any token check, so that `benches/auth.rs`
+/// can measure what checking costs. Never in a default build.
+#[cfg(feature = "bench-auth-bypass")]
+mod bench {
+    use std::sync::OnceLock;
+
+    use super::*;
+
+    pub fn bypass(state: &AppState) -> Option<Recipient> {
+        static WHO: OnceLock<Option<Recipient>> = OnceLock::new();
+        WHO.get_or_init(|| {
+            let name = std::env::var("FIRESHARE_BENCH_AUTH_BYPASS").ok()?;
+            let found = state
+                .catalog
+                .read(|c| crate::catalog::require_recipient(c, &name))
+                .ok()?;
+            tracing::warn!(recipient = name, "AUTHENTICATION BYPASSED (bench build)");
+            Some(Recipient {
+                id: found.id,
+                name: found.name,
+                token_id: String::new(),
+            })
+        })
+        .clone()
+    }
 }
 
 fn json(body: serde_json::Value) -> HttpResponse {

@@ -1,0 +1,107 @@
+//! `cargo bench --bench auth --features bench-auth-bypass`: what checking credentials costs.
+//! wrk (loopback, 10 s, 2 threads, 16 connections) on `GET /delta-sharing/shares` of a release
+//! server, with a bearer token, with an OAuth access token, and with the same binary told to
+//! skip every check (`FIRESHARE_BENCH_AUTH_BYPASS`, compiled in only with that feature). Prints
+//! requests/s, p99 latency and the overhead against the bypass; asserts nothing about time.
+
+mod common;
+
+use std::process::Command;
+
+use common::Server;
+use fireshare::config::{DataDir, ServerConfig};
+
+/// wrk's requests/s and p99 latency for `url` with `authorization`.
+fn wrk(url: &str, authorization: &str) -> (f64, String) {
+    let out = Command::new("wrk")
+        .args(["-t2", "-c16", "-d10s", "--latency", "-H"])
+        .arg(format!("Authorization: {authorization}"))
+        .arg(url)
+        .output()
+        .expect("wrk (Debian: apt-get install wrk)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        !text.contains("Non-2xx"),
+        "refused requests: the run measures errors\n{text}"
+    );
+    let rps = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no Requests/sec in\n{text}"));
+    let p99 = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("99%"))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_default();
+    (rps, p99)
+}
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let state = fireshare::state::AppState::open(ServerConfig::new(
+        DataDir::new(&data),
+        "127.0.0.1:0",
+        None,
+    ))
+    .unwrap();
+    let context = fireshare::admin::Context::of_server(
+        &state.config,
+        fireshare::auth::Role::Admin,
+        dir.path(),
+    );
+    let created = fireshare::admin::execute_script(
+        &state.catalog,
+        "CREATE SHARE s1; CREATE SHARE s2; CREATE RECIPIENT r; GRANT SELECT ON SHARE s1 TO RECIPIENT r;
+         GRANT SELECT ON SHARE s2 TO RECIPIENT r; CREATE RECIPIENT o USING OAUTH;
+         GRANT SELECT ON SHARE s1 TO RECIPIENT o; GRANT SELECT ON SHARE s2 TO RECIPIENT o;",
+        &context,
+    )
+    .unwrap();
+    let oauth = &created[5].rows[0];
+    let (client_id, client_secret) = (oauth[1].clone(), oauth[2].clone());
+    let token = fireshare::auth::issue_token(&state.catalog, "r", None)
+        .unwrap()
+        .token;
+    drop(state);
+
+    let run = |env: &[(&str, &str)], label: &str, authorization: &dyn Fn(&Server) -> String| {
+        let server = Server::start(&data, env);
+        let url = format!("{}/delta-sharing/shares", server.base);
+        let header = authorization(&server);
+        let (rps, p99) = wrk(&url, &header);
+        println!("{label}: {rps:.0} req/s, p99 {p99}");
+        rps
+    };
+    // Two rounds, the three runs interleaved, so that drift of the machine hits all alike.
+    let (mut bearer, mut jwt, mut bypass) = (0.0, 0.0, 0.0);
+    for _ in 0..2 {
+        bypass += run(
+            &[("FIRESHARE_BENCH_AUTH_BYPASS", "r")],
+            "no checks (bench build)",
+            &|_| "Bearer none".to_string(),
+        ) / 2.0;
+        bearer += run(&[], "bearer token", &|_| format!("Bearer {token}")) / 2.0;
+        jwt += run(&[], "OAuth access token", &|server| {
+            let response: serde_json::Value = reqwest::blocking::Client::new()
+                .post(format!("{}/oauth/token", server.base))
+                .basic_auth(&client_id, Some(&client_secret))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("grant_type=client_credentials")
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            format!("Bearer {}", response["access_token"].as_str().unwrap())
+        }) / 2.0;
+    }
+    println!(
+        "means: no checks {bypass:.0} req/s, bearer {bearer:.0}, OAuth {jwt:.0}; auth overhead: bearer {:.1}%, OAuth {:.1}% (throughput lost against no checks)",
+        (1.0 - bearer / bypass) * 100.0,
+        (1.0 - jwt / bypass) * 100.0
+    );
+}
