@@ -136,3 +136,209 @@ fn roles_open_only_their_doors_and_rest_answers_like_the_cli() {
     let (_, shares) = post(&admin, json!({"statement": "SHOW SHARES"}));
     assert_eq!(shares["results"][0]["rows"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn rest_resources_do_what_their_statements_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let table_dir = dir.path().join("loans");
+    std::fs::create_dir_all(&table_dir).unwrap();
+    sql(&data, "SHOW SHARES");
+    let server = Server::start(&data);
+    let admin = admin_token(&data, "admin", "ops");
+    let auditor = admin_token(&data, "auditor", "audit");
+    let http = reqwest::blocking::Client::new();
+    let call = |method: reqwest::Method, path: &str, token: &str, body: Option<Value>| {
+        let mut request = http
+            .request(method, server.url(&format!("/admin/v1{path}")))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        status_and_body(request.send().unwrap())
+    };
+    use reqwest::Method;
+
+    let (status, created) = call(
+        Method::POST,
+        "/shares",
+        &admin,
+        Some(json!({"name": "q4", "comment": "it's Q4"})),
+    );
+    assert_eq!(
+        (status, created["status"].as_str()),
+        (201, Some("created share q4"))
+    );
+    let (status, _) = call(
+        Method::POST,
+        "/tables",
+        &admin,
+        Some(json!({"name": "fire.loans", "location": table_dir.to_str().unwrap()})),
+    );
+    assert_eq!(status, 201);
+    let (status, added) = call(
+        Method::POST,
+        "/shares/q4/tables",
+        &admin,
+        Some(
+            json!({"table": "fire.loans", "as": "pub.loans", "history": true, "start_version": 2}),
+        ),
+    );
+    assert_eq!(status, 201, "{added}");
+    let (status, recipient) = call(
+        Method::POST,
+        "/recipients",
+        &admin,
+        Some(json!({"name": "bank", "token_lifetime": "30d", "ip_access_list": ["10.0.0.0/8"]})),
+    );
+    assert_eq!(status, 201);
+    assert!(
+        recipient["activation_url"]
+            .as_str()
+            .unwrap()
+            .contains("/activate/fsl_")
+    );
+    assert_eq!(
+        call(
+            Method::POST,
+            "/grants",
+            &admin,
+            Some(json!({"share": "q4", "recipient": "bank"}))
+        )
+        .0,
+        201
+    );
+
+    // Reads answer the same rows as the statements, as objects.
+    let cli = |statement: &str| -> Value {
+        let out = fireshare()
+            .args(["sql", "--json", statement])
+            .arg("--data-dir")
+            .arg(&data)
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let result = &doc["results"][0];
+        let columns: Vec<&str> = result["columns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        Value::Array(
+            result["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|row| {
+                    Value::Object(
+                        columns
+                            .iter()
+                            .map(|c| c.to_string())
+                            .zip(row.as_array().unwrap().iter().cloned())
+                            .collect(),
+                    )
+                })
+                .collect(),
+        )
+    };
+    for (path, statement) in [
+        ("/shares", "SHOW SHARES"),
+        ("/shares/q4", "SHOW ALL IN SHARE q4"),
+        ("/tables", "SHOW TABLES"),
+        ("/recipients", "SHOW RECIPIENTS"),
+        ("/recipients/bank/grants", "SHOW GRANTS TO RECIPIENT bank"),
+        ("/shares/q4/grants", "SHOW GRANTS ON SHARE q4"),
+    ] {
+        let (status, rest) = call(Method::GET, path, &auditor, None);
+        assert_eq!(status, 200, "{path}: {rest}");
+        assert_eq!(rest["items"], cli(statement), "{path}");
+    }
+    let (_, described) = call(Method::GET, "/recipients/bank", &auditor, None);
+    assert!(
+        described["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["name"] == "10.0.0.0/8"),
+        "{described}"
+    );
+
+    // Token and IP list operations.
+    let (status, rotated) = call(
+        Method::POST,
+        "/recipients/bank/tokens/rotate",
+        &admin,
+        Some(json!({"expire_existing_in": "1h"})),
+    );
+    assert_eq!(status, 200, "{rotated}");
+    assert!(rotated["activation_url"].is_string());
+    assert_eq!(
+        call(
+            Method::PUT,
+            "/recipients/bank/ip-access-list",
+            &admin,
+            Some(json!({"entries": ["127.0.0.1"]}))
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        call(
+            Method::PUT,
+            "/recipients/bank/ip-access-list",
+            &admin,
+            Some(json!({"entries": []}))
+        )
+        .0,
+        400
+    );
+    assert_eq!(
+        call(
+            Method::DELETE,
+            "/recipients/bank/ip-access-list",
+            &admin,
+            None
+        )
+        .0,
+        200
+    );
+    let (status, revoked) = call(Method::POST, "/recipients/bank/tokens/revoke", &admin, None);
+    assert_eq!(status, 200);
+    assert!(
+        revoked["status"].as_str().unwrap().starts_with("revoked"),
+        "{revoked}"
+    );
+
+    // Refusals: auditors write nothing; unknown objects are 404; bad bodies 400.
+    let denied = call(
+        Method::POST,
+        "/shares",
+        &auditor,
+        Some(json!({"name": "x"})),
+    );
+    assert_eq!(
+        (denied.0, denied.1["errorCode"].as_str()),
+        (403, Some("PERMISSION_DENIED"))
+    );
+    assert_eq!(call(Method::DELETE, "/shares/nope", &admin, None).0, 404);
+    assert_eq!(
+        call(Method::POST, "/shares", &admin, Some(json!({"nom": "x"}))).0,
+        400
+    );
+    assert_eq!(call(Method::DELETE, "/grants/q4/bank", &admin, None).0, 200);
+    assert_eq!(
+        call(Method::DELETE, "/shares/q4/tables/pub.loans", &admin, None).0,
+        200
+    );
+    assert_eq!(
+        call(Method::DELETE, "/recipients/bank", &admin, None).0,
+        200
+    );
+    assert_eq!(
+        call(Method::DELETE, "/tables/fire.loans", &admin, None).0,
+        200
+    );
+    assert_eq!(call(Method::DELETE, "/shares/q4", &admin, None).0, 200);
+    assert_eq!(call(Method::PATCH, "/shares", &admin, None).0, 405);
+}

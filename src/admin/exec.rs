@@ -613,6 +613,14 @@ mod tests {
     }
 
     #[test]
+    fn recipients_are_listed() {
+        let catalog = Catalog::open_in_memory().unwrap();
+        run(&catalog, SEED).unwrap();
+        let shown = run(&catalog, "SHOW RECIPIENTS").unwrap().remove(0);
+        assert_eq!(shown.rows[0][0], "regulatory_body");
+    }
+
+    #[test]
     fn auditors_only_read() {
         let catalog = Catalog::open_in_memory().unwrap();
         run(&catalog, SEED).unwrap();

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use serde::Deserialize;
 
-use super::{Context, execute_script, results_json};
+use super::{Context, execute_script, rest, results_json};
 use crate::auth::{self, AdminCaller};
 use crate::http::{blocking, endpoint};
 use crate::state::AppState;
@@ -19,6 +19,59 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope(PREFIX)
             .service(endpoint("/sql", "POST").route(web::post().to(run_sql)))
+            .service(
+                endpoint("/shares", "GET, POST")
+                    .route(web::get().to(list_shares))
+                    .route(web::post().to(create_share)),
+            )
+            .service(
+                endpoint("/shares/{share}", "GET, DELETE")
+                    .route(web::get().to(show_share))
+                    .route(web::delete().to(drop_share)),
+            )
+            .service(endpoint("/shares/{share}/tables", "POST").route(web::post().to(add_table)))
+            .service(
+                endpoint("/shares/{share}/tables/{table}", "DELETE")
+                    .route(web::delete().to(remove_table)),
+            )
+            .service(endpoint("/shares/{share}/grants", "GET").route(web::get().to(share_grants)))
+            .service(
+                endpoint("/tables", "GET, POST")
+                    .route(web::get().to(list_tables))
+                    .route(web::post().to(create_table)),
+            )
+            .service(endpoint("/tables/{table}", "DELETE").route(web::delete().to(drop_table)))
+            .service(
+                endpoint("/recipients", "GET, POST")
+                    .route(web::get().to(list_recipients))
+                    .route(web::post().to(create_recipient)),
+            )
+            .service(
+                endpoint("/recipients/{recipient}", "GET, DELETE")
+                    .route(web::get().to(describe_recipient))
+                    .route(web::delete().to(drop_recipient)),
+            )
+            .service(
+                endpoint("/recipients/{recipient}/grants", "GET")
+                    .route(web::get().to(recipient_grants)),
+            )
+            .service(
+                endpoint("/recipients/{recipient}/ip-access-list", "PUT, DELETE")
+                    .route(web::put().to(set_ip_access_list))
+                    .route(web::delete().to(unset_ip_access_list)),
+            )
+            .service(
+                endpoint("/recipients/{recipient}/tokens/rotate", "POST")
+                    .route(web::post().to(rotate_token)),
+            )
+            .service(
+                endpoint("/recipients/{recipient}/tokens/revoke", "POST")
+                    .route(web::post().to(revoke_tokens)),
+            )
+            .service(endpoint("/grants", "POST").route(web::post().to(grant)))
+            .service(
+                endpoint("/grants/{share}/{recipient}", "DELETE").route(web::delete().to(revoke)),
+            )
             .default_service(web::to(unknown_endpoint)),
     );
 }
@@ -73,6 +126,195 @@ async fn run_sql(
     })
     .await?;
     Ok(HttpResponse::Ok().json(results_json(&results)))
+}
+
+// ---- REST resources: one statement each (see `rest`) ---------------------------------------
+
+/// How a REST call answers the result of its statement.
+enum Answer {
+    /// `{"items": [...]}`: every row as an object.
+    Items,
+    /// 201 with the first row as an object.
+    Created,
+    /// 200 with the first row as an object.
+    Done,
+}
+
+/// Runs the statement `sql` (or its error) for the caller and shapes the answer.
+async fn rest(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    sql: Result<String>,
+    answer: Answer,
+) -> Result<HttpResponse> {
+    let results = as_admin(&state, &req, move |state, caller| {
+        let sql = sql?;
+        let base_dir = std::env::current_dir()?;
+        let context = Context::of_server(&state.config, caller.role, &base_dir);
+        let results = execute_script(&state.catalog, &sql, &context)?;
+        tracing::info!(admin = %caller.name, statement = %sql, "admin rest");
+        Ok(results)
+    })
+    .await?;
+    let objects = results.first().map(rest::objects).unwrap_or_default();
+    let first = || {
+        objects
+            .first()
+            .cloned()
+            .unwrap_or_else(|| serde_json::json!({}))
+    };
+    Ok(match answer {
+        Answer::Items => HttpResponse::Ok().json(serde_json::json!({ "items": objects })),
+        Answer::Created => HttpResponse::Created().json(first()),
+        Answer::Done => HttpResponse::Ok().json(first()),
+    })
+}
+
+/// A JSON body of type `T`, or a 400 naming what is wrong with it.
+fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| Error::malformed(format!("the request body is not valid: {e}")))
+}
+
+type State = web::Data<AppState>;
+
+async fn list_shares(s: State, r: HttpRequest) -> Result<HttpResponse> {
+    rest(s, r, Ok("SHOW SHARES".into()), Answer::Items).await
+}
+async fn create_share(s: State, r: HttpRequest, b: Bytes) -> Result<HttpResponse> {
+    let sql = body::<rest::NewShare>(&b).map(|n| n.sql());
+    rest(s, r, sql, Answer::Created).await
+}
+async fn show_share(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
+    let sql = format!("SHOW ALL IN SHARE {}", rest::ident(&p));
+    rest(s, r, Ok(sql), Answer::Items).await
+}
+async fn drop_share(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
+    rest(
+        s,
+        r,
+        Ok(format!("DROP SHARE {}", rest::ident(&p))),
+        Answer::Done,
+    )
+    .await
+}
+async fn add_table(
+    s: State,
+    r: HttpRequest,
+    p: web::Path<String>,
+    b: Bytes,
+) -> Result<HttpResponse> {
+    let sql = body::<rest::ShareMember>(&b).map(|m| m.sql(&p));
+    rest(s, r, sql, Answer::Created).await
+}
+async fn remove_table(
+    s: State,
+    r: HttpRequest,
+    p: web::Path<(String, String)>,
+) -> Result<HttpResponse> {
+    let (share, table) = p.into_inner();
+    let sql = format!(
+        "ALTER SHARE {} REMOVE TABLE {}",
+        rest::ident(&share),
+        rest::table_name(&table)
+    );
+    rest(s, r, Ok(sql), Answer::Done).await
+}
+async fn share_grants(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
+    let sql = format!("SHOW GRANTS ON SHARE {}", rest::ident(&p));
+    rest(s, r, Ok(sql), Answer::Items).await
+}
+async fn list_tables(s: State, r: HttpRequest) -> Result<HttpResponse> {
+    rest(s, r, Ok("SHOW TABLES".into()), Answer::Items).await
+}
+async fn create_table(s: State, r: HttpRequest, b: Bytes) -> Result<HttpResponse> {
+    let sql = body::<rest::NewTable>(&b).map(|t| t.sql());
+    rest(s, r, sql, Answer::Created).await
+}
+async fn drop_table(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
+    rest(
+        s,
+        r,
+        Ok(format!("DROP TABLE {}", rest::table_name(&p))),
+        Answer::Done,
+    )
+    .await
+}
+async fn list_recipients(s: State, r: HttpRequest) -> Result<HttpResponse> {
+    rest(s, r, Ok("SHOW RECIPIENTS".into()), Answer::Items).await
+}
+async fn create_recipient(s: State, r: HttpRequest, b: Bytes) -> Result<HttpResponse> {
+    let sql = body::<rest::NewRecipient>(&b).map(|n| n.sql());
+    rest(s, r, sql, Answer::Created).await
+}
+async fn describe_recipient(
+    s: State,
+    r: HttpRequest,
+    p: web::Path<String>,
+) -> Result<HttpResponse> {
+    let sql = format!("DESCRIBE RECIPIENT {}", rest::ident(&p));
+    rest(s, r, Ok(sql), Answer::Items).await
+}
+async fn drop_recipient(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
+    rest(
+        s,
+        r,
+        Ok(format!("DROP RECIPIENT {}", rest::ident(&p))),
+        Answer::Done,
+    )
+    .await
+}
+async fn recipient_grants(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
+    let sql = format!("SHOW GRANTS TO RECIPIENT {}", rest::ident(&p));
+    rest(s, r, Ok(sql), Answer::Items).await
+}
+async fn set_ip_access_list(
+    s: State,
+    r: HttpRequest,
+    p: web::Path<String>,
+    b: Bytes,
+) -> Result<HttpResponse> {
+    let sql = body::<rest::IpAccessList>(&b).and_then(|l| l.sql(&p));
+    rest(s, r, sql, Answer::Done).await
+}
+async fn unset_ip_access_list(
+    s: State,
+    r: HttpRequest,
+    p: web::Path<String>,
+) -> Result<HttpResponse> {
+    let sql = format!("ALTER RECIPIENT {} UNSET IP ACCESS LIST", rest::ident(&p));
+    rest(s, r, Ok(sql), Answer::Done).await
+}
+async fn rotate_token(
+    s: State,
+    r: HttpRequest,
+    p: web::Path<String>,
+    b: Bytes,
+) -> Result<HttpResponse> {
+    // An empty body rotates without a grace period.
+    let rotation = if b.iter().all(u8::is_ascii_whitespace) {
+        Ok(rest::Rotation::default())
+    } else {
+        body::<rest::Rotation>(&b)
+    };
+    rest(s, r, rotation.map(|g| g.sql(&p)), Answer::Done).await
+}
+async fn revoke_tokens(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
+    let sql = format!("ALTER RECIPIENT {} REVOKE TOKENS", rest::ident(&p));
+    rest(s, r, Ok(sql), Answer::Done).await
+}
+async fn grant(s: State, r: HttpRequest, b: Bytes) -> Result<HttpResponse> {
+    let sql = body::<rest::NewGrant>(&b).map(|g| g.sql());
+    rest(s, r, sql, Answer::Created).await
+}
+async fn revoke(s: State, r: HttpRequest, p: web::Path<(String, String)>) -> Result<HttpResponse> {
+    let (share, recipient) = p.into_inner();
+    let sql = format!(
+        "REVOKE SELECT ON SHARE {} FROM RECIPIENT {}",
+        rest::ident(&share),
+        rest::ident(&recipient)
+    );
+    rest(s, r, Ok(sql), Answer::Done).await
 }
 
 async fn unknown_endpoint(req: HttpRequest) -> Result<HttpResponse> {
