@@ -1,8 +1,11 @@
-//! The protocol's OpenAPI description (`openapi/delta-sharing.yaml`) checked against a running
-//! server by schemathesis: generated requests for every operation, no 5xx, every response
-//! conforming to the spec — ndjson lines too, through `tests/schemathesis/st_hooks.py`.
+//! The OpenAPI descriptions checked against a running server by schemathesis: generated
+//! requests for every operation, no 5xx, every response conforming to the spec.
+//! - the sharing protocol (`openapi/delta-sharing.yaml`) with a recipient's token — ndjson
+//!   lines too, through `tests/schemathesis/st_hooks.py`;
+//! - the admin API (`openapi/admin.yaml`) with an admin token.
+//!
 //! Settings (names of the data set, per-operation exceptions and why) live in
-//! `tests/schemathesis/schemathesis.toml`.
+//! `tests/schemathesis/schemathesis.toml` and `tests/schemathesis/admin.toml`.
 
 mod common;
 
@@ -48,14 +51,55 @@ fn the_server_conforms_to_its_openapi_description() {
     );
 
     let token = bearer(&data.join("regulator.share"));
-    let out = Command::new(&schemathesis)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args([
-            "--config-file",
+    let sharing = run(
+        &schemathesis,
+        &server,
+        (
             "tests/schemathesis/schemathesis.toml",
-            "run",
+            "openapi/delta-sharing.yaml",
+        ),
+        &server.url(""),
+        &token,
+    );
+    let out = common::fireshare()
+        .args([
+            "admin",
+            "token",
+            "create",
+            "--role",
+            "admin",
+            "--name",
+            "schemathesis",
         ])
-        .args(["openapi/delta-sharing.yaml", "--url", &server.url("")])
+        .arg("--data-dir")
+        .arg(&data)
+        .output()
+        .unwrap();
+    let admin = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let admin_api = run(
+        &schemathesis,
+        &server,
+        ("tests/schemathesis/admin.toml", "openapi/admin.yaml"),
+        &server.url("/admin/v1"),
+        &admin,
+    );
+    eprintln!(
+        "schemathesis: {sharing} requests to the sharing API, {admin_api} to the admin API, no failures"
+    );
+}
+
+/// Runs schemathesis with `config` on `spec` against `url`; returns how many requests it
+/// generated, failing on any failure or on fewer than [`MIN_REQUESTS`].
+fn run(
+    schemathesis: &std::path::Path,
+    server: &Server,
+    (config, spec): (&str, &str),
+    url: &str,
+    token: &str,
+) -> u64 {
+    let out = Command::new(schemathesis)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["--config-file", config, "run", spec, "--url", url])
         .args(["-H", &format!("Authorization: Bearer {token}")])
         .args([
             "--max-examples",
@@ -71,7 +115,7 @@ fn the_server_conforms_to_its_openapi_description() {
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "schemathesis found failures:\n{report}\n{}\n--- server log (tail)\n{}",
+        "schemathesis found failures in {spec}:\n{report}\n{}\n--- server log (tail)\n{}",
         String::from_utf8_lossy(&out.stderr),
         tail(&server.log_text(), 40)
     );
@@ -81,9 +125,9 @@ fn the_server_conforms_to_its_openapi_description() {
         .unwrap_or_else(|| panic!("no request count in the report:\n{report}"));
     assert!(
         generated >= MIN_REQUESTS,
-        "only {generated} requests:\n{report}"
+        "only {generated} requests to {spec}:\n{report}"
     );
-    eprintln!("schemathesis: {generated} generated requests, no failures");
+    generated
 }
 
 fn tail(text: &str, lines: usize) -> String {

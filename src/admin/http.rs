@@ -178,25 +178,23 @@ fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {
 
 type State = web::Data<AppState>;
 
+/// `template` with its `{}` replaced by the quoted plain name `name`.
+fn named(template: &str, name: &str) -> Result<String> {
+    rest::ident(name).map(|quoted| template.replace("{}", &quoted))
+}
+
 async fn list_shares(s: State, r: HttpRequest) -> Result<HttpResponse> {
     rest(s, r, Ok("SHOW SHARES".into()), Answer::Items).await
 }
 async fn create_share(s: State, r: HttpRequest, b: Bytes) -> Result<HttpResponse> {
-    let sql = body::<rest::NewShare>(&b).map(|n| n.sql());
+    let sql = body::<rest::NewShare>(&b).and_then(|n| n.sql());
     rest(s, r, sql, Answer::Created).await
 }
 async fn show_share(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
-    let sql = format!("SHOW ALL IN SHARE {}", rest::ident(&p));
-    rest(s, r, Ok(sql), Answer::Items).await
+    rest(s, r, named("SHOW ALL IN SHARE {}", &p), Answer::Items).await
 }
 async fn drop_share(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
-    rest(
-        s,
-        r,
-        Ok(format!("DROP SHARE {}", rest::ident(&p))),
-        Answer::Done,
-    )
-    .await
+    rest(s, r, named("DROP SHARE {}", &p), Answer::Done).await
 }
 async fn add_table(
     s: State,
@@ -204,7 +202,7 @@ async fn add_table(
     p: web::Path<String>,
     b: Bytes,
 ) -> Result<HttpResponse> {
-    let sql = body::<rest::ShareMember>(&b).map(|m| m.sql(&p));
+    let sql = body::<rest::ShareMember>(&b).and_then(|m| m.sql(&p));
     rest(s, r, sql, Answer::Created).await
 }
 async fn remove_table(
@@ -213,38 +211,29 @@ async fn remove_table(
     p: web::Path<(String, String)>,
 ) -> Result<HttpResponse> {
     let (share, table) = p.into_inner();
-    let sql = format!(
-        "ALTER SHARE {} REMOVE TABLE {}",
-        rest::ident(&share),
-        rest::table_name(&table)
-    );
-    rest(s, r, Ok(sql), Answer::Done).await
+    let sql = rest::table_name(&table)
+        .and_then(|t| named(&format!("ALTER SHARE {{}} REMOVE TABLE {t}"), &share));
+    rest(s, r, sql, Answer::Done).await
 }
 async fn share_grants(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
-    let sql = format!("SHOW GRANTS ON SHARE {}", rest::ident(&p));
-    rest(s, r, Ok(sql), Answer::Items).await
+    rest(s, r, named("SHOW GRANTS ON SHARE {}", &p), Answer::Items).await
 }
 async fn list_tables(s: State, r: HttpRequest) -> Result<HttpResponse> {
     rest(s, r, Ok("SHOW TABLES".into()), Answer::Items).await
 }
 async fn create_table(s: State, r: HttpRequest, b: Bytes) -> Result<HttpResponse> {
-    let sql = body::<rest::NewTable>(&b).map(|t| t.sql());
+    let sql = body::<rest::NewTable>(&b).and_then(|t| t.sql());
     rest(s, r, sql, Answer::Created).await
 }
 async fn drop_table(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
-    rest(
-        s,
-        r,
-        Ok(format!("DROP TABLE {}", rest::table_name(&p))),
-        Answer::Done,
-    )
-    .await
+    let sql = rest::table_name(&p).map(|t| format!("DROP TABLE {t}"));
+    rest(s, r, sql, Answer::Done).await
 }
 async fn list_recipients(s: State, r: HttpRequest) -> Result<HttpResponse> {
     rest(s, r, Ok("SHOW RECIPIENTS".into()), Answer::Items).await
 }
 async fn create_recipient(s: State, r: HttpRequest, b: Bytes) -> Result<HttpResponse> {
-    let sql = body::<rest::NewRecipient>(&b).map(|n| n.sql());
+    let sql = body::<rest::NewRecipient>(&b).and_then(|n| n.sql());
     rest(s, r, sql, Answer::Created).await
 }
 async fn describe_recipient(
@@ -252,21 +241,19 @@ async fn describe_recipient(
     r: HttpRequest,
     p: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let sql = format!("DESCRIBE RECIPIENT {}", rest::ident(&p));
-    rest(s, r, Ok(sql), Answer::Items).await
+    rest(s, r, named("DESCRIBE RECIPIENT {}", &p), Answer::Items).await
 }
 async fn drop_recipient(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
+    rest(s, r, named("DROP RECIPIENT {}", &p), Answer::Done).await
+}
+async fn recipient_grants(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
     rest(
         s,
         r,
-        Ok(format!("DROP RECIPIENT {}", rest::ident(&p))),
-        Answer::Done,
+        named("SHOW GRANTS TO RECIPIENT {}", &p),
+        Answer::Items,
     )
     .await
-}
-async fn recipient_grants(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
-    let sql = format!("SHOW GRANTS TO RECIPIENT {}", rest::ident(&p));
-    rest(s, r, Ok(sql), Answer::Items).await
 }
 async fn set_ip_access_list(
     s: State,
@@ -282,8 +269,13 @@ async fn unset_ip_access_list(
     r: HttpRequest,
     p: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let sql = format!("ALTER RECIPIENT {} UNSET IP ACCESS LIST", rest::ident(&p));
-    rest(s, r, Ok(sql), Answer::Done).await
+    rest(
+        s,
+        r,
+        named("ALTER RECIPIENT {} UNSET IP ACCESS LIST", &p),
+        Answer::Done,
+    )
+    .await
 }
 async fn rotate_token(
     s: State,
@@ -297,24 +289,30 @@ async fn rotate_token(
     } else {
         body::<rest::Rotation>(&b)
     };
-    rest(s, r, rotation.map(|g| g.sql(&p)), Answer::Done).await
+    rest(s, r, rotation.and_then(|g| g.sql(&p)), Answer::Done).await
 }
 async fn revoke_tokens(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
-    let sql = format!("ALTER RECIPIENT {} REVOKE TOKENS", rest::ident(&p));
-    rest(s, r, Ok(sql), Answer::Done).await
+    rest(
+        s,
+        r,
+        named("ALTER RECIPIENT {} REVOKE TOKENS", &p),
+        Answer::Done,
+    )
+    .await
 }
 async fn grant(s: State, r: HttpRequest, b: Bytes) -> Result<HttpResponse> {
-    let sql = body::<rest::NewGrant>(&b).map(|g| g.sql());
+    let sql = body::<rest::NewGrant>(&b).and_then(|g| g.sql());
     rest(s, r, sql, Answer::Created).await
 }
 async fn revoke(s: State, r: HttpRequest, p: web::Path<(String, String)>) -> Result<HttpResponse> {
     let (share, recipient) = p.into_inner();
-    let sql = format!(
-        "REVOKE SELECT ON SHARE {} FROM RECIPIENT {}",
-        rest::ident(&share),
-        rest::ident(&recipient)
-    );
-    rest(s, r, Ok(sql), Answer::Done).await
+    let sql = rest::ident(&recipient).and_then(|r| {
+        named(
+            &format!("REVOKE SELECT ON SHARE {{}} FROM RECIPIENT {r}"),
+            &share,
+        )
+    });
+    rest(s, r, sql, Answer::Done).await
 }
 
 async fn unknown_endpoint(req: HttpRequest) -> Result<HttpResponse> {

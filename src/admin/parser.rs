@@ -417,7 +417,18 @@ fn parse_start_version(c: &mut Cursor<'_>) -> Result<Option<u64>, ParseError> {
         return Ok(None);
     }
     c.expect_keyword("VERSION")?;
-    c.number("a version number").map(Some)
+    let start = c.peek()?.start;
+    let version = c.number("a version number")?;
+    if i64::try_from(version).is_err() {
+        return Err(c.error_at(
+            start,
+            format!(
+                "version {version} is beyond the largest Delta version, {}",
+                i64::MAX
+            ),
+        ));
+    }
+    Ok(Some(version))
 }
 
 fn parse_drop(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
@@ -1646,6 +1657,12 @@ SHOW TABLES;;
             parse("CREATE RECIPIENT r USING OAUTH COMMENT 'x'").unwrap()[0],
             Statement::CreateRecipient { oauth: true, .. }
         ));
+        let e = parse("ALTER SHARE s ADD TABLE a.b WITH HISTORY START VERSION 9223372036854775808")
+            .unwrap_err();
+        assert!(
+            e.message.contains("beyond the largest Delta version"),
+            "{e}"
+        );
         let e = parse("CREATE RECIPIENT r IP ACCESS LIST ('a' 'b')").unwrap_err();
         assert!(e.message.starts_with("expected ',' or ')'"), "{e}");
         let e = parse("CREATE RECIPIENT r TOKEN LIFETIME 'soon'").unwrap_err();

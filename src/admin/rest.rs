@@ -1,6 +1,8 @@
 //! The REST resources of the admin API, as admin SQL: every call becomes one statement that the
-//! same executor runs, so REST and SQL cannot disagree. Names are back-quoted and strings
-//! quoted here; the parser then checks them like any typed statement.
+//! same executor runs, so REST and SQL cannot disagree. REST names are plain (letters, digits,
+//! `_`, as `openapi/admin.yaml` states); objects with other names are reached through
+//! `POST /sql` and back quotes. Strings are quoted here; the parser then checks the statement
+//! like any typed one.
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -8,9 +10,17 @@ use serde_json::{Map, Value};
 use super::StatementResult;
 use crate::{Error, Result};
 
-/// `` `name` ``, with backticks doubled.
-pub fn ident(name: &str) -> String {
-    format!("`{}`", name.replace('`', "``"))
+/// A plain name (letters, digits, `_`, not starting with a digit, at most 128), back-quoted.
+pub fn ident(name: &str) -> Result<String> {
+    let plain = name.len() <= 128
+        && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !plain {
+        return Err(Error::invalid(format!(
+            "'{name}' is not a plain name (letters, digits and _): use POST /admin/v1/sql with back quotes for other names"
+        )));
+    }
+    Ok(format!("`{name}`"))
 }
 
 /// `'text'`, with quotes doubled.
@@ -18,11 +28,13 @@ pub fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
-/// `schema.table` as two quoted parts (the parser reports a name without its dot).
-pub fn table_name(name: &str) -> String {
+/// `schema.table`, both parts plain names.
+pub fn table_name(name: &str) -> Result<String> {
     match name.split_once('.') {
-        Some((schema, table)) => format!("{}.{}", ident(schema), ident(table)),
-        None => ident(name),
+        Some((schema, table)) => Ok(format!("{}.{}", ident(schema)?, ident(table)?)),
+        None => Err(Error::invalid(format!(
+            "'{name}' is not a table name: use schema.table"
+        ))),
     }
 }
 
@@ -40,12 +52,12 @@ pub struct NewShare {
 }
 
 impl NewShare {
-    pub fn sql(&self) -> String {
-        format!(
+    pub fn sql(&self) -> Result<String> {
+        Ok(format!(
             "CREATE SHARE {}{}",
-            ident(&self.name),
+            ident(&self.name)?,
             comment(&self.comment)
-        )
+        ))
     }
 }
 
@@ -59,13 +71,13 @@ pub struct NewTable {
 }
 
 impl NewTable {
-    pub fn sql(&self) -> String {
-        format!(
+    pub fn sql(&self) -> Result<String> {
+        Ok(format!(
             "CREATE TABLE {} USING DELTA LOCATION {}{}",
-            table_name(&self.name),
+            table_name(&self.name)?,
             literal(&self.location),
             comment(&self.comment)
-        )
+        ))
     }
 }
 
@@ -80,26 +92,30 @@ pub struct ShareMember {
     pub alias: Option<String>,
     #[serde(default)]
     pub history: bool,
-    pub start_version: Option<u64>,
+    /// Delta versions are i64: larger numbers do not deserialize.
+    pub start_version: Option<i64>,
 }
 
 impl ShareMember {
-    pub fn sql(&self, share: &str) -> String {
+    pub fn sql(&self, share: &str) -> Result<String> {
         let mut sql = format!(
             "ALTER SHARE {} ADD TABLE {}",
-            ident(share),
-            table_name(&self.table)
+            ident(share)?,
+            table_name(&self.table)?
         );
         if let Some(alias) = &self.alias {
-            sql.push_str(&format!(" AS {}", table_name(alias)));
+            sql.push_str(&format!(" AS {}", table_name(alias)?));
         }
-        if self.history {
-            sql.push_str(" WITH HISTORY");
-            if let Some(v) = self.start_version {
-                sql.push_str(&format!(" START VERSION {v}"));
+        match (self.history, self.start_version) {
+            (_, Some(v)) if v < 0 => {
+                return Err(Error::invalid("start_version cannot be negative"));
             }
+            (false, Some(_)) => return Err(Error::invalid("start_version needs history: true")),
+            (true, Some(v)) => sql.push_str(&format!(" WITH HISTORY START VERSION {v}")),
+            (true, None) => sql.push_str(" WITH HISTORY"),
+            (false, None) => {}
         }
-        sql
+        Ok(sql)
     }
 }
 
@@ -116,8 +132,8 @@ pub struct NewRecipient {
 }
 
 impl NewRecipient {
-    pub fn sql(&self) -> String {
-        let mut sql = format!("CREATE RECIPIENT {}", ident(&self.name));
+    pub fn sql(&self) -> Result<String> {
+        let mut sql = format!("CREATE RECIPIENT {}", ident(&self.name)?);
         if self.oauth {
             sql.push_str(" USING OAUTH");
         }
@@ -126,16 +142,21 @@ impl NewRecipient {
             sql.push_str(&format!(" TOKEN LIFETIME {}", literal(lifetime)));
         }
         if let Some(list) = &self.ip_access_list {
-            sql.push_str(&format!(" IP ACCESS LIST {}", list_sql(list)));
+            sql.push_str(&format!(" IP ACCESS LIST {}", list_sql(list)?));
         }
-        sql
+        Ok(sql)
     }
 }
 
 /// `('a', 'b')`.
-fn list_sql(entries: &[String]) -> String {
+fn list_sql(entries: &[String]) -> Result<String> {
+    if entries.is_empty() {
+        return Err(Error::invalid(
+            "an IP access list needs at least one entry (leave it out, or DELETE it, to allow every address)",
+        ));
+    }
     let quoted: Vec<String> = entries.iter().map(|e| literal(e)).collect();
-    format!("({})", quoted.join(", "))
+    Ok(format!("({})", quoted.join(", ")))
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,15 +167,10 @@ pub struct IpAccessList {
 
 impl IpAccessList {
     pub fn sql(&self, recipient: &str) -> Result<String> {
-        if self.entries.is_empty() {
-            return Err(Error::invalid(
-                "an IP access list needs at least one entry (DELETE it to allow every address)",
-            ));
-        }
         Ok(format!(
             "ALTER RECIPIENT {} SET IP ACCESS LIST {}",
-            ident(recipient),
-            list_sql(&self.entries)
+            ident(recipient)?,
+            list_sql(&self.entries)?
         ))
     }
 }
@@ -167,14 +183,17 @@ pub struct Rotation {
 }
 
 impl Rotation {
-    pub fn sql(&self, recipient: &str) -> String {
+    pub fn sql(&self, recipient: &str) -> Result<String> {
         let grace = self
             .expire_existing_in
             .as_deref()
             .map_or(String::new(), |g| {
                 format!(" EXPIRE EXISTING IN {}", literal(g))
             });
-        format!("ALTER RECIPIENT {} ROTATE TOKEN{grace}", ident(recipient))
+        Ok(format!(
+            "ALTER RECIPIENT {} ROTATE TOKEN{grace}",
+            ident(recipient)?
+        ))
     }
 }
 
@@ -186,12 +205,12 @@ pub struct NewGrant {
 }
 
 impl NewGrant {
-    pub fn sql(&self) -> String {
-        format!(
+    pub fn sql(&self) -> Result<String> {
+        Ok(format!(
             "GRANT SELECT ON SHARE {} TO RECIPIENT {}",
-            ident(&self.share),
-            ident(&self.recipient)
-        )
+            ident(&self.share)?,
+            ident(&self.recipient)?
+        ))
     }
 }
 
@@ -249,8 +268,7 @@ mod tests {
             IpAccessList {
                 entries: vec!["::1".into(), "10.0.0.1".into()],
             }
-            .sql("bank")
-            .unwrap(),
+            .sql("bank"),
             Rotation {
                 expire_existing_in: Some("24h".into()),
             }
@@ -262,10 +280,25 @@ mod tests {
             .sql(),
         ];
         for sql in &sqls {
+            let sql = sql.as_ref().unwrap();
             assert_eq!(parse(sql).map(|s| s.len()), Ok(1), "{sql}");
         }
-        assert_eq!(sqls[0], "CREATE SHARE `q4` COMMENT 'it''s Q4'");
-        assert!(parse("CREATE SHARE `a``b`").is_ok(), "backticks double");
+        assert_eq!(
+            sqls[0].as_ref().unwrap(),
+            "CREATE SHARE `q4` COMMENT 'it''s Q4'"
+        );
+        for bad in ["A*", "9lives", "", "a`b"] {
+            assert!(ident(bad).is_err(), "{bad}");
+        }
+        assert!(table_name("nodot").is_err());
         assert!(IpAccessList { entries: vec![] }.sql("bank").is_err());
+        let member = |history, start_version| ShareMember {
+            table: "a.b".into(),
+            alias: None,
+            history,
+            start_version,
+        };
+        assert!(member(false, Some(1)).sql("s").is_err());
+        assert!(member(true, Some(-1)).sql("s").is_err());
     }
 }

@@ -529,8 +529,9 @@ pub fn all_shares(conn: &Connection) -> Result<Vec<Share>> {
 }
 
 pub fn all_recipients(conn: &Connection) -> Result<Vec<Recipient>> {
-    let mut stmt =
-        conn.prepare(&format!("SELECT {RECIPIENT_COLUMNS} FROM recipients ORDER BY name"))?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {RECIPIENT_COLUMNS} FROM recipients ORDER BY name"
+    ))?;
     let rows = stmt.query_map([], recipient)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
