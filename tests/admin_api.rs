@@ -342,3 +342,51 @@ fn rest_resources_do_what_their_statements_do() {
     assert_eq!(call(Method::DELETE, "/shares/q4", &admin, None).0, 200);
     assert_eq!(call(Method::PATCH, "/shares", &admin, None).0, 405);
 }
+
+#[test]
+fn concurrent_admin_requests_keep_the_catalog_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    sql(&data, "SHOW SHARES");
+    let server = Server::start(&data);
+    let admin = admin_token(&data, "admin", "ops");
+    // REST from several threads and `fireshare sql` from another process, at once.
+    std::thread::scope(|scope| {
+        for t in 0..6 {
+            let (server, admin) = (&server, &admin);
+            scope.spawn(move || {
+                let http = reqwest::blocking::Client::new();
+                for i in 0..15 {
+                    let response = http
+                        .post(server.url("/admin/v1/shares"))
+                        .bearer_auth(admin)
+                        .json(&json!({"name": format!("s_{t}_{i}")}))
+                        .send()
+                        .unwrap();
+                    assert_eq!(response.status(), 201);
+                }
+            });
+        }
+        scope.spawn(|| {
+            for i in 0..10 {
+                sql(&data, &format!("CREATE RECIPIENT r_{i}; CREATE SHARE cli_{i}; GRANT SELECT ON SHARE cli_{i} TO RECIPIENT r_{i}"));
+            }
+        });
+    });
+    let (status, shares) = status_and_body(
+        reqwest::blocking::Client::new()
+            .get(server.url("/admin/v1/shares"))
+            .bearer_auth(&admin)
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(shares["items"].as_array().unwrap().len(), 6 * 15 + 10);
+    let check = sql(&data, "SHOW GRANTS TO RECIPIENT r_9");
+    assert!(check.contains("cli_9"), "{check}");
+    let catalog = rusqlite::Connection::open(data.join("catalog.db")).unwrap();
+    let integrity: String = catalog
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok");
+}
