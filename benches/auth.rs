@@ -1,5 +1,5 @@
 //! `cargo bench --bench auth --features bench-auth-bypass`: what checking credentials costs.
-//! wrk (loopback, 10 s, 2 threads, 16 connections) on `GET /delta-sharing/shares` of a release
+//! wrk (loopback, 10 s, 2 threads, 16 connections, three interleaved rounds) on `GET /delta-sharing/shares` of a release
 //! server, with a bearer token, with an OAuth access token, and with the same binary told to
 //! skip every check (`FIRESHARE_BENCH_AUTH_BYPASS`, compiled in only with that feature). Prints
 //! requests/s, p99 latency and the overhead against the bypass; asserts nothing about time.
@@ -10,6 +10,9 @@ use std::process::Command;
 
 use common::Server;
 use fireshare::config::{DataDir, ServerConfig};
+
+/// Rounds of the three runs; run to run, this machine varies by about ±5%.
+const ROUNDS: usize = 3;
 
 /// wrk's requests/s and p99 latency for `url` with `authorization`.
 fn wrk(url: &str, authorization: &str) -> (f64, String) {
@@ -77,15 +80,15 @@ fn main() {
         println!("{label}: {rps:.0} req/s, p99 {p99}");
         rps
     };
-    // Two rounds, the three runs interleaved, so that drift of the machine hits all alike.
+    // Three rounds, the three runs interleaved, so that drift of the machine hits all alike.
     let (mut bearer, mut jwt, mut bypass) = (0.0, 0.0, 0.0);
-    for _ in 0..2 {
+    for _ in 0..ROUNDS {
         bypass += run(
             &[("FIRESHARE_BENCH_AUTH_BYPASS", "r")],
             "no checks (bench build)",
             &|_| "Bearer none".to_string(),
-        ) / 2.0;
-        bearer += run(&[], "bearer token", &|_| format!("Bearer {token}")) / 2.0;
+        ) / ROUNDS as f64;
+        bearer += run(&[], "bearer token", &|_| format!("Bearer {token}")) / ROUNDS as f64;
         jwt += run(&[], "OAuth access token", &|server| {
             let response: serde_json::Value = reqwest::blocking::Client::new()
                 .post(format!("{}/oauth/token", server.base))
@@ -97,7 +100,7 @@ fn main() {
                 .json()
                 .unwrap();
             format!("Bearer {}", response["access_token"].as_str().unwrap())
-        }) / 2.0;
+        }) / ROUNDS as f64;
     }
     println!(
         "means: no checks {bypass:.0} req/s, bearer {bearer:.0}, OAuth {jwt:.0}; auth overhead: bearer {:.1}%, OAuth {:.1}% (throughput lost against no checks)",

@@ -9,10 +9,10 @@ mod migrations;
 mod objects;
 mod tokens;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
@@ -24,28 +24,28 @@ use crate::Result;
 
 pub struct Catalog {
     conn: Mutex<Connection>,
-    /// The database's WAL file (none in memory): other processes' commits show there.
-    wal: Option<PathBuf>,
+    /// A second connection (none in memory) that only asks `PRAGMA data_version`, which moves
+    /// when any other connection — of this process or another — commits. Its own lock: change
+    /// checks never wait for a writer.
+    watch: Option<Mutex<Connection>>,
     /// Bumped by every write of this process.
     generation: AtomicU64,
 }
 
 /// Changes whenever the catalog may have changed, by this process or another one: compare two
-/// stamps to know whether what was read from the catalog still holds, without touching SQLite.
+/// stamps to know whether what was read from the catalog still holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeStamp {
     generation: u64,
-    /// Size and modification time of the WAL file, where every commit lands first.
-    wal: Option<(u64, SystemTime)>,
+    data_version: i64,
 }
 
 impl Catalog {
     /// Opens (creating if needed) the catalog at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self> {
         let conn = Connection::open(path)?;
-        let mut wal = path.as_os_str().to_owned();
-        wal.push("-wal");
-        Self::setup(conn, Some(wal.into()))
+        let watch = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        Self::setup(conn, Some(Mutex::new(watch)))
     }
 
     /// A private in-memory catalog, for tests.
@@ -53,20 +53,22 @@ impl Catalog {
         Self::setup(Connection::open_in_memory()?, None)
     }
 
-    /// See [`ChangeStamp`]. A commit by another process appends to the WAL file (or, after a
-    /// checkpoint, rewrites or recreates it), which moves its size or time: one `stat`.
+    /// See [`ChangeStamp`]. Reads SQLite's shared-memory WAL index: no write, no file access.
     pub fn change_stamp(&self) -> ChangeStamp {
-        let wal = self.wal.as_ref().and_then(|wal| {
-            let meta = std::fs::metadata(wal).ok()?;
-            Some((meta.len(), meta.modified().ok()?))
+        let data_version = self.watch.as_ref().map_or(0, |watch| {
+            let conn = watch.lock().unwrap_or_else(|p| p.into_inner());
+            // On error, a value no earlier stamp holds: whatever was kept is dropped.
+            conn.prepare_cached("PRAGMA data_version")
+                .and_then(|mut s| s.query_row([], |r| r.get(0)))
+                .unwrap_or(-1)
         });
         ChangeStamp {
             generation: self.generation.load(Ordering::Acquire),
-            wal,
+            data_version,
         }
     }
 
-    fn setup(mut conn: Connection, wal: Option<PathBuf>) -> Result<Self> {
+    fn setup(mut conn: Connection, watch: Option<Mutex<Connection>>) -> Result<Self> {
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -74,7 +76,7 @@ impl Catalog {
         migrations::run(&mut conn)?;
         Ok(Catalog {
             conn: Mutex::new(conn),
-            wal,
+            watch,
             generation: AtomicU64::new(0),
         })
     }
