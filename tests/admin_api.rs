@@ -8,20 +8,9 @@ use std::path::Path;
 use common::{Server, bearer, fireshare, profile, sql};
 use serde_json::{Value, json};
 
-/// `fireshare admin token create`: the token alone on stdout.
+/// An admin-API token; checks its form.
 fn admin_token(data: &Path, role: &str, name: &str) -> String {
-    let out = fireshare()
-        .args(["admin", "token", "create", "--role", role, "--name", name])
-        .arg("--data-dir")
-        .arg(data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let token = common::admin_token(data, role, name);
     assert!(token.starts_with("fsa_") && !token.contains(char::is_whitespace));
     token
 }

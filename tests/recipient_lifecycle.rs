@@ -12,17 +12,23 @@ use delta_kernel::arrow::datatypes::{DataType, Field, Schema};
 use fireshare::delta::writer::TableWriter;
 use serde_json::{Value, json};
 
+/// A one-commit table of `rows` ids at `dir/loans`.
+fn loans_table(dir: &std::path::Path, rows: i64) -> std::path::PathBuf {
+    let root = dir.join("loans");
+    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+    let mut table = TableWriter::create(&root, "loans", "", &schema, &[], &[]).unwrap();
+    let ids = Int64Array::from_iter_values(0..rows);
+    let batch = RecordBatch::try_new(schema, vec![Arc::new(ids)]).unwrap();
+    let file = table.write_file(&batch, &[]).unwrap();
+    table.commit("WRITE", &[file], &[]).unwrap();
+    root
+}
+
 #[test]
 fn onboarding_rotation_and_revocation() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let root = dir.path().join("loans");
-    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
-    let mut table = TableWriter::create(&root, "loans", "", &schema, &[], &[]).unwrap();
-    let batch =
-        RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from_iter_values(0..7))]).unwrap();
-    let file = table.write_file(&batch, &[]).unwrap();
-    table.commit("WRITE", &[file], &[]).unwrap();
+    let root = loans_table(dir.path(), 7);
     sql(
         &data,
         &format!(
@@ -31,17 +37,7 @@ fn onboarding_rotation_and_revocation() {
         ),
     );
     let server = Server::start(&data);
-    let admin = {
-        let out = common::fireshare()
-            .args([
-                "admin", "token", "create", "--role", "admin", "--name", "ops",
-            ])
-            .arg("--data-dir")
-            .arg(&data)
-            .output()
-            .unwrap();
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    };
+    let admin = common::admin_token(&data, "admin", "ops");
     let http = reqwest::blocking::Client::new();
     let admin_sql = |statement: &str| -> Value {
         let response = http
@@ -134,13 +130,7 @@ fn onboarding_rotation_and_revocation() {
 fn ip_access_lists_guard_queries_file_urls_and_activation_links() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let root = dir.path().join("loans");
-    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
-    let mut table = TableWriter::create(&root, "loans", "", &schema, &[], &[]).unwrap();
-    let batch =
-        RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from_iter_values(0..3))]).unwrap();
-    let file = table.write_file(&batch, &[]).unwrap();
-    table.commit("WRITE", &[file], &[]).unwrap();
+    let root = loans_table(dir.path(), 3);
     let out = sql(
         &data,
         &format!(
@@ -219,13 +209,7 @@ fn ip_access_lists_guard_queries_file_urls_and_activation_links() {
 fn oauth_client_credentials_with_the_real_connector() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let root = dir.path().join("loans");
-    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
-    let mut table = TableWriter::create(&root, "loans", "", &schema, &[], &[]).unwrap();
-    let batch =
-        RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from_iter_values(0..5))]).unwrap();
-    let file = table.write_file(&batch, &[]).unwrap();
-    table.commit("WRITE", &[file], &[]).unwrap();
+    let root = loans_table(dir.path(), 5);
     sql(
         &data,
         &format!(
@@ -234,17 +218,7 @@ fn oauth_client_credentials_with_the_real_connector() {
         ),
     );
     let server = Server::start(&data);
-    let admin = {
-        let out = common::fireshare()
-            .args([
-                "admin", "token", "create", "--role", "admin", "--name", "ops",
-            ])
-            .arg("--data-dir")
-            .arg(&data)
-            .output()
-            .unwrap();
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    };
+    let admin = common::admin_token(&data, "admin", "ops");
     let http = reqwest::blocking::Client::new();
     let created: Value = http
         .post(server.url("/admin/v1/sql"))

@@ -61,21 +61,7 @@ fn the_server_conforms_to_its_openapi_description() {
         &server.url(""),
         &token,
     );
-    let out = common::fireshare()
-        .args([
-            "admin",
-            "token",
-            "create",
-            "--role",
-            "admin",
-            "--name",
-            "schemathesis",
-        ])
-        .arg("--data-dir")
-        .arg(&data)
-        .output()
-        .unwrap();
-    let admin = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let admin = common::admin_token(&data, "admin", "schemathesis");
     let admin_api = run(
         &schemathesis,
         &server,

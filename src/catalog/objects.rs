@@ -104,11 +104,16 @@ fn recipient(row: &Row<'_>) -> rusqlite::Result<Recipient> {
         comment: row.get(2)?,
         created_at: row.get(3)?,
         token_lifetime_ms: row.get(4)?,
-        ip_access_list: row
-            .get::<_, Option<String>>(5)?
-            .and_then(|json| serde_json::from_str(&json).ok()),
+        ip_access_list: ip_access_list(row, 5)?,
         oauth: row.get::<_, String>(6)? == "oauth",
     })
+}
+
+/// The IP access list stored (as JSON) in column `index`.
+pub(super) fn ip_access_list(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<Vec<String>>> {
+    Ok(row
+        .get::<_, Option<String>>(index)?
+        .and_then(|json| serde_json::from_str(&json).ok()))
 }
 
 const RECIPIENT_COLUMNS: &str =

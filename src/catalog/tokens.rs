@@ -65,9 +65,7 @@ pub fn token_owner(conn: &Connection, token_hash: &str) -> Result<Option<TokenOw
                 recipient: r.get(3)?,
                 expires_at: r.get(4)?,
                 revoked_at: r.get(5)?,
-                ip_access_list: r
-                    .get::<_, Option<String>>(6)?
-                    .and_then(|json| serde_json::from_str(&json).ok()),
+                ip_access_list: super::objects::ip_access_list(r, 6)?,
             })
         })
         .optional()?)
@@ -253,9 +251,7 @@ pub fn oauth_client(conn: &Connection, client_id: &str) -> Result<Option<OAuthCl
                 recipient: r.get(3)?,
                 expires_at: r.get(4)?,
                 revoked_at: r.get(5)?,
-                ip_access_list: r
-                    .get::<_, Option<String>>(6)?
-                    .and_then(|json| serde_json::from_str(&json).ok()),
+                ip_access_list: super::objects::ip_access_list(r, 6)?,
             })
         })
         .optional()?)

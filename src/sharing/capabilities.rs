@@ -41,6 +41,16 @@ pub struct Capabilities {
     pub file_id_hash: Option<String>,
 }
 
+/// The `delta-sharing-capabilities` response header: the chosen format, and the end-of-stream
+/// capability echoed when the client declared it.
+pub fn response_header(format: ResponseFormat, end_stream: bool) -> String {
+    let mut header = format!("responseformat={}", format.as_str());
+    if end_stream {
+        header.push_str(";includeendstreamaction=true");
+    }
+    header
+}
+
 impl Capabilities {
     /// The file-id scheme of the `fileidhash` header, if sent; 400 for an unknown one.
     pub fn file_id_scheme(&self) -> crate::Result<Option<FileIdHash>> {

@@ -114,11 +114,7 @@ impl PreparedChanges {
         self.paging.file_id_hash.map(FileIdHash::header_value)
     }
     pub fn capabilities_header(&self) -> String {
-        let mut header = format!("responseformat={}", self.format.as_str());
-        if self.paging.end_stream_capability {
-            header.push_str(";includeendstreamaction=true");
-        }
-        header
+        super::capabilities::response_header(self.format, self.paging.end_stream_capability)
     }
 }
 

@@ -231,11 +231,7 @@ impl PreparedTable {
 
     /// The `delta-sharing-capabilities` response header.
     pub fn capabilities_header(&self) -> String {
-        let mut header = format!("responseformat={}", self.format.as_str());
-        if self.paging.end_stream_capability {
-            header.push_str(";includeendstreamaction=true");
-        }
-        header
+        super::capabilities::response_header(self.format, self.paging.end_stream_capability)
     }
 
     fn write_head(&self, out: &mut Vec<u8>) {

@@ -131,6 +131,22 @@ pub fn sql(data_dir: &Path, statements: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// `fireshare admin token create`: an admin-API token with `role`, printed alone on stdout.
+pub fn admin_token(data_dir: &Path, role: &str, name: &str) -> String {
+    let out = fireshare()
+        .args(["admin", "token", "create", "--role", role, "--name", name])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "admin token create: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
 /// Issues a token and writes the profile file; returns its path.
 pub fn profile(data_dir: &Path, server: &Server, recipient: &str, extra: &[&str]) -> PathBuf {
     let out = fireshare()
