@@ -92,7 +92,10 @@ fn onboarding_rotation_and_revocation() {
     assert_eq!(read(&profile_path).trim(), "7");
 
     // Rotation with a grace period: both tokens work, then only the new one.
-    let rotated = admin_sql("ALTER RECIPIENT regulator ROTATE TOKEN EXPIRE EXISTING IN '3s'");
+    // A grace period long enough for two connector runs on a loaded machine.
+    let grace = Duration::from_secs(10);
+    let rotated_at = std::time::Instant::now();
+    let rotated = admin_sql("ALTER RECIPIENT regulator ROTATE TOKEN EXPIRE EXISTING IN '10s'");
     let (status, profile) = download(&activation_url(&rotated["results"][0]));
     assert_eq!(status, 200);
     let second_path = dir.path().join("rotated.share");
@@ -107,7 +110,11 @@ fn onboarding_rotation_and_revocation() {
         "the old profile reads during the grace period"
     );
     assert_eq!(read(&second_path).trim(), "7");
-    std::thread::sleep(Duration::from_millis(3500));
+    assert!(
+        rotated_at.elapsed() < grace,
+        "the reads outlasted the grace period"
+    );
+    std::thread::sleep((grace + Duration::from_millis(500)).saturating_sub(rotated_at.elapsed()));
     assert_eq!(status_with(&first), 401, "the grace period is over");
     assert_eq!(status_with(&second), 200);
 
