@@ -310,6 +310,38 @@ fn execute(
             ))
         }
         Statement::DescribeRecipient { recipient } => describe_recipient(tx, text, recipient),
+        Statement::ShowAdminTokens => {
+            let now = now_ms();
+            let rows = catalog::admin_tokens(tx)?
+                .into_iter()
+                .map(|t| {
+                    let state = match (t.revoked_at, t.expires_at) {
+                        (Some(at), _) => format!("revoked {}", format_ms(at)),
+                        (None, Some(at)) if at <= now => "expired".to_string(),
+                        (None, _) => "live".to_string(),
+                    };
+                    vec![
+                        format!("{}…", t.prefix),
+                        t.name,
+                        t.role,
+                        format_ms(t.created_at),
+                        t.expires_at.map(format_ms).unwrap_or_default(),
+                        state,
+                    ]
+                })
+                .collect();
+            Ok(StatementResult::table(
+                text,
+                &["prefix", "name", "role", "created", "expires", "state"],
+                rows,
+            ))
+        }
+        Statement::RevokeAdminToken { prefix } => {
+            // Listings show the prefix with an ellipsis: accept it pasted as shown.
+            let prefix = prefix.trim_end_matches('…');
+            catalog::revoke_admin_token(tx, prefix)?;
+            status(format!("revoked the admin token {prefix}…"))
+        }
         Statement::Grant { share, recipient } => {
             catalog::grant(tx, share, recipient)?;
             status(format!(
@@ -610,6 +642,35 @@ mod tests {
 
     fn run(catalog: &Catalog, sql: &str) -> Result<Vec<StatementResult>> {
         execute_script(catalog, sql, &context(Role::Admin))
+    }
+
+    #[test]
+    fn admin_tokens_are_listed_and_revoked() {
+        use crate::auth::{TokenCache, authenticate_admin, issue_admin_token};
+        let catalog = Catalog::open_in_memory().unwrap();
+        let issued = issue_admin_token(&catalog, "ops", Role::Admin, None).unwrap();
+        let header = format!("Bearer {}", issued.token);
+        let listed = execute_script(&catalog, "SHOW ADMIN TOKENS", &context(Role::Auditor))
+            .unwrap()
+            .remove(0);
+        let shown_prefix = listed.rows[0][0].clone();
+        assert_eq!(listed.rows[0][1..3], ["ops", "admin"]);
+        assert_eq!(listed.rows[0][5], "live");
+        assert!(
+            execute_script(
+                &catalog,
+                &format!("REVOKE ADMIN TOKEN '{shown_prefix}'"),
+                &context(Role::Auditor)
+            )
+            .is_err(),
+            "auditors change nothing"
+        );
+        run(&catalog, &format!("REVOKE ADMIN TOKEN '{shown_prefix}'")).unwrap();
+        assert!(authenticate_admin(&catalog, &TokenCache::default(), Some(&header)).is_err());
+        assert!(
+            run(&catalog, &format!("REVOKE ADMIN TOKEN '{shown_prefix}'")).is_err(),
+            "already revoked"
+        );
     }
 
     #[test]

@@ -97,6 +97,12 @@ pub enum Statement {
     DescribeRecipient {
         recipient: String,
     },
+    /// `SHOW ADMIN TOKENS`: the admin API's tokens (prefix, holder, role, dates, state).
+    ShowAdminTokens,
+    /// `REVOKE ADMIN TOKEN 'fsa_…'`: by the display prefix `SHOW ADMIN TOKENS` lists.
+    RevokeAdminToken {
+        prefix: String,
+    },
     Grant {
         share: String,
         recipient: String,
@@ -137,6 +143,7 @@ impl Statement {
             self,
             Statement::ShowTables
                 | Statement::DescribeRecipient { .. }
+                | Statement::ShowAdminTokens
                 | Statement::ShowShares
                 | Statement::ShowRecipients
                 | Statement::ShowAllInShare { .. }
@@ -458,6 +465,11 @@ fn parse_grant(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
 }
 
 fn parse_revoke(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
+    if c.accept_keyword("ADMIN")? {
+        c.expect_keyword("TOKEN")?;
+        let prefix = c.non_empty_string_literal()?;
+        return Ok(Statement::RevokeAdminToken { prefix });
+    }
     let (share, recipient) = parse_share_privilege(c, "FROM")?;
     Ok(Statement::Revoke { share, recipient })
 }
@@ -478,8 +490,12 @@ fn parse_share_privilege(
 }
 
 fn parse_show(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
-    match c.expect_one_of(&["TABLES", "SHARES", "RECIPIENTS", "ALL", "GRANTS"])? {
+    match c.expect_one_of(&["TABLES", "SHARES", "RECIPIENTS", "ALL", "GRANTS", "ADMIN"])? {
         "TABLES" => Ok(Statement::ShowTables),
+        "ADMIN" => {
+            c.expect_keyword("TOKENS")?;
+            Ok(Statement::ShowAdminTokens)
+        }
         "SHARES" => Ok(Statement::ShowShares),
         "RECIPIENTS" => Ok(Statement::ShowRecipients),
         "ALL" => {
@@ -539,6 +555,7 @@ fn parse_comment(c: &mut Cursor<'_>) -> Result<Option<String>, ParseError> {
 const KEYWORDS: &[&str] = &[
     "ACCESS",
     "ADD",
+    "ADMIN",
     "ALL",
     "ALTER",
     "AS",
@@ -1657,6 +1674,15 @@ SHOW TABLES;;
             parse("CREATE RECIPIENT r USING OAUTH COMMENT 'x'").unwrap()[0],
             Statement::CreateRecipient { oauth: true, .. }
         ));
+        assert_eq!(
+            parse("SHOW ADMIN TOKENS; REVOKE ADMIN TOKEN 'fsa_abcdefgh'").unwrap(),
+            [
+                Statement::ShowAdminTokens,
+                Statement::RevokeAdminToken {
+                    prefix: "fsa_abcdefgh".into()
+                },
+            ]
+        );
         let e = parse("ALTER SHARE s ADD TABLE a.b WITH HISTORY START VERSION 9223372036854775808")
             .unwrap_err();
         assert!(

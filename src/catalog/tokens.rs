@@ -175,6 +175,53 @@ pub struct AdminTokenOwner {
     pub revoked_at: Option<i64>,
 }
 
+/// An admin-API token as `SHOW ADMIN TOKENS` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminTokenInfo {
+    pub prefix: String,
+    pub name: String,
+    pub role: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+pub fn admin_tokens(conn: &Connection) -> Result<Vec<AdminTokenInfo>> {
+    let mut stmt = conn.prepare(
+        "SELECT prefix, name, role, created_at, expires_at, revoked_at FROM admin_tokens
+         ORDER BY created_at, rowid",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(AdminTokenInfo {
+            prefix: r.get(0)?,
+            name: r.get(1)?,
+            role: r.get(2)?,
+            created_at: r.get(3)?,
+            expires_at: r.get(4)?,
+            revoked_at: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Revokes the one live admin token with this display prefix.
+pub fn revoke_admin_token(conn: &Connection, prefix: &str) -> Result<()> {
+    let n = conn.execute(
+        "UPDATE admin_tokens SET revoked_at = ?2 WHERE prefix = ?1 AND revoked_at IS NULL",
+        params![prefix, now_ms()],
+    )?;
+    match n {
+        0 => Err(crate::Error::not_found(format!(
+            "no live admin token has the prefix '{prefix}' (see SHOW ADMIN TOKENS)"
+        ))),
+        1 => Ok(()),
+        // 8 random characters make a clash unlikely; a clash must not revoke a stranger's token.
+        _ => Err(crate::Error::invalid(format!(
+            "several admin tokens share the prefix '{prefix}': revoke them by dropping and reissuing"
+        ))),
+    }
+}
+
 /// Stores a new admin-API token hash; returns the token id.
 pub fn insert_admin_token(
     conn: &Connection,
