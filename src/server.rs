@@ -2,7 +2,9 @@
 
 use std::time::Instant;
 
-use actix_web::dev::Service;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{App, HttpResponse, HttpServer, web};
 
 use crate::config::ServerConfig;
@@ -22,6 +24,7 @@ pub async fn serve(config: ServerConfig, ready: impl FnOnce(&AppState)) -> Resul
         App::new()
             .app_data(app_state.clone())
             .app_data(web::PayloadConfig::new(MAX_BODY))
+            .wrap(ErrorHandlers::new().handler(StatusCode::PAYLOAD_TOO_LARGE, too_large))
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 Error::invalid(format!("invalid query parameters: {e}")).into()
             }))
@@ -70,6 +73,24 @@ pub async fn serve(config: ServerConfig, ready: impl FnOnce(&AppState)) -> Resul
         .map_err(|e| Error::internal(format!("server failed: {e}")));
     flush_last_used(&state).await;
     served
+}
+
+/// actix refuses an oversized body itself, in plain text: say it as every other error is said.
+fn too_large<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let (req, response) = response.into_parts();
+    let error = Error::malformed(format!(
+        "the request body is larger than {} MiB",
+        MAX_BODY >> 20
+    ));
+    let mut response = response.set_body(error.body().to_string());
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    let response = ServiceResponse::new(req, response)
+        .map_into_boxed_body()
+        .map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(response))
 }
 
 /// How often the tokens' last-used times are written.

@@ -264,6 +264,12 @@ fn paging_refresh_tokens_and_end_stream_actions() {
             .unwrap()
             .starts_with("Error decoding the refresh token")
     );
+    // An oversized body gets 413 with a JSON error like any other refusal.
+    let huge = client.query(json!({"jsonPredicateHints": "x".repeat(3 << 20)}), None);
+    assert_eq!(
+        (huge.status, huge.lines[0]["errorCode"].as_str()),
+        (413, Some("MALFORMED_REQUEST"))
+    );
     let zero = client.query(json!({"maxFiles": 0}), None);
     assert_eq!(zero.lines[0]["message"], "maxFiles must be positive.");
 
