@@ -8,6 +8,14 @@ use std::net::IpAddr;
 use crate::auth::ip::IpNet;
 use crate::{Error, Result};
 
+/// The `Authorization` header, if it is text.
+pub fn authorization(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+}
+
 /// The caller's address: the socket's peer, or — when that peer is one of the `trusted`
 /// proxies — the nearest address in `X-Forwarded-For` that is not a trusted proxy.
 pub fn client_ip(req: &HttpRequest, trusted: &[IpNet]) -> Option<IpAddr> {

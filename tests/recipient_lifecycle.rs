@@ -24,11 +24,11 @@ fn loans_table(dir: &std::path::Path, rows: i64) -> std::path::PathBuf {
     root
 }
 
-#[test]
-fn onboarding_rotation_and_revocation() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let root = loans_table(dir.path(), 7);
+/// A loans table of `rows` rows shared as s.fire.loans (no recipient yet), a server, and an
+/// admin token.
+fn shared_loans(dir: &std::path::Path, rows: i64) -> (std::path::PathBuf, Server, String) {
+    let data = dir.join("data");
+    let root = loans_table(dir, rows);
     sql(
         &data,
         &format!(
@@ -38,6 +38,13 @@ fn onboarding_rotation_and_revocation() {
     );
     let server = Server::start(&data);
     let admin = common::admin_token(&data, "admin", "ops");
+    (data, server, admin)
+}
+
+#[test]
+fn onboarding_rotation_and_revocation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, server, admin) = shared_loans(dir.path(), 7);
     let http = reqwest::blocking::Client::new();
     let admin_sql = |statement: &str| -> Value {
         let response = http
@@ -215,17 +222,7 @@ fn ip_access_lists_guard_queries_file_urls_and_activation_links() {
 #[test]
 fn oauth_client_credentials_with_the_real_connector() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let root = loans_table(dir.path(), 5);
-    sql(
-        &data,
-        &format!(
-            "CREATE TABLE fire.loans USING DELTA LOCATION '{}'; CREATE SHARE s; ALTER SHARE s ADD TABLE fire.loans;",
-            root.display()
-        ),
-    );
-    let server = Server::start(&data);
-    let admin = common::admin_token(&data, "admin", "ops");
+    let (data, server, admin) = shared_loans(dir.path(), 5);
     let http = reqwest::blocking::Client::new();
     let created: Value = http
         .post(server.url("/admin/v1/sql"))

@@ -2,7 +2,6 @@
 //! hold an admin or auditor token (`fireshare admin token create`); recipient tokens are
 //! refused with 403.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use serde::Deserialize;
@@ -90,11 +89,7 @@ async fn as_admin<T: Send + 'static>(
     req: &HttpRequest,
     work: impl FnOnce(&AppState, &AdminCaller) -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    let authorization = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_string);
+    let authorization = crate::http::authorization(req);
     let state = state.clone();
     blocking(move || {
         let caller =

@@ -4,7 +4,6 @@
 use std::net::IpAddr;
 use std::ops::ControlFlow;
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use bytes::Bytes;
 use serde::Deserialize;
@@ -27,11 +26,7 @@ async fn as_recipient<T: Send + 'static>(
     req: &HttpRequest,
     work: impl FnOnce(&AppState, &Recipient) -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    let authorization = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_string);
+    let authorization = crate::http::authorization(req);
     let client = crate::http::client_ip(req, &state.config.trusted_proxies);
     let state = state.clone();
     crate::http::blocking(move || {
