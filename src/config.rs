@@ -23,6 +23,14 @@ impl DataDir {
     pub fn signing_key(&self) -> PathBuf {
         self.0.join("server.ed25519")
     }
+    /// The audit ledger: its own database, so that catalog writes never wait on it.
+    pub fn audit_db(&self) -> PathBuf {
+        self.0.join("audit.db")
+    }
+    /// Signs the ledger's seals and the delivery receipts.
+    pub fn audit_key(&self) -> PathBuf {
+        self.0.join("audit.ed25519")
+    }
     /// Creates the directory (owner-only) if it does not exist yet.
     pub fn ensure(&self) -> std::io::Result<()> {
         if self.0.is_dir() {
@@ -53,6 +61,8 @@ pub struct ServerConfig {
     pub activation_ttl: Duration,
     /// Proxies whose `X-Forwarded-For` names the client (IP access lists check that address).
     pub trusted_proxies: Vec<crate::auth::ip::IpNet>,
+    /// When the audit ledger's head is signed.
+    pub sealing: crate::audit::Sealing,
 }
 
 /// Default lifetime of activation links.
@@ -70,6 +80,7 @@ impl ServerConfig {
             url_ttl: Duration::from_secs(3600),
             activation_ttl: ACTIVATION_TTL,
             trusted_proxies: Vec::new(),
+            sealing: crate::audit::Sealing::default(),
         }
     }
 

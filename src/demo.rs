@@ -11,10 +11,11 @@ use delta_kernel::arrow::array::{
 use delta_kernel::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 
 use crate::admin::{Context, execute_script};
+use crate::audit::{note_change, record_command};
 use crate::auth::{Profile, Role, issue_token};
+use crate::catalog::Catalog;
 use crate::config::ServerConfig;
 use crate::delta::writer::{AddFile, TableWriter};
-use crate::state::AppState;
 use crate::{Error, Result};
 
 pub const SHARE: &str = "regulatory_reports";
@@ -23,7 +24,9 @@ pub const RECIPIENT: &str = "regulatory_body";
 /// Writes the sample tables (once), shares them, issues a profile, and serves until stopped.
 pub async fn run(config: ServerConfig) -> Result<()> {
     let tables = config.data_dir.path().join("demo-tables");
-    let state = AppState::open(config.clone())?;
+    config.data_dir.ensure()?;
+    let catalog = Catalog::open(&config.data_dir.catalog_db())?;
+    let dir = &config.data_dir;
     let fresh = !tables.exists();
     if fresh {
         write_collateral(&tables.join("collateral"))?;
@@ -39,15 +42,23 @@ pub async fn run(config: ServerConfig) -> Result<()> {
             collateral = tables.join("collateral").display(),
             loan = tables.join("loan").display(),
         );
-        for result in execute_script(
-            &state.catalog,
-            &sql,
-            &Context::of_server(&state.config, Role::Admin, Path::new(".")),
-        )? {
+        let results = record_command(dir, &catalog, "runSql", |trail| {
+            let context = Context {
+                trail: Some(trail),
+                ..Context::of_server(&config, Role::Admin, Path::new("."))
+            };
+            execute_script(&catalog, &sql, &context)
+        })?;
+        for result in results {
             eprint!("{}", result.render());
         }
     }
-    let token = issue_token(&state.catalog, RECIPIENT, None)?;
+    let token = record_command(dir, &catalog, "createToken", |trail| {
+        let text = format!("fireshare demo: token for {RECIPIENT}");
+        note_change(trail, &catalog, (&text, "createToken"), || {
+            issue_token(&catalog, RECIPIENT, None)
+        })
+    })?;
     let profile_path = absolute(&config.data_dir.path().join("regulator.share"))?;
     let _ = std::fs::remove_file(&profile_path);
     crate::secret::write_private(
@@ -56,7 +67,7 @@ pub async fn run(config: ServerConfig) -> Result<()> {
             .to_json()
             .as_bytes(),
     )?;
-    drop(state);
+    drop(catalog);
     crate::server::serve(config, |_| {
         println!("\nfireshare demo is running. Paste into Python (pip install delta-sharing):\n");
         println!("import delta_sharing");

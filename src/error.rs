@@ -15,6 +15,8 @@ pub enum ErrorCode {
     InternalError,
     Unauthenticated,
     PermissionDenied,
+    /// Something the server depends on (the audit ledger) cannot be used right now.
+    Unavailable,
 }
 
 impl ErrorCode {
@@ -28,6 +30,7 @@ impl ErrorCode {
             ErrorCode::InternalError => "INTERNAL_ERROR",
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
             ErrorCode::PermissionDenied => "PERMISSION_DENIED",
+            ErrorCode::Unavailable => "TEMPORARILY_UNAVAILABLE",
         }
     }
 
@@ -42,6 +45,7 @@ impl ErrorCode {
             ErrorCode::InternalError => 500,
             ErrorCode::Unauthenticated => 401,
             ErrorCode::PermissionDenied => 403,
+            ErrorCode::Unavailable => 503,
         }
     }
 }
@@ -79,6 +83,9 @@ impl Error {
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::InternalError, message)
     }
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Unavailable, message)
+    }
     pub fn unauthenticated(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Unauthenticated, message)
     }
@@ -102,7 +109,13 @@ impl std::error::Error for Error {}
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
-        Error::internal(format!("catalog database error: {e}"))
+        Error::internal(format!("database error: {e}"))
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::internal(format!("JSON error: {e}"))
     }
 }
 

@@ -1,10 +1,12 @@
 //! fireshare: a self-hosted Delta Sharing server for regulated data.
 //!
 //! Modules depend downward only: `delta` and `storage` know nothing of HTTP or the catalog;
-//! `catalog` knows nothing of HTTP; `sharing` and `admin` sit on top of them; `server` wires
+//! `catalog` knows nothing of HTTP; `audit` keeps the ledger of every request; `sharing` and
+//! `admin` sit on top of them; `server` wires
 //! everything into one actix-web application; `main.rs` only parses the command line.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod clock;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use fireshare::audit::{note_change, record_command};
 use fireshare::auth::Role;
 use fireshare::config::{DataDir, ServerConfig};
 
@@ -26,10 +27,12 @@ struct DataDirArg {
 }
 
 impl DataDirArg {
-    fn open_catalog(&self) -> fireshare::Result<fireshare::catalog::Catalog> {
+    /// The data directory (created if needed) and its catalog.
+    fn open(&self) -> fireshare::Result<(DataDir, fireshare::catalog::Catalog)> {
         let dir = DataDir::new(&self.data_dir);
         dir.ensure()?;
-        fireshare::catalog::Catalog::open(&dir.catalog_db())
+        let catalog = fireshare::catalog::Catalog::open(&dir.catalog_db())?;
+        Ok((dir, catalog))
     }
 }
 
@@ -108,6 +111,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// The audit ledger: verify it, read it, export and archive it, check receipts.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Write sample FIRE tables, share them, write a profile and start a server.
     Demo {
         #[command(flatten)]
@@ -115,6 +123,83 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check that no event was altered, removed or reordered: recompute the hash chain and
+    /// check every seal's signature. Exits 0 only when everything verifies.
+    Verify {
+        #[command(flatten)]
+        data: DataDirArg,
+        /// Check this export (or archive) file instead of the data directory's ledger.
+        #[arg(long)]
+        export: Option<PathBuf>,
+        /// The key set to check signatures with, as `audit public-key` prints it (default:
+        /// the data directory's own key).
+        #[arg(long)]
+        public_key: Option<PathBuf>,
+    },
+    /// Print the key set (JSON) that verifies seals and receipts; a server also publishes it at
+    /// /.well-known/fireshare-audit-key.
+    PublicKey {
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+    /// Print events matching the filters, oldest first.
+    Query {
+        #[command(flatten)]
+        data: DataDirArg,
+        #[command(flatten)]
+        filter: fireshare::audit::query::Filter,
+        /// json, ndjson or csv.
+        #[arg(long, default_value = "ndjson", value_parser = ["json", "ndjson", "csv"])]
+        format: String,
+    },
+    /// Write the events between two times to a new file that `audit verify --export` checks.
+    Export {
+        #[command(flatten)]
+        data: DataDirArg,
+        /// First time included (RFC 3339 or a date); default: the beginning.
+        #[arg(long)]
+        from: Option<String>,
+        /// First time excluded; default: now.
+        #[arg(long)]
+        to: Option<String>,
+        /// The file to create (never overwritten).
+        file: PathBuf,
+    },
+    /// Move the events before a time into a new verifiable file and out of the ledger, whose
+    /// chain goes on from the last one moved. Nothing is deleted otherwise.
+    Archive {
+        #[command(flatten)]
+        data: DataDirArg,
+        /// Events before this time (RFC 3339 or a date) are moved.
+        #[arg(long)]
+        before: String,
+        /// The archive file to create (never overwritten).
+        file: PathBuf,
+    },
+    /// Delivery receipts (the Fireshare-Receipt header of /query and /changes).
+    Receipt {
+        #[command(subcommand)]
+        command: ReceiptCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReceiptCommand {
+    /// Check a receipt's signature and print what it says (exits 1 when it does not verify).
+    Verify {
+        #[command(flatten)]
+        data: DataDirArg,
+        /// The key set to check with, as `audit public-key` prints it (default: the data
+        /// directory's key).
+        #[arg(long)]
+        public_key: Option<PathBuf>,
+        /// The receipt (a compact JWS).
+        receipt: String,
     },
 }
 
@@ -219,15 +304,20 @@ fn run(command: Command) -> fireshare::Result<()> {
             activation,
             statements,
         } => {
-            let context = fireshare::admin::Context {
-                // Whoever can open the data directory administers it.
-                role: Role::Admin,
-                base_dir: &std::env::current_dir()?,
-                public_url: &public_url,
-                activation_ttl: activation.activation_ttl,
-            };
-            let results =
-                fireshare::admin::execute_script(&data.open_catalog()?, &statements, &context)?;
+            let (dir, catalog) = data.open()?;
+            let base_dir = std::env::current_dir()?;
+            let results = record_command(&dir, &catalog, "runSql", |trail| {
+                let context = fireshare::admin::Context {
+                    // Whoever can open the data directory administers it.
+                    role: Role::Admin,
+                    base_dir: &base_dir,
+                    public_url: &public_url,
+                    activation_ttl: activation.activation_ttl,
+                    data_dir: Some(&dir),
+                    trail: Some(trail),
+                };
+                fireshare::admin::execute_script(&catalog, &statements, &context)
+            })?;
             if json {
                 println!("{}", fireshare::admin::results_json(&results));
             } else {
@@ -248,8 +338,16 @@ fn run(command: Command) -> fireshare::Result<()> {
                 },
         } => {
             let role = Role::parse(&role).expect("clap allows only known roles");
-            let issued =
-                fireshare::auth::issue_admin_token(&data.open_catalog()?, &name, role, expires_in)?;
+            let (dir, catalog) = data.open()?;
+            let text = format!(
+                "fireshare admin token create --role {} --name {name}",
+                role.as_str()
+            );
+            let issued = record_command(&dir, &catalog, "createAdminToken", |trail| {
+                note_change(trail, &catalog, (&text, "createAdminToken"), || {
+                    fireshare::auth::issue_admin_token(&catalog, &name, role, expires_in)
+                })
+            })?;
             println!("{}", issued.token);
             Ok(())
         }
@@ -262,17 +360,148 @@ fn run(command: Command) -> fireshare::Result<()> {
                     expires_in,
                 },
         } => {
-            let token =
-                fireshare::auth::issue_token(&data.open_catalog()?, &recipient, expires_in)?;
+            let (dir, catalog) = data.open()?;
+            let text = format!("fireshare token create --recipient {recipient}");
+            let token = record_command(&dir, &catalog, "createToken", |trail| {
+                note_change(trail, &catalog, (&text, "createToken"), || {
+                    fireshare::auth::issue_token(&catalog, &recipient, expires_in)
+                })
+            })?;
             println!(
                 "{}",
                 fireshare::auth::Profile::new(endpoint.trim_end_matches('/'), &token).to_json()
             );
             Ok(())
         }
+        Command::Audit { command } => audit(command),
         Command::Demo { data, listen } => {
             let config = ServerConfig::new(DataDir::new(data.data_dir), &listen, None);
             actix_web::rt::System::new().block_on(fireshare::demo::run(config))
+        }
+    }
+}
+
+fn audit(command: AuditCommand) -> fireshare::Result<()> {
+    use fireshare::audit::{self, ledger, query};
+    let key = |data: &DataDirArg, file: Option<PathBuf>| match file {
+        Some(file) => audit::read_public_key(&file),
+        None => audit::own_public_key(&DataDir::new(&data.data_dir)),
+    };
+    let ledger_of =
+        |data: &DataDirArg| ledger::open_existing(&DataDir::new(&data.data_dir).audit_db());
+    match command {
+        AuditCommand::Verify {
+            data,
+            export,
+            public_key,
+        } => {
+            let key = key(&data, public_key)?;
+            let outcome = match &export {
+                Some(file) => {
+                    let opened = std::fs::File::open(file).map_err(|e| {
+                        fireshare::Error::invalid(format!("cannot open {}: {e}", file.display()))
+                    })?;
+                    audit::verify::verify_export(std::io::BufReader::new(opened), &key)?
+                }
+                None => audit::verify::verify_ledger(&ledger_of(&data)?, &key)?,
+            };
+            match outcome {
+                Ok(verified) => {
+                    println!("{}", audit::describe(&verified));
+                    Ok(())
+                }
+                Err(problem) => Err(fireshare::Error::invalid(format!(
+                    "the ledger does not verify: {problem}"
+                ))),
+            }
+        }
+        AuditCommand::PublicKey { data } => {
+            println!(
+                "{}",
+                audit::own_signing_key(&DataDir::new(&data.data_dir))?.jwks()
+            );
+            Ok(())
+        }
+        AuditCommand::Query {
+            data,
+            filter,
+            format,
+        } => {
+            let conn = ledger_of(&data)?;
+            let mut filter = filter;
+            let mut all = Vec::new();
+            if format == "csv" {
+                print!("{}", query::csv_header());
+            }
+            loop {
+                let page = query::query(&conn, &filter)?;
+                for event in &page.events {
+                    match format.as_str() {
+                        "csv" => print!("{}", query::csv_line(event)),
+                        "ndjson" => println!("{event}"),
+                        _ => all.push(event.clone()),
+                    }
+                }
+                match page.next_cursor {
+                    Some(cursor) => filter.cursor = Some(cursor),
+                    None => break,
+                }
+            }
+            if format == "json" {
+                println!("{}", serde_json::json!({ "events": all }));
+            }
+            Ok(())
+        }
+        AuditCommand::Export {
+            data,
+            from,
+            to,
+            file,
+        } => {
+            let dir = DataDir::new(&data.data_dir);
+            let conn = ledger_of(&data)?;
+            let bound = |t: Option<String>| t.as_deref().map(query::time_bound).transpose();
+            let range =
+                audit::export::seq_range(&conn, bound(from)?.as_deref(), bound(to)?.as_deref())?
+                    .ok_or_else(|| fireshare::Error::not_found("no event in that time range"))?;
+            let exported =
+                audit::export::export_to_file(&conn, &audit::own_signing_key(&dir)?, range, &file)?;
+            println!(
+                "exported events {}..{} to {}",
+                exported.first_seq,
+                exported.last_seq,
+                file.display()
+            );
+            Ok(())
+        }
+        AuditCommand::Archive { data, before, file } => {
+            let dir = DataDir::new(&data.data_dir);
+            let mut conn = ledger_of(&data)?;
+            let before = query::time_bound(&before)?;
+            match audit::export::archive(&mut conn, &audit::own_signing_key(&dir)?, &before, &file)?
+            {
+                Some(moved) => println!(
+                    "moved events {}..{} to {}; the ledger goes on from event {}",
+                    moved.first_seq,
+                    moved.last_seq,
+                    file.display(),
+                    moved.last_seq + 1
+                ),
+                None => println!("no event before {before}: nothing archived"),
+            }
+            Ok(())
+        }
+        AuditCommand::Receipt {
+            command:
+                ReceiptCommand::Verify {
+                    data,
+                    public_key,
+                    receipt,
+                },
+        } => {
+            let receipt = audit::receipt::verify(&key(&data, public_key)?, &receipt)?;
+            println!("{}", serde_json::to_string_pretty(&receipt)?);
+            Ok(())
         }
     }
 }

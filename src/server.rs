@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{StatusCode, header};
-use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 
 use crate::config::ServerConfig;
@@ -25,6 +25,7 @@ pub async fn serve(config: ServerConfig, ready: impl FnOnce(&AppState)) -> Resul
             .app_data(app_state.clone())
             .app_data(web::PayloadConfig::new(MAX_BODY))
             .wrap(ErrorHandlers::new().handler(StatusCode::PAYLOAD_TOO_LARGE, too_large))
+            .wrap(from_fn(crate::audit::http::audited))
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 Error::invalid(format!("invalid query parameters: {e}")).into()
             }))
@@ -34,10 +35,16 @@ pub async fn serve(config: ServerConfig, ready: impl FnOnce(&AppState)) -> Resul
                 let response = srv.call(req);
                 async move {
                     let response = response.await?;
+                    let request_id = response
+                        .headers()
+                        .get(crate::audit::http::REQUEST_ID)
+                        .and_then(|h| h.to_str().ok())
+                        .unwrap_or_default();
                     // Never the query string (signatures) nor headers (tokens).
                     tracing::info!(
                         %method,
                         path,
+                        request_id,
                         status = response.status().as_u16(),
                         ms = started.elapsed().as_millis() as u64,
                         "request"
@@ -72,6 +79,7 @@ pub async fn serve(config: ServerConfig, ready: impl FnOnce(&AppState)) -> Resul
         .await
         .map_err(|e| Error::internal(format!("server failed: {e}")));
     flush_last_used(&state).await;
+    state.audit.ledger.close();
     served
 }
 

@@ -1,5 +1,6 @@
-//! The server's Ed25519 key pair: signs OAuth access tokens (JWT, EdDSA); its public half is
-//! published at `/.well-known/jwks.json`. Generated on first start and kept in the data
+//! An Ed25519 key pair of the server. One signs OAuth access tokens (JWT, EdDSA; its public half
+//! is published at `/.well-known/jwks.json`), another the audit ledger's seals and the delivery
+//! receipts (`/.well-known/fireshare-audit-key`). Generated on first start and kept in the data
 //! directory as PKCS#8 with mode 0600.
 
 use std::path::Path;
@@ -20,6 +21,8 @@ pub struct SigningKey {
     kid: String,
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// For raw signatures (audit seals).
+    pair: Ed25519KeyPair,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -65,6 +68,7 @@ impl SigningKey {
             decoding: DecodingKey::from_ed_der(&public),
             public,
             kid,
+            pair,
         })
     }
 
@@ -84,6 +88,11 @@ impl SigningKey {
         &self.decoding
     }
 
+    /// A raw Ed25519 signature of `message`.
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        self.pair.sign(message).as_ref().to_vec()
+    }
+
     /// The JSON Web Key Set holding the public key (RFC 8037: OKP, Ed25519).
     pub fn jwks(&self) -> serde_json::Value {
         serde_json::json!({"keys": [{
@@ -94,5 +103,55 @@ impl SigningKey {
             "alg": "EdDSA",
             "use": "sig",
         }]})
+    }
+}
+
+/// The public half of a [`SigningKey`], read from its key set: verifies what the key signed,
+/// with nothing but the published document.
+pub struct VerifyingKey {
+    pub kid: String,
+    public: Vec<u8>,
+    decoding: DecodingKey,
+}
+
+impl VerifyingKey {
+    pub fn of(key: &SigningKey) -> Self {
+        VerifyingKey {
+            kid: key.kid.clone(),
+            public: key.public.clone(),
+            decoding: DecodingKey::from_ed_der(&key.public),
+        }
+    }
+
+    /// The first Ed25519 key of a JSON Web Key Set, as [`SigningKey::jwks`] writes it.
+    pub fn from_jwks(text: &str) -> Result<Self> {
+        let bad = |why: &str| Error::invalid(format!("not an Ed25519 key set: {why}"));
+        let document: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| bad(&e.to_string()))?;
+        let key = document["keys"]
+            .as_array()
+            .and_then(|keys| keys.iter().find(|k| k["crv"] == "Ed25519"))
+            .ok_or_else(|| bad("no key with crv Ed25519"))?;
+        let public = key["x"]
+            .as_str()
+            .and_then(|x| URL_SAFE_NO_PAD.decode(x).ok())
+            .filter(|x| x.len() == 32)
+            .ok_or_else(|| bad("x is not a 32-byte base64url value"))?;
+        Ok(VerifyingKey {
+            kid: key["kid"].as_str().unwrap_or_default().to_string(),
+            decoding: DecodingKey::from_ed_der(&public),
+            public,
+        })
+    }
+
+    /// Whether `signature` is this key's signature of `message`.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ED25519, &self.public)
+            .verify(message, signature)
+            .is_ok()
+    }
+
+    pub fn decoding_key(&self) -> &DecodingKey {
+        &self.decoding
     }
 }

@@ -1,6 +1,8 @@
-//! What every request handler shares: the catalog, the Delta reader and the signing keys.
+//! What every request handler shares: the catalog, the Delta reader, the signing keys and the
+//! audit ledger.
 
 use crate::Result;
+use crate::audit::Audit;
 use crate::auth::TokenCache;
 use crate::catalog::Catalog;
 use crate::config::ServerConfig;
@@ -20,6 +22,8 @@ pub struct AppState {
     pub signing_key: SigningKey,
     /// Token holders seen, and last-used times not yet written.
     pub tokens: TokenCache,
+    /// The ledger every request is recorded in.
+    pub audit: Audit,
 }
 
 impl AppState {
@@ -30,6 +34,7 @@ impl AppState {
         let secret = ServerSecret::load_or_create(&config.data_dir.secret_key())?;
         let signing_key = SigningKey::load_or_create(&config.data_dir.signing_key())?;
         let signer = FileUrlSigner::new(secret.clone(), &config.public_url, config.url_ttl);
+        let audit = Audit::open(&config.data_dir, &catalog, config.sealing)?;
         Ok(AppState {
             config,
             catalog,
@@ -38,6 +43,7 @@ impl AppState {
             secret,
             signing_key,
             tokens: TokenCache::default(),
+            audit,
         })
     }
 }

@@ -5,9 +5,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::parser::{ObjectKind, Statement, parse_with_text};
+use crate::audit::Trail;
 use crate::auth::Role;
-use crate::catalog::{self, Catalog};
+use crate::catalog::{self, Catalog, history};
 use crate::clock::{format_ms, now_ms};
+use crate::config::DataDir;
 use crate::storage::parse_location;
 use crate::{Error, Result};
 
@@ -17,6 +19,10 @@ pub struct StatementResult {
     pub statement: String,
     pub columns: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// The statement's name in the audit ledger.
+    pub action: &'static str,
+    /// What a write changed in the catalog (see [`crate::catalog::history::diff`]).
+    pub changes: Option<serde_json::Value>,
 }
 
 impl<'a> Context<'a> {
@@ -31,6 +37,8 @@ impl<'a> Context<'a> {
             base_dir,
             public_url: &config.public_url,
             activation_ttl: config.activation_ttl,
+            data_dir: Some(&config.data_dir),
+            trail: None,
         }
     }
 }
@@ -41,6 +49,8 @@ impl StatementResult {
             statement: statement.to_string(),
             columns: vec!["status".into()],
             rows: vec![vec![message]],
+            action: "",
+            changes: None,
         }
     }
 
@@ -49,7 +59,19 @@ impl StatementResult {
             statement: statement.to_string(),
             columns: columns.iter().map(|c| c.to_string()).collect(),
             rows,
+            action: "",
+            changes: None,
         }
+    }
+
+    /// What the audit ledger keeps of the statement: its text, name and changes, never its
+    /// result rows (they may hold a new token).
+    pub fn audit_record(&self) -> serde_json::Value {
+        let mut record = serde_json::json!({"statement": self.statement, "action": self.action});
+        if let Some(changes) = &self.changes {
+            record["changes"] = changes.clone();
+        }
+        record
     }
 
     /// `{"columns": [...], "rows": [[...], ...]}`.
@@ -108,6 +130,10 @@ pub struct Context<'a> {
     pub public_url: &'a str,
     /// How long an activation link stays usable.
     pub activation_ttl: Duration,
+    /// The data directory, whose audit ledger answers `SHOW ACCESS … AS OF`.
+    pub data_dir: Option<&'a DataDir>,
+    /// Where each applied statement is noted for the audit ledger.
+    pub trail: Option<&'a Trail>,
 }
 
 /// Parses and runs a script. Statements run in order, each in its own transaction; the first
@@ -135,7 +161,17 @@ pub fn execute_script(
     let mut results = Vec::with_capacity(total);
     for (index, (statement, text)) in statements.into_iter().enumerate() {
         let result = catalog
-            .write(|tx| execute(tx, &statement, &text, context))
+            .write(|tx| {
+                let before = (!statement.is_read_only())
+                    .then(|| history::governed_rows(tx))
+                    .transpose()?;
+                let mut result = execute(tx, &statement, &text, context)?;
+                result.action = statement.action();
+                if let Some(before) = before {
+                    result.changes = Some(history::diff(&before, &history::governed_rows(tx)?));
+                }
+                Ok(result)
+            })
             .map_err(|e| {
                 let done = if index > 0 {
                     format!(
@@ -155,6 +191,20 @@ pub fn execute_script(
                 )
             })?;
         tracing::info!(statement = %text, "executed");
+        if let Some(trail) = context.trail {
+            trail.update(|d| {
+                d.statements.push(result.audit_record());
+                // One statement names the request; a script is a script.
+                d.action = Some(
+                    if d.statements.len() == 1 {
+                        result.action
+                    } else {
+                        "runSql"
+                    }
+                    .into(),
+                );
+            });
+        }
         results.push(result);
     }
     Ok(results)
@@ -637,6 +687,8 @@ mod tests {
             base_dir: Path::new("/work"),
             public_url: "https://share.example",
             activation_ttl: Duration::from_secs(3600),
+            data_dir: None,
+            trail: None,
         }
     }
 

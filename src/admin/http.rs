@@ -7,6 +7,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 
 use super::{Context, execute_script, rest, results_json};
+use crate::audit::{self, Trail};
 use crate::auth::{self, AdminCaller};
 use crate::http::{blocking, endpoint};
 use crate::state::AppState;
@@ -18,6 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope(PREFIX)
             .service(endpoint("/sql", "POST").route(web::post().to(run_sql)))
+            .service(endpoint("/audit", "GET").route(web::get().to(audit_events)))
             .service(
                 endpoint("/shares", "GET, POST")
                     .route(web::get().to(list_shares))
@@ -90,13 +92,31 @@ async fn as_admin<T: Send + 'static>(
     work: impl FnOnce(&AppState, &AdminCaller) -> Result<T> + Send + 'static,
 ) -> Result<T> {
     let authorization = crate::http::authorization(req);
-    let state = state.clone();
+    let (state, trail) = (state.clone(), Trail::of(req));
     blocking(move || {
         let caller =
             auth::authenticate_admin(&state.catalog, &state.tokens, authorization.as_deref())?;
+        trail.update(|d| d.actor = Some(caller.actor()));
         work(&state, &caller)
     })
     .await
+}
+
+/// Runs a script for the caller, each applied statement noted in the request's audit trail.
+fn run_script(
+    state: &AppState,
+    caller: &AdminCaller,
+    trail: &Trail,
+    sql: &str,
+) -> Result<Vec<super::StatementResult>> {
+    // Relative table locations resolve against the server's working directory, as they
+    // would for `fireshare sql` run there.
+    let base_dir = std::env::current_dir()?;
+    let context = Context {
+        trail: Some(trail),
+        ..Context::of_server(&state.config, caller.role, &base_dir)
+    };
+    execute_script(&state.catalog, sql, &context)
 }
 
 /// `POST /admin/v1/sql`: the statements of `fireshare sql`, one result per statement.
@@ -105,22 +125,89 @@ async fn run_sql(
     req: HttpRequest,
     body: Bytes,
 ) -> Result<HttpResponse> {
+    let trail = Trail::of(&req);
     let results = as_admin(&state, &req, move |state, caller| {
         let request: SqlRequest = serde_json::from_slice(&body).map_err(|e| {
             Error::malformed(format!(
                 "the body must be {{\"statement\": \"…\"}}: {e}"
             ))
         })?;
-        // Relative table locations resolve against the server's working directory, as they
-        // would for `fireshare sql` run there.
-        let base_dir = std::env::current_dir()?;
-        let context = Context::of_server(&state.config, caller.role, &base_dir);
-        let results = execute_script(&state.catalog, &request.statement, &context)?;
+        let results = run_script(state, caller, &trail, &request.statement)?;
         tracing::info!(admin = %caller.name, role = caller.role.as_str(), statements = results.len(), "admin sql");
         Ok(results)
     })
     .await?;
     Ok(HttpResponse::Ok().json(results_json(&results)))
+}
+
+/// `GET /admin/v1/audit`: the ledger's events, filtered, a page at a time (admins and
+/// auditors).
+#[derive(Deserialize)]
+struct AuditRequest {
+    #[serde(flatten)]
+    filter: audit::query::Filter,
+    /// `json` (default), `ndjson` or `csv`.
+    format: Option<String>,
+}
+
+async fn audit_events(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    request: web::Query<AuditRequest>,
+) -> Result<HttpResponse> {
+    // A misspelt filter must not widen the answer to every event.
+    const KNOWN: [&str; 11] = [
+        "from",
+        "to",
+        "actor",
+        "action",
+        "share",
+        "table",
+        "outcome",
+        "requestId",
+        "cursor",
+        "limit",
+        "format",
+    ];
+    if let Some((unknown, _)) = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| !KNOWN.contains(&k.as_ref()))
+    {
+        return Err(Error::invalid(format!(
+            "unknown parameter '{unknown}': filters are {}",
+            KNOWN.join(", ")
+        )));
+    }
+    let AuditRequest { filter, format } = request.into_inner();
+    let format = format.unwrap_or_else(|| "json".into());
+    if !["json", "ndjson", "csv"].contains(&format.as_str()) {
+        return Err(Error::invalid("format must be json, ndjson or csv"));
+    }
+    let page = as_admin(&state, &req, move |state, _| {
+        let conn = audit::ledger::open_existing(&state.config.data_dir.audit_db())?;
+        audit::query::query(&conn, &filter)
+    })
+    .await?;
+    let mut response = HttpResponse::Ok();
+    if let Some(cursor) = &page.next_cursor {
+        response.insert_header(("Fireshare-Next-Cursor", cursor.as_str()));
+    }
+    Ok(match format.as_str() {
+        "ndjson" => response.content_type("application/x-ndjson").body(
+            page.events
+                .iter()
+                .map(|e| format!("{e}\n"))
+                .collect::<String>(),
+        ),
+        "csv" => response.content_type("text/csv; charset=utf-8").body(
+            std::iter::once(audit::query::csv_header())
+                .chain(page.events.iter().map(audit::query::csv_line))
+                .collect::<String>(),
+        ),
+        _ => response.json(serde_json::json!({
+            "events": page.events,
+            "nextCursor": page.next_cursor,
+        })),
+    })
 }
 
 // ---- REST resources: one statement each (see `rest`) ---------------------------------------
@@ -142,11 +229,10 @@ async fn rest(
     sql: Result<String>,
     answer: Answer,
 ) -> Result<HttpResponse> {
+    let trail = Trail::of(&req);
     let results = as_admin(&state, &req, move |state, caller| {
         let sql = sql?;
-        let base_dir = std::env::current_dir()?;
-        let context = Context::of_server(&state.config, caller.role, &base_dir);
-        let results = execute_script(&state.catalog, &sql, &context)?;
+        let results = run_script(state, caller, &trail, &sql)?;
         tracing::info!(admin = %caller.name, statement = %sql, "admin rest");
         Ok(results)
     })

@@ -138,6 +138,42 @@ pub enum Statement {
 
 impl Statement {
     /// True for statements that only read the catalog (what auditors may run).
+    /// The statement's name in the audit ledger: `grant`, `rotateToken`, …
+    pub fn action(&self) -> &'static str {
+        match self {
+            Statement::CreateTable { .. } => "createTable",
+            Statement::CreateShare { .. } => "createShare",
+            Statement::AddTableToShare { .. } => "addTableToShare",
+            Statement::AlterTableInShare { .. } => "alterTableInShare",
+            Statement::RemoveTableFromShare { .. } => "removeTableFromShare",
+            Statement::CreateRecipient { .. } => "createRecipient",
+            Statement::SetIpAccessList { list: Some(_), .. } => "setIpAccessList",
+            Statement::SetIpAccessList { list: None, .. } => "unsetIpAccessList",
+            Statement::RotateToken { .. } => "rotateToken",
+            Statement::RevokeTokens { .. } => "revokeTokens",
+            Statement::DescribeRecipient { .. } => "describeRecipient",
+            Statement::ShowAdminTokens => "showAdminTokens",
+            Statement::RevokeAdminToken { .. } => "revokeAdminToken",
+            Statement::Grant { .. } => "grant",
+            Statement::Revoke { .. } => "revoke",
+            Statement::DropTable { .. } => "dropTable",
+            Statement::Drop {
+                kind: ObjectKind::Share,
+                ..
+            } => "dropShare",
+            Statement::Drop {
+                kind: ObjectKind::Recipient,
+                ..
+            } => "dropRecipient",
+            Statement::ShowTables => "showTables",
+            Statement::ShowShares => "showShares",
+            Statement::ShowRecipients => "showRecipients",
+            Statement::ShowAllInShare { .. } => "showAllInShare",
+            Statement::ShowGrantsOnShare { .. } => "showGrantsOnShare",
+            Statement::ShowGrantsToRecipient { .. } => "showGrantsToRecipient",
+        }
+    }
+
     pub fn is_read_only(&self) -> bool {
         matches!(
             self,

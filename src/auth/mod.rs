@@ -37,6 +37,17 @@ pub struct Recipient {
     pub token_id: String,
 }
 
+impl Recipient {
+    /// The caller as the audit ledger names it.
+    pub fn actor(&self) -> crate::audit::Actor {
+        crate::audit::Actor {
+            kind: "recipient".into(),
+            name: Some(self.name.clone()),
+            token_id: Some(self.token_id.clone()),
+        }
+    }
+}
+
 /// A freshly issued token: the secret exists only here and in the profile handed out.
 pub struct IssuedToken {
     pub token: String,
@@ -158,6 +169,17 @@ pub struct AdminCaller {
     pub token_id: String,
 }
 
+impl AdminCaller {
+    /// The caller as the audit ledger names it (kind `admin` or `auditor`).
+    pub fn actor(&self) -> crate::audit::Actor {
+        crate::audit::Actor {
+            kind: self.role.as_str().into(),
+            name: Some(self.name.clone()),
+            token_id: None,
+        }
+    }
+}
+
 /// Creates an admin-API token for `name` with `role` and stores its hash.
 pub fn issue_admin_token(
     catalog: &Catalog,
@@ -198,6 +220,16 @@ fn bearer(authorization: Option<&str>) -> Result<&str> {
         .ok_or_else(|| {
             Error::unauthenticated("missing bearer token: send 'Authorization: Bearer <token>'")
         })
+}
+
+/// What the audit ledger may keep of a presented credential: the display prefix of a
+/// fireshare token (as `DESCRIBE RECIPIENT` shows it), nothing of anything else.
+pub fn token_display(authorization: Option<&str>) -> Option<String> {
+    let token = bearer(authorization).ok()?;
+    [TOKEN_PREFIX, ADMIN_TOKEN_PREFIX]
+        .iter()
+        .any(|p| token.starts_with(p))
+        .then(|| token.chars().take(DISPLAY_PREFIX_LEN).collect())
 }
 
 /// Refuses revoked and expired tokens.

@@ -88,6 +88,8 @@ impl OAuthError {
 pub struct AccessToken {
     pub token: String,
     pub expires_in: u64,
+    /// Whose token it is.
+    pub recipient: String,
 }
 
 /// Exchanges client credentials, from `client`, for an access token valid `ttl`.
@@ -137,6 +139,7 @@ pub fn exchange(
     Ok(Ok(AccessToken {
         token,
         expires_in: ttl.as_secs(),
+        recipient: found.recipient,
     }))
 }
 

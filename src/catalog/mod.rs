@@ -5,6 +5,7 @@
 //! transactions; WAL mode lets readers go on while a writer works.
 
 mod activation;
+pub mod history;
 mod migrations;
 mod objects;
 mod tokens;

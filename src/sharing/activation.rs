@@ -5,6 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::Result;
+use crate::audit::{Actor, Trail};
 use crate::auth::{self, Activated, Profile};
 use crate::catalog::Activation;
 use crate::clock::format_ms;
@@ -24,6 +25,13 @@ pub async fn activate(
         Activated::Refused(why) => return Ok(refusal(why)),
     };
     tracing::info!(recipient, token_id = token.token_id, "activation link used");
+    Trail::of(&req).update(|d| {
+        d.actor = Some(Actor {
+            kind: "recipient".into(),
+            name: Some(recipient.clone()),
+            token_id: None,
+        })
+    });
     let profile = Profile::new(&state.config.sharing_endpoint(), &token).to_json();
     let file_name: String = recipient
         .chars()

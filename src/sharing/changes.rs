@@ -22,6 +22,7 @@ use super::query::{
     table_root,
 };
 use super::tokens::{open_cursor, seal_cursor};
+use crate::audit::receipt::FileDigest;
 use crate::auth::Recipient;
 use crate::catalog::SharedTable;
 use crate::clock::now_ms;
@@ -506,91 +507,78 @@ pub fn write_changes(
     };
     let now = now_ms();
     let paging = &changes.paging;
-    let mut sent = 0u64;
-    let mut next = None;
-    'commits: for commit in changes.commits.iter() {
-        let commit = commit?;
-        let files = changed_files(&commit, changes.streaming);
-        let skip = if commit.version == paging.resume.0 {
-            paging.resume.1
-        } else {
-            0
+    let page = walk_page(changes, |item| {
+        let (commit, kind, action, file) = match item {
+            Item::History(commit) => {
+                write_history(&mut out, changes, commit);
+                return Ok(ControlFlow::Continue(()));
+            }
+            Item::File {
+                commit,
+                kind,
+                action,
+                file,
+            } => (commit, kind, action, file),
         };
-        if paging.max_files == Some(sent) && files.len() > skip {
-            next = Some((commit.version, skip));
-            break;
+        if file.is_absolute() {
+            return Err(Error::unsupported(
+                "the table's log holds absolute file paths, which cannot be shared",
+            ));
         }
-        if skip == 0 && commit.version > changes.start {
-            write_history(&mut out, changes, &commit);
-        }
-        for (index, (kind, action)) in files.into_iter().enumerate().skip(skip) {
-            if paging.max_files == Some(sent) {
-                next = Some((commit.version, index));
-                break 'commits;
-            }
-            sent += 1;
-            let Some(file) = DataFile::from_action(action) else {
-                tracing::warn!(
-                    version = commit.version,
-                    "change without path or size skipped"
+        let url = grant.sign(state, &file.path, now);
+        let mut id_buffer = [0; 64];
+        let scheme = paging.file_id_hash.unwrap_or_default();
+        let id = ndjson::file_id(&file.path, scheme, &mut id_buffer);
+        match changes.format {
+            ResponseFormat::Parquet => {
+                if file.deletion_vector.is_some() {
+                    return Err(Error::unsupported(
+                        "a change of the table carries a deletion vector, which needs the delta response format",
+                    ));
+                }
+                let kind = if kind == "cdc" { "cdf" } else { kind };
+                ndjson::write_parquet_change(
+                    &mut out,
+                    kind,
+                    &file,
+                    id,
+                    &url,
+                    commit.version,
+                    commit.timestamp,
                 );
-                continue;
-            };
-            if file.is_absolute() {
-                return Err(Error::unsupported(
-                    "the table's log holds absolute file paths, which cannot be shared",
-                ));
             }
-            let url = grant.sign(state, &file.path, now);
-            let mut id_buffer = [0; 64];
-            let scheme = paging.file_id_hash.unwrap_or_default();
-            let id = ndjson::file_id(&file.path, scheme, &mut id_buffer);
-            match changes.format {
-                ResponseFormat::Parquet => {
-                    if file.deletion_vector.is_some() {
-                        return Err(Error::unsupported(
-                            "a change of the table carries a deletion vector, which needs the delta response format",
-                        ));
-                    }
-                    let kind = if kind == "cdc" { "cdf" } else { kind };
-                    ndjson::write_parquet_change(
-                        &mut out,
-                        kind,
-                        &file,
-                        id,
-                        &url,
-                        commit.version,
-                        commit.timestamp,
-                    );
+            ResponseFormat::Delta => {
+                let mut signed = action.clone();
+                signed["path"] = Value::String(url.url.clone());
+                let mut expires = url.expires_at;
+                if let Some(dv_url) = grant.sign_deletion_vector(state, &file, now)? {
+                    expires = expires.min(dv_url.expires_at);
+                    signed["deletionVector"]["storageType"] = Value::from("p");
+                    signed["deletionVector"]["pathOrInlineDv"] = Value::String(dv_url.url);
                 }
-                ResponseFormat::Delta => {
-                    let mut signed = action.clone();
-                    signed["path"] = Value::String(url.url.clone());
-                    let mut expires = url.expires_at;
-                    if let Some(dv_url) = grant.sign_deletion_vector(state, &file, now)? {
-                        expires = expires.min(dv_url.expires_at);
-                        signed["deletionVector"]["storageType"] = Value::from("p");
-                        signed["deletionVector"]["pathOrInlineDv"] = Value::String(dv_url.url);
-                    }
-                    let mut wrapped = serde_json::Map::new();
-                    wrapped.insert(kind.to_string(), signed);
-                    ndjson::write_delta_change(
-                        &mut out,
-                        &Value::Object(wrapped),
-                        id,
-                        commit.version,
-                        commit.timestamp,
-                        expires,
-                    );
-                }
-            }
-            if out.len() >= 256 * 1024 && emit(std::mem::take(&mut out)).is_break() {
-                return Ok(());
+                let mut wrapped = serde_json::Map::new();
+                wrapped.insert(kind.to_string(), signed);
+                ndjson::write_delta_change(
+                    &mut out,
+                    &Value::Object(wrapped),
+                    id,
+                    commit.version,
+                    commit.timestamp,
+                    expires,
+                );
             }
         }
+        if out.len() >= 256 * 1024 && emit(std::mem::take(&mut out)).is_break() {
+            return Ok(ControlFlow::Break(()));
+        }
+        Ok(ControlFlow::Continue(()))
+    })?;
+    if page.stopped {
+        return Ok(());
     }
+    let sent = page.sent;
     if paging.end_stream {
-        let token = next.map(|(version, index)| {
+        let token = page.next.map(|(version, index)| {
             let cursor = Cursor {
                 start: changes.start,
                 end: changes.end,
@@ -607,6 +595,104 @@ pub fn write_changes(
     }
     let _ = emit(out);
     Ok(())
+}
+
+/// What a page of changes holds, in order.
+enum Item<'a> {
+    /// A commit after the start: its protocol and metadata lines come before its files.
+    History(&'a Commit),
+    File {
+        commit: &'a Commit,
+        /// `add`, `remove` or `cdc`.
+        kind: &'static str,
+        action: &'a Value,
+        file: DataFile,
+    },
+}
+
+struct Page {
+    /// Files visited (or skipped as unreadable).
+    sent: u64,
+    /// Where the next page starts: a commit version and the index of a file in it.
+    next: Option<(u64, usize)>,
+    /// The visitor stopped the walk (the client went away).
+    stopped: bool,
+}
+
+/// Walks this page's commits and files, from where the page token resumes to `maxFiles`.
+fn walk_page(
+    changes: &PreparedChanges,
+    mut visit: impl FnMut(Item<'_>) -> Result<ControlFlow<()>>,
+) -> Result<Page> {
+    let paging = &changes.paging;
+    let mut page = Page {
+        sent: 0,
+        next: None,
+        stopped: false,
+    };
+    'commits: for commit in changes.commits.iter() {
+        let commit = commit?;
+        let files = changed_files(&commit, changes.streaming);
+        let skip = if commit.version == paging.resume.0 {
+            paging.resume.1
+        } else {
+            0
+        };
+        if paging.max_files == Some(page.sent) && files.len() > skip {
+            page.next = Some((commit.version, skip));
+            break;
+        }
+        if skip == 0 && commit.version > changes.start && visit(Item::History(&commit))?.is_break()
+        {
+            page.stopped = true;
+            break;
+        }
+        for (index, (kind, action)) in files.into_iter().enumerate().skip(skip) {
+            if paging.max_files == Some(page.sent) {
+                page.next = Some((commit.version, index));
+                break 'commits;
+            }
+            page.sent += 1;
+            let Some(file) = DataFile::from_action(action) else {
+                tracing::warn!(
+                    version = commit.version,
+                    "change without path or size skipped"
+                );
+                continue;
+            };
+            let item = Item::File {
+                commit: &commit,
+                kind,
+                action,
+                file,
+            };
+            if visit(item)?.is_break() {
+                page.stopped = true;
+                break 'commits;
+            }
+        }
+    }
+    Ok(page)
+}
+
+/// What the files of a listing add up to, for its receipt (see `query::delivered_files`).
+pub fn delivered_files(changes: &PreparedChanges) -> Result<FileDigest> {
+    let mut digest = FileDigest::default();
+    let scheme = changes.paging.file_id_hash.unwrap_or_default();
+    walk_page(changes, |item| {
+        if let Item::File { file, .. } = item {
+            digest.add(ndjson::file_id(&file.path, scheme, &mut [0; 64]), file.size);
+        }
+        Ok(ControlFlow::Continue(()))
+    })?;
+    Ok(digest)
+}
+
+/// The versions a listing covers, as the audit ledger and the receipt name them.
+impl PreparedChanges {
+    pub fn versions(&self) -> Value {
+        serde_json::json!({"start": self.start, "end": self.end})
+    }
 }
 
 /// The `protocol` (when asked) and `metaData` actions of a commit after the start.

@@ -6,6 +6,7 @@ use actix_files::NamedFile;
 use actix_web::{HttpRequest, HttpResponse, web};
 use url::Url;
 
+use crate::audit::{Actor, Trail};
 use crate::clock::now_ms;
 use crate::delta::decode_log_path;
 use crate::state::AppState;
@@ -25,6 +26,7 @@ pub async fn download(state: web::Data<AppState>, req: HttpRequest) -> Result<Ht
         .verify(table_id, &path, req.query_string(), now_ms())?;
     let client = crate::http::client_ip(&req, &state.config.trusted_proxies);
     let table_id = table_id.to_string();
+    let trail = Trail::of(&req);
     let file = crate::http::blocking(move || {
         let (table, recipient) = state.catalog.read(|c| {
             Ok((
@@ -35,6 +37,18 @@ pub async fn download(state: web::Data<AppState>, req: HttpRequest) -> Result<Ht
         let recipient = recipient.ok_or_else(|| {
             Error::permission_denied("the recipient this file URL was issued to no longer exists")
         })?;
+        trail.update(|d| {
+            d.actor = Some(Actor {
+                kind: "recipient".into(),
+                name: Some(recipient.name.clone()),
+                token_id: None,
+            });
+            if let Some(table) = &table {
+                d.schema = Some(table.schema.clone());
+                d.table = Some(table.name.clone());
+            }
+            d.params = Some(serde_json::json!({"file": path}));
+        });
         auth::check_ip(&recipient.name, recipient.ip_access_list.as_deref(), client)?;
         let table = table
             .ok_or_else(|| Error::not_found("the table of this file is no longer registered"))?;

@@ -14,6 +14,9 @@ use super::listing::{self, ListParams};
 use super::ndjson::CONTENT_TYPE;
 use super::query::{self, QueryBody, TablePath};
 
+use crate::audit::Trail;
+use crate::audit::event::{format_time_us, now_us};
+use crate::audit::receipt::{self, FileDigest, Receipt};
 use crate::auth::{self, Recipient};
 use crate::state::AppState;
 use crate::{Error, Result};
@@ -28,9 +31,10 @@ async fn as_recipient<T: Send + 'static>(
 ) -> Result<T> {
     let authorization = crate::http::authorization(req);
     let client = crate::http::client_ip(req, &state.config.trusted_proxies);
-    let state = state.clone();
+    let (state, trail) = (state.clone(), Trail::of(req));
     crate::http::blocking(move || {
         let who = caller(&state, authorization.as_deref(), client)?;
+        trail.update(|d| d.actor = Some(who.actor()));
         work(&state, &who)
     })
     .await
@@ -261,33 +265,48 @@ pub async fn query_table(
     path: web::Path<TablePath>,
     body: Bytes,
 ) -> Result<HttpResponse> {
-    let (path, caps) = (path.into_inner(), capabilities(&req));
+    let (path, caps, trail) = (path.into_inner(), capabilities(&req), Trail::of(&req));
     // The body is parsed after authentication: strangers learn nothing, not even parse errors.
-    let plan = as_recipient(&state, &req, move |s, who| {
+    let (plan, receipt) = as_recipient(&state, &req, move |s, who| {
         let body = QueryBody::parse(&body)?;
-        match body.starting_version {
+        trail.update(|d| d.params = Some(body.audit_params()));
+        let (versions, plan, files) = match body.starting_version {
             Some(_) => {
                 query::check_query_body(&body)?;
-                changes::prepare_streaming(s, who, &path, &caps, &body).map(QueryPlan::Changes)
+                let prepared = changes::prepare_streaming(s, who, &path, &caps, &body)?;
+                let files = changes::delivered_files(&prepared)?;
+                (prepared.versions(), QueryPlan::Changes(prepared), files)
             }
-            None => query::prepare_query(s, who, &path, &caps, &body).map(QueryPlan::Snapshot),
-        }
+            None => {
+                let prepared = query::prepare_query(s, who, &path, &caps, &body)?;
+                let files = query::delivered_files(s, &prepared)?;
+                (
+                    prepared.version().into(),
+                    QueryPlan::Snapshot(prepared),
+                    files,
+                )
+            }
+        };
+        let receipt = deliver(s, &trail, who, &path, versions, files)?;
+        Ok((plan, receipt))
     })
     .await?;
     Ok(match plan {
         QueryPlan::Snapshot(prepared) => {
-            let response = files_response(
+            let mut response = files_response(
                 prepared.version(),
                 prepared.capabilities_header(),
                 prepared.file_id_hash_header(),
             );
+            response.insert_header((receipt::HEADER, receipt));
             stream(
                 move |emit| query::write_query(&state, &prepared, emit),
                 response,
             )
         }
         QueryPlan::Changes(prepared) => {
-            let response = changes_response(&prepared);
+            let mut response = changes_response(&prepared);
+            response.insert_header((receipt::HEADER, receipt));
             stream(
                 move |emit| changes::write_changes(&state, &prepared, emit),
                 response,
@@ -308,6 +327,37 @@ fn changes_response(prepared: &changes::PreparedChanges) -> HttpResponseBuilder 
 enum QueryPlan {
     Snapshot(query::PreparedTable),
     Changes(changes::PreparedChanges),
+}
+
+/// Notes in the request's audit trail what a file listing delivers, and signs its receipt
+/// (the `Fireshare-Receipt` header).
+fn deliver(
+    state: &AppState,
+    trail: &Trail,
+    who: &Recipient,
+    path: &TablePath,
+    versions: serde_json::Value,
+    files: FileDigest,
+) -> Result<String> {
+    let now = now_us();
+    let count = files.count();
+    let receipt = Receipt {
+        request_id: trail.request_id(),
+        recipient: who.name.clone(),
+        table: format!("{}.{}.{}", path.share, path.schema, path.table),
+        versions: versions.clone(),
+        files: count,
+        files_sha256: files.finish(),
+        time: format_time_us(now),
+        iat: now / 1_000_000,
+    };
+    let signed = receipt::sign(&state.audit.key, &receipt)?;
+    trail.update(|d| {
+        d.versions = Some(versions);
+        d.files = Some(count);
+        d.receipt = Some(signed.clone());
+    });
+    Ok(signed)
 }
 
 /// Streams the file lines from a blocking thread through a small bounded channel: the
@@ -342,11 +392,16 @@ pub async fn table_changes(
     params: web::Query<ChangesParams>,
 ) -> Result<HttpResponse> {
     let (path, params, caps) = (path.into_inner(), params.into_inner(), capabilities(&req));
-    let prepared = as_recipient(&state, &req, move |s, who| {
-        changes::prepare_changes(s, who, &path, &caps, &params)
+    let trail = Trail::of(&req);
+    let (prepared, receipt) = as_recipient(&state, &req, move |s, who| {
+        let prepared = changes::prepare_changes(s, who, &path, &caps, &params)?;
+        let files = changes::delivered_files(&prepared)?;
+        let receipt = deliver(s, &trail, who, &path, prepared.versions(), files)?;
+        Ok((prepared, receipt))
     })
     .await?;
-    let response = changes_response(&prepared);
+    let mut response = changes_response(&prepared);
+    response.insert_header((receipt::HEADER, receipt));
     Ok(stream(
         move |emit| changes::write_changes(&state, &prepared, emit),
         response,

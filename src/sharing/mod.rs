@@ -68,6 +68,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(endpoint("/oauth/token", "POST").route(web::post().to(oauth::token)))
     .service(endpoint("/.well-known/jwks.json", "GET").route(web::get().to(oauth::jwks)))
     .service(
+        endpoint(crate::audit::http::AUDIT_KEY_PATH, "GET")
+            .route(web::get().to(crate::audit::http::public_key)),
+    )
+    .service(
         endpoint("/files/{tail:.*}", "GET, HEAD")
             .route(web::get().to(files::download))
             .route(web::head().to(files::download)),

@@ -9,6 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 
 use crate::Result;
+use crate::audit::{Actor, Trail};
 use crate::auth::oauth::{self, ACCESS_TOKEN_TTL, OAuthError};
 use crate::http::blocking;
 use crate::state::AppState;
@@ -24,6 +25,13 @@ pub async fn token(
         basic_credentials(&req).or_else(|| Some((field("client_id")?, field("client_secret")?)));
     let refusal = match (field("grant_type").as_deref(), credentials) {
         (Some("client_credentials"), Some(credentials)) => {
+            let trail = Trail::of(&req);
+            trail.update(|d| {
+                d.actor = Some(Actor {
+                    token_id: Some(credentials.0.clone()),
+                    ..Actor::anonymous()
+                })
+            });
             let client = crate::http::client_ip(&req, &state.config.trusted_proxies);
             let state = state.clone();
             let issued = blocking(move || {
@@ -39,6 +47,12 @@ pub async fn token(
             .await?;
             match issued {
                 Ok(token) => {
+                    trail.update(|d| {
+                        if let Some(actor) = &mut d.actor {
+                            actor.kind = "recipient".into();
+                            actor.name = Some(token.recipient.clone());
+                        }
+                    });
                     return Ok(HttpResponse::Ok()
                         .insert_header((header::CACHE_CONTROL, "no-store"))
                         .json(serde_json::json!({

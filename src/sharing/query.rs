@@ -16,6 +16,7 @@ use super::listing::granted_table;
 use super::ndjson::{self, FileIdHash};
 use super::predicate::{FileFacts, Predicate};
 use super::tokens::{open_cursor, seal_cursor};
+use crate::audit::receipt::FileDigest;
 use crate::auth::Recipient;
 use crate::catalog::SharedTable;
 use crate::clock::{now_ms, parse_timestamp_ms};
@@ -66,6 +67,29 @@ pub struct QueryBody {
 }
 
 impl QueryBody {
+    /// What the audit ledger keeps of the body: every field that shapes the answer; of the
+    /// page and refresh tokens only that one was sent.
+    pub fn audit_params(&self) -> serde_json::Value {
+        let mut params = serde_json::json!({
+            "predicateHints": self.predicate_hints,
+            "jsonPredicateHints": self.json_predicate_hints,
+            "limitHint": self.limit_hint,
+            "version": self.version,
+            "timestamp": self.timestamp,
+            "startingVersion": self.starting_version,
+            "endingVersion": self.ending_version,
+            "includeHistoricalProtocol": self.include_historical_protocol,
+            "maxFiles": self.max_files,
+            "pageToken": self.page_token.is_some(),
+            "includeRefreshToken": self.include_refresh_token,
+            "refreshToken": self.refresh_token.is_some(),
+        });
+        if let Some(fields) = params.as_object_mut() {
+            fields.retain(|_, v| !v.is_null() && *v != false);
+        }
+        params
+    }
+
     /// Parses the body; an empty body means `{}`.
     pub fn parse(bytes: &[u8]) -> Result<Self> {
         match bytes.trim_ascii_start().first() {
@@ -528,30 +552,19 @@ pub fn write_query(
     query.write_head(&mut out);
     let now = now_ms();
     let paging = &query.paging;
-    let mut sent = 0u64;
-    // Files that passed the filter, the first `skip` of them sent by earlier pages.
-    let (mut listed, mut more, mut stopped) = (0u64, false, false);
-    for_each_selected(state, query, |file| {
-        listed += 1;
-        if listed <= paging.skip {
-            return Ok(ControlFlow::Continue(()));
-        }
-        if paging.max_files == Some(sent) {
-            more = true;
-            return Ok(ControlFlow::Break(()));
-        }
-        sent += 1;
+    let page = for_each_page_file(state, query, |file| {
         query.write_file(state, &mut out, file, now)?;
         if out.len() >= CHUNK_SIZE && emit(std::mem::replace(&mut out, chunk_buffer())).is_break() {
-            stopped = true;
             return Ok(ControlFlow::Break(()));
         }
         Ok(ControlFlow::Continue(()))
     })?;
-    if stopped {
-        return Ok(());
-    }
-    let next_offset = more.then(|| listed - 1);
+    let sent = page.sent;
+    let next_offset = match page.end {
+        PageEnd::Stopped => return Ok(()),
+        PageEnd::More => Some(page.listed - 1),
+        PageEnd::Last => None,
+    };
     if paging.end_stream {
         let cursor = |offset| Cursor {
             version: query.snapshot.version(),
@@ -586,6 +599,69 @@ pub fn write_query(
         let _ = emit(out);
     }
     Ok(())
+}
+
+/// What the files of a response add up to, for its receipt: one walk over the same files,
+/// without signing or writing anything.
+pub fn delivered_files(state: &AppState, query: &PreparedTable) -> Result<FileDigest> {
+    let mut digest = FileDigest::default();
+    let scheme = query.paging.file_id_hash.unwrap_or_default();
+    for_each_page_file(state, query, |file| {
+        digest.add(ndjson::file_id(&file.path, scheme, &mut [0; 64]), file.size);
+        Ok(ControlFlow::Continue(()))
+    })?;
+    Ok(digest)
+}
+
+/// How a walk over a page's files ended.
+enum PageEnd {
+    /// Every selected file was visited.
+    Last,
+    /// `maxFiles` was reached with files left: a next page follows.
+    More,
+    /// The visitor stopped it (the client went away).
+    Stopped,
+}
+
+struct Page {
+    /// Files (after filtering) passed, including those sent by earlier pages and, with
+    /// `More`, the first one of the next page.
+    listed: u64,
+    /// Files visited.
+    sent: u64,
+    end: PageEnd,
+}
+
+/// Hands `visit` the files of this page: the selected ones after those earlier pages sent, at
+/// most `maxFiles` of them.
+fn for_each_page_file(
+    state: &AppState,
+    query: &PreparedTable,
+    mut visit: impl FnMut(&DataFile) -> Result<ControlFlow<()>>,
+) -> Result<Page> {
+    let paging = &query.paging;
+    let mut page = Page {
+        listed: 0,
+        sent: 0,
+        end: PageEnd::Last,
+    };
+    for_each_selected(state, query, |file| {
+        page.listed += 1;
+        if page.listed <= paging.skip {
+            return Ok(ControlFlow::Continue(()));
+        }
+        if paging.max_files == Some(page.sent) {
+            page.end = PageEnd::More;
+            return Ok(ControlFlow::Break(()));
+        }
+        page.sent += 1;
+        let flow = visit(file)?;
+        if flow.is_break() {
+            page.end = PageEnd::Stopped;
+        }
+        Ok(flow)
+    })?;
+    Ok(page)
 }
 
 /// Hands `visit` the files the query selects, in log order: those the predicate may match,

@@ -1,0 +1,306 @@
+//! The ledger database (`audit.db`): events chained by hash, seals signing the chain head, and
+//! the writer that appends them.
+//!
+//! Appends run in `BEGIN IMMEDIATE` transactions that read the chain head from the database,
+//! so that a server and `fireshare sql` in another process extend one chain. The database is
+//! in WAL mode with `synchronous=FULL`: a committed event survives a crash of the process or
+//! the machine. A server appends through [`Ledger`], one writer thread that commits every
+//! event waiting at that moment in one transaction (group commit).
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::event::{Event, GENESIS_HASH, canonical_json, chain_hash, format_time_us, now_us};
+use crate::signing_key::SigningKey;
+use crate::{Error, Result};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    event TEXT NOT NULL,            -- canonical JSON, as hashed
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    -- Read from the event itself, so that a filter can never disagree with what is hashed.
+    time TEXT GENERATED ALWAYS AS (json_extract(event, '$.time')) VIRTUAL,
+    request_id TEXT GENERATED ALWAYS AS (json_extract(event, '$.requestId')) VIRTUAL
+);
+CREATE INDEX IF NOT EXISTS events_time ON events (time);
+CREATE INDEX IF NOT EXISTS events_request_id ON events (request_id);
+CREATE TABLE IF NOT EXISTS seals (
+    seq INTEGER PRIMARY KEY,        -- the last event the seal covers
+    seal TEXT NOT NULL,             -- canonical JSON {seq, hash, time, kid}
+    signature TEXT NOT NULL         -- Ed25519 over `seal`, base64url
+);
+-- One row: where the chain starts (after an archive cut) and where it ends.
+CREATE TABLE IF NOT EXISTS chain (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    base_seq INTEGER NOT NULL,
+    base_hash TEXT NOT NULL,
+    head_seq INTEGER NOT NULL,
+    head_hash TEXT NOT NULL,
+    sealed_seq INTEGER NOT NULL,
+    sealed_at_us INTEGER NOT NULL
+);
+";
+
+/// When the writer seals the chain head: after `every` events or `interval`, whichever first.
+#[derive(Debug, Clone, Copy)]
+pub struct Sealing {
+    pub every: u64,
+    pub interval: Duration,
+}
+
+impl Default for Sealing {
+    fn default() -> Self {
+        Sealing {
+            every: 1000,
+            interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Opens (creating if needed) the ledger at `path`. Returns whether it was just created.
+pub fn open(path: &Path) -> Result<(Connection, bool)> {
+    let conn = Connection::open(path).map_err(|e| unavailable(path, e))?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.execute_batch(SCHEMA)?;
+    let created = conn.execute(
+        "INSERT OR IGNORE INTO chain VALUES (1, 0, ?1, 0, ?1, 0, ?2)",
+        params![GENESIS_HASH, now_us()],
+    )? == 1;
+    Ok((conn, created))
+}
+
+/// Opens an existing ledger to read it; never creates one.
+pub fn open_existing(path: &Path) -> Result<Connection> {
+    if !path.is_file() {
+        return Err(Error::not_found(format!(
+            "no audit ledger at {}",
+            path.display()
+        )));
+    }
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
+        .map_err(|e| unavailable(path, e))?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+fn unavailable(path: &Path, e: rusqlite::Error) -> Error {
+    Error::internal(format!("cannot open audit ledger {}: {e}", path.display()))
+}
+
+#[derive(Debug)]
+struct Head {
+    seq: u64,
+    hash: String,
+    sealed_seq: u64,
+    sealed_at_us: i64,
+}
+
+fn head(conn: &Connection) -> Result<Head> {
+    Ok(conn.query_row(
+        "SELECT head_seq, head_hash, sealed_seq, sealed_at_us FROM chain WHERE id = 1",
+        [],
+        |r| {
+            Ok(Head {
+                seq: r.get(0)?,
+                hash: r.get(1)?,
+                sealed_seq: r.get(2)?,
+                sealed_at_us: r.get(3)?,
+            })
+        },
+    )?)
+}
+
+/// Appends `events` in one transaction, numbering and chaining them, and seals the head when
+/// due. On return (`Ok`) every event is on disk and carries its `seq`.
+pub fn append(
+    conn: &mut Connection,
+    events: &mut [Event],
+    key: &SigningKey,
+    sealing: Sealing,
+) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut at = head(&tx)?;
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO events (seq, event, prev_hash, hash) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for event in events.iter_mut() {
+            event.seq = at.seq + 1;
+            let canonical = canonical_json(&serde_json::to_value(&*event)?);
+            let hash = chain_hash(&at.hash, &canonical);
+            insert.execute(params![event.seq, canonical, at.hash, hash])?;
+            at.seq = event.seq;
+            at.hash = hash;
+        }
+    }
+    tx.execute(
+        "UPDATE chain SET head_seq = ?1, head_hash = ?2 WHERE id = 1",
+        params![at.seq, at.hash],
+    )?;
+    seal_if_due(&tx, &at, key, sealing, false)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Seals the head if it is due (or `force`d) and not sealed yet.
+fn seal_if_due(
+    conn: &Connection,
+    at: &Head,
+    key: &SigningKey,
+    sealing: Sealing,
+    force: bool,
+) -> Result<()> {
+    let now = now_us();
+    let unsealed = at.seq - at.sealed_seq;
+    let due = unsealed >= sealing.every
+        || now - at.sealed_at_us >= sealing.interval.as_micros() as i64
+        || force;
+    if unsealed == 0 || !due {
+        return Ok(());
+    }
+    let seal = canonical_json(&serde_json::json!({
+        "seq": at.seq,
+        "hash": at.hash,
+        "time": format_time_us(now),
+        "kid": key.kid(),
+    }));
+    let signature = URL_SAFE_NO_PAD.encode(key.sign(seal.as_bytes()));
+    conn.execute(
+        "INSERT INTO seals (seq, seal, signature) VALUES (?1, ?2, ?3)",
+        params![at.seq, seal, signature],
+    )?;
+    conn.execute(
+        "UPDATE chain SET sealed_seq = ?1, sealed_at_us = ?2 WHERE id = 1",
+        params![at.seq, now],
+    )?;
+    Ok(())
+}
+
+/// Seals the head now if events are unsealed (or only when due, without `force`).
+pub fn seal(conn: &mut Connection, key: &SigningKey, sealing: Sealing, force: bool) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let at = head(&tx)?;
+    seal_if_due(&tx, &at, key, sealing, force)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// The event with this request id, if recorded.
+pub fn event_by_request_id(conn: &Connection, request_id: &str) -> Result<Option<Event>> {
+    let text: Option<String> = conn
+        .query_row(
+            "SELECT event FROM events WHERE request_id = ?1",
+            [request_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    text.map(|t| Ok(serde_json::from_str(&t)?)).transpose()
+}
+
+/// An event waiting for the writer, and who waits for it.
+struct Pending {
+    event: Event,
+    done: tokio::sync::oneshot::Sender<Result<u64>>,
+}
+
+/// The server's ledger: one writer thread commits events in groups; every caller waits until
+/// its own event is on disk.
+pub struct Ledger {
+    queue: Mutex<Option<mpsc::Sender<Pending>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// Events committed in one transaction at most.
+const MAX_GROUP: usize = 1024;
+
+impl Ledger {
+    /// Starts the writer on an open ledger connection.
+    pub fn start(mut conn: Connection, key: Arc<SigningKey>, sealing: Sealing) -> Self {
+        let (queue, incoming) = mpsc::channel::<Pending>();
+        let writer = std::thread::Builder::new()
+            .name("audit-writer".into())
+            .spawn(move || {
+                let mut last_seal_check = Instant::now();
+                loop {
+                    let wait = sealing.interval.saturating_sub(last_seal_check.elapsed());
+                    let first = match incoming.recv_timeout(wait) {
+                        Ok(first) => first,
+                        Err(mpsc::RecvTimeoutError::Timeout) => {
+                            last_seal_check = Instant::now();
+                            if let Err(e) = seal(&mut conn, &key, sealing, false) {
+                                tracing::error!(error = %e, "cannot seal the audit ledger");
+                            }
+                            continue;
+                        }
+                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                    };
+                    let mut group = vec![first];
+                    while group.len() < MAX_GROUP {
+                        match incoming.try_recv() {
+                            Ok(next) => group.push(next),
+                            Err(_) => break,
+                        }
+                    }
+                    let mut events: Vec<Event> =
+                        group.iter_mut().map(|p| std::mem::take(&mut p.event)).collect();
+                    let written = append(&mut conn, &mut events, &key, sealing);
+                    if let Err(e) = &written {
+                        tracing::error!(error = %e, events = events.len(), "cannot write the audit ledger");
+                    }
+                    for (pending, event) in group.into_iter().zip(events) {
+                        let outcome = written.as_ref().map(|()| event.seq).map_err(Clone::clone);
+                        let _ = pending.done.send(outcome);
+                    }
+                }
+                // Shutting down: seal what is left, so the tail is covered too.
+                if let Err(e) = seal(&mut conn, &key, sealing, true) {
+                    tracing::error!(error = %e, "cannot seal the audit ledger at shutdown");
+                }
+            })
+            .expect("cannot start the audit writer thread");
+        Ledger {
+            queue: Mutex::new(Some(queue)),
+            writer: Mutex::new(Some(writer)),
+        }
+    }
+
+    /// Records `event`; resolves once it is committed, with its sequence number.
+    pub async fn record(&self, event: Event) -> Result<u64> {
+        let (done, committed) = tokio::sync::oneshot::channel();
+        let sent = match &*self.queue.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(queue) => queue.send(Pending { event, done }).is_ok(),
+            None => false,
+        };
+        if !sent {
+            return Err(Error::internal("the audit ledger is closed"));
+        }
+        committed
+            .await
+            .map_err(|_| Error::internal("the audit writer stopped"))?
+    }
+
+    /// Stops taking events, writes the ones queued, seals the head and waits for the writer.
+    pub fn close(&self) {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(writer) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        self.close();
+    }
+}

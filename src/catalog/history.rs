@@ -1,0 +1,169 @@
+//! The catalog as plain rows, for the audit ledger: what an admin statement changed (the rows
+//! it removed and added, secrets left out), and who could read a table, computed from such rows
+//! — today's, or those rebuilt from the recorded changes as of a past time.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rusqlite::Connection;
+use rusqlite::types::ValueRef;
+use serde_json::{Map, Value};
+
+use crate::Result;
+
+/// Every row of the governed tables, as canonical JSON objects, by table.
+pub type CatalogRows = BTreeMap<String, BTreeSet<String>>;
+
+/// What decides who may read what, plus the credentials' public facts. Secrets (`*_hash`
+/// columns) never leave the catalog; last-used times change without any admin statement.
+const GOVERNED: [&str; 9] = [
+    "tables",
+    "shares",
+    "share_tables",
+    "recipients",
+    "grants",
+    "recipient_tokens",
+    "oauth_clients",
+    "activation_links",
+    "admin_tokens",
+];
+
+fn recorded(column: &str) -> bool {
+    !column.ends_with("_hash") && column != "last_used_at"
+}
+
+/// Reads every governed row.
+pub fn governed_rows(conn: &Connection) -> Result<CatalogRows> {
+    let mut rows = CatalogRows::new();
+    for table in GOVERNED {
+        let columns: Vec<String> = conn
+            .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?
+            .into_iter()
+            .filter(|c| recorded(c))
+            .collect();
+        let mut select = conn.prepare(&format!("SELECT {} FROM {table}", columns.join(", ")))?;
+        let mut found = select.query([])?;
+        let set = rows.entry(table.to_string()).or_default();
+        while let Some(row) = found.next()? {
+            let mut object = Map::new();
+            for (i, column) in columns.iter().enumerate() {
+                let value = match row.get_ref(i)? {
+                    ValueRef::Null => Value::Null,
+                    ValueRef::Integer(n) => n.into(),
+                    ValueRef::Real(x) => x.into(),
+                    ValueRef::Text(t) => String::from_utf8_lossy(t).into(),
+                    ValueRef::Blob(b) => hex::encode(b).into(),
+                };
+                object.insert(column.clone(), value);
+            }
+            // serde_json keeps object keys sorted: equal rows give equal text.
+            set.insert(Value::Object(object).to_string());
+        }
+    }
+    Ok(rows)
+}
+
+/// `{"table": {"removed": [rows], "added": [rows]}}` for the tables that differ.
+pub fn diff(before: &CatalogRows, after: &CatalogRows) -> Value {
+    let empty = BTreeSet::new();
+    let mut changes = Map::new();
+    let tables: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    for table in tables {
+        let (old, new) = (
+            before.get(table).unwrap_or(&empty),
+            after.get(table).unwrap_or(&empty),
+        );
+        let parse = |rows: Vec<&String>| -> Vec<Value> {
+            rows.into_iter()
+                .filter_map(|r| serde_json::from_str(r).ok())
+                .collect()
+        };
+        let removed = parse(old.difference(new).collect());
+        let added = parse(new.difference(old).collect());
+        if !removed.is_empty() || !added.is_empty() {
+            changes.insert(
+                table.clone(),
+                serde_json::json!({"removed": removed, "added": added}),
+            );
+        }
+    }
+    Value::Object(changes)
+}
+
+/// Applies changes recorded by [`diff`] to `rows`.
+pub fn apply(rows: &mut CatalogRows, changes: &Value) {
+    let Some(tables) = changes.as_object() else {
+        return;
+    };
+    for (table, change) in tables {
+        let set = rows.entry(table.clone()).or_default();
+        let each = |key: &str| change[key].as_array().cloned().unwrap_or_default();
+        for row in each("removed") {
+            set.remove(&row.to_string());
+        }
+        for row in each("added") {
+            set.insert(row.to_string());
+        }
+    }
+}
+
+/// One way a recipient could read a table: through a share that holds it and a grant.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Access {
+    pub recipient: String,
+    pub share: String,
+    /// `schema.table` as the recipient sees it in the share.
+    pub shared_as: String,
+    /// Milliseconds since the epoch.
+    pub granted_at: i64,
+}
+
+/// Who could read table `schema.name` (its catalog name) according to `rows`.
+pub fn table_access(rows: &CatalogRows, schema: &str, name: &str) -> Vec<Access> {
+    let table = |t: &str| -> Vec<Value> {
+        rows.get(t)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| serde_json::from_str(r).ok())
+            .collect()
+    };
+    let text = |row: &Value, key: &str| row[key].as_str().unwrap_or_default().to_string();
+    let by_id = |t: &str| -> BTreeMap<String, Value> {
+        table(t).into_iter().map(|r| (text(&r, "id"), r)).collect()
+    };
+    let (shares, recipients) = (by_id("shares"), by_id("recipients"));
+    let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+    let table_ids: BTreeSet<String> = table("tables")
+        .iter()
+        .filter(|t| same(&text(t, "schema_name"), schema) && same(&text(t, "name"), name))
+        .map(|t| text(t, "id"))
+        .collect();
+    let grants = table("grants");
+    let mut found = Vec::new();
+    for member in table("share_tables") {
+        if !table_ids.contains(&text(&member, "table_id")) {
+            continue;
+        }
+        let share_id = text(&member, "share_id");
+        let Some(share) = shares.get(&share_id) else {
+            continue;
+        };
+        for grant in grants.iter().filter(|g| text(g, "share_id") == share_id) {
+            if let Some(recipient) = recipients.get(&text(grant, "recipient_id")) {
+                found.push(Access {
+                    recipient: text(recipient, "name"),
+                    share: text(share, "name"),
+                    shared_as: format!(
+                        "{}.{}",
+                        text(&member, "schema_alias"),
+                        text(&member, "table_alias")
+                    ),
+                    granted_at: grant["granted_at"].as_i64().unwrap_or_default(),
+                });
+            }
+        }
+    }
+    found.sort();
+    found
+}
