@@ -65,6 +65,12 @@ enum Command {
         /// client; without it the socket's address is the client's (IP access lists).
         #[arg(long = "trusted-proxy", value_parser = parse_ip_net)]
         trusted_proxies: Vec<fireshare::auth::ip::IpNet>,
+        /// Sign the audit ledger's head after this many events...
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+        audit_seal_every: u64,
+        /// ...or after this long, whichever comes first (and always when the server stops).
+        #[arg(long, default_value = "60s", value_parser = parse_duration)]
+        audit_seal_interval: std::time::Duration,
     },
     /// Run admin statements, e.g. "CREATE SHARE s; GRANT SELECT ON SHARE s TO RECIPIENT r".
     ///
@@ -289,12 +295,18 @@ fn run(command: Command) -> fireshare::Result<()> {
             url_ttl,
             activation,
             trusted_proxies,
+            audit_seal_every,
+            audit_seal_interval,
         } => {
             let mut config =
                 ServerConfig::new(DataDir::new(data.data_dir), &listen, public_url.as_deref());
             config.url_ttl = url_ttl;
             config.activation_ttl = activation.activation_ttl;
             config.trusted_proxies = trusted_proxies;
+            config.sealing = fireshare::audit::Sealing {
+                every: audit_seal_every,
+                interval: audit_seal_interval,
+            };
             actix_web::rt::System::new().block_on(fireshare::server::serve(config, |_| {}))
         }
         Command::Sql {

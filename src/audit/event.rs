@@ -9,6 +9,7 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 
 /// Who made a request.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Actor {
     /// `recipient`, `admin`, `auditor` or `anonymous`.
     pub kind: String,

@@ -103,7 +103,7 @@ fn event_of(response: &ServiceResponse<BoxBody>, state: &AppState, trail: Trail)
         .and_then(|e| e.as_error::<Error>())
         .map(|e| e.code.as_str().to_string());
     let bytes = match response.response().body().size() {
-        BodySize::Sized(n) => Some(n),
+        BodySize::Sized(n) if req.method() != actix_web::http::Method::HEAD => Some(n),
         _ => None,
     };
     let mut event = Event {

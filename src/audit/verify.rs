@@ -155,10 +155,13 @@ impl<'k> Verifier<'k> {
             ));
         }
         if seq > self.done.last_seq {
-            return problem(format!(
-                "sealed, but the chain ends at event {} (the tail was cut)",
-                self.done.last_seq
-            ));
+            return Err(Problem {
+                seq: self.done.last_seq + 1,
+                message: format!(
+                    "missing: sealed up to event {seq}, but the chain ends at event {} (the tail was cut)",
+                    self.done.last_seq
+                ),
+            });
         }
         if seq < self.done.last_seq
             || seal.seal.get("hash").and_then(Value::as_str) != Some(&self.done.last_hash)

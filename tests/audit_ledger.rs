@@ -1,0 +1,603 @@
+//! The audit ledger over real HTTP: what a connector session leaves in it, what tampering
+//! `audit verify` catches, that a killed server loses no record of a response it sent, and
+//! that delivery receipts verify with the published key.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::{Server, fireshare, profile, run_python, sql};
+use delta_kernel::arrow::array::{Int64Array, RecordBatch};
+use delta_kernel::arrow::datatypes::{DataType, Field, Schema};
+use fireshare::audit::{self, Actor, Event, Sealing};
+use fireshare::catalog::Catalog;
+use fireshare::config::DataDir;
+use fireshare::delta::writer::TableWriter;
+use fireshare::signing_key::SigningKey;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// A change-feed table of two commits (3 then 2 rows) at `dir/loans`.
+fn loans_table(dir: &Path) -> PathBuf {
+    let root = dir.join("loans");
+    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+    let config = [("delta.enableChangeDataFeed", "true")];
+    let mut table = TableWriter::create(&root, "loans", "", &schema, &[], &config).unwrap();
+    for ids in [0..3, 3..5] {
+        let ids = Int64Array::from_iter_values(ids);
+        let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(ids)]).unwrap();
+        let file = table.write_file(&batch, &[]).unwrap();
+        table.commit("WRITE", &[file], &[]).unwrap();
+    }
+    root
+}
+
+/// The loans table shared WITH HISTORY as s.fire.loans to recipient `regulator`, a running
+/// server and the recipient's profile.
+fn shared_loans(dir: &Path) -> (PathBuf, Server, PathBuf) {
+    let data = dir.join("data");
+    let root = loans_table(dir);
+    sql(
+        &data,
+        &format!(
+            "CREATE TABLE fire.loans USING DELTA LOCATION '{}'; CREATE SHARE s;
+             ALTER SHARE s ADD TABLE fire.loans WITH HISTORY; CREATE RECIPIENT regulator;
+             GRANT SELECT ON SHARE s TO RECIPIENT regulator;",
+            root.display()
+        ),
+    );
+    let server = Server::start(&data);
+    let profile = profile(&data, &server, "regulator", &[]);
+    (data, server, profile)
+}
+
+/// `fireshare audit ARGS --data-dir DATA`: success and stdout + stderr.
+fn audit_cli(data: &Path, args: &[&str]) -> (bool, String) {
+    let out = fireshare()
+        .arg("audit")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// Every event of the ledger, oldest first (as `audit query` prints them).
+fn events(data: &Path, filters: &[&str]) -> Vec<Value> {
+    let mut args = vec!["query", "--format", "ndjson"];
+    args.extend(filters);
+    let (ok, text) = audit_cli(data, &args);
+    assert!(ok, "audit query failed: {text}");
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn count_by_action(events: &[Value]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for event in events {
+        *counts
+            .entry(event["action"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    counts
+}
+
+#[test]
+fn a_connector_session_is_recorded_whole_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, server, profile) = shared_loans(dir.path());
+    let read = run_python(
+        "audit_session.py",
+        &[profile.to_str().unwrap(), "s.fire.loans"],
+    );
+    let read: Value = serde_json::from_str(read.trim()).unwrap();
+    assert_eq!(
+        read,
+        serde_json::json!({"tables": 1, "rows": 5, "changes": 5})
+    );
+    // A refused request: a token that does not exist.
+    let refused = reqwest::blocking::Client::new()
+        .get(server.url("/delta-sharing/shares"))
+        .bearer_auth("fsr_bogusbogusbogus")
+        .send()
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    let refused_id = refused.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+
+    let token = common::bearer(&profile);
+    let recipient = events(&data, &["--actor", "regulator"]);
+    let mut actions = count_by_action(&recipient);
+    // The connector reads each file with several requests (HEAD, then GETs of ranges).
+    let downloads = actions.remove("downloadFile").unwrap_or(0);
+    assert!(downloads >= 4, "{recipient:#?}");
+    assert_eq!(
+        actions,
+        BTreeMap::from([
+            ("getTableMetadata".to_string(), 1),
+            ("listAllTables".to_string(), 1),
+            ("listShares".to_string(), 1),
+            ("queryTable".to_string(), 1),
+            ("queryTableChanges".to_string(), 1),
+        ]),
+        "{recipient:#?}"
+    );
+    for event in &recipient {
+        let partial = event["action"] == "downloadFile" && event["status"] == 206;
+        assert!(event["status"] == 200 || partial, "{event}");
+        assert_eq!(event["actor"]["kind"], "recipient");
+        assert_eq!(event["clientIp"], "127.0.0.1");
+        assert!(event["durationUs"].as_u64().is_some());
+        if event["action"] != "downloadFile" {
+            assert_eq!(event["actor"]["tokenId"], token[..12], "{event}");
+            assert!(
+                event["userAgent"]
+                    .as_str()
+                    .unwrap()
+                    .contains("Delta-Sharing-Python"),
+                "{event}"
+            );
+        }
+    }
+    let query = recipient
+        .iter()
+        .find(|e| e["action"] == "queryTable")
+        .unwrap();
+    assert_eq!(
+        (&query["share"], &query["schema"], &query["table"]),
+        (&"s".into(), &"fire".into(), &"loans".into())
+    );
+    assert_eq!(query["versions"], 2);
+    assert_eq!(query["files"], 2);
+    assert!(query["receipt"].as_str().unwrap().split('.').count() == 3);
+    let changes = recipient
+        .iter()
+        .find(|e| e["action"] == "queryTableChanges")
+        .unwrap();
+    assert_eq!(
+        changes["versions"],
+        serde_json::json!({"start": 0, "end": 2})
+    );
+    assert_eq!(changes["params"]["startingVersion"], "0");
+    assert_eq!(changes["files"], 2);
+    let sizes: BTreeMap<String, u64> = std::fs::read_dir(dir.path().join("loans"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "parquet"))
+        .map(|e| {
+            (
+                e.file_name().into_string().unwrap(),
+                e.metadata().unwrap().len(),
+            )
+        })
+        .collect();
+    let mut downloaded = BTreeMap::new();
+    for download in recipient.iter().filter(|e| e["action"] == "downloadFile") {
+        assert_eq!(
+            (&download["schema"], &download["table"]),
+            (&"fire".into(), &"loans".into())
+        );
+        let file = download["params"]["file"].as_str().unwrap().to_string();
+        let size = sizes[&file];
+        match download["method"].as_str().unwrap() {
+            "HEAD" => assert!(download.get("bytes").is_none(), "{download}"),
+            _ => assert!(
+                (1..=size).contains(&download["bytes"].as_u64().unwrap()),
+                "{download}"
+            ),
+        }
+        assert!(
+            download["params"].get("X-Amz-Signature").is_none(),
+            "{download}"
+        );
+        assert!(download["params"]["Expires"].is_string(), "{download}");
+        downloaded.insert(file, size);
+    }
+    assert_eq!(downloaded, sizes, "every data file was read");
+
+    let refusal = events(&data, &["--request-id", &refused_id]);
+    assert_eq!(refusal.len(), 1);
+    assert_eq!(refusal[0]["status"], 401);
+    assert_eq!(refusal[0]["errorCode"], "UNAUTHENTICATED");
+    assert_eq!(refusal[0]["actor"]["kind"], "anonymous");
+    assert_eq!(refusal[0]["actor"]["tokenId"], "fsr_bogusbog");
+    // The command-line statements that set the share up are there, with what they changed.
+    let setup = events(&data, &["--action", "runSql"]);
+    assert_eq!(setup.len(), 1);
+    let statements = setup[0]["statements"].as_array().unwrap();
+    assert_eq!(statements.len(), 5);
+    assert_eq!(statements[4]["action"], "grant");
+    assert_eq!(
+        statements[4]["changes"]["grants"]["added"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let (ok, text) = audit_cli(&data, &["verify"]);
+    assert!(ok, "{text}");
+    assert!(text.starts_with("verified: events 1.."), "{text}");
+}
+
+/// A ledger of 60 events sealed every 10, written through the library as a server would.
+fn sample_ledger(data: &Path) {
+    let dir = DataDir::new(data);
+    dir.ensure().unwrap();
+    let catalog = Catalog::open(&dir.catalog_db()).unwrap();
+    let key = SigningKey::load_or_create(&dir.audit_key()).unwrap();
+    let sealing = Sealing {
+        every: 10,
+        interval: Duration::from_secs(3600),
+    };
+    let mut conn = audit::open_ledger(&dir, &catalog, &key, sealing).unwrap();
+    // Groups of 7, as a writer commits them.
+    for group in 0..9 {
+        let mut events: Vec<Event> = (0..7)
+            .map(|i| Event {
+                // Far ahead of the event that starts the ledger (now).
+                time: format!("2099-01-01T00:00:{:02}.000000Z", group * 7 + i),
+                request_id: format!("r{group}-{i}"),
+                actor: Actor {
+                    kind: "recipient".into(),
+                    name: Some("regulator".into()),
+                    token_id: None,
+                },
+                action: "queryTable".into(),
+                status: 200,
+                ..Event::default()
+            })
+            .collect();
+        audit::ledger::append(&mut conn, &mut events, &key, sealing).unwrap();
+    }
+}
+
+#[test]
+fn tampering_is_reported_at_the_right_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let pristine = dir.path().join("pristine");
+    sample_ledger(&pristine);
+    let (ok, text) = audit_cli(&pristine, &["verify"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("events 1..64 (64 events), 4 seals"), "{text}");
+
+    // Seals fall at events 15, 29, 43 and 57 (the first group end after 10 more events).
+    let cases: [(&str, &str, &str); 7] = [
+        (
+            "edit a field",
+            "UPDATE events SET event = json_set(event, '$.status', 404) WHERE seq = 23",
+            "event 23: altered",
+        ),
+        (
+            "edit a field and recompute the hashes from there",
+            "UPDATE events SET event = json_set(event, '$.actor.name', 'someone') WHERE seq = 23",
+            "event 29: the chain here does not match the signed seal",
+        ),
+        (
+            "delete one event",
+            "DELETE FROM events WHERE seq = 37",
+            "event 37: missing",
+        ),
+        (
+            "swap two events",
+            "UPDATE events SET seq = -1 WHERE seq = 41; UPDATE events SET seq = 41 WHERE seq = 42;
+             UPDATE events SET seq = 42 WHERE seq = -1",
+            "event 41: holds the content of event 42",
+        ),
+        (
+            "truncate the tail after a seal",
+            "DELETE FROM events WHERE seq > 50",
+            "event 51: missing: sealed up to event 57",
+        ),
+        (
+            "truncate the tail and the head record",
+            "DELETE FROM events WHERE seq > 55; UPDATE chain SET head_seq = 55,
+             head_hash = (SELECT hash FROM events WHERE seq = 55)",
+            "event 56: missing: sealed up to event 57",
+        ),
+        (
+            "truncate the unsealed tail",
+            "DELETE FROM events WHERE seq > 60",
+            "event 61: missing: the ledger recorded events up to 64",
+        ),
+    ];
+    for (what, change, expected) in cases {
+        let copy = dir.path().join(what.replace(' ', "-"));
+        std::fs::create_dir_all(&copy).unwrap();
+        for file in ["audit.db", "audit.ed25519", "catalog.db"] {
+            std::fs::copy(pristine.join(file), copy.join(file)).unwrap();
+        }
+        let conn = rusqlite::Connection::open(copy.join("audit.db")).unwrap();
+        conn.execute_batch(change).unwrap();
+        if what.contains("recompute") {
+            rechain_from(&conn, 23);
+        }
+        drop(conn);
+        let (ok, text) = audit_cli(&copy, &["verify"]);
+        assert!(!ok, "{what}: verify passed:\n{text}");
+        assert!(
+            text.contains(expected),
+            "{what}: expected '{expected}' in:\n{text}"
+        );
+    }
+}
+
+/// What a careful forger does after editing event `from`: recompute every hash after it, so
+/// that only the seals can tell.
+fn rechain_from(conn: &rusqlite::Connection, from: u64) {
+    let mut prev: String = conn
+        .query_row("SELECT hash FROM events WHERE seq = ?1", [from - 1], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let rows: Vec<(u64, String)> = conn
+        .prepare("SELECT seq, event FROM events WHERE seq >= ?1 ORDER BY seq")
+        .unwrap()
+        .query_map([from], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (seq, text) in rows {
+        let canonical = audit::event::canonical_json(&serde_json::from_str(&text).unwrap());
+        let hash = audit::event::chain_hash(&prev, &canonical);
+        conn.execute(
+            "UPDATE events SET prev_hash = ?1, hash = ?2 WHERE seq = ?3",
+            rusqlite::params![prev, hash, seq],
+        )
+        .unwrap();
+        prev = hash;
+    }
+    conn.execute("UPDATE chain SET head_hash = ?1", [prev])
+        .unwrap();
+}
+
+#[test]
+fn exports_and_archives_verify_and_the_chain_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    sample_ledger(&data);
+    let export = dir.path().join("export.ndjson");
+    let key_file = dir.path().join("audit-key.json");
+    let (ok, key) = audit_cli(&data, &["public-key"]);
+    assert!(ok, "{key}");
+    std::fs::write(&key_file, key).unwrap();
+    let export_arg = export.to_str().unwrap();
+    let (ok, text) = audit_cli(
+        &data,
+        &[
+            "export",
+            "--from",
+            "2099-01-01T00:00:05Z",
+            "--to",
+            "2099-01-01T00:00:33Z",
+            export_arg,
+        ],
+    );
+    assert!(ok, "{text}");
+    // Event 1 starts the ledger; 2.. are the sample's, one per second.
+    assert!(text.contains("exported events 7..34"), "{text}");
+    let key_arg = key_file.to_str().unwrap();
+    let (ok, text) = audit_cli(
+        &data,
+        &["verify", "--export", export_arg, "--public-key", key_arg],
+    );
+    assert!(ok, "{text}");
+    assert!(text.contains("events 7..34 (28 events)"), "{text}");
+    // A changed line in the export is caught.
+    let tampered =
+        std::fs::read_to_string(&export)
+            .unwrap()
+            .replacen("\"status\":200", "\"status\":201", 1);
+    let tampered_path = dir.path().join("tampered.ndjson");
+    std::fs::write(&tampered_path, tampered).unwrap();
+    let (ok, text) = audit_cli(
+        &data,
+        &[
+            "verify",
+            "--export",
+            tampered_path.to_str().unwrap(),
+            "--public-key",
+            key_arg,
+        ],
+    );
+    assert!(!ok && text.contains("event 7: altered"), "{text}");
+
+    let archive = dir.path().join("archive.ndjson");
+    let (ok, text) = audit_cli(
+        &data,
+        &[
+            "archive",
+            "--before",
+            "2099-01-01T00:00:20Z",
+            archive.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{text}");
+    assert!(text.contains("moved events 1..21"), "{text}");
+    let (ok, text) = audit_cli(
+        &data,
+        &[
+            "verify",
+            "--export",
+            archive.to_str().unwrap(),
+            "--public-key",
+            key_arg,
+        ],
+    );
+    assert!(ok, "{text}");
+    let (ok, text) = audit_cli(&data, &["verify"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("events 22..64"), "{text}");
+    // The archive's last hash is where the ledger's chain starts.
+    let last_archived: Value = serde_json::from_str(
+        std::fs::read_to_string(&archive)
+            .unwrap()
+            .lines()
+            .rfind(|l| l.contains("\"event\""))
+            .unwrap(),
+    )
+    .unwrap();
+    let conn = rusqlite::Connection::open(data.join("audit.db")).unwrap();
+    let first_prev: String = conn
+        .query_row("SELECT prev_hash FROM events WHERE seq = 22", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(last_archived["hash"], first_prev);
+    assert_eq!(events(&data, &[]).len(), 43);
+}
+
+#[test]
+fn a_killed_server_has_recorded_every_response_it_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, server, profile) = shared_loans(dir.path());
+    let token = common::bearer(&profile);
+    let stop = Arc::new(AtomicBool::new(false));
+    let query = server.url("/delta-sharing/shares/s/schemas/fire/tables/loans/query");
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let (stop, query, token) = (stop.clone(), query.clone(), token.clone());
+            std::thread::spawn(move || {
+                let http = reqwest::blocking::Client::new();
+                let mut received = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let Ok(response) = http.post(&query).bearer_auth(&token).body("{}").send()
+                    else {
+                        break;
+                    };
+                    let id = response.headers().get("x-request-id").cloned();
+                    // Only a response read whole counts as received.
+                    if response.status() == 200 && response.text().is_ok() {
+                        received.push(id.unwrap().to_str().unwrap().to_string());
+                    }
+                }
+                received
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    drop(server); // SIGKILL, mid-load
+    stop.store(true, Ordering::Relaxed);
+    let received: Vec<String> = workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    assert!(received.len() > 20, "only {} responses", received.len());
+
+    let conn = rusqlite::Connection::open(data.join("audit.db")).unwrap();
+    for id in &received {
+        let status: u16 = conn
+            .query_row(
+                "SELECT json_extract(event, '$.status') FROM events WHERE request_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap_or_else(|e| panic!("response {id} has no event: {e}"));
+        assert_eq!(status, 200);
+    }
+    drop(conn);
+    let (ok, text) = audit_cli(&data, &["verify"]);
+    assert!(ok, "{text}");
+    // A restarted server goes on with the same chain.
+    let server = Server::start(&data);
+    let after = reqwest::blocking::Client::new()
+        .post(&server.url("/delta-sharing/shares/s/schemas/fire/tables/loans/query"))
+        .bearer_auth(&token)
+        .body("{}")
+        .send()
+        .unwrap();
+    assert_eq!(after.status(), 200);
+    drop(server);
+    let (ok, text) = audit_cli(&data, &["verify"]);
+    assert!(ok, "{text}");
+}
+
+#[test]
+fn receipts_verify_with_the_published_key_and_match_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, server, profile) = shared_loans(dir.path());
+    let http = reqwest::blocking::Client::new();
+    let response = http
+        .post(server.url("/delta-sharing/shares/s/schemas/fire/tables/loans/query"))
+        .bearer_auth(common::bearer(&profile))
+        .body(r#"{"version": 1}"#)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let receipt = response.headers()["fireshare-receipt"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body = response.text().unwrap();
+    let mut lines: Vec<String> = body
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|l| {
+            let file = l.get("file")?;
+            Some(format!("{} {}\n", file["id"].as_str()?, file["size"]))
+        })
+        .collect();
+    lines.sort();
+    let digest = hex::encode(Sha256::digest(lines.concat().as_bytes()));
+
+    let published = http
+        .get(server.url("/.well-known/fireshare-audit-key"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let key_file = dir.path().join("published-key.json");
+    std::fs::write(&key_file, &published).unwrap();
+    let key_arg = key_file.to_str().unwrap();
+    let (ok, text) = audit_cli(
+        &data,
+        &["receipt", "verify", "--public-key", key_arg, &receipt],
+    );
+    assert!(ok, "{text}");
+    let claims: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(claims["requestId"], request_id.as_str());
+    assert_eq!(claims["recipient"], "regulator");
+    assert_eq!(claims["table"], "s.fire.loans");
+    assert_eq!(claims["versions"], 1);
+    assert_eq!(claims["files"], 1);
+    assert_eq!(claims["filesSha256"], digest.as_str());
+    // The ledger keeps the same receipt.
+    let recorded = events(&data, &["--request-id", &request_id]);
+    assert_eq!(recorded[0]["receipt"], receipt.as_str());
+
+    // Claim another version under the same signature: refused.
+    let parts: Vec<&str> = receipt.split('.').collect();
+    let mut forged = claims.clone();
+    forged["versions"] = 2.into();
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(forged.to_string()),
+        parts[2]
+    );
+    let (ok, text) = audit_cli(
+        &data,
+        &["receipt", "verify", "--public-key", key_arg, &forged],
+    );
+    assert!(!ok, "a forged receipt verified: {text}");
+    assert!(text.contains("does not verify"), "{text}");
+}
