@@ -516,7 +516,7 @@ fn a_killed_server_has_recorded_every_response_it_sent() {
     // A restarted server goes on with the same chain.
     let server = Server::start(&data);
     let after = reqwest::blocking::Client::new()
-        .post(&server.url("/delta-sharing/shares/s/schemas/fire/tables/loans/query"))
+        .post(server.url("/delta-sharing/shares/s/schemas/fire/tables/loans/query"))
         .bearer_auth(&token)
         .body("{}")
         .send()
