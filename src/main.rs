@@ -490,8 +490,9 @@ fn audit(command: AuditCommand) -> fireshare::Result<()> {
             let dir = DataDir::new(&data.data_dir);
             let mut conn = ledger_of(&data)?;
             let before = query::time_bound(&before)?;
-            match audit::export::archive(&mut conn, &audit::own_signing_key(&dir)?, &before, &file)?
-            {
+            let key = audit::own_signing_key(&dir)?;
+            let actor = audit::command_line_actor();
+            match audit::export::archive(&mut conn, &key, &before, &file, actor)? {
                 Some(moved) => println!(
                     "moved events {}..{} to {}; the ledger goes on from event {}",
                     moved.first_seq,

@@ -442,7 +442,8 @@ fn exports_and_archives_verify_and_the_chain_goes_on() {
     assert!(ok, "{text}");
     let (ok, text) = audit_cli(&data, &["verify"]);
     assert!(ok, "{text}");
-    assert!(text.contains("events 22..64"), "{text}");
+    // 65 records the cut.
+    assert!(text.contains("events 22..65"), "{text}");
     // The archive's last hash is where the ledger's chain starts.
     let last_archived: Value = serde_json::from_str(
         std::fs::read_to_string(&archive)
@@ -459,7 +460,93 @@ fn exports_and_archives_verify_and_the_chain_goes_on() {
         })
         .unwrap();
     assert_eq!(last_archived["hash"], first_prev);
-    assert_eq!(events(&data, &[]).len(), 43);
+    assert_eq!(events(&data, &[]).len(), 44);
+}
+
+#[test]
+fn who_could_read_a_table_is_answered_for_any_past_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, server, _) = shared_loans(dir.path());
+    let show = |statement: &str| -> Vec<Value> {
+        let out = fireshare()
+            .args(["sql", "--json", statement, "--data-dir"])
+            .arg(&data)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "{statement}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let result: Value = serde_json::from_str(&text).unwrap();
+        result["results"][0]["rows"].as_array().unwrap().clone()
+    };
+    let recipients = |rows: &[Value]| -> Vec<String> {
+        rows.iter()
+            .map(|r| r[0].as_str().unwrap().to_string())
+            .collect()
+    };
+    let now = || chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    std::thread::sleep(Duration::from_millis(20));
+    let granted = now();
+    // Through the admin API: the regulator loses the share, another recipient gets it.
+    let admin = common::admin_token(&data, "admin", "ops");
+    let changed = reqwest::blocking::Client::new()
+        .post(server.url("/admin/v1/sql"))
+        .bearer_auth(&admin)
+        .json(
+            &serde_json::json!({"statement": "REVOKE SELECT ON SHARE s FROM RECIPIENT regulator;
+            CREATE RECIPIENT supervisor; GRANT SELECT ON SHARE s TO RECIPIENT supervisor;"}),
+        )
+        .send()
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+    let revoked = now();
+    std::thread::sleep(Duration::from_millis(20));
+    sql(&data, "ALTER SHARE s REMOVE TABLE fire.loans");
+
+    assert!(show("SHOW ACCESS ON TABLE fire.loans").is_empty());
+    let at = |time: &str| {
+        recipients(&show(&format!(
+            "SHOW ACCESS ON TABLE fire.loans AS OF '{time}'"
+        )))
+    };
+    assert_eq!(at(&granted), ["regulator"]);
+    assert_eq!(at(&revoked), ["supervisor"]);
+    assert_eq!(
+        at("2020-01-01T00:00:00Z"),
+        Vec::<String>::new(),
+        "before the ledger began"
+    );
+    let row = &show(&format!(
+        "SHOW ACCESS ON TABLE fire.loans AS OF '{granted}'"
+    ))[0];
+    assert_eq!(row[1], "s");
+    assert_eq!(row[2], "fire.loans");
+
+    // After an archive cut the answer stands for later times, and earlier ones are refused.
+    drop(server);
+    let archive = dir.path().join("archive.ndjson");
+    let (ok, text) = audit_cli(
+        &data,
+        &["archive", "--before", &revoked, archive.to_str().unwrap()],
+    );
+    assert!(ok, "{text}");
+    assert_eq!(at(&revoked), ["supervisor"]);
+    let out = fireshare()
+        .args([
+            "sql",
+            &format!("SHOW ACCESS ON TABLE fire.loans AS OF '{granted}'"),
+            "--data-dir",
+        ])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("were archived to"));
+    let (ok, text) = audit_cli(&data, &["verify"]);
+    assert!(ok, "{text}");
 }
 
 #[test]

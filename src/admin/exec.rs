@@ -526,6 +526,30 @@ fn execute(
         Statement::ShowGrantsToRecipient { recipient } => {
             grants(text, catalog::grants_to_recipient(tx, recipient)?)
         }
+        Statement::ShowAccess { table, as_of } => {
+            let rows = match as_of {
+                None => history::governed_rows(tx)?,
+                Some(time) => {
+                    let dir = context.data_dir.ok_or_else(|| {
+                        Error::unsupported("AS OF needs the audit ledger of a data directory")
+                    })?;
+                    let ledger = crate::audit::ledger::open_existing(&dir.audit_db())?;
+                    crate::audit::access::catalog_as_of(
+                        &ledger,
+                        &crate::audit::query::time_bound(time)?,
+                    )?
+                }
+            };
+            let rows = history::table_access(&rows, &table.schema, &table.table)
+                .into_iter()
+                .map(|a| vec![a.recipient, a.share, a.shared_as, format_ms(a.granted_at)])
+                .collect();
+            Ok(StatementResult::table(
+                text,
+                &["recipient", "share", "shared_as", "granted"],
+                rows,
+            ))
+        }
     }
 }
 

@@ -131,6 +131,12 @@ pub enum Statement {
     ShowGrantsOnShare {
         share: String,
     },
+    /// `SHOW ACCESS ON TABLE schema.table [AS OF 'timestamp']`: who could read the table, now
+    /// or at a past time (rebuilt from the audit ledger).
+    ShowAccess {
+        table: TableName,
+        as_of: Option<String>,
+    },
     ShowGrantsToRecipient {
         recipient: String,
     },
@@ -171,6 +177,7 @@ impl Statement {
             Statement::ShowAllInShare { .. } => "showAllInShare",
             Statement::ShowGrantsOnShare { .. } => "showGrantsOnShare",
             Statement::ShowGrantsToRecipient { .. } => "showGrantsToRecipient",
+            Statement::ShowAccess { .. } => "showAccess",
         }
     }
 
@@ -185,6 +192,7 @@ impl Statement {
                 | Statement::ShowAllInShare { .. }
                 | Statement::ShowGrantsOnShare { .. }
                 | Statement::ShowGrantsToRecipient { .. }
+                | Statement::ShowAccess { .. }
         )
     }
 }
@@ -526,8 +534,28 @@ fn parse_share_privilege(
 }
 
 fn parse_show(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
-    match c.expect_one_of(&["TABLES", "SHARES", "RECIPIENTS", "ALL", "GRANTS", "ADMIN"])? {
+    match c.expect_one_of(&[
+        "TABLES",
+        "SHARES",
+        "RECIPIENTS",
+        "ALL",
+        "GRANTS",
+        "ADMIN",
+        "ACCESS",
+    ])? {
         "TABLES" => Ok(Statement::ShowTables),
+        "ACCESS" => {
+            c.expect_keyword("ON")?;
+            c.expect_keyword("TABLE")?;
+            let table = c.table_name()?;
+            let as_of = if c.accept_keyword("AS")? {
+                c.expect_keyword("OF")?;
+                Some(c.string_literal()?)
+            } else {
+                None
+            };
+            Ok(Statement::ShowAccess { table, as_of })
+        }
         "ADMIN" => {
             c.expect_keyword("TOKENS")?;
             Ok(Statement::ShowAdminTokens)
@@ -615,6 +643,7 @@ const KEYWORDS: &[&str] = &[
     "LOCATION",
     "NOT",
     "OAUTH",
+    "OF",
     "ON",
     "RECIPIENT",
     "RECIPIENTS",
@@ -1294,6 +1323,25 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
                 },
             ]
         );
+    }
+
+    #[test]
+    fn show_access_takes_a_table_and_an_optional_time() {
+        assert_eq!(
+            parse("show access on table fire.loans as of '2026-11-01T00:00:00Z'").unwrap(),
+            vec![Statement::ShowAccess {
+                table: TableName {
+                    schema: "fire".into(),
+                    table: "loans".into()
+                },
+                as_of: Some("2026-11-01T00:00:00Z".into()),
+            }]
+        );
+        assert!(matches!(
+            parse("SHOW ACCESS ON TABLE fire.loans").unwrap()[..],
+            [Statement::ShowAccess { as_of: None, .. }]
+        ));
+        assert!(parse("SHOW ACCESS ON TABLE fire.loans AS '2026'").is_err());
     }
 
     #[test]

@@ -10,8 +10,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 
-use super::event::{canonical_json, format_time_us, now_us};
+use super::event::{Actor, Event, canonical_json, format_time_us, now_us};
 use super::verify::{ExportHeader, Link, Seal};
+use super::{Details, Sealing, access, ledger};
+use crate::catalog::history;
 use crate::signing_key::SigningKey;
 use crate::{Error, Result};
 
@@ -157,11 +159,15 @@ pub fn export_to_file(
 /// Moves the events before `before` into a new export file at `path`, then removes them from
 /// the ledger, whose chain goes on from the last archived event. Nothing is removed unless
 /// the file was written and synced whole.
+///
+/// The ledger keeps one new event (by `actor`) recording the cut and the catalog as of it, so
+/// that `SHOW ACCESS … AS OF` still answers for any time after the cut.
 pub fn archive(
     conn: &mut Connection,
     key: &SigningKey,
     before: &str,
     path: &Path,
+    actor: Actor,
 ) -> Result<Option<Exported>> {
     // Hold the write lock throughout: no event may land between the export and the cut.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -170,9 +176,29 @@ pub fn archive(
         return Ok(None);
     };
     let exported = export_to_file(&tx, key, (base + 1, last), path)?;
-    let cut_hash: String = tx.query_row("SELECT hash FROM events WHERE seq = ?1", [last], |r| {
-        r.get(0)
-    })?;
+    let (cut_hash, cut_time): (String, String) = tx.query_row(
+        "SELECT hash, time FROM events WHERE seq = ?1",
+        [last],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let state = access::catalog_through(&tx, last)?;
+    let mut cut = Event {
+        actor,
+        action: access::ARCHIVE_ACTION.into(),
+        params: Some(serde_json::json!({
+            "before": before,
+            "throughSeq": last,
+            "throughTime": cut_time,
+            "throughHash": cut_hash,
+            "file": path.display().to_string(),
+        })),
+        statements: vec![serde_json::json!({
+            "action": access::ARCHIVE_ACTION,
+            "changes": history::diff(&Default::default(), &state),
+        })],
+        ..Details::default().into_event()
+    };
+    ledger::append_in(&tx, std::slice::from_mut(&mut cut), key, Sealing::default())?;
     tx.execute("DELETE FROM events WHERE seq <= ?1", [last])?;
     tx.execute("DELETE FROM seals WHERE seq <= ?1", [last])?;
     tx.execute(

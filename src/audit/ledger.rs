@@ -130,7 +130,19 @@ pub fn append(
     sealing: Sealing,
 ) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut at = head(&tx)?;
+    append_in(&tx, events, key, sealing)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// [`append`] inside a write transaction the caller holds.
+pub fn append_in(
+    tx: &Connection,
+    events: &mut [Event],
+    key: &SigningKey,
+    sealing: Sealing,
+) -> Result<()> {
+    let mut at = head(tx)?;
     {
         let mut insert = tx.prepare_cached(
             "INSERT INTO events (seq, event, prev_hash, hash) VALUES (?1, ?2, ?3, ?4)",
@@ -148,9 +160,7 @@ pub fn append(
         "UPDATE chain SET head_seq = ?1, head_hash = ?2 WHERE id = 1",
         params![at.seq, at.hash],
     )?;
-    seal_if_due(&tx, &at, key, sealing, false)?;
-    tx.commit()?;
-    Ok(())
+    seal_if_due(tx, &at, key, sealing, false)
 }
 
 /// Seals the head if it is due (or `force`d) and not sealed yet.

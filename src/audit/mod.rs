@@ -6,6 +6,7 @@
 //! application and writes the event of every request, whatever its endpoint; handlers only add
 //! what they alone know (who the caller turned out to be, the version served, the files).
 
+pub mod access;
 pub mod event;
 pub mod export;
 pub mod http;
@@ -90,13 +91,8 @@ pub fn record_command<T>(
     let mut details = trail.take();
     details.action.get_or_insert_with(|| action.into());
     let failure = outcome.as_ref().err();
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     let mut event = Event {
-        actor: Actor {
-            kind: "admin".into(),
-            name: Some(format!("cli:{user}")),
-            token_id: None,
-        },
+        actor: command_line_actor(),
         status: failure.map_or(0, |e| e.code.http_status()),
         error_code: failure.map(|e| e.code.as_str().into()),
         ..details.into_event()
@@ -108,6 +104,16 @@ pub fn record_command<T>(
         Sealing::default(),
     )?;
     outcome
+}
+
+/// Whoever runs a command on the data directory: an admin, named by their login.
+pub fn command_line_actor() -> Actor {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    Actor {
+        kind: "admin".into(),
+        name: Some(format!("cli:{user}")),
+        token_id: None,
+    }
 }
 
 /// Runs `change` (one catalog write) and notes in `trail` what it changed, as a statement
@@ -219,7 +225,7 @@ impl Default for Details {
 
 impl Details {
     /// An event of these details, as an anonymous actor's; the rest is for the caller to fill.
-    fn into_event(self) -> Event {
+    pub(crate) fn into_event(self) -> Event {
         Event {
             seq: 0,
             time: self.time,
