@@ -688,3 +688,108 @@ fn receipts_verify_with_the_published_key_and_match_the_files() {
     assert!(!ok, "a forged receipt verified: {text}");
     assert!(text.contains("does not verify"), "{text}");
 }
+
+#[test]
+fn auditors_page_through_the_ledger_in_three_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, server, profile) = shared_loans(dir.path());
+    let http = reqwest::blocking::Client::new();
+    let token = common::bearer(&profile);
+    for _ in 0..5 {
+        let listed = http
+            .get(server.url("/delta-sharing/shares"))
+            .bearer_auth(&token)
+            .send()
+            .unwrap();
+        assert_eq!(listed.status(), 200);
+    }
+    let auditor = common::admin_token(&data, "auditor", "inspector");
+    let get = |query: &str, token: &str| {
+        http.get(server.url(&format!("/admin/v1/audit?{query}")))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+    };
+    // Pages of two, followed by their cursors: five events, oldest first.
+    let mut seen = Vec::new();
+    let mut query = "action=listShares&actor=regulator&limit=2".to_string();
+    loop {
+        let page: Value = get(&query, &auditor).json().unwrap();
+        let events = page["events"].as_array().unwrap();
+        assert!(events.len() <= 2);
+        seen.extend(events.iter().map(|e| e["seq"].as_u64().unwrap()));
+        match page["nextCursor"].as_str() {
+            Some(cursor) => {
+                query = format!("action=listShares&actor=regulator&limit=2&cursor={cursor}")
+            }
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5);
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+
+    let ndjson = get("action=listShares&format=ndjson", &auditor);
+    assert_eq!(ndjson.headers()["content-type"], "application/x-ndjson");
+    assert_eq!(ndjson.text().unwrap().lines().count(), 5);
+    let csv = get("action=listShares&format=csv&limit=3", &auditor);
+    assert_eq!(
+        csv.headers()["fireshare-next-cursor"],
+        seen[2].to_string().as_str()
+    );
+    let csv = csv.text().unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("seq,time,request_id,actor_kind,actor_name"));
+    assert_eq!(lines.len(), 4);
+    assert!(lines[1].contains(",recipient,regulator,"), "{csv}");
+
+    // The auditor's own reads are in the ledger too; refusals are clear.
+    let own: Value = get("action=queryAudit&actor=inspector", &auditor)
+        .json()
+        .unwrap();
+    assert!(!own["events"].as_array().unwrap().is_empty());
+    assert_eq!(get("action=listShares", &token).status(), 403);
+    let misspelt = get("recipient=regulator", &auditor);
+    assert_eq!(misspelt.status(), 400);
+    assert_eq!(get("outcome=maybe", &auditor).status(), 400);
+    assert_eq!(get("from=yesterday", &auditor).status(), 400);
+}
+
+#[test]
+fn nothing_is_served_while_the_ledger_cannot_be_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, server, profile) = shared_loans(dir.path());
+    let http = reqwest::blocking::Client::new();
+    let token = common::bearer(&profile);
+    let query = || {
+        http.post(server.url("/delta-sharing/shares/s/schemas/fire/tables/loans/query"))
+            .bearer_auth(&token)
+            .body("{}")
+            .send()
+            .unwrap()
+    };
+    assert_eq!(query().status(), 200);
+    // The ledger's disk "fills up": every insert fails.
+    let ledger = rusqlite::Connection::open(data.join("audit.db")).unwrap();
+    ledger
+        .execute_batch(
+            "CREATE TRIGGER full BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+        )
+        .unwrap();
+    let refused = query();
+    assert_eq!(refused.status(), 503);
+    assert!(refused.headers().get("fireshare-receipt").is_none());
+    let body: Value = refused.json().unwrap();
+    assert_eq!(body["errorCode"], "TEMPORARILY_UNAVAILABLE");
+    let listed = http
+        .get(server.url("/delta-sharing/shares"))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(listed.status(), 503, "listing fails closed too");
+    // Once the ledger can be written again, so is everything else.
+    ledger.execute_batch("DROP TRIGGER full").unwrap();
+    assert_eq!(query().status(), 200);
+    drop(server);
+    let (ok, text) = audit_cli(&data, &["verify"]);
+    assert!(ok, "{text}");
+}

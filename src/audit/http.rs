@@ -186,6 +186,8 @@ fn action(method: &str, pattern: Option<&str>) -> String {
             ("GET" | "HEAD", "/files/{tail:.*}") => "downloadFile",
             ("GET", "/activate/{code}") => "activateRecipient",
             ("POST", "/oauth/token") => "issueAccessToken",
+            ("POST", "/admin/v1/sql") => "runSql",
+            ("GET", "/admin/v1/audit") => "queryAudit",
             ("GET", p) if p.starts_with("/.well-known/") => "getPublicKey",
             _ => return format!("{method} {pattern}"),
         },

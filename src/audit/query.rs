@@ -1,7 +1,6 @@
 //! Reading the ledger: filtered pages of events, as JSON, ndjson or CSV.
 
 use rusqlite::Connection;
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::event::format_time_us;
@@ -13,8 +12,7 @@ const DEFAULT_LIMIT: u64 = 1000;
 const MAX_LIMIT: u64 = 10_000;
 
 /// What to look for. Every field is optional; all given must hold.
-#[derive(Debug, Default, Clone, Deserialize, clap::Args)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default, Clone, clap::Args)]
 pub struct Filter {
     /// Events at or after this time (RFC 3339, or a date: 2026-11-01).
     #[arg(long)]
@@ -42,6 +40,45 @@ pub struct Filter {
     pub cursor: Option<String>,
     #[arg(skip)]
     pub limit: Option<u64>,
+}
+
+/// The filter and format (`json`, `ndjson` or `csv`) of a `GET /admin/v1/audit` query
+/// string. Unknown parameters are refused: a misspelt filter must not widen the answer.
+pub fn from_query_string(query: &str) -> Result<(Filter, &'static str)> {
+    let mut filter = Filter::default();
+    let mut format = "json";
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        let value = Some(value.into_owned());
+        match name.as_ref() {
+            "from" => filter.from = value,
+            "to" => filter.to = value,
+            "actor" => filter.actor = value,
+            "action" => filter.action = value,
+            "share" => filter.share = value,
+            "table" => filter.table = value,
+            "outcome" => filter.outcome = value,
+            "requestId" => filter.request_id = value,
+            "cursor" => filter.cursor = value,
+            "limit" => {
+                let limit = value.as_deref().and_then(|l| l.parse().ok());
+                filter.limit = Some(limit.ok_or_else(|| Error::invalid("limit must be a number"))?);
+            }
+            "format" => {
+                format = match value.as_deref() {
+                    Some("json") => "json",
+                    Some("ndjson") => "ndjson",
+                    Some("csv") => "csv",
+                    _ => return Err(Error::invalid("format must be json, ndjson or csv")),
+                }
+            }
+            other => {
+                return Err(Error::invalid(format!(
+                    "unknown parameter '{other}': use from, to, actor, action, share, table, outcome, requestId, cursor, limit, format"
+                )));
+            }
+        }
+    }
+    Ok((filter, format))
 }
 
 /// One page of events, oldest first.
