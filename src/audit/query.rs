@@ -30,7 +30,7 @@ pub struct Filter {
     pub share: Option<String>,
     #[arg(long)]
     pub table: Option<String>,
-    /// ok (below 400), refused (400 and above) or an HTTP status.
+    /// ok (below 400), refused (400 and above), an HTTP status, or 0 (command-line runs).
     #[arg(long)]
     pub outcome: Option<String>,
     #[arg(long)]
@@ -123,10 +123,10 @@ pub fn query(conn: &Connection, filter: &Filter) -> Result<Page> {
         Some("ok") => (0, 399),
         Some("refused") => (400, 999),
         Some(code) => match code.parse::<u16>() {
-            Ok(n) => (n, n),
-            Err(_) => {
+            Ok(n) if n == 0 || (100..600).contains(&n) => (n, n),
+            _ => {
                 return Err(Error::invalid(
-                    "outcome must be ok, refused or an HTTP status",
+                    "outcome must be ok, refused, an HTTP status or 0 (command-line runs)",
                 ));
             }
         },
