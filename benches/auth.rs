@@ -6,39 +6,11 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::Server;
 use fireshare::config::{DataDir, ServerConfig};
 
 /// Rounds of the three runs; run to run, this machine varies by about ±5%.
 const ROUNDS: usize = 3;
-
-/// wrk's requests/s and p99 latency for `url` with `authorization`.
-fn wrk(url: &str, authorization: &str) -> (f64, String) {
-    let out = Command::new("wrk")
-        .args(["-t2", "-c16", "-d10s", "--latency", "-H"])
-        .arg(format!("Authorization: {authorization}"))
-        .arg(url)
-        .output()
-        .expect("wrk (Debian: apt-get install wrk)");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        !text.contains("Non-2xx"),
-        "refused requests: the run measures errors\n{text}"
-    );
-    let rps = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no Requests/sec in\n{text}"));
-    let p99 = text
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("99%"))
-        .map(|v| v.trim().to_string())
-        .unwrap_or_default();
-    (rps, p99)
-}
 
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
@@ -76,7 +48,7 @@ fn main() {
         let server = Server::start(&data, env);
         let url = format!("{}/delta-sharing/shares", server.base);
         let header = authorization(&server);
-        let (rps, p99) = wrk(&url, &header);
+        let (rps, p99) = common::wrk(&url, &header, None);
         println!("{label}: {rps:.0} req/s, p99 {p99}");
         rps
     };

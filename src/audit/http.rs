@@ -40,7 +40,7 @@ pub async fn audited(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if UNRECORDED.contains(&req.path()) {
+    if UNRECORDED.contains(&req.path()) || bench_audit_off() {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let trail = Trail::new();
@@ -83,6 +83,25 @@ pub async fn audited(
             .insert(header::HeaderName::from_static("x-request-id"), value);
     }
     Ok(response)
+}
+
+/// Bench-only builds (`--features bench-audit-off`): with `FIRESHARE_BENCH_AUDIT_OFF` set,
+/// nothing is recorded, so that `benches/audit.rs` can measure what recording costs. A
+/// default build always records.
+fn bench_audit_off() -> bool {
+    #[cfg(feature = "bench-audit-off")]
+    {
+        static OFF: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *OFF.get_or_init(|| {
+            let off = std::env::var_os("FIRESHARE_BENCH_AUDIT_OFF").is_some();
+            if off {
+                tracing::warn!("AUDIT LEDGER OFF (bench build)");
+            }
+            off
+        })
+    }
+    #[cfg(not(feature = "bench-audit-off"))]
+    false
 }
 
 fn event_of(response: &ServiceResponse<BoxBody>, state: &AppState, trail: Trail) -> Event {

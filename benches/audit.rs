@@ -1,0 +1,99 @@
+//! `cargo bench --bench audit --features bench-audit-off`: what the audit ledger costs.
+//! wrk (loopback, 10 s, 2 threads, 16 connections, three interleaved rounds) on `POST …/query`
+//! of a small table (two files) on a release server, with the ledger on, and with the same
+//! binary told not to record anything (`FIRESHARE_BENCH_AUDIT_OFF`, compiled in only with that
+//! feature). Prints requests/s, p99 latency, events/s written and how many events each group
+//! commit held; asserts nothing about time.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::Server;
+use delta_kernel::arrow::array::{Int64Array, RecordBatch};
+use delta_kernel::arrow::datatypes::{DataType, Field, Schema};
+use fireshare::config::DataDir;
+use fireshare::delta::writer::TableWriter;
+
+const ROUNDS: usize = 3;
+
+/// The ledger's last sequence number.
+fn head_seq(data: &std::path::Path) -> u64 {
+    let conn = rusqlite::Connection::open(DataDir::new(data).audit_db()).unwrap();
+    conn.query_row("SELECT head_seq FROM chain", [], |r| r.get(0))
+        .unwrap()
+}
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("loans");
+    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+    let mut table = TableWriter::create(&root, "loans", "", &schema, &[], &[]).unwrap();
+    for ids in [0..3, 3..5] {
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(Int64Array::from_iter_values(ids))],
+        )
+        .unwrap();
+        let file = table.write_file(&batch, &[]).unwrap();
+        table.commit("WRITE", &[file], &[]).unwrap();
+    }
+    let data = dir.path().join("data");
+    let dir_handle = DataDir::new(&data);
+    dir_handle.ensure().unwrap();
+    let catalog = fireshare::catalog::Catalog::open(&dir_handle.catalog_db()).unwrap();
+    let context = fireshare::admin::Context {
+        role: fireshare::auth::Role::Admin,
+        base_dir: dir.path(),
+        public_url: "http://127.0.0.1",
+        activation_ttl: std::time::Duration::from_secs(3600),
+        data_dir: None,
+        trail: None,
+    };
+    fireshare::admin::execute_script(
+        &catalog,
+        &format!(
+            "CREATE TABLE fire.loans USING DELTA LOCATION '{}'; CREATE SHARE s;
+             ALTER SHARE s ADD TABLE fire.loans; CREATE RECIPIENT r;
+             GRANT SELECT ON SHARE s TO RECIPIENT r;",
+            root.display()
+        ),
+        &context,
+    )
+    .unwrap();
+    let token = fireshare::auth::issue_token(&catalog, "r", None)
+        .unwrap()
+        .token;
+    drop(catalog);
+
+    let run = |env: &[(&str, &str)], label: &str| {
+        let server = Server::start(&data, env);
+        let url = format!(
+            "{}/delta-sharing/shares/s/schemas/fire/tables/loans/query",
+            server.base
+        );
+        let before = head_seq(&data);
+        let (rps, p99) = common::wrk(&url, &format!("Bearer {token}"), Some("{}"));
+        let events = head_seq(&data) - before;
+        println!(
+            "{label}: {rps:.0} req/s, p99 {p99}, {:.0} events/s recorded",
+            events as f64 / 10.0
+        );
+        rps
+    };
+    let (mut on, mut off) = (0.0, 0.0);
+    for _ in 0..ROUNDS {
+        off += run(
+            &[("FIRESHARE_BENCH_AUDIT_OFF", "1")],
+            "ledger off (bench build)",
+        ) / ROUNDS as f64;
+        on += run(&[], "ledger on") / ROUNDS as f64;
+    }
+    println!(
+        "means: ledger off {off:.0} req/s, on {on:.0} req/s; the ledger costs {:.1}% of throughput",
+        (1.0 - on / off) * 100.0
+    );
+}
