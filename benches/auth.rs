@@ -48,7 +48,7 @@ fn main() {
         let server = Server::start(&data, env);
         let url = format!("{}/delta-sharing/shares", server.base);
         let header = authorization(&server);
-        let (rps, p99) = common::wrk(&url, &header, None);
+        let (rps, p99) = common::wrk(&url, &header, None, 16);
         println!("{label}: {rps:.0} req/s, p99 {p99}");
         rps
     };

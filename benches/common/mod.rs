@@ -64,12 +64,23 @@ impl Server {
     }
 }
 
-/// wrk's requests/s and p99 latency (loopback, 10 s, 2 threads, 16 connections) for `url`
+/// wrk's requests/s and p99 latency (loopback, 10 s, 2 threads, `connections`) for `url`
 /// with `authorization`; with `post_body`, every request is a POST of it.
-pub fn wrk(url: &str, authorization: &str, post_body: Option<&str>) -> (f64, String) {
+pub fn wrk(
+    url: &str,
+    authorization: &str,
+    post_body: Option<&str>,
+    connections: u32,
+) -> (f64, String) {
     let script = tempfile::NamedTempFile::new().unwrap();
     let mut command = Command::new("wrk");
-    command.args(["-t2", "-c16", "-d10s", "--latency", "-H"]);
+    command.args([
+        "-t2",
+        &format!("-c{connections}"),
+        "-d10s",
+        "--latency",
+        "-H",
+    ]);
     command.arg(format!("Authorization: {authorization}"));
     if let Some(body) = post_body {
         let lua = format!(

@@ -30,56 +30,57 @@ impl Actor {
 }
 
 /// A record of one request (or one command-line admin run). Optional fields are left out of
-/// the JSON when they do not apply.
+/// the JSON when they do not apply. Fields are declared in the order of their JSON names, so
+/// that the JSON serde writes is already canonical (see [`canonical_json`] and its test).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Event {
-    /// Position in the ledger, from 1; set by the writer.
-    #[serde(default)]
-    pub seq: u64,
-    /// UTC, with microseconds: `2026-11-26T09:30:00.123456Z` (sorts as text).
-    pub time: String,
-    pub request_id: String,
-    pub actor: Actor,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_ip: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_agent: Option<String>,
     /// What was asked: `listShares`, `queryTable`, `downloadFile`, `grant`, …
     pub action: String,
+    pub actor: Actor,
+    /// Bytes of the response body, when known before it is sent (file downloads).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub method: Option<String>,
+    pub bytes: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub share: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schema: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub table: Option<String>,
-    /// The table version served, or `{"start", "end"}` of a change range.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub versions: Option<Value>,
-    /// The request parameters that shape the answer (predicates, limit, version, paging).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub params: Option<Value>,
-    /// HTTP status, or 0 for a command-line run that succeeded.
-    pub status: u16,
+    pub client_ip: Option<String>,
+    /// Until the response (its headers) was ready.
+    pub duration_us: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<u64>,
-    /// Bytes of the response body, when known before it is sent (file downloads).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bytes: Option<u64>,
-    /// Until the response (its headers) was ready.
-    pub duration_us: u64,
-    /// Admin statements run, with what each changed in the catalog.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub statements: Vec<Value>,
+    pub method: Option<String>,
+    /// The request parameters that shape the answer (predicates, limit, version, paging).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     /// The `Fireshare-Receipt` handed out with the response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipt: Option<String>,
+    pub request_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Position in the ledger, from 1; set by the writer.
+    #[serde(default)]
+    pub seq: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share: Option<String>,
+    /// Admin statements run, with what each changed in the catalog.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statements: Vec<Value>,
+    /// HTTP status, or 0 for a command-line run that succeeded.
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// UTC, with microseconds: `2026-11-26T09:30:00.123456Z` (sorts as text).
+    pub time: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// The table version served, or `{"start", "end"}` of a change range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versions: Option<Value>,
 }
 
 /// The event as hashed: its JSON with object keys sorted, without spaces.
@@ -119,6 +120,13 @@ fn write_canonical(value: &Value, out: &mut String) {
     }
 }
 
+impl Event {
+    /// The event's canonical JSON, written straight from its fields (declared in key order).
+    pub fn canonical(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
+    }
+}
+
 /// `hex(SHA-256(prev_hash ‖ canonical))`, the chain link of an event.
 pub fn chain_hash(prev_hash: &str, canonical: &str) -> String {
     let mut hasher = Sha256::new();
@@ -151,6 +159,39 @@ mod tests {
             canonical_json(&value),
             r#"{"a":{"c":null,"d":[{"y":"é","z":1}]},"b":1}"#
         );
+    }
+
+    #[test]
+    fn events_serialize_canonically() {
+        let event = Event {
+            action: "queryTable".into(),
+            actor: Actor {
+                kind: "recipient".into(),
+                name: Some("r".into()),
+                token_id: Some("fsr_12345678".into()),
+            },
+            bytes: Some(1),
+            client_ip: Some("127.0.0.1".into()),
+            duration_us: 2,
+            error_code: Some("X".into()),
+            files: Some(3),
+            method: Some("POST".into()),
+            params: Some(serde_json::json!({"z": 1, "a": {"y": [{"d": 1, "c": 2}]}})),
+            path: Some("/p".into()),
+            receipt: Some("a.b.c".into()),
+            request_id: "id".into(),
+            schema: Some("fire".into()),
+            seq: 7,
+            share: Some("s".into()),
+            statements: vec![serde_json::json!({"statement": "GRANT", "action": "grant"})],
+            status: 200,
+            table: Some("t".into()),
+            time: format_time_us(1),
+            user_agent: Some("ua \"quoted\"".into()),
+            versions: Some(serde_json::json!({"start": 1, "end": 2})),
+        };
+        let value = serde_json::to_value(&event).unwrap();
+        assert_eq!(event.canonical().unwrap(), canonical_json(&value));
     }
 
     #[test]

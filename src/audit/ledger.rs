@@ -107,18 +107,17 @@ struct Head {
 }
 
 fn head(conn: &Connection) -> Result<Head> {
-    Ok(conn.query_row(
+    let mut select = conn.prepare_cached(
         "SELECT head_seq, head_hash, sealed_seq, sealed_at_us FROM chain WHERE id = 1",
-        [],
-        |r| {
-            Ok(Head {
-                seq: r.get(0)?,
-                hash: r.get(1)?,
-                sealed_seq: r.get(2)?,
-                sealed_at_us: r.get(3)?,
-            })
-        },
-    )?)
+    )?;
+    Ok(select.query_row([], |r| {
+        Ok(Head {
+            seq: r.get(0)?,
+            hash: r.get(1)?,
+            sealed_seq: r.get(2)?,
+            sealed_at_us: r.get(3)?,
+        })
+    })?)
 }
 
 /// Appends `events` in one transaction, numbering and chaining them, and seals the head when
@@ -149,17 +148,15 @@ pub fn append_in(
         )?;
         for event in events.iter_mut() {
             event.seq = at.seq + 1;
-            let canonical = canonical_json(&serde_json::to_value(&*event)?);
+            let canonical = event.canonical()?;
             let hash = chain_hash(&at.hash, &canonical);
             insert.execute(params![event.seq, canonical, at.hash, hash])?;
             at.seq = event.seq;
             at.hash = hash;
         }
     }
-    tx.execute(
-        "UPDATE chain SET head_seq = ?1, head_hash = ?2 WHERE id = 1",
-        params![at.seq, at.hash],
-    )?;
+    tx.prepare_cached("UPDATE chain SET head_seq = ?1, head_hash = ?2 WHERE id = 1")?
+        .execute(params![at.seq, at.hash])?;
     seal_if_due(tx, &at, key, sealing, false)
 }
 
