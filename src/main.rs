@@ -85,7 +85,8 @@ enum Command {
     /// REVOKE ADMIN TOKEN 'fsa_...';
     /// GRANT SELECT ON SHARE s TO RECIPIENT r; REVOKE SELECT ON SHARE s FROM RECIPIENT r;
     /// DROP TABLE|SHARE|RECIPIENT name; SHOW TABLES|SHARES|RECIPIENTS; SHOW ALL IN SHARE s;
-    /// SHOW GRANTS ON SHARE s; SHOW GRANTS TO RECIPIENT r.
+    /// SHOW GRANTS ON SHARE s; SHOW GRANTS TO RECIPIENT r; SHOW ACCESS ON TABLE schema.table
+    /// [AS OF '2026-11-01T00:00:00Z'] (who could read it, then or now).
     ///
     /// The same statements are served by the admin API: POST /admin/v1/sql.
     Sql {
