@@ -19,8 +19,9 @@ pub const REQUEST_ID: &str = "X-Request-Id";
 /// Paths not recorded: health probes would drown the ledger.
 const UNRECORDED: [&str; 1] = ["/healthz"];
 
-/// Query parameters never recorded: file URL signatures are credentials while they last.
-const SECRET_PARAMS: [&str; 1] = ["X-Amz-Signature"];
+/// Query parameters never recorded: file URL signatures are credentials while they last, and
+/// a careless client may put OAuth credentials in the query string.
+const SECRET_PARAMS: [&str; 3] = ["X-Amz-Signature", "client_secret", "code"];
 
 /// Where the audit key's public half is published.
 pub const AUDIT_KEY_PATH: &str = "/.well-known/fireshare-audit-key";
