@@ -277,11 +277,16 @@ fn tampering_is_reported_at_the_right_event() {
     assert!(text.contains("events 1..64 (64 events), 4 seals"), "{text}");
 
     // Seals fall at events 15, 29, 43 and 57 (the first group end after 10 more events).
-    let cases: [(&str, &str, &str); 7] = [
+    let cases: [(&str, &str, &str); 8] = [
         (
             "edit a field",
             "UPDATE events SET event = json_set(event, '$.status', 404) WHERE seq = 23",
             "event 23: altered",
+        ),
+        (
+            "move an event in time for the filters",
+            "UPDATE events SET time = '2099-01-01T00:00:59.000000Z' WHERE seq = 12",
+            "event 12: altered: its time column",
         ),
         (
             "edit a field and recompute the hashes from there",

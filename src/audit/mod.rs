@@ -206,9 +206,10 @@ pub struct Details {
 
 impl Default for Details {
     fn default() -> Self {
+        let now = event::now_us();
         Details {
-            request_id: new_request_id(),
-            time: event::format_time_us(event::now_us()),
+            request_id: request_id_at(now),
+            time: event::format_time_us(now),
             started: Instant::now(),
             actor: None,
             action: None,
@@ -268,7 +269,14 @@ impl Trail {
     }
 }
 
-/// A request id: 128 random bits as hex, as returned in `X-Request-Id`.
-pub fn new_request_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+/// A request id, as returned in `X-Request-Id`: the request's time (µs, 16 hex digits) and 64
+/// random bits. The ledger finds an event by its id through its time.
+pub fn request_id_at(time_us: i64) -> String {
+    format!("{time_us:016x}{:016x}", rand::random::<u64>())
+}
+
+/// The time a request id was given at (see [`request_id_at`]).
+pub fn request_id_time(request_id: &str) -> Option<i64> {
+    let hex = request_id.get(..16).filter(|_| request_id.len() == 32)?;
+    i64::from_str_radix(hex, 16).ok()
 }

@@ -4,6 +4,7 @@ use rusqlite::Connection;
 use serde_json::Value;
 
 use super::event::format_time_us;
+use super::request_id_time;
 use crate::clock::parse_timestamp_ms;
 use crate::{Error, Result};
 
@@ -133,6 +134,11 @@ pub fn query(conn: &Connection, filter: &Filter) -> Result<Page> {
     };
     let from = filter.from.as_deref().map(time_bound).transpose()?;
     let to = filter.to.as_deref().map(time_bound).transpose()?;
+    // An id this server did not give matches nothing.
+    let request_time = filter
+        .request_id
+        .as_deref()
+        .map(|id| request_id_time(id).map_or_else(String::new, format_time_us));
     let mut select = conn.prepare_cached(
         "SELECT seq, event FROM events
          WHERE seq > ?1
@@ -142,7 +148,7 @@ pub fn query(conn: &Connection, filter: &Filter) -> Result<Page> {
            AND (?6 IS NULL OR json_extract(event, '$.share') = ?6 COLLATE NOCASE)
            AND (?7 IS NULL OR json_extract(event, '$.table') = ?7 COLLATE NOCASE)
            AND json_extract(event, '$.status') BETWEEN ?8 AND ?9
-           AND (?10 IS NULL OR request_id = ?10)
+           AND (?10 IS NULL OR (time = ?12 AND request_id = ?10))
          ORDER BY seq LIMIT ?11",
     )?;
     let rows = select.query_map(
@@ -158,6 +164,7 @@ pub fn query(conn: &Connection, filter: &Filter) -> Result<Page> {
             max_status,
             filter.request_id,
             limit + 1,
+            request_time,
         ],
         |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?)),
     )?;

@@ -218,7 +218,8 @@ pub fn verify_ledger(
         .into_iter()
         .peekable();
     let mut verifier = Verifier::new(key, base_seq, &base_hash);
-    let mut events = conn.prepare("SELECT seq, event, prev_hash, hash FROM events ORDER BY seq")?;
+    let mut events =
+        conn.prepare("SELECT seq, event, prev_hash, hash, time FROM events ORDER BY seq")?;
     let mut rows = events.query([])?;
     while let Some(row) = rows.next()? {
         let seq: u64 = row.get(0)?;
@@ -236,6 +237,13 @@ pub fn verify_ledger(
         };
         if let Err(problem) = verifier.link(&link) {
             return Ok(Err(problem));
+        }
+        // Time filters read the column: it must say what the event says.
+        if link.event.get("time").and_then(Value::as_str) != Some(&row.get::<_, String>(4)?) {
+            return Ok(Err(Problem {
+                seq,
+                message: "altered: its time column does not match its content".into(),
+            }));
         }
     }
     for (_, seal) in seals {
