@@ -13,8 +13,8 @@ use super::event::Event;
 use crate::state::AppState;
 use crate::{Error, auth};
 
-/// The response header naming the request's event.
-pub const REQUEST_ID: &str = "X-Request-Id";
+/// The response header naming the request's event (`X-Request-Id`).
+pub const REQUEST_ID: &str = "x-request-id";
 
 /// Paths not recorded: health probes would drown the ledger.
 const UNRECORDED: [&str; 1] = ["/healthz"];
@@ -81,7 +81,7 @@ pub async fn audited(
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response
             .headers_mut()
-            .insert(header::HeaderName::from_static("x-request-id"), value);
+            .insert(header::HeaderName::from_static(REQUEST_ID), value);
     }
     Ok(response)
 }
