@@ -154,6 +154,11 @@ fn a_connector_session_is_recorded_whole_and_verifies() {
             );
         }
     }
+    let metadata = recipient
+        .iter()
+        .find(|e| e["action"] == "getTableMetadata")
+        .unwrap();
+    assert_eq!(metadata["versions"], 2, "{metadata}");
     let query = recipient
         .iter()
         .find(|e| e["action"] == "queryTable")

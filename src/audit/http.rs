@@ -148,6 +148,14 @@ fn event_of(response: &ServiceResponse<BoxBody>, state: &AppState, trail: Trail)
         event.action = action(req.method().as_str(), pattern.as_deref());
     }
     event.params = merge(query_params(req), event.params.take());
+    // Any table response names its version in a header; listings name theirs in the trail.
+    if event.versions.is_none() {
+        event.versions = response
+            .headers()
+            .get("delta-table-version")
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+            .map(Value::from);
+    }
     // A fireshare token is named by its display prefix; other credentials (OAuth access
     // tokens) by what the handler found (the client id).
     if let Some(prefix) = auth::token_display(text_header(header::AUTHORIZATION).as_deref()) {
