@@ -1,7 +1,8 @@
 //! fireshare: a self-hosted Delta Sharing server for regulated data.
 //!
 //! Modules depend downward only: `delta` and `storage` know nothing of HTTP or the catalog;
-//! `catalog` knows nothing of HTTP; `audit` keeps the ledger of every request; `sharing` and
+//! `catalog` knows nothing of HTTP; `fire` reads FIRE schemas and derives quality rules;
+//! `audit` keeps the ledger of every request; `sharing` and
 //! `admin` sit on top of them; `server` wires
 //! everything into one actix-web application; `main.rs` only parses the command line.
 
@@ -14,6 +15,7 @@ pub mod config;
 pub mod delta;
 pub mod demo;
 pub mod error;
+pub mod fire;
 pub mod http;
 pub mod secret;
 pub mod server;

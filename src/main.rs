@@ -24,14 +24,22 @@ struct DataDirArg {
     /// Directory holding the catalog database and the server's secret key.
     #[arg(long, env = "FIRESHARE_DATA_DIR", default_value = "./fireshare-data")]
     data_dir: PathBuf,
+    /// Directory of the FIRE entity schemas (JSON Schema files such as collateral.json);
+    /// remembered in the catalog once given (SHOW FIRE SCHEMAS).
+    #[arg(long, env = "FIRESHARE_FIRE_SCHEMAS")]
+    fire_schemas: Option<PathBuf>,
 }
 
 impl DataDirArg {
-    /// The data directory (created if needed) and its catalog.
+    /// The data directory (created if needed) and its catalog, with `--fire-schemas`
+    /// remembered.
     fn open(&self) -> fireshare::Result<(DataDir, fireshare::catalog::Catalog)> {
         let dir = DataDir::new(&self.data_dir);
         dir.ensure()?;
         let catalog = fireshare::catalog::Catalog::open(&dir.catalog_db())?;
+        if let Some(schemas) = &self.fire_schemas {
+            fireshare::fire::remember_schemas(&dir, &catalog, schemas)?;
+        }
         Ok((dir, catalog))
     }
 }
@@ -299,6 +307,7 @@ fn run(command: Command) -> fireshare::Result<()> {
             audit_seal_every,
             audit_seal_interval,
         } => {
+            data.open()?;
             let mut config =
                 ServerConfig::new(DataDir::new(data.data_dir), &listen, public_url.as_deref());
             config.url_ttl = url_ttl;
@@ -388,6 +397,7 @@ fn run(command: Command) -> fireshare::Result<()> {
         }
         Command::Audit { command } => audit(command),
         Command::Demo { data, listen } => {
+            data.open()?;
             let config = ServerConfig::new(DataDir::new(data.data_dir), &listen, None);
             actix_web::rt::System::new().block_on(fireshare::demo::run(config))
         }

@@ -10,6 +10,7 @@ use crate::auth::Role;
 use crate::catalog::{self, Catalog, history};
 use crate::clock::{format_ms, now_ms};
 use crate::config::DataDir;
+use crate::fire;
 use crate::storage::parse_location;
 use crate::{Error, Result};
 
@@ -526,6 +527,46 @@ fn execute(
         Statement::ShowGrantsToRecipient { recipient } => {
             grants(text, catalog::grants_to_recipient(tx, recipient)?)
         }
+        Statement::ShowFireSchemas => {
+            let schemas = fire_schemas(tx)?;
+            let mut rows = Vec::new();
+            for name in schemas.entity_names()? {
+                let row = match schemas.entity(&name) {
+                    Ok(entity) => vec![
+                        name,
+                        entity.fields.len().to_string(),
+                        fire::rules::expectations(&entity).len().to_string(),
+                        entity.digest[..12].to_string(),
+                        String::new(),
+                    ],
+                    Err(e) => vec![name, String::new(), String::new(), String::new(), e.message],
+                };
+                rows.push(row);
+            }
+            Ok(StatementResult::table(
+                text,
+                &[
+                    "entity",
+                    "columns",
+                    "expectations",
+                    "schema_digest",
+                    "problem",
+                ],
+                rows,
+            ))
+        }
+        Statement::ShowExpectations { entity } => {
+            let loaded = fire_schemas(tx)?.entity(entity)?;
+            let rows = fire::rules::expectations(&loaded)
+                .into_iter()
+                .map(|e| vec![entity.clone(), e.name, e.expression])
+                .collect();
+            Ok(StatementResult::table(
+                text,
+                &["entity", "expectation_name", "expectation_value"],
+                rows,
+            ))
+        }
         Statement::ShowAccess { table, as_of } => {
             let rows = match as_of {
                 None => history::governed_rows(tx)?,
@@ -551,6 +592,17 @@ fn execute(
             ))
         }
     }
+}
+
+/// The remembered FIRE schema directory (`--fire-schemas`).
+fn fire_schemas(conn: &rusqlite::Connection) -> Result<fire::schema::SchemaDir> {
+    catalog::setting(conn, catalog::FIRE_SCHEMAS)?
+        .map(fire::schema::SchemaDir::new)
+        .ok_or_else(|| {
+            Error::invalid(
+                "no FIRE schema directory is known: give --fire-schemas DIR (or FIRESHARE_FIRE_SCHEMAS) once",
+            )
+        })
 }
 
 /// New credentials for `recipient`, shown once: OAuth client credentials for an OAuth

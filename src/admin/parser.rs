@@ -131,6 +131,12 @@ pub enum Statement {
     ShowGrantsOnShare {
         share: String,
     },
+    /// `SHOW FIRE SCHEMAS`: the FIRE entities of the remembered schema directory.
+    ShowFireSchemas,
+    /// `SHOW EXPECTATIONS FOR ENTITY e`: the quality rules derived from a FIRE entity.
+    ShowExpectations {
+        entity: String,
+    },
     /// `SHOW ACCESS ON TABLE schema.table [AS OF 'timestamp']`: who could read the table, now
     /// or at a past time (rebuilt from the audit ledger).
     ShowAccess {
@@ -178,6 +184,8 @@ impl Statement {
             Statement::ShowGrantsOnShare { .. } => "showGrantsOnShare",
             Statement::ShowGrantsToRecipient { .. } => "showGrantsToRecipient",
             Statement::ShowAccess { .. } => "showAccess",
+            Statement::ShowFireSchemas => "showFireSchemas",
+            Statement::ShowExpectations { .. } => "showExpectations",
         }
     }
 
@@ -193,6 +201,8 @@ impl Statement {
                 | Statement::ShowGrantsOnShare { .. }
                 | Statement::ShowGrantsToRecipient { .. }
                 | Statement::ShowAccess { .. }
+                | Statement::ShowFireSchemas
+                | Statement::ShowExpectations { .. }
         )
     }
 }
@@ -542,7 +552,19 @@ fn parse_show(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
         "GRANTS",
         "ADMIN",
         "ACCESS",
+        "FIRE",
+        "EXPECTATIONS",
     ])? {
+        "FIRE" => {
+            c.expect_keyword("SCHEMAS")?;
+            Ok(Statement::ShowFireSchemas)
+        }
+        "EXPECTATIONS" => {
+            c.expect_keyword("FOR")?;
+            c.expect_keyword("ENTITY")?;
+            let entity = c.identifier("entity name")?;
+            Ok(Statement::ShowExpectations { entity })
+        }
         "TABLES" => Ok(Statement::ShowTables),
         "ACCESS" => {
             c.expect_keyword("ON")?;
@@ -628,9 +650,13 @@ const KEYWORDS: &[&str] = &[
     "DELTA",
     "DESCRIBE",
     "DROP",
+    "ENTITY",
     "EXISTING",
     "EXISTS",
+    "EXPECTATIONS",
     "EXPIRE",
+    "FIRE",
+    "FOR",
     "FROM",
     "GRANT",
     "GRANTS",
@@ -650,6 +676,7 @@ const KEYWORDS: &[&str] = &[
     "REMOVE",
     "REVOKE",
     "ROTATE",
+    "SCHEMAS",
     "SELECT",
     "SET",
     "SHARE",
@@ -1326,6 +1353,21 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
     }
 
     #[test]
+    fn fire_statements_parse() {
+        assert_eq!(
+            parse("SHOW FIRE SCHEMAS").unwrap(),
+            vec![Statement::ShowFireSchemas]
+        );
+        assert_eq!(
+            parse("show expectations for entity collateral").unwrap(),
+            vec![Statement::ShowExpectations {
+                entity: "collateral".into()
+            }]
+        );
+        assert!(parse("SHOW EXPECTATIONS collateral").is_err());
+    }
+
+    #[test]
     fn show_access_takes_a_table_and_an_optional_time() {
         assert_eq!(
             parse("show access on table fire.loans as of '2026-11-01T00:00:00Z'").unwrap(),
@@ -1582,10 +1624,10 @@ SHOW TABLES;;
              at line 1, column 8"
         );
 
-        let e = error("SHOW GRANTS FOR x");
+        let e = error("SHOW GRANTS WITH x");
         assert_eq!(
             e.message,
-            "expected keyword ON or TO after GRANTS, found identifier 'FOR'"
+            "expected keyword ON or TO after GRANTS, found keyword 'WITH'"
         );
     }
 

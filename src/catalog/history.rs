@@ -15,7 +15,8 @@ pub type CatalogRows = BTreeMap<String, BTreeSet<String>>;
 
 /// What decides who may read what, plus the credentials' public facts. Secrets (`*_hash`
 /// columns) never leave the catalog; last-used times change without any admin statement.
-const GOVERNED: [&str; 9] = [
+const GOVERNED: [&str; 10] = [
+    "settings",
     "tables",
     "shares",
     "share_tables",

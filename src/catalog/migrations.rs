@@ -34,6 +34,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0007_token_last_used",
         include_str!("../../catalog/migrations/0007_token_last_used.sql"),
     ),
+    (
+        "0008_settings",
+        include_str!("../../catalog/migrations/0008_settings.sql"),
+    ),
 ];
 
 pub(super) fn run(conn: &mut Connection) -> Result<()> {

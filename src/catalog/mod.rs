@@ -8,6 +8,7 @@ mod activation;
 pub mod history;
 mod migrations;
 mod objects;
+mod settings;
 mod tokens;
 
 use std::path::Path;
@@ -19,6 +20,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 pub use activation::*;
 pub use objects::*;
+pub use settings::*;
 pub use tokens::*;
 
 use crate::Result;
