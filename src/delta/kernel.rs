@@ -7,8 +7,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 
+use delta_kernel::Engine as _;
+use delta_kernel::actions::deletion_vector::DeletionVectorDescriptor;
 use delta_kernel::arrow::array::{Array, AsArray, RecordBatch, StructArray};
+use delta_kernel::arrow::datatypes::Schema as ArrowSchema;
 use delta_kernel::arrow::datatypes::{Int32Type, Int64Type};
+use delta_kernel::engine::arrow_conversion::TryIntoArrow;
 use delta_kernel::engine::arrow_data::ArrowEngineData;
 use delta_kernel::error::KernelError;
 use delta_kernel::history_manager::error::LogHistoryError;
@@ -51,6 +55,14 @@ impl Snapshot {
     }
     pub fn metadata(&self) -> &Metadata {
         &self.metadata
+    }
+    /// The table's columns as an Arrow schema.
+    pub fn arrow_schema(&self) -> Result<ArrowSchema> {
+        self.inner.schema().as_ref().try_into_arrow().map_err(
+            |e: delta_kernel::arrow::error::ArrowError| {
+                Error::malformed(format!("the table's schema has no Arrow form: {e}"))
+            },
+        )
     }
 }
 
@@ -129,6 +141,22 @@ impl DeltaLog {
     /// files overlap. That thread finishes the listing for the cache even when `visit` stops
     /// early (a limit, the first page of a paged query), unless the snapshot is too big to
     /// keep, in which case memory stays flat whatever the file count.
+    /// The rows of a data file that its deletion vector removes (sorted row indexes).
+    pub fn deleted_rows(&self, root: &Url, dv: &DeletionVector) -> Result<Vec<u64>> {
+        let unreadable =
+            |e: KernelError| Error::malformed(format!("unreadable deletion vector in {root}: {e}"));
+        let descriptor = DeletionVectorDescriptor {
+            storage_type: dv.storage_type.parse().map_err(unreadable)?,
+            path_or_inline_dv: dv.path_or_inline_dv.clone(),
+            offset: dv.offset,
+            size_in_bytes: dv.size_in_bytes,
+            cardinality: dv.cardinality,
+        };
+        descriptor
+            .row_indexes(self.engine.storage_handler(), root)
+            .map_err(unreadable)
+    }
+
     pub fn for_each_file(
         &self,
         snapshot: &Snapshot,

@@ -173,21 +173,34 @@ fn delta_schema(schema: &Schema) -> Result<Value> {
         .fields()
         .iter()
         .map(|f| {
-            let data_type = match f.data_type() {
-                DataType::Int64 => "long".to_string(),
-                DataType::Int32 => "integer".to_string(),
-                DataType::Float64 => "double".to_string(),
-                DataType::Boolean => "boolean".to_string(),
-                DataType::Utf8 => "string".to_string(),
-                DataType::Date32 => "date".to_string(),
-                DataType::Timestamp(TimeUnit::Microsecond, Some(_)) => "timestamp".to_string(),
-                DataType::Decimal128(p, s) => format!("decimal({p},{s})"),
-                other => return Err(Error::internal(format!("the demo writer cannot store {other}"))),
-            };
+            let data_type = delta_type(f.data_type())?;
             Ok(json!({"name": f.name(), "type": data_type, "nullable": f.is_nullable(), "metadata": {}}))
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(json!({"type": "struct", "fields": fields}))
+}
+
+fn delta_type(data_type: &DataType) -> Result<Value> {
+    Ok(match data_type {
+        DataType::Int64 => json!("long"),
+        DataType::Int32 => json!("integer"),
+        DataType::Float64 => json!("double"),
+        DataType::Boolean => json!("boolean"),
+        DataType::Utf8 => json!("string"),
+        DataType::Date32 => json!("date"),
+        DataType::Timestamp(TimeUnit::Microsecond, Some(_)) => json!("timestamp"),
+        DataType::Decimal128(p, s) => json!(format!("decimal({p},{s})")),
+        DataType::List(item) => json!({
+            "type": "array",
+            "elementType": delta_type(item.data_type())?,
+            "containsNull": item.is_nullable(),
+        }),
+        other => {
+            return Err(Error::internal(format!(
+                "the demo writer cannot store {other}"
+            )));
+        }
+    })
 }
 
 /// `numRecords`, `minValues`, `maxValues`, `nullCount` for the columns whose min/max the

@@ -4,6 +4,7 @@
 mod json;
 pub mod rules;
 pub mod schema;
+pub mod validate;
 
 use std::path::Path;
 
