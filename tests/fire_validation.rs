@@ -159,7 +159,10 @@ fn batch(rows: &[Row]) -> RecordBatch {
 
 /// The defect kinds of fire.md §4.5, each with the one rule it must fail. Dates and values of
 /// the wrong type (BAD_DATE, WRONG_TYPE) cannot exist in a typed column: they arrive as nulls.
-fn defects() -> Vec<(&'static str, fn(&mut Row), &'static str)> {
+/// What a defect is called, how it is made, and the rule it fails.
+type Defect = (&'static str, fn(&mut Row), &'static str);
+
+fn defects() -> Vec<Defect> {
     vec![
         ("missing id", |r| r.id = None, "[`id`] NULLABLE"),
         ("missing date", |r| r.date = None, "[`date`] NULLABLE"),
