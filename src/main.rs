@@ -131,6 +131,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// FIRE data quality of shared tables.
+    Fire {
+        #[command(subcommand)]
+        command: FireCommand,
+    },
     /// Write sample FIRE tables, share them, write a profile and start a server.
     Demo {
         #[command(flatten)]
@@ -138,6 +143,22 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum FireCommand {
+    /// Validate versions of a table bound to a FIRE entity (ALTER TABLE t SET TBLPROPERTIES
+    /// ('fire.entity' = 'collateral')) and store their quality reports. Without --version: every
+    /// version not validated yet. Data files validated for an earlier version are not read again.
+    Validate {
+        #[command(flatten)]
+        data: DataDirArg,
+        /// The table, as schema.table.
+        table: String,
+        /// Only this version.
+        #[arg(long)]
+        version: Option<u64>,
     },
 }
 
@@ -277,7 +298,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let quiet = matches!(
         cli.command,
-        Command::Sql { .. } | Command::Token { .. } | Command::Admin { .. }
+        Command::Sql { .. }
+            | Command::Token { .. }
+            | Command::Admin { .. }
+            | Command::Audit { .. }
+            | Command::Fire { .. }
     );
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -396,6 +421,21 @@ fn run(command: Command) -> fireshare::Result<()> {
             Ok(())
         }
         Command::Audit { command } => audit(command),
+        Command::Fire {
+            command:
+                FireCommand::Validate {
+                    data,
+                    table,
+                    version,
+                },
+        } => {
+            let (dir, catalog) = data.open()?;
+            record_command(&dir, &catalog, "validateTable", |_| {
+                fireshare::fire::quality::validate_command(&catalog, &table, version, |line| {
+                    eprintln!("{line}")
+                })
+            })
+        }
         Command::Demo { data, listen } => {
             data.open()?;
             let config = ServerConfig::new(DataDir::new(data.data_dir), &listen, None);

@@ -16,7 +16,7 @@ use delta_kernel::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use fireshare::delta::writer::TableWriter;
 use fireshare::delta::{DeltaLog, VersionSpec};
 use fireshare::fire::schema::{Entity, SchemaDir};
-use fireshare::fire::validate::{Tally, Validator, validate_snapshot};
+use fireshare::fire::validate::{ReadAll, Tally, Validator, validate_snapshot};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 
@@ -325,7 +325,8 @@ fn the_seed_case_reports_922_of_1000_rows_passing() {
     let url = url::Url::from_directory_path(&root).unwrap();
     let snapshot = delta.snapshot(&url, VersionSpec::Latest).unwrap();
     let validator = Validator::new(&entity).unwrap();
-    let report = validate_snapshot(&delta, &url, &snapshot, &entity, &validator).unwrap();
+    let report =
+        validate_snapshot(&delta, &url, &snapshot, &entity, &validator, &mut ReadAll).unwrap();
     assert!(
         report.schema_errors.is_empty(),
         "{:?}",
@@ -364,4 +365,148 @@ fn columns_that_cannot_hold_the_fire_type_are_schema_errors() {
             "column value is Int32, which cannot hold FIRE Integer (64-bit money)",
         ]
     );
+}
+
+/// `n` rows from `start`, the first `bad` of them with one defect each (kinds in turn).
+fn rows_with_defects(start: usize, n: usize, bad: usize) -> Vec<Row> {
+    let kinds = defects();
+    (start..start + n)
+        .map(|i| {
+            let mut row = valid(i);
+            if i - start < bad {
+                (kinds[(i - start) % kinds.len()].1)(&mut row);
+            }
+            row
+        })
+        .collect()
+}
+
+fn fireshare_out(args: &[&str]) -> String {
+    let out = common::fireshare().args(args).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{args:?}: {text}");
+    text
+}
+
+#[test]
+fn versions_are_validated_incrementally_and_reported() {
+    let Some(shared) = common::shared_dir("fire versions") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("collateral");
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().unwrap();
+    // fire.md §4.6 (version 0 creates the table): 100%, 92.2%, 84.8%, then every bad row
+    // deleted: 100%.
+    let v0 = batch(&rows_with_defects(0, 1000, 0));
+    let mut table = TableWriter::create(&root, "collateral", "", &v0.schema(), &[], &[]).unwrap();
+    let f0 = table.write_file(&v0, &[]).unwrap();
+    table.commit("WRITE", &[f0], &[]).unwrap();
+    let f1 = table
+        .write_file(&batch(&rows_with_defects(1000, 1000, 156)), &[])
+        .unwrap();
+    table.commit("WRITE", std::slice::from_ref(&f1), &[]).unwrap();
+    fireshare_out(&[
+        "sql",
+        "--data-dir",
+        data_arg,
+        "--fire-schemas",
+        shared.join("fire/schemas").to_str().unwrap(),
+        &format!(
+            "CREATE TABLE fire.collateral USING DELTA LOCATION '{}';
+             ALTER TABLE fire.collateral SET TBLPROPERTIES ('fire.entity' = 'collateral', 'fire.min_pass_rate' = '0.9')",
+            root.display()
+        ),
+    ]);
+    let validate = || {
+        fireshare_out(&[
+            "fire",
+            "validate",
+            "--data-dir",
+            data_arg,
+            "fire.collateral",
+        ])
+    };
+    let first = validate();
+    assert!(
+        first.contains("version 1: 1000 rows, 1000 passing (100.0%), passes; 1 data files read"),
+        "{first}"
+    );
+    assert!(
+        first.contains("version 2: 2000 rows, 1844 passing (92.2%), passes; 1 data files read"),
+        "{first}"
+    );
+
+    let f2 = table
+        .write_file(&batch(&rows_with_defects(2000, 1000, 300)), &[])
+        .unwrap();
+    table.commit("WRITE", std::slice::from_ref(&f2), &[]).unwrap();
+    // DELETE of every bad row: the two files holding them rewritten without.
+    let clean1 = table
+        .write_file(&batch(&rows_with_defects(1156, 844, 0)), &[])
+        .unwrap();
+    let clean2 = table
+        .write_file(&batch(&rows_with_defects(2300, 700, 0)), &[])
+        .unwrap();
+    table
+        .commit("DELETE", &[clean1, clean2], &[f1, f2])
+        .unwrap();
+    let second = validate();
+    // Only the files no earlier version had are read.
+    assert!(
+        second.contains(
+            "version 3: 3000 rows, 2544 passing (84.8%), below the threshold; 1 data files read"
+        ),
+        "{second}"
+    );
+    assert!(
+        second.contains("version 4: 2544 rows, 2544 passing (100.0%), passes; 2 data files read"),
+        "{second}"
+    );
+    assert!(!second.contains("version 2:"), "validated once: {second}");
+
+    let history = fireshare_out(&[
+        "sql",
+        "--json",
+        "--data-dir",
+        data_arg,
+        "DESCRIBE HISTORY fire.collateral",
+    ]);
+    let history: serde_json::Value = serde_json::from_str(&history).unwrap();
+    let statuses: Vec<(&str, &str)> = history["results"][0]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r[4].as_str().unwrap(), r[5].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("1.0000", "passes"),
+            ("1.0000", "passes"),
+            ("0.9220", "passes"),
+            ("0.8480", "below the threshold"),
+            ("1.0000", "passes")
+        ]
+    );
+    let quality = fireshare_out(&[
+        "sql",
+        "--json",
+        "--data-dir",
+        data_arg,
+        "SHOW QUALITY FOR TABLE fire.collateral VERSION 3",
+    ]);
+    let quality: serde_json::Value = serde_json::from_str(&quality).unwrap();
+    let failing: u64 = quality["results"][0]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[2].as_str().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(failing, 456, "one defect in each of 156 + 300 rows");
 }

@@ -527,6 +527,161 @@ fn execute(
         Statement::ShowGrantsToRecipient { recipient } => {
             grants(text, catalog::grants_to_recipient(tx, recipient)?)
         }
+        Statement::SetTableProperties { table, properties } => {
+            let found = catalog::require_table(tx, &table.schema, &table.table)?;
+            let mut notes = Vec::new();
+            for (key, value) in properties {
+                match key.as_str() {
+                    catalog::FIRE_ENTITY => notes.extend(fire_fit(tx, &found, value)?),
+                    catalog::FIRE_MIN_PASS_RATE => {
+                        fire::quality::parse_pass_rate(value)?;
+                    }
+                    other if other.starts_with("fire.") => {
+                        return Err(Error::invalid(format!(
+                            "unknown property {other}: fireshare knows {} and {}",
+                            catalog::FIRE_ENTITY,
+                            catalog::FIRE_MIN_PASS_RATE
+                        )));
+                    }
+                    _ => {}
+                }
+                catalog::set_table_property(tx, &found.id, key, value)?;
+            }
+            let set: Vec<String> = properties
+                .iter()
+                .map(|(k, v)| format!("{k} = {v}"))
+                .collect();
+            let mut message = format!("set on {table}: {}", set.join(", "));
+            for note in notes {
+                message.push_str(&format!("; {note}"));
+            }
+            status(message)
+        }
+        Statement::UnsetTableProperties { table, keys } => {
+            let found = catalog::require_table(tx, &table.schema, &table.table)?;
+            let mut removed = Vec::new();
+            for key in keys {
+                if catalog::unset_table_property(tx, &found.id, key)? {
+                    removed.push(key.clone());
+                }
+            }
+            done_or_skipped(
+                !removed.is_empty(),
+                format!("unset on {table}: {}", removed.join(", ")),
+                "no such property: nothing to unset",
+            )
+        }
+        Statement::ShowQuality { table, version } => {
+            let found = catalog::require_table(tx, &table.schema, &table.table)?;
+            let reports = catalog::reports(tx, &found.id)?;
+            let report = match version {
+                Some(v) => reports.iter().find(|r| r.version == *v),
+                None => reports.last(),
+            }
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "no quality report for {table}{}: run fireshare fire validate",
+                    version.map_or(String::new(), |v| format!(" version {v}"))
+                ))
+            })?;
+            let detail: serde_json::Value = serde_json::from_str(&report.report)?;
+            let mut rows: Vec<Vec<String>> = detail["schemaErrors"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| {
+                    let e = e.as_str().unwrap_or_default().to_string();
+                    vec![
+                        report.version.to_string(),
+                        "(schema)".into(),
+                        report.rows.to_string(),
+                        e,
+                        String::new(),
+                    ]
+                })
+                .collect();
+            for rule in detail["rules"].as_array().into_iter().flatten() {
+                let samples: Vec<String> = rule["samples"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .take(3)
+                    .map(|s| {
+                        format!(
+                            "{}#{}: {}",
+                            s["file"].as_str().unwrap_or(""),
+                            s["row"],
+                            s["value"].as_str().unwrap_or("")
+                        )
+                    })
+                    .collect();
+                rows.push(vec![
+                    report.version.to_string(),
+                    rule["name"].as_str().unwrap_or_default().to_string(),
+                    rule["failing"].to_string(),
+                    rule["message"].as_str().unwrap_or_default().to_string(),
+                    samples.join("; "),
+                ]);
+            }
+            Ok(StatementResult::table(
+                text,
+                &[
+                    "version",
+                    "expectation_name",
+                    "failing_rows",
+                    "message",
+                    "samples",
+                ],
+                rows,
+            ))
+        }
+        Statement::DescribeHistory { table } => {
+            let found = catalog::require_table(tx, &table.schema, &table.table)?;
+            let binding = fire::quality::Binding::of(&catalog::table_properties(tx, &found.id)?)?;
+            let reports = catalog::reports(tx, &found.id)?;
+            let root = url::Url::parse(&found.location)
+                .map_err(|e| Error::internal(format!("catalog holds an invalid location: {e}")))?;
+            let latest = crate::delta::DeltaLog::new()
+                .snapshot(&root, crate::delta::VersionSpec::Latest)?
+                .version();
+            let mut rows = Vec::new();
+            for commit in crate::delta::Commits::open(&root, 0, latest)?.iter() {
+                let commit = commit?;
+                let operation = commit
+                    .actions
+                    .iter()
+                    .find_map(|a| a["commitInfo"]["operation"].as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                let report = reports.iter().find(|r| r.version == commit.version);
+                let status = match (&binding, report) {
+                    (None, _) => "not bound",
+                    (Some(_), None) => "not validated",
+                    (Some(b), Some(r)) if r.pass_rate >= b.min_pass_rate => "passes",
+                    (Some(_), Some(_)) => "below the threshold",
+                };
+                rows.push(vec![
+                    commit.version.to_string(),
+                    format_ms(commit.timestamp),
+                    operation,
+                    report.map_or(String::new(), |r| r.rows.to_string()),
+                    report.map_or(String::new(), |r| format!("{:.4}", r.pass_rate)),
+                    status.to_string(),
+                ]);
+            }
+            Ok(StatementResult::table(
+                text,
+                &[
+                    "version",
+                    "timestamp",
+                    "operation",
+                    "rows",
+                    "pass_rate",
+                    "status",
+                ],
+                rows,
+            ))
+        }
         Statement::ShowFireSchemas => {
             let schemas = fire_schemas(tx)?;
             let mut rows = Vec::new();
@@ -592,6 +747,31 @@ fn execute(
             ))
         }
     }
+}
+
+/// Checks that `entity` loads and how the table's latest version fits it; the problems found
+/// are notes for the admin (every version is checked again when validated).
+fn fire_fit(
+    conn: &rusqlite::Connection,
+    table: &catalog::Table,
+    entity: &str,
+) -> Result<Vec<String>> {
+    let entity = fire_schemas(conn)?.entity(entity)?;
+    let root = url::Url::parse(&table.location)
+        .map_err(|e| Error::internal(format!("catalog holds an invalid location: {e}")))?;
+    let snapshot =
+        crate::delta::DeltaLog::new().snapshot(&root, crate::delta::VersionSpec::Latest)?;
+    let errors = fire::validate::schema_errors(&entity, &snapshot.arrow_schema()?);
+    Ok(errors
+        .into_iter()
+        .map(|e| {
+            format!(
+                "version {} does not fit {}: {e}",
+                snapshot.version(),
+                entity.name
+            )
+        })
+        .collect())
 }
 
 /// The remembered FIRE schema directory (`--fire-schemas`).

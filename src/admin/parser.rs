@@ -131,6 +131,25 @@ pub enum Statement {
     ShowGrantsOnShare {
         share: String,
     },
+    /// `ALTER TABLE t SET TBLPROPERTIES ('fire.entity' = 'collateral', …)`.
+    SetTableProperties {
+        table: TableName,
+        properties: Vec<(String, String)>,
+    },
+    /// `ALTER TABLE t UNSET TBLPROPERTIES ('fire.entity', …)`.
+    UnsetTableProperties {
+        table: TableName,
+        keys: Vec<String>,
+    },
+    /// `DESCRIBE HISTORY t`: each version with its quality and whether it is served.
+    DescribeHistory {
+        table: TableName,
+    },
+    /// `SHOW QUALITY FOR TABLE t [VERSION n]`: a version's report, rule by rule.
+    ShowQuality {
+        table: TableName,
+        version: Option<u64>,
+    },
     /// `SHOW FIRE SCHEMAS`: the FIRE entities of the remembered schema directory.
     ShowFireSchemas,
     /// `SHOW EXPECTATIONS FOR ENTITY e`: the quality rules derived from a FIRE entity.
@@ -185,6 +204,10 @@ impl Statement {
             Statement::ShowGrantsToRecipient { .. } => "showGrantsToRecipient",
             Statement::ShowAccess { .. } => "showAccess",
             Statement::ShowFireSchemas => "showFireSchemas",
+            Statement::DescribeHistory { .. } => "describeHistory",
+            Statement::ShowQuality { .. } => "showQuality",
+            Statement::SetTableProperties { .. } => "setTableProperties",
+            Statement::UnsetTableProperties { .. } => "unsetTableProperties",
             Statement::ShowExpectations { .. } => "showExpectations",
         }
     }
@@ -202,6 +225,8 @@ impl Statement {
                 | Statement::ShowGrantsToRecipient { .. }
                 | Statement::ShowAccess { .. }
                 | Statement::ShowFireSchemas
+                | Statement::DescribeHistory { .. }
+                | Statement::ShowQuality { .. }
                 | Statement::ShowExpectations { .. }
         )
     }
@@ -294,7 +319,10 @@ fn parse_statement(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
     ])? {
         "CREATE" => parse_create(c),
         "DESCRIBE" => {
-            c.expect_keyword("RECIPIENT")?;
+            if c.expect_one_of(&["RECIPIENT", "HISTORY"])? == "HISTORY" {
+                let table = c.table_name()?;
+                return Ok(Statement::DescribeHistory { table });
+            }
             let recipient = c.identifier("recipient name")?;
             Ok(Statement::DescribeRecipient { recipient })
         }
@@ -367,8 +395,10 @@ fn parse_create(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
 }
 
 fn parse_alter(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
-    if c.expect_one_of(&["SHARE", "RECIPIENT"])? == "RECIPIENT" {
-        return parse_alter_recipient(c);
+    match c.expect_one_of(&["SHARE", "RECIPIENT", "TABLE"])? {
+        "RECIPIENT" => return parse_alter_recipient(c),
+        "TABLE" => return parse_alter_table(c),
+        _ => {}
     }
     let share = c.identifier("share name")?;
     match c.expect_one_of(&["ADD", "REMOVE", "ALTER"])? {
@@ -424,6 +454,36 @@ fn parse_alter(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
 }
 
 /// After `ALTER RECIPIENT`: `r ROTATE TOKEN [EXPIRE EXISTING IN '24h']` or `r REVOKE TOKENS`.
+fn parse_alter_table(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
+    let table = c.table_name()?;
+    let set = c.expect_one_of(&["SET", "UNSET"])? == "SET";
+    c.expect_keyword("TBLPROPERTIES")?;
+    c.expect(&TokenKind::LParen, "'('")?;
+    let mut properties = Vec::new();
+    loop {
+        let key = c.string_literal()?;
+        let value = if set {
+            c.expect(&TokenKind::Equals, "'='")?;
+            c.string_literal()?
+        } else {
+            String::new()
+        };
+        properties.push((key, value));
+        if !c.accept(&TokenKind::Comma)? {
+            break;
+        }
+    }
+    c.expect(&TokenKind::RParen, "',' or ')'")?;
+    Ok(if set {
+        Statement::SetTableProperties { table, properties }
+    } else {
+        Statement::UnsetTableProperties {
+            table,
+            keys: properties.into_iter().map(|(k, _)| k).collect(),
+        }
+    })
+}
+
 fn parse_alter_recipient(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
     let recipient = c.identifier("recipient name")?;
     match c.expect_one_of(&["ROTATE", "REVOKE", "SET", "UNSET"])? {
@@ -554,7 +614,19 @@ fn parse_show(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
         "ACCESS",
         "FIRE",
         "EXPECTATIONS",
+        "QUALITY",
     ])? {
+        "QUALITY" => {
+            c.expect_keyword("FOR")?;
+            c.expect_keyword("TABLE")?;
+            let table = c.table_name()?;
+            let version = if c.accept_keyword("VERSION")? {
+                Some(c.number("a version number")?)
+            } else {
+                None
+            };
+            Ok(Statement::ShowQuality { table, version })
+        }
         "FIRE" => {
             c.expect_keyword("SCHEMAS")?;
             Ok(Statement::ShowFireSchemas)
@@ -671,6 +743,7 @@ const KEYWORDS: &[&str] = &[
     "OAUTH",
     "OF",
     "ON",
+    "QUALITY",
     "RECIPIENT",
     "RECIPIENTS",
     "REMOVE",
@@ -685,6 +758,7 @@ const KEYWORDS: &[&str] = &[
     "START",
     "TABLE",
     "TABLES",
+    "TBLPROPERTIES",
     "TO",
     "TOKEN",
     "TOKENS",
@@ -938,6 +1012,7 @@ enum TokenKind {
     LParen,
     RParen,
     Comma,
+    Equals,
     Eof,
 }
 
@@ -964,6 +1039,7 @@ impl TokenKind {
             TokenKind::LParen => "'('".to_string(),
             TokenKind::RParen => "')'".to_string(),
             TokenKind::Comma => "','".to_string(),
+            TokenKind::Equals => "'='".to_string(),
             TokenKind::Eof => "end of input".to_string(),
         }
     }
@@ -1011,11 +1087,12 @@ impl<'a> Lexer<'a> {
                 self.pos += 1;
                 TokenKind::Dot
             }
-            '(' | ')' | ',' => {
+            '(' | ')' | ',' | '=' => {
                 self.pos += 1;
                 match c {
                     '(' => TokenKind::LParen,
                     ')' => TokenKind::RParen,
+                    '=' => TokenKind::Equals,
                     _ => TokenKind::Comma,
                 }
             }
@@ -1353,6 +1430,32 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
     }
 
     #[test]
+    fn table_properties_are_set_and_unset() {
+        let table = TableName {
+            schema: "fire".into(),
+            table: "collateral_gold".into(),
+        };
+        assert_eq!(
+            parse("ALTER TABLE fire.collateral_gold SET TBLPROPERTIES ('fire.entity' = 'collateral', 'fire.min_pass_rate' = '0.95')").unwrap(),
+            vec![Statement::SetTableProperties {
+                table: table.clone(),
+                properties: vec![
+                    ("fire.entity".into(), "collateral".into()),
+                    ("fire.min_pass_rate".into(), "0.95".into())
+                ],
+            }]
+        );
+        assert_eq!(
+            parse("alter table fire.collateral_gold unset tblproperties ('fire.entity')").unwrap(),
+            vec![Statement::UnsetTableProperties {
+                table,
+                keys: vec!["fire.entity".into()],
+            }]
+        );
+        assert!(parse("ALTER TABLE fire.t SET TBLPROPERTIES ('a')").is_err());
+    }
+
+    #[test]
     fn fire_statements_parse() {
         assert_eq!(
             parse("SHOW FIRE SCHEMAS").unwrap(),
@@ -1365,6 +1468,17 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
             }]
         );
         assert!(parse("SHOW EXPECTATIONS collateral").is_err());
+        assert!(matches!(
+            parse("SHOW QUALITY FOR TABLE fire.c VERSION 3").unwrap()[..],
+            [Statement::ShowQuality {
+                version: Some(3),
+                ..
+            }]
+        ));
+        assert!(matches!(
+            parse("DESCRIBE HISTORY fire.c").unwrap()[..],
+            [Statement::DescribeHistory { .. }]
+        ));
     }
 
     #[test]

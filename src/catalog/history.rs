@@ -15,9 +15,10 @@ pub type CatalogRows = BTreeMap<String, BTreeSet<String>>;
 
 /// What decides who may read what, plus the credentials' public facts. Secrets (`*_hash`
 /// columns) never leave the catalog; last-used times change without any admin statement.
-const GOVERNED: [&str; 10] = [
+const GOVERNED: [&str; 11] = [
     "settings",
     "tables",
+    "table_properties",
     "shares",
     "share_tables",
     "recipients",

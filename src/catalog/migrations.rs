@@ -38,6 +38,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0008_settings",
         include_str!("../../catalog/migrations/0008_settings.sql"),
     ),
+    (
+        "0009_fire_quality",
+        include_str!("../../catalog/migrations/0009_fire_quality.sql"),
+    ),
 ];
 
 pub(super) fn run(conn: &mut Connection) -> Result<()> {

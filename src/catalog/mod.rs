@@ -8,6 +8,7 @@ mod activation;
 pub mod history;
 mod migrations;
 mod objects;
+mod quality;
 mod settings;
 mod tokens;
 
@@ -20,6 +21,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 pub use activation::*;
 pub use objects::*;
+pub use quality::*;
 pub use settings::*;
 pub use tokens::*;
 

@@ -154,7 +154,7 @@ pub fn find_recipient(conn: &Connection, name: &str) -> Result<Option<Recipient>
         .optional()?)
 }
 
-fn require_table(conn: &Connection, schema: &str, name: &str) -> Result<Table> {
+pub fn require_table(conn: &Connection, schema: &str, name: &str) -> Result<Table> {
     find_table(conn, schema, name)?
         .ok_or_else(|| Error::not_found(format!("table {schema}.{name} does not exist")))
 }

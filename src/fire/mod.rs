@@ -2,6 +2,7 @@
 //! from them.
 
 mod json;
+pub mod quality;
 pub mod rules;
 pub mod schema;
 pub mod validate;

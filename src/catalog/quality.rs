@@ -1,0 +1,134 @@
+//! FIRE quality in the catalog: table properties (the entity a table is bound to), per-file
+//! results reused from version to version, and the report of each validated version.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::Result;
+
+/// The FIRE entity a table's versions are validated against.
+pub const FIRE_ENTITY: &str = "fire.entity";
+/// The pass rate a version needs to be served (default 1.0).
+pub const FIRE_MIN_PASS_RATE: &str = "fire.min_pass_rate";
+
+pub fn table_properties(conn: &Connection, table_id: &str) -> Result<BTreeMap<String, String>> {
+    let mut select =
+        conn.prepare_cached("SELECT key, value FROM table_properties WHERE table_id = ?1")?;
+    let rows = select.query_map([table_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn set_table_property(conn: &Connection, table_id: &str, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO table_properties (table_id, key, value) VALUES (?1, ?2, ?3)
+         ON CONFLICT (table_id, key) DO UPDATE SET value = excluded.value",
+        [table_id, key, value],
+    )?;
+    Ok(())
+}
+
+/// Whether the property was there.
+pub fn unset_table_property(conn: &Connection, table_id: &str, key: &str) -> Result<bool> {
+    Ok(conn.execute(
+        "DELETE FROM table_properties WHERE table_id = ?1 AND key = ?2",
+        [table_id, key],
+    )? > 0)
+}
+
+/// Identifies one data file's rows under one rule set.
+pub struct FileKey<'a> {
+    pub table_id: &'a str,
+    pub rules: &'a str,
+    pub path: &'a str,
+    pub size: i64,
+    pub dv: &'a str,
+}
+
+pub fn file_result(conn: &Connection, key: &FileKey<'_>) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT tally FROM fire_file_results
+             WHERE table_id = ?1 AND rules = ?2 AND path = ?3 AND size = ?4 AND dv = ?5",
+        )?
+        .query_row(
+            params![key.table_id, key.rules, key.path, key.size, key.dv],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+pub fn put_file_result(conn: &Connection, key: &FileKey<'_>, tally: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO fire_file_results (table_id, rules, path, size, dv, tally)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        key.table_id,
+        key.rules,
+        key.path,
+        key.size,
+        key.dv,
+        tally
+    ])?;
+    Ok(())
+}
+
+/// A stored quality report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QualityReport {
+    pub version: u64,
+    pub entity: String,
+    pub rows: u64,
+    pub passing: u64,
+    pub pass_rate: f64,
+    /// JSON: `{"rules": [{"name", "expression", "message", "failing", "samples"}], "schemaErrors": [...]}`.
+    pub report: String,
+    pub schema_digest: String,
+    pub validator_version: String,
+    pub validated_at: i64,
+}
+
+pub fn put_report(conn: &Connection, table_id: &str, r: &QualityReport) -> Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO fire_reports (table_id, version, entity, rows, passing, pass_rate,
+             report, schema_digest, validator_version, validated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            table_id,
+            r.version,
+            r.entity,
+            r.rows,
+            r.passing,
+            r.pass_rate,
+            r.report,
+            r.schema_digest,
+            r.validator_version,
+            r.validated_at
+        ],
+    )?;
+    Ok(())
+}
+
+/// The reports of a table, oldest version first.
+pub fn reports(conn: &Connection, table_id: &str) -> Result<Vec<QualityReport>> {
+    let mut select = conn.prepare(
+        "SELECT version, entity, rows, passing, pass_rate, report, schema_digest,
+                validator_version, validated_at
+         FROM fire_reports WHERE table_id = ?1 ORDER BY version",
+    )?;
+    let rows = select.query_map([table_id], |r| {
+        Ok(QualityReport {
+            version: r.get(0)?,
+            entity: r.get(1)?,
+            rows: r.get(2)?,
+            passing: r.get(3)?,
+            pass_rate: r.get(4)?,
+            report: r.get(5)?,
+            schema_digest: r.get(6)?,
+            validator_version: r.get(7)?,
+            validated_at: r.get(8)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

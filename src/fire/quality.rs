@@ -1,0 +1,254 @@
+//! The quality of a bound table's versions: validating a version (reading only the data files
+//! no earlier version had), and its report in the catalog.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use super::schema::SchemaDir;
+use super::validate::{FileResults, Report, Tally, Validator, validate_snapshot};
+use crate::catalog::{self, Catalog, FileKey, QualityReport, Table};
+use crate::clock::now_ms;
+use crate::delta::{DataFile, DeltaLog, VersionSpec};
+use crate::{Error, Result};
+
+/// Names the rule semantics: results of another version of the validator are not reused.
+pub const VALIDATOR_VERSION: &str = concat!("fireshare-", env!("CARGO_PKG_VERSION"), "/rules-1");
+
+/// A table's FIRE binding (`TBLPROPERTIES`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Binding {
+    pub entity: String,
+    /// Versions at or above it are served (default 1.0: every row must pass).
+    pub min_pass_rate: f64,
+}
+
+impl Binding {
+    /// The binding the properties state, if the table is bound.
+    pub fn of(properties: &BTreeMap<String, String>) -> Result<Option<Binding>> {
+        let Some(entity) = properties.get(catalog::FIRE_ENTITY) else {
+            return Ok(None);
+        };
+        let min_pass_rate = match properties.get(catalog::FIRE_MIN_PASS_RATE) {
+            None => 1.0,
+            Some(text) => parse_pass_rate(text)?,
+        };
+        Ok(Some(Binding {
+            entity: entity.clone(),
+            min_pass_rate,
+        }))
+    }
+}
+
+/// A pass rate: a number from 0 to 1.
+pub fn parse_pass_rate(text: &str) -> Result<f64> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|r| (0.0..=1.0).contains(r))
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "{} must be a number from 0 to 1, e.g. '0.95' (got '{text}')",
+                catalog::FIRE_MIN_PASS_RATE
+            ))
+        })
+}
+
+/// Per-file results kept in the catalog.
+struct StoredResults<'a> {
+    catalog: &'a Catalog,
+    table_id: &'a str,
+    rules: String,
+}
+
+fn dv_identity(file: &DataFile) -> String {
+    file.deletion_vector
+        .as_ref()
+        .map_or_else(String::new, |dv| {
+            format!(
+                "{}:{}:{}:{}",
+                dv.storage_type,
+                dv.path_or_inline_dv,
+                dv.offset.unwrap_or(0),
+                dv.cardinality
+            )
+        })
+}
+
+impl FileResults for StoredResults<'_> {
+    fn get(&mut self, file: &DataFile) -> Result<Option<Tally>> {
+        let dv = dv_identity(file);
+        let key = self.key(file, &dv);
+        let stored = self.catalog.read(|c| catalog::file_result(c, &key))?;
+        Ok(stored.and_then(|text| serde_json::from_str(&text).ok()))
+    }
+
+    fn put(&mut self, file: &DataFile, tally: &Tally) -> Result<()> {
+        let dv = dv_identity(file);
+        let key = self.key(file, &dv);
+        let text = serde_json::to_string(tally)?;
+        self.catalog
+            .write(|tx| catalog::put_file_result(tx, &key, &text))
+    }
+}
+
+impl StoredResults<'_> {
+    fn key<'k>(&'k self, file: &'k DataFile, dv: &'k str) -> FileKey<'k> {
+        FileKey {
+            table_id: self.table_id,
+            rules: &self.rules,
+            path: &file.path,
+            size: file.size,
+            dv,
+        }
+    }
+}
+
+/// What validating a version did.
+pub struct Validated {
+    pub report: QualityReport,
+    pub files_read: u64,
+}
+
+/// Validates `version` of `table` against its bound entity, stores the report and returns it.
+pub fn validate_version(
+    catalog: &Catalog,
+    delta: &DeltaLog,
+    schemas: &SchemaDir,
+    table: &Table,
+    version: u64,
+) -> Result<Validated> {
+    let binding = catalog
+        .read(|c| catalog::table_properties(c, &table.id))
+        .and_then(|p| Binding::of(&p))?
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "table {}.{} is not bound to a FIRE entity: ALTER TABLE {}.{} SET TBLPROPERTIES ('fire.entity' = '…')",
+                table.schema, table.name, table.schema, table.name
+            ))
+        })?;
+    let entity = schemas.entity(&binding.entity)?;
+    let validator = Validator::new(&entity)?;
+    let root = Url::parse(&table.location)
+        .map_err(|e| Error::internal(format!("catalog holds an invalid location: {e}")))?;
+    let snapshot = delta.snapshot(&root, VersionSpec::Version(version))?;
+    let rules = hex::encode(Sha256::digest(
+        format!("{}{VALIDATOR_VERSION}", entity.digest).as_bytes(),
+    ));
+    let mut known = StoredResults {
+        catalog,
+        table_id: &table.id,
+        rules,
+    };
+    let checked = validate_snapshot(delta, &root, &snapshot, &entity, &validator, &mut known)?;
+    let report = QualityReport {
+        version,
+        entity: entity.name.clone(),
+        rows: checked.tally.rows,
+        passing: checked.tally.passing,
+        pass_rate: checked.pass_rate(),
+        report: report_json(&validator, &checked).to_string(),
+        schema_digest: entity.digest.clone(),
+        validator_version: VALIDATOR_VERSION.into(),
+        validated_at: now_ms(),
+    };
+    catalog.write(|tx| catalog::put_report(tx, &table.id, &report))?;
+    Ok(Validated {
+        report,
+        files_read: checked.files_read,
+    })
+}
+
+/// The stored form of a report: each rule with its failures and samples, and schema errors.
+fn report_json(validator: &Validator, report: &Report) -> serde_json::Value {
+    let rules: Vec<serde_json::Value> = validator
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| {
+            json!({
+                "name": rule.name,
+                "expression": rule.expression,
+                "message": rule.message,
+                "failing": report.tally.failures.get(i).copied().unwrap_or(0),
+                "samples": report.tally.samples.get(i).cloned().unwrap_or_default(),
+            })
+        })
+        .collect();
+    json!({"rules": rules, "schemaErrors": report.schema_errors})
+}
+
+/// The versions of `table` to validate: `only`, or every version up to the latest without a
+/// report yet.
+pub fn pending_versions(
+    catalog: &Catalog,
+    delta: &DeltaLog,
+    table: &Table,
+    only: Option<u64>,
+) -> Result<Vec<u64>> {
+    if let Some(version) = only {
+        return Ok(vec![version]);
+    }
+    let root = Url::parse(&table.location)
+        .map_err(|e| Error::internal(format!("catalog holds an invalid location: {e}")))?;
+    let latest = delta.snapshot(&root, VersionSpec::Latest)?.version();
+    let done: Vec<u64> = catalog
+        .read(|c| catalog::reports(c, &table.id))?
+        .iter()
+        .map(|r| r.version)
+        .collect();
+    Ok((0..=latest).filter(|v| !done.contains(v)).collect())
+}
+
+/// `fireshare fire validate`: validates the pending versions of `table` (`schema.table`),
+/// telling `progress` about each.
+pub fn validate_command(
+    catalog: &Catalog,
+    table: &str,
+    only: Option<u64>,
+    mut progress: impl FnMut(String),
+) -> Result<()> {
+    let (schema, name) = table
+        .split_once('.')
+        .ok_or_else(|| Error::invalid(format!("'{table}' is not schema.table")))?;
+    let table = catalog.read(|c| catalog::require_table(c, schema, name))?;
+    let schemas = catalog
+        .read(|c| catalog::setting(c, catalog::FIRE_SCHEMAS))?
+        .map(SchemaDir::new)
+        .ok_or_else(|| {
+            Error::invalid("no FIRE schema directory is known: give --fire-schemas DIR once")
+        })?;
+    let binding = catalog
+        .read(|c| catalog::table_properties(c, &table.id))
+        .and_then(|p| Binding::of(&p))?;
+    let delta = DeltaLog::new();
+    let versions = pending_versions(catalog, &delta, &table, only)?;
+    if versions.is_empty() {
+        progress(format!(
+            "{}.{}: every version is validated",
+            table.schema, table.name
+        ));
+    }
+    for version in versions {
+        let done = validate_version(catalog, &delta, &schemas, &table, version)?;
+        let r = &done.report;
+        let verdict = match &binding {
+            Some(b) if r.pass_rate >= b.min_pass_rate => "passes",
+            Some(_) => "below the threshold",
+            None => "",
+        };
+        progress(format!(
+            "{}.{} version {}: {} rows, {} passing ({:.1}%), {verdict}; {} data files read",
+            table.schema,
+            table.name,
+            r.version,
+            r.rows,
+            r.passing,
+            r.pass_rate * 100.0,
+            done.files_read
+        ));
+    }
+    Ok(())
+}
