@@ -52,6 +52,7 @@ fn main() {
         activation_ttl: std::time::Duration::from_secs(3600),
         data_dir: None,
         trail: None,
+        who: None,
     };
     fireshare::admin::execute_script(
         &catalog,

@@ -353,6 +353,7 @@ fn run(command: Command) -> fireshare::Result<()> {
         } => {
             let (dir, catalog) = data.open()?;
             let base_dir = std::env::current_dir()?;
+            let who = fireshare::audit::command_line_actor().name;
             let results = record_command(&dir, &catalog, "runSql", |trail| {
                 let context = fireshare::admin::Context {
                     // Whoever can open the data directory administers it.
@@ -362,6 +363,7 @@ fn run(command: Command) -> fireshare::Result<()> {
                     activation_ttl: activation.activation_ttl,
                     data_dir: Some(&dir),
                     trail: Some(trail),
+                    who: who.as_deref(),
                 };
                 fireshare::admin::execute_script(&catalog, &statements, &context)
             })?;

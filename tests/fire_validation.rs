@@ -410,7 +410,9 @@ fn versions_are_validated_incrementally_and_reported() {
     let f1 = table
         .write_file(&batch(&rows_with_defects(1000, 1000, 156)), &[])
         .unwrap();
-    table.commit("WRITE", std::slice::from_ref(&f1), &[]).unwrap();
+    table
+        .commit("WRITE", std::slice::from_ref(&f1), &[])
+        .unwrap();
     fireshare_out(&[
         "sql",
         "--data-dir",
@@ -445,7 +447,9 @@ fn versions_are_validated_incrementally_and_reported() {
     let f2 = table
         .write_file(&batch(&rows_with_defects(2000, 1000, 300)), &[])
         .unwrap();
-    table.commit("WRITE", std::slice::from_ref(&f2), &[]).unwrap();
+    table
+        .commit("WRITE", std::slice::from_ref(&f2), &[])
+        .unwrap();
     // DELETE of every bad row: the two files holding them rewritten without.
     let clean1 = table
         .write_file(&batch(&rows_with_defects(1156, 844, 0)), &[])
@@ -487,11 +491,11 @@ fn versions_are_validated_incrementally_and_reported() {
     assert_eq!(
         statuses,
         [
-            ("1.0000", "passes"),
-            ("1.0000", "passes"),
-            ("0.9220", "passes"),
-            ("0.8480", "below the threshold"),
-            ("1.0000", "passes")
+            ("1.0000", "passes (100.0%)"),
+            ("1.0000", "passes (100.0%)"),
+            ("0.9220", "passes (92.2%)"),
+            ("0.8480", "below the threshold (84.8%)"),
+            ("1.0000", "passes (100.0%)")
         ]
     );
     let quality = fireshare_out(&[

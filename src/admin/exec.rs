@@ -40,6 +40,7 @@ impl<'a> Context<'a> {
             activation_ttl: config.activation_ttl,
             data_dir: Some(&config.data_dir),
             trail: None,
+            who: None,
         }
     }
 }
@@ -135,6 +136,8 @@ pub struct Context<'a> {
     pub data_dir: Option<&'a DataDir>,
     /// Where each applied statement is noted for the audit ledger.
     pub trail: Option<&'a Trail>,
+    /// Who runs the script (recorded with decisions such as APPROVE VERSION).
+    pub who: Option<&'a str>,
 }
 
 /// Parses and runs a script. Statements run in order, each in its own transaction; the first
@@ -637,7 +640,7 @@ fn execute(
         }
         Statement::DescribeHistory { table } => {
             let found = catalog::require_table(tx, &table.schema, &table.table)?;
-            let binding = fire::quality::Binding::of(&catalog::table_properties(tx, &found.id)?)?;
+            let approvals = fire::quality::Approvals::load(tx, &found.id)?;
             let reports = catalog::reports(tx, &found.id)?;
             let root = url::Url::parse(&found.location)
                 .map_err(|e| Error::internal(format!("catalog holds an invalid location: {e}")))?;
@@ -654,19 +657,17 @@ fn execute(
                     .unwrap_or_default()
                     .to_string();
                 let report = reports.iter().find(|r| r.version == commit.version);
-                let status = match (&binding, report) {
-                    (None, _) => "not bound",
-                    (Some(_), None) => "not validated",
-                    (Some(b), Some(r)) if r.pass_rate >= b.min_pass_rate => "passes",
-                    (Some(_), Some(_)) => "below the threshold",
-                };
+                let status = approvals.as_ref().map_or_else(
+                    || "not bound to a FIRE entity".to_string(),
+                    |a| a.status(commit.version).to_string(),
+                );
                 rows.push(vec![
                     commit.version.to_string(),
                     format_ms(commit.timestamp),
                     operation,
                     report.map_or(String::new(), |r| r.rows.to_string()),
                     report.map_or(String::new(), |r| format!("{:.4}", r.pass_rate)),
-                    status.to_string(),
+                    status,
                 ]);
             }
             Ok(StatementResult::table(
@@ -680,6 +681,32 @@ fn execute(
                     "status",
                 ],
                 rows,
+            ))
+        }
+        Statement::DecideVersion {
+            table,
+            version,
+            approved,
+            comment,
+        } => {
+            let found = catalog::require_table(tx, &table.schema, &table.table)?;
+            if fire::quality::Approvals::load(tx, &found.id)?.is_none() {
+                return Err(Error::invalid(format!(
+                    "{table} is not bound to a FIRE entity: all its versions are served"
+                )));
+            }
+            let decision = catalog::Decision {
+                version: *version,
+                approved: *approved,
+                comment: comment.clone(),
+                decided_by: context.who.unwrap_or("unknown").to_string(),
+                decided_at: now_ms(),
+            };
+            catalog::put_decision(tx, &found.id, &decision)?;
+            status(format!(
+                "version {version} of {table} {} by {}",
+                if *approved { "approved" } else { "rejected" },
+                decision.decided_by
             ))
         }
         Statement::ShowFireSchemas => {
@@ -945,6 +972,7 @@ mod tests {
             activation_ttl: Duration::from_secs(3600),
             data_dir: None,
             trail: None,
+            who: None,
         }
     }
 

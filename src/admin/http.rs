@@ -114,6 +114,7 @@ fn run_script(
     let base_dir = std::env::current_dir()?;
     let context = Context {
         trail: Some(trail),
+        who: Some(&caller.name),
         ..Context::of_server(&state.config, caller.role, &base_dir)
     };
     execute_script(&state.catalog, sql, &context)

@@ -141,6 +141,14 @@ pub enum Statement {
         table: TableName,
         keys: Vec<String>,
     },
+    /// `ALTER TABLE t APPROVE|REJECT VERSION n [COMMENT '…']`: an admin's decision on a version
+    /// of a FIRE-bound table, over its validation.
+    DecideVersion {
+        table: TableName,
+        version: u64,
+        approved: bool,
+        comment: Option<String>,
+    },
     /// `DESCRIBE HISTORY t`: each version with its quality and whether it is served.
     DescribeHistory {
         table: TableName,
@@ -205,6 +213,10 @@ impl Statement {
             Statement::ShowAccess { .. } => "showAccess",
             Statement::ShowFireSchemas => "showFireSchemas",
             Statement::DescribeHistory { .. } => "describeHistory",
+            Statement::DecideVersion { approved: true, .. } => "approveVersion",
+            Statement::DecideVersion {
+                approved: false, ..
+            } => "rejectVersion",
             Statement::ShowQuality { .. } => "showQuality",
             Statement::SetTableProperties { .. } => "setTableProperties",
             Statement::UnsetTableProperties { .. } => "unsetTableProperties",
@@ -456,7 +468,25 @@ fn parse_alter(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
 /// After `ALTER RECIPIENT`: `r ROTATE TOKEN [EXPIRE EXISTING IN '24h']` or `r REVOKE TOKENS`.
 fn parse_alter_table(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
     let table = c.table_name()?;
-    let set = c.expect_one_of(&["SET", "UNSET"])? == "SET";
+    let set = match c.expect_one_of(&["SET", "UNSET", "APPROVE", "REJECT"])? {
+        "SET" => true,
+        "UNSET" => false,
+        decision => {
+            c.expect_keyword("VERSION")?;
+            let version = c.number("a version number")?;
+            let comment = if c.accept_keyword("COMMENT")? {
+                Some(c.string_literal()?)
+            } else {
+                None
+            };
+            return Ok(Statement::DecideVersion {
+                table,
+                version,
+                approved: decision == "APPROVE",
+                comment,
+            });
+        }
+    };
     c.expect_keyword("TBLPROPERTIES")?;
     c.expect(&TokenKind::LParen, "'('")?;
     let mut properties = Vec::new();
@@ -716,6 +746,7 @@ const KEYWORDS: &[&str] = &[
     "ADMIN",
     "ALL",
     "ALTER",
+    "APPROVE",
     "AS",
     "COMMENT",
     "CREATE",
@@ -746,6 +777,7 @@ const KEYWORDS: &[&str] = &[
     "QUALITY",
     "RECIPIENT",
     "RECIPIENTS",
+    "REJECT",
     "REMOVE",
     "REVOKE",
     "ROTATE",
@@ -1453,6 +1485,22 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
             }]
         );
         assert!(parse("ALTER TABLE fire.t SET TBLPROPERTIES ('a')").is_err());
+        assert!(matches!(
+            parse("ALTER TABLE fire.t APPROVE VERSION 7 COMMENT 'checked by hand'").unwrap()[..],
+            [Statement::DecideVersion {
+                version: 7,
+                approved: true,
+                comment: Some(_),
+                ..
+            }]
+        ));
+        assert!(matches!(
+            parse("ALTER TABLE fire.t REJECT VERSION 7").unwrap()[..],
+            [Statement::DecideVersion {
+                approved: false,
+                ..
+            }]
+        ));
     }
 
     #[test]

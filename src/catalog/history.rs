@@ -15,10 +15,11 @@ pub type CatalogRows = BTreeMap<String, BTreeSet<String>>;
 
 /// What decides who may read what, plus the credentials' public facts. Secrets (`*_hash`
 /// columns) never leave the catalog; last-used times change without any admin statement.
-const GOVERNED: [&str; 11] = [
+const GOVERNED: [&str; 12] = [
     "settings",
     "tables",
     "table_properties",
+    "fire_decisions",
     "shares",
     "share_tables",
     "recipients",

@@ -42,6 +42,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0009_fire_quality",
         include_str!("../../catalog/migrations/0009_fire_quality.sql"),
     ),
+    (
+        "0010_fire_decisions",
+        include_str!("../../catalog/migrations/0010_fire_decisions.sql"),
+    ),
 ];
 
 pub(super) fn run(conn: &mut Connection) -> Result<()> {

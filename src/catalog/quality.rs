@@ -132,3 +132,47 @@ pub fn reports(conn: &Connection, table_id: &str) -> Result<Vec<QualityReport>> 
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// An admin's decision on a version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub version: u64,
+    pub approved: bool,
+    pub comment: Option<String>,
+    pub decided_by: String,
+    pub decided_at: i64,
+}
+
+pub fn put_decision(conn: &Connection, table_id: &str, d: &Decision) -> Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO fire_decisions (table_id, version, approved, comment, decided_by, decided_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![table_id, d.version, d.approved, d.comment, d.decided_by, d.decided_at],
+    )?;
+    Ok(())
+}
+
+pub fn decisions(conn: &Connection, table_id: &str) -> Result<Vec<Decision>> {
+    let mut select = conn.prepare_cached(
+        "SELECT version, approved, comment, decided_by, decided_at FROM fire_decisions
+         WHERE table_id = ?1 ORDER BY version",
+    )?;
+    let rows = select.query_map([table_id], |r| {
+        Ok(Decision {
+            version: r.get(0)?,
+            approved: r.get(1)?,
+            comment: r.get(2)?,
+            decided_by: r.get(3)?,
+            decided_at: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Pass rates of the validated versions.
+pub fn pass_rates(conn: &Connection, table_id: &str) -> Result<BTreeMap<u64, f64>> {
+    let mut select =
+        conn.prepare_cached("SELECT version, pass_rate FROM fire_reports WHERE table_id = ?1")?;
+    let rows = select.query_map([table_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -252,3 +252,82 @@ pub fn validate_command(
     }
     Ok(())
 }
+
+/// Where a version of a bound table stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VersionStatus {
+    /// Validated, at or above the minimum pass rate.
+    Passes(f64),
+    /// Validated, below the minimum.
+    Below(f64),
+    NotValidated,
+    /// An admin's decision, over the validation.
+    Approved(String),
+    Rejected(String),
+}
+
+impl VersionStatus {
+    pub fn is_served(&self) -> bool {
+        matches!(self, VersionStatus::Passes(_) | VersionStatus::Approved(_))
+    }
+}
+
+impl std::fmt::Display for VersionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VersionStatus::Passes(rate) => write!(f, "passes ({:.1}%)", rate * 100.0),
+            VersionStatus::Below(rate) => write!(f, "below the threshold ({:.1}%)", rate * 100.0),
+            VersionStatus::NotValidated => write!(f, "not validated yet"),
+            VersionStatus::Approved(by) => write!(f, "approved by {by}"),
+            VersionStatus::Rejected(by) => write!(f, "rejected by {by}"),
+        }
+    }
+}
+
+/// Which versions of a bound table recipients may read.
+pub struct Approvals {
+    pub binding: Binding,
+    pass_rates: BTreeMap<u64, f64>,
+    decisions: BTreeMap<u64, catalog::Decision>,
+}
+
+impl Approvals {
+    /// `None` for a table not bound to a FIRE entity: all its versions are served.
+    pub fn load(conn: &rusqlite::Connection, table_id: &str) -> Result<Option<Approvals>> {
+        let Some(binding) = Binding::of(&catalog::table_properties(conn, table_id)?)? else {
+            return Ok(None);
+        };
+        Ok(Some(Approvals {
+            binding,
+            pass_rates: catalog::pass_rates(conn, table_id)?,
+            decisions: catalog::decisions(conn, table_id)?
+                .into_iter()
+                .map(|d| (d.version, d))
+                .collect(),
+        }))
+    }
+
+    pub fn status(&self, version: u64) -> VersionStatus {
+        if let Some(d) = self.decisions.get(&version) {
+            return if d.approved {
+                VersionStatus::Approved(d.decided_by.clone())
+            } else {
+                VersionStatus::Rejected(d.decided_by.clone())
+            };
+        }
+        match self.pass_rates.get(&version) {
+            None => VersionStatus::NotValidated,
+            Some(&rate) if rate >= self.binding.min_pass_rate => VersionStatus::Passes(rate),
+            Some(&rate) => VersionStatus::Below(rate),
+        }
+    }
+
+    /// The newest served version up to `latest`.
+    pub fn latest_served(&self, latest: u64) -> Option<u64> {
+        let known = self.pass_rates.keys().chain(self.decisions.keys());
+        known
+            .copied()
+            .filter(|&v| v <= latest && self.status(v).is_served())
+            .max()
+    }
+}

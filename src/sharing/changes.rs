@@ -21,6 +21,7 @@ use super::query::{
     QueryBody, TablePath, UrlGrant, check_start_version, history_required, parse_timestamp,
     table_root,
 };
+use super::served;
 use super::tokens::{open_cursor, seal_cursor};
 use crate::audit::receipt::FileDigest;
 use crate::auth::Recipient;
@@ -249,7 +250,8 @@ fn resolve_range(
                 "Multiple ending arguments provided for CDF read. Please provide one of either endingTimestamp or endingVersion.",
             ));
         }
-        (None, None) => latest,
+        // The latest version recipients see (older than the table's for FIRE-bound tables).
+        (None, None) => served::latest(state, shared)?,
         // Like the reference server: an ending version past the latest is clamped.
         (Some(v), None) => v.min(latest),
         (None, Some(ts)) => state
@@ -318,10 +320,7 @@ pub fn prepare_changes(
             let head = if include_metadata {
                 start
             } else {
-                state
-                    .delta
-                    .snapshot(&table_root(&shared)?, VersionSpec::Latest)?
-                    .version()
+                served::latest(state, &shared)?
             };
             (start, end, head)
         }
@@ -381,7 +380,7 @@ pub fn prepare_streaming(
                 return Err(start_past_latest(start, latest));
             }
             let end = match body.ending_version {
-                None => latest,
+                None => served::latest(state, &shared)?,
                 Some(end) if end < starting_version => {
                     return Err(Error::invalid(format!(
                         "startingVersion({start}) must be smaller than or equal to endingVersion({end})."
@@ -418,6 +417,7 @@ fn prepare(
     cursor: Option<Cursor>,
 ) -> Result<PreparedChanges> {
     check_start_version(&shared, start)?;
+    served::check(state, &shared, start..=end)?;
     let root = table_root(&shared)?;
     let head = state.delta.snapshot(&root, VersionSpec::Version(head))?;
     let format = caps.choose_format(head.protocol(), &head.metadata().configuration)?;

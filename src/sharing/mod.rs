@@ -12,6 +12,7 @@ mod oauth;
 pub mod paging;
 pub mod predicate;
 pub mod query;
+mod served;
 mod tokens;
 
 use actix_web::web;

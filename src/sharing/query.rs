@@ -15,6 +15,7 @@ use super::capabilities::{Capabilities, ResponseFormat};
 use super::listing::granted_table;
 use super::ndjson::{self, FileIdHash};
 use super::predicate::{FileFacts, Predicate};
+use super::served;
 use super::tokens::{open_cursor, seal_cursor};
 use crate::audit::receipt::FileDigest;
 use crate::auth::Recipient;
@@ -168,13 +169,14 @@ pub fn table_version(
     let shared = path.resolve(state, who)?;
     let root = table_root(&shared)?;
     match starting_timestamp {
-        None => Ok(state.delta.snapshot(&root, VersionSpec::Latest)?.version()),
+        None => served::latest(state, &shared),
         Some(_) if !shared.history => Err(history_required(&shared)),
         Some(ts) => {
             let version = state
                 .delta
                 .version_at_or_after(&root, parse_timestamp(ts)?)?;
             check_start_version(&shared, version)?;
+            served::check(state, &shared, version..=version)?;
             Ok(version)
         }
     }
@@ -353,10 +355,16 @@ fn prepare(
         Some((version, _)) => VersionSpec::Version(version),
         None => version_spec(&shared, version, timestamp)?,
     };
-    let snapshot = state.delta.snapshot(&table_root(&shared)?, spec)?;
+    // The latest version recipients see may be older than the table's (FIRE-bound tables).
+    let resolved = match spec {
+        VersionSpec::Latest => VersionSpec::Version(served::latest(state, &shared)?),
+        other => other,
+    };
+    let snapshot = state.delta.snapshot(&table_root(&shared)?, resolved)?;
     if pinned.is_none() && spec != VersionSpec::Latest {
         check_start_version(&shared, snapshot.version())?;
     }
+    served::check(state, &shared, snapshot.version()..=snapshot.version())?;
     let format = caps.choose_format(snapshot.protocol(), &snapshot.metadata().configuration)?;
     let line_version = match pinned {
         Some((version, versioned)) => versioned.then_some(version),

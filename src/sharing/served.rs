@@ -1,0 +1,53 @@
+//! Which versions of a shared table recipients may read. Every version of a plain table; of a
+//! table bound to a FIRE entity only the approved ones — validated at or above its minimum
+//! pass rate, or approved by an admin. Such a table's latest version, to recipients, is its
+//! latest approved one; asking for any other version is refused with the reason.
+
+use std::ops::RangeInclusive;
+
+use crate::catalog::SharedTable;
+use crate::delta::VersionSpec;
+use crate::fire::quality::Approvals;
+use crate::state::AppState;
+use crate::{Error, Result};
+
+fn approvals(state: &AppState, shared: &SharedTable) -> Result<Option<Approvals>> {
+    state.catalog.read(|c| Approvals::load(c, &shared.table.id))
+}
+
+fn name(shared: &SharedTable) -> String {
+    format!("{}.{}.{}", shared.share, shared.schema, shared.name)
+}
+
+/// The latest version recipients see.
+pub fn latest(state: &AppState, shared: &SharedTable) -> Result<u64> {
+    let root = super::query::table_root(shared)?;
+    let latest = state.delta.snapshot(&root, VersionSpec::Latest)?.version();
+    match approvals(state, shared)? {
+        None => Ok(latest),
+        Some(a) => a.latest_served(latest).ok_or_else(|| {
+            Error::invalid(format!(
+                "table {} has no validated version yet: its versions are served once they pass FIRE data-quality validation",
+                name(shared)
+            ))
+        }),
+    }
+}
+
+/// Refuses a request that reaches a version recipients may not read.
+pub fn check(state: &AppState, shared: &SharedTable, versions: RangeInclusive<u64>) -> Result<()> {
+    let Some(a) = approvals(state, shared)? else {
+        return Ok(());
+    };
+    for version in versions {
+        let status = a.status(version);
+        if !status.is_served() {
+            return Err(Error::invalid(format!(
+                "version {version} of table {} is not served: {status}; FIRE data quality requires a pass rate of at least {:.1}% or an admin's approval",
+                name(shared),
+                a.binding.min_pass_rate * 100.0
+            )));
+        }
+    }
+    Ok(())
+}
