@@ -514,3 +514,113 @@ fn versions_are_validated_incrementally_and_reported() {
         .sum();
     assert_eq!(failing, 456, "one defect in each of 156 + 300 rows");
 }
+
+#[test]
+fn recipients_read_only_approved_versions_with_the_real_connector() {
+    let Some(shared) = common::shared_dir("fire serving") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("collateral");
+    let data = dir.path().join("data");
+    let data_arg = data.to_str().unwrap();
+    let v1 = batch(&rows_with_defects(0, 1000, 0));
+    let mut table = TableWriter::create(&root, "collateral", "", &v1.schema(), &[], &[]).unwrap();
+    let file = table.write_file(&v1, &[]).unwrap();
+    table.commit("WRITE", &[file], &[]).unwrap();
+    let f2 = table
+        .write_file(&batch(&rows_with_defects(1000, 1000, 156)), &[])
+        .unwrap();
+    table
+        .commit("WRITE", std::slice::from_ref(&f2), &[])
+        .unwrap();
+    fireshare_out(&[
+        "sql",
+        "--data-dir",
+        data_arg,
+        "--fire-schemas",
+        shared.join("fire/schemas").to_str().unwrap(),
+        &format!(
+            "CREATE TABLE fire.collateral_gold USING DELTA LOCATION '{}';
+             ALTER TABLE fire.collateral_gold SET TBLPROPERTIES ('fire.entity' = 'collateral', 'fire.min_pass_rate' = '0.9');
+             CREATE SHARE reports; ALTER SHARE reports ADD TABLE fire.collateral_gold WITH HISTORY;
+             CREATE RECIPIENT regulator; GRANT SELECT ON SHARE reports TO RECIPIENT regulator;",
+            root.display()
+        ),
+    ]);
+    let server = common::Server::start(&data);
+    let profile = common::profile(&data, &server, "regulator", &[]);
+    let url = format!("{}#reports.fire.collateral_gold", profile.display());
+    let read = |version: Option<u64>| -> serde_json::Value {
+        let version = version.map(|v| v.to_string());
+        let mut args = vec![url.as_str()];
+        args.extend(version.as_deref());
+        serde_json::from_str(common::run_python("fire_read.py", &args).trim()).unwrap()
+    };
+    let validate = || {
+        fireshare_out(&[
+            "fire",
+            "validate",
+            "--data-dir",
+            data_arg,
+            "fire.collateral_gold",
+        ])
+    };
+
+    // Nothing validated yet: nothing to read.
+    let before = read(None);
+    assert!(
+        before["error"]
+            .as_str()
+            .unwrap()
+            .contains("has no validated version yet"),
+        "{before}"
+    );
+    validate();
+    assert_eq!(
+        read(None),
+        serde_json::json!({"rows": 2000}),
+        "version 2 passes at 92.2%"
+    );
+
+    // Version 3 (84.8%) lands: recipients still read version 2.
+    let f3 = table
+        .write_file(&batch(&rows_with_defects(2000, 1000, 300)), &[])
+        .unwrap();
+    table
+        .commit("WRITE", std::slice::from_ref(&f3), &[])
+        .unwrap();
+    validate();
+    assert_eq!(read(None), serde_json::json!({"rows": 2000}));
+    let refused = read(Some(3));
+    let message = refused["error"].as_str().unwrap();
+    assert!(message.contains("400"), "{message}");
+    // The connector shows the server's message, wrapped.
+    assert!(
+        message.contains("version 3 of table reports.fire.collateral_gold is not served"),
+        "{message}"
+    );
+    assert!(message.contains("below the threshold (84.8%)"), "{message}");
+
+    // Version 4 deletes every bad row: served at once.
+    let clean2 = table
+        .write_file(&batch(&rows_with_defects(1156, 844, 0)), &[])
+        .unwrap();
+    let clean3 = table
+        .write_file(&batch(&rows_with_defects(2300, 700, 0)), &[])
+        .unwrap();
+    table
+        .commit("DELETE", &[clean2, clean3], &[f2, f3])
+        .unwrap();
+    validate();
+    assert_eq!(read(None), serde_json::json!({"rows": 2544}));
+
+    // An admin approves version 3 by hand: readable from then on.
+    fireshare_out(&[
+        "sql",
+        "--data-dir",
+        data_arg,
+        "ALTER TABLE fire.collateral_gold APPROVE VERSION 3 COMMENT 'defects accepted for this deadline'",
+    ]);
+    assert_eq!(read(Some(3)), serde_json::json!({"rows": 3000}));
+}
