@@ -63,6 +63,8 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<crate::auth::ip::IpNet>,
     /// When the audit ledger's head is signed.
     pub sealing: crate::audit::Sealing,
+    /// How often new versions of FIRE-bound tables are looked for and validated.
+    pub fire_poll: Duration,
 }
 
 /// Default lifetime of activation links.
@@ -81,6 +83,7 @@ impl ServerConfig {
             activation_ttl: ACTIVATION_TTL,
             trusted_proxies: Vec::new(),
             sealing: crate::audit::Sealing::default(),
+            fire_poll: Duration::from_secs(30),
         }
     }
 

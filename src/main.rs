@@ -79,6 +79,9 @@ enum Command {
         /// ...or after this long, whichever comes first (and always when the server stops).
         #[arg(long, default_value = "60s", value_parser = parse_duration)]
         audit_seal_interval: std::time::Duration,
+        /// How often new versions of tables bound to a FIRE entity are looked for and validated.
+        #[arg(long, default_value = "30s", value_parser = parse_duration)]
+        fire_poll: std::time::Duration,
     },
     /// Run admin statements, e.g. "CREATE SHARE s; GRANT SELECT ON SHARE s TO RECIPIENT r".
     ///
@@ -331,6 +334,7 @@ fn run(command: Command) -> fireshare::Result<()> {
             trusted_proxies,
             audit_seal_every,
             audit_seal_interval,
+            fire_poll,
         } => {
             data.open()?;
             let mut config =
@@ -338,6 +342,7 @@ fn run(command: Command) -> fireshare::Result<()> {
             config.url_ttl = url_ttl;
             config.activation_ttl = activation.activation_ttl;
             config.trusted_proxies = trusted_proxies;
+            config.fire_poll = fire_poll;
             config.sealing = fireshare::audit::Sealing {
                 every: audit_seal_every,
                 interval: audit_seal_interval,

@@ -83,6 +83,25 @@ pub async fn serve(config: ServerConfig, ready: impl FnOnce(&AppState)) -> Resul
             flush_last_used(&flusher).await;
         }
     });
+    let validator = state.clone();
+    actix_web::rt::spawn(async move {
+        let period = validator
+            .config
+            .fire_poll
+            .max(std::time::Duration::from_secs(1));
+        let mut every = actix_web::rt::time::interval(period);
+        loop {
+            every.tick().await;
+            let state = validator.clone();
+            let done = crate::http::blocking(move || {
+                crate::fire::quality::validate_bound_tables(&state.catalog, &state.delta)
+            })
+            .await;
+            if let Err(e) = done {
+                tracing::warn!(error = %e, "FIRE validation round failed");
+            }
+        }
+    });
     let served = server
         .run()
         .await

@@ -542,7 +542,6 @@ fn recipients_read_only_approved_versions_with_the_real_connector() {
         shared.join("fire/schemas").to_str().unwrap(),
         &format!(
             "CREATE TABLE fire.collateral_gold USING DELTA LOCATION '{}';
-             ALTER TABLE fire.collateral_gold SET TBLPROPERTIES ('fire.entity' = 'collateral', 'fire.min_pass_rate' = '0.9');
              CREATE SHARE reports; ALTER SHARE reports ADD TABLE fire.collateral_gold WITH HISTORY;
              CREATE RECIPIENT regulator; GRANT SELECT ON SHARE reports TO RECIPIENT regulator;",
             root.display()
@@ -567,15 +566,16 @@ fn recipients_read_only_approved_versions_with_the_real_connector() {
         ])
     };
 
-    // Nothing validated yet: nothing to read.
+    // Bound while the server runs: until the versions are validated there is nothing to read.
+    fireshare_out(&[
+        "sql",
+        "--data-dir",
+        data_arg,
+        "ALTER TABLE fire.collateral_gold SET TBLPROPERTIES ('fire.entity' = 'collateral', 'fire.min_pass_rate' = '0.9')",
+    ]);
     let before = read(None);
-    assert!(
-        before["error"]
-            .as_str()
-            .unwrap()
-            .contains("has no validated version yet"),
-        "{before}"
-    );
+    let message = before["error"].as_str().unwrap_or_default();
+    assert!(message.contains("has no validated version yet"), "{before}");
     validate();
     assert_eq!(
         read(None),
@@ -623,4 +623,26 @@ fn recipients_read_only_approved_versions_with_the_real_connector() {
         "ALTER TABLE fire.collateral_gold APPROVE VERSION 3 COMMENT 'defects accepted for this deadline'",
     ]);
     assert_eq!(read(Some(3)), serde_json::json!({"rows": 3000}));
+
+    // A server validates new versions in the background (every second here).
+    drop(server);
+    let more = table
+        .write_file(&batch(&rows_with_defects(3000, 456, 0)), &[])
+        .unwrap();
+    table.commit("WRITE", &[more], &[]).unwrap();
+    let server = common::Server::run_with("serve", &data, &["--fire-poll", "1s"]);
+    let profile = common::profile(&data, &server, "regulator", &[]);
+    let url = format!("{}#reports.fire.collateral_gold", profile.display());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let read = common::run_python("fire_read.py", &[&url]);
+        if read.contains("3000") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "version 5 was never served: {read}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
 }

@@ -176,3 +176,10 @@ pub fn pass_rates(conn: &Connection, table_id: &str) -> Result<BTreeMap<u64, f64
     let rows = select.query_map([table_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// The tables bound to a FIRE entity.
+pub fn bound_tables(conn: &Connection) -> Result<Vec<String>> {
+    let mut select = conn.prepare_cached("SELECT table_id FROM table_properties WHERE key = ?1")?;
+    let rows = select.query_map([FIRE_ENTITY], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

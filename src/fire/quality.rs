@@ -202,6 +202,40 @@ pub fn pending_versions(
     Ok((0..=latest).filter(|v| !done.contains(v)).collect())
 }
 
+/// Validates every version not validated yet of every bound table (the server does this in
+/// the background). A table that fails is logged and the others go on.
+pub fn validate_bound_tables(catalog: &Catalog, delta: &DeltaLog) -> Result<()> {
+    let Some(schemas) = catalog
+        .read(|c| catalog::setting(c, catalog::FIRE_SCHEMAS))?
+        .map(SchemaDir::new)
+    else {
+        return Ok(());
+    };
+    for table_id in catalog.read(catalog::bound_tables)? {
+        let Some(table) = catalog.read(|c| catalog::table_by_id(c, &table_id))? else {
+            continue;
+        };
+        let validated = pending_versions(catalog, delta, &table, None).and_then(|versions| {
+            versions.into_iter().try_for_each(|version| {
+                let done = validate_version(catalog, delta, &schemas, &table, version)?;
+                tracing::info!(
+                    table = format!("{}.{}", table.schema, table.name),
+                    version,
+                    rows = done.report.rows,
+                    pass_rate = done.report.pass_rate,
+                    files_read = done.files_read,
+                    "FIRE validation"
+                );
+                Ok(())
+            })
+        });
+        if let Err(e) = validated {
+            tracing::warn!(table = format!("{}.{}", table.schema, table.name), error = %e, "FIRE validation failed");
+        }
+    }
+    Ok(())
+}
+
 /// `fireshare fire validate`: validates the pending versions of `table` (`schema.table`),
 /// telling `progress` about each.
 pub fn validate_command(

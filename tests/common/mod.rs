@@ -187,6 +187,11 @@ impl Server {
 
     /// Runs `fireshare {command}` (`serve` or `demo`) until it answers `/healthz`.
     pub fn run(command: &str, data_dir: &Path) -> Server {
+        Server::run_with(command, data_dir, &[])
+    }
+
+    /// `run` with more options for the command.
+    pub fn run_with(command: &str, data_dir: &Path, options: &[&str]) -> Server {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -199,6 +204,7 @@ impl Server {
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(options)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
