@@ -645,4 +645,36 @@ fn recipients_read_only_approved_versions_with_the_real_connector() {
         );
         std::thread::sleep(std::time::Duration::from_millis(300));
     }
+
+    // Auditors read the quality history and reports as JSON.
+    let auditor = common::admin_token(&data, "auditor", "inspector");
+    let get = |path: &str| -> serde_json::Value {
+        let response = reqwest::blocking::Client::new()
+            .get(server.url(path))
+            .bearer_auth(&auditor)
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        response.json().unwrap()
+    };
+    let history = get("/admin/v1/quality/fire.collateral_gold");
+    let statuses: Vec<&str> = history["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.len(), 6, "{statuses:?}");
+    assert_eq!(statuses[2], "passes (92.2%)");
+    assert!(statuses[3].starts_with("approved by cli:"), "{statuses:?}");
+    assert_eq!(statuses[5], "passes (100.0%)");
+    let report = get("/admin/v1/quality/fire.collateral_gold/versions/3");
+    let currency = report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["expectation_name"] == "[`currency_code`] VALUE")
+        .unwrap();
+    let failing: u64 = currency["failing_rows"].as_str().unwrap().parse().unwrap();
+    assert!(failing > 0, "{currency}");
 }

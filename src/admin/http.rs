@@ -42,6 +42,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(create_table)),
             )
             .service(endpoint("/tables/{table}", "DELETE").route(web::delete().to(drop_table)))
+            .service(endpoint("/quality/{table}", "GET").route(web::get().to(quality_history)))
+            .service(
+                endpoint("/quality/{table}/versions/{version}", "GET")
+                    .route(web::get().to(quality_report)),
+            )
             .service(
                 endpoint("/recipients", "GET, POST")
                     .route(web::get().to(list_recipients))
@@ -273,6 +278,20 @@ async fn create_table(s: State, r: HttpRequest, b: Bytes) -> Result<HttpResponse
 async fn drop_table(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
     let sql = rest::table_name(&p).map(|t| format!("DROP TABLE {t}"));
     rest(s, r, sql, Answer::Done).await
+}
+async fn quality_history(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
+    let sql = rest::table_name(&p).map(|t| format!("DESCRIBE HISTORY {t}"));
+    rest(s, r, sql, Answer::Items).await
+}
+async fn quality_report(
+    s: State,
+    r: HttpRequest,
+    p: web::Path<(String, u64)>,
+) -> Result<HttpResponse> {
+    let (table, version) = p.into_inner();
+    let sql =
+        rest::table_name(&table).map(|t| format!("SHOW QUALITY FOR TABLE {t} VERSION {version}"));
+    rest(s, r, sql, Answer::Items).await
 }
 async fn list_recipients(s: State, r: HttpRequest) -> Result<HttpResponse> {
     rest(s, r, Ok("SHOW RECIPIENTS".into()), Answer::Items).await
