@@ -381,6 +381,63 @@ fn rows_with_defects(start: usize, n: usize, bad: usize) -> Vec<Row> {
         .collect()
 }
 
+/// The multi-version fixture of fire.md §4.6 at `dir/collateral` (version 0 creates the
+/// table): version 1 has 1,000 valid rows, version 2 adds 1,000 with 156 defective (92.2%).
+struct Fixture {
+    table: TableWriter,
+    root: std::path::PathBuf,
+    /// The files holding defective rows.
+    bad: Vec<fireshare::delta::writer::AddFile>,
+}
+
+impl Fixture {
+    fn new(dir: &std::path::Path) -> Self {
+        let root = dir.join("collateral");
+        let v1 = batch(&rows_with_defects(0, 1000, 0));
+        let mut table =
+            TableWriter::create(&root, "collateral", "", &v1.schema(), &[], &[]).unwrap();
+        let file = table.write_file(&v1, &[]).unwrap();
+        table.commit("WRITE", &[file], &[]).unwrap();
+        let mut fixture = Fixture {
+            table,
+            root,
+            bad: Vec::new(),
+        };
+        fixture.append(1000, 1000, 156);
+        fixture
+    }
+
+    /// Appends `n` rows from `start`, the first `bad` defective.
+    fn append(&mut self, start: usize, n: usize, bad: usize) {
+        let file = self
+            .table
+            .write_file(&batch(&rows_with_defects(start, n, bad)), &[])
+            .unwrap();
+        self.table
+            .commit("WRITE", std::slice::from_ref(&file), &[])
+            .unwrap();
+        if bad > 0 {
+            self.bad.push(file);
+        }
+    }
+
+    /// Version 3: 1,000 rows more, 300 defective (84.8%).
+    fn add_bad_version(&mut self) {
+        self.append(2000, 1000, 300);
+    }
+
+    /// Version 4, a DELETE of every defective row: the files holding them rewritten without.
+    fn delete_bad_rows(&mut self) {
+        let clean = [(1156, 844), (2300, 700)].map(|(start, n)| {
+            self.table
+                .write_file(&batch(&rows_with_defects(start, n, 0)), &[])
+                .unwrap()
+        });
+        let bad = std::mem::take(&mut self.bad);
+        self.table.commit("DELETE", &clean, &bad).unwrap();
+    }
+}
+
 fn fireshare_out(args: &[&str]) -> String {
     let out = common::fireshare().args(args).output().unwrap();
     let text = format!(
@@ -398,21 +455,10 @@ fn versions_are_validated_incrementally_and_reported() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("collateral");
     let data = dir.path().join("data");
     let data_arg = data.to_str().unwrap();
-    // fire.md §4.6 (version 0 creates the table): 100%, 92.2%, 84.8%, then every bad row
-    // deleted: 100%.
-    let v0 = batch(&rows_with_defects(0, 1000, 0));
-    let mut table = TableWriter::create(&root, "collateral", "", &v0.schema(), &[], &[]).unwrap();
-    let f0 = table.write_file(&v0, &[]).unwrap();
-    table.commit("WRITE", &[f0], &[]).unwrap();
-    let f1 = table
-        .write_file(&batch(&rows_with_defects(1000, 1000, 156)), &[])
-        .unwrap();
-    table
-        .commit("WRITE", std::slice::from_ref(&f1), &[])
-        .unwrap();
+    let mut fixture = Fixture::new(dir.path());
+    let root = fixture.root.clone();
     fireshare_out(&[
         "sql",
         "--data-dir",
@@ -444,22 +490,8 @@ fn versions_are_validated_incrementally_and_reported() {
         "{first}"
     );
 
-    let f2 = table
-        .write_file(&batch(&rows_with_defects(2000, 1000, 300)), &[])
-        .unwrap();
-    table
-        .commit("WRITE", std::slice::from_ref(&f2), &[])
-        .unwrap();
-    // DELETE of every bad row: the two files holding them rewritten without.
-    let clean1 = table
-        .write_file(&batch(&rows_with_defects(1156, 844, 0)), &[])
-        .unwrap();
-    let clean2 = table
-        .write_file(&batch(&rows_with_defects(2300, 700, 0)), &[])
-        .unwrap();
-    table
-        .commit("DELETE", &[clean1, clean2], &[f1, f2])
-        .unwrap();
+    fixture.add_bad_version();
+    fixture.delete_bad_rows();
     let second = validate();
     // Only the files no earlier version had are read.
     assert!(
@@ -521,19 +553,10 @@ fn recipients_read_only_approved_versions_with_the_real_connector() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("collateral");
     let data = dir.path().join("data");
     let data_arg = data.to_str().unwrap();
-    let v1 = batch(&rows_with_defects(0, 1000, 0));
-    let mut table = TableWriter::create(&root, "collateral", "", &v1.schema(), &[], &[]).unwrap();
-    let file = table.write_file(&v1, &[]).unwrap();
-    table.commit("WRITE", &[file], &[]).unwrap();
-    let f2 = table
-        .write_file(&batch(&rows_with_defects(1000, 1000, 156)), &[])
-        .unwrap();
-    table
-        .commit("WRITE", std::slice::from_ref(&f2), &[])
-        .unwrap();
+    let mut fixture = Fixture::new(dir.path());
+    let root = fixture.root.clone();
     fireshare_out(&[
         "sql",
         "--data-dir",
@@ -584,12 +607,7 @@ fn recipients_read_only_approved_versions_with_the_real_connector() {
     );
 
     // Version 3 (84.8%) lands: recipients still read version 2.
-    let f3 = table
-        .write_file(&batch(&rows_with_defects(2000, 1000, 300)), &[])
-        .unwrap();
-    table
-        .commit("WRITE", std::slice::from_ref(&f3), &[])
-        .unwrap();
+    fixture.add_bad_version();
     validate();
     assert_eq!(read(None), serde_json::json!({"rows": 2000}));
     let refused = read(Some(3));
@@ -603,15 +621,7 @@ fn recipients_read_only_approved_versions_with_the_real_connector() {
     assert!(message.contains("below the threshold (84.8%)"), "{message}");
 
     // Version 4 deletes every bad row: served at once.
-    let clean2 = table
-        .write_file(&batch(&rows_with_defects(1156, 844, 0)), &[])
-        .unwrap();
-    let clean3 = table
-        .write_file(&batch(&rows_with_defects(2300, 700, 0)), &[])
-        .unwrap();
-    table
-        .commit("DELETE", &[clean2, clean3], &[f2, f3])
-        .unwrap();
+    fixture.delete_bad_rows();
     validate();
     assert_eq!(read(None), serde_json::json!({"rows": 2544}));
 
@@ -626,10 +636,7 @@ fn recipients_read_only_approved_versions_with_the_real_connector() {
 
     // A server validates new versions in the background (every second here).
     drop(server);
-    let more = table
-        .write_file(&batch(&rows_with_defects(3000, 456, 0)), &[])
-        .unwrap();
-    table.commit("WRITE", &[more], &[]).unwrap();
+    fixture.append(3000, 456, 0);
     let server = common::Server::run_with("serve", &data, &["--fire-poll", "1s"]);
     let profile = common::profile(&data, &server, "regulator", &[]);
     let url = format!("{}#reports.fire.collateral_gold", profile.display());
