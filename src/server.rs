@@ -29,9 +29,10 @@ pub async fn serve(config: ServerConfig, ready: impl FnOnce(&AppState)) -> Resul
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 Error::invalid(format!("invalid query parameters: {e}")).into()
             }))
-            .app_data(web::PathConfig::default().error_handler(|e, _| {
-                Error::invalid(format!("invalid path: {e}")).into()
-            }))
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|e, _| Error::invalid(format!("invalid path: {e}")).into()),
+            )
             .wrap_fn(|req, srv| {
                 let (method, path, started) =
                     (req.method().clone(), req.path().to_string(), Instant::now());
