@@ -407,6 +407,21 @@ impl Fixture {
         fixture
     }
 
+    /// Registers the table as `fire.{name}` in the data directory `data`, then runs `more`.
+    fn register(&self, data: &str, shared: &std::path::Path, name: &str, more: &str) {
+        fireshare_out(&[
+            "sql",
+            "--data-dir",
+            data,
+            "--fire-schemas",
+            shared.join("fire/schemas").to_str().unwrap(),
+            &format!(
+                "CREATE TABLE fire.{name} USING DELTA LOCATION '{}'; {more}",
+                self.root.display()
+            ),
+        ]);
+    }
+
     /// Appends `n` rows from `start`, the first `bad` defective.
     fn append(&mut self, start: usize, n: usize, bad: usize) {
         let file = self
@@ -458,19 +473,12 @@ fn versions_are_validated_incrementally_and_reported() {
     let data = dir.path().join("data");
     let data_arg = data.to_str().unwrap();
     let mut fixture = Fixture::new(dir.path());
-    let root = fixture.root.clone();
-    fireshare_out(&[
-        "sql",
-        "--data-dir",
+    fixture.register(
         data_arg,
-        "--fire-schemas",
-        shared.join("fire/schemas").to_str().unwrap(),
-        &format!(
-            "CREATE TABLE fire.collateral USING DELTA LOCATION '{}';
-             ALTER TABLE fire.collateral SET TBLPROPERTIES ('fire.entity' = 'collateral', 'fire.min_pass_rate' = '0.9')",
-            root.display()
-        ),
-    ]);
+        &shared,
+        "collateral",
+        "ALTER TABLE fire.collateral SET TBLPROPERTIES ('fire.entity' = 'collateral', 'fire.min_pass_rate' = '0.9')",
+    );
     let validate = || {
         fireshare_out(&[
             "fire",
@@ -556,20 +564,13 @@ fn recipients_read_only_approved_versions_with_the_real_connector() {
     let data = dir.path().join("data");
     let data_arg = data.to_str().unwrap();
     let mut fixture = Fixture::new(dir.path());
-    let root = fixture.root.clone();
-    fireshare_out(&[
-        "sql",
-        "--data-dir",
+    fixture.register(
         data_arg,
-        "--fire-schemas",
-        shared.join("fire/schemas").to_str().unwrap(),
-        &format!(
-            "CREATE TABLE fire.collateral_gold USING DELTA LOCATION '{}';
-             CREATE SHARE reports; ALTER SHARE reports ADD TABLE fire.collateral_gold WITH HISTORY;
-             CREATE RECIPIENT regulator; GRANT SELECT ON SHARE reports TO RECIPIENT regulator;",
-            root.display()
-        ),
-    ]);
+        &shared,
+        "collateral_gold",
+        "CREATE SHARE reports; ALTER SHARE reports ADD TABLE fire.collateral_gold WITH HISTORY;
+         CREATE RECIPIENT regulator; GRANT SELECT ON SHARE reports TO RECIPIENT regulator;",
+    );
     let server = common::Server::start(&data);
     let profile = common::profile(&data, &server, "regulator", &[]);
     let url = format!("{}#reports.fire.collateral_gold", profile.display());
@@ -684,4 +685,55 @@ fn recipients_read_only_approved_versions_with_the_real_connector() {
         .unwrap();
     let failing: u64 = currency["failing_rows"].as_str().unwrap().parse().unwrap();
     assert!(failing > 0, "{currency}");
+}
+
+#[test]
+fn deleted_rows_do_not_count_and_partition_values_are_checked() {
+    let Some(shared) = common::shared_dir("fire deletion vectors") else {
+        return;
+    };
+    // Entities of our own for two corpus tables written by Spark: `value` must be negative
+    // (no row is), `part` (a partition column, not in the data files) is required.
+    let schemas = tempfile::tempdir().unwrap();
+    std::fs::write(
+        schemas.path().join("negative.json"),
+        r#"{"type": "object", "required": ["value"],
+            "properties": {"value": {"type": "integer", "maximum": -1}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        schemas.path().join("parts.json"),
+        r#"{"type": "object", "required": ["part"],
+            "properties": {"part": {"type": "integer", "minimum": 0}, "col2": {"type": "string"}}}"#,
+    )
+    .unwrap();
+    // table: (entity, rows a reader returns, rows before deletion vectors)
+    for (table, entity, rows, written) in [
+        ("table-with-dv-small", "negative", 8, 10),
+        ("dv-partitioned-with-checkpoint", "parts", 35, 37),
+    ] {
+        let entity = SchemaDir::new(schemas.path()).entity(entity).unwrap();
+        let validator = Validator::new(&entity).unwrap();
+        let root = std::fs::canonicalize(shared.join("delta-tables").join(table)).unwrap();
+        let url = url::Url::from_directory_path(root).unwrap();
+        let delta = DeltaLog::new();
+        let snapshot = delta.snapshot(&url, VersionSpec::Latest).unwrap();
+        let report =
+            validate_snapshot(&delta, &url, &snapshot, &entity, &validator, &mut ReadAll).unwrap();
+        assert!(written > rows);
+        assert_eq!(
+            report.tally.rows, rows,
+            "{table}: deleted rows must not count"
+        );
+        let failures = failures_by_name(&validator, &report.tally);
+        match table {
+            "table-with-dv-small" => {
+                assert_eq!(
+                    failures,
+                    BTreeMap::from([("[`value`] VALUE".to_string(), rows)])
+                )
+            }
+            _ => assert!(failures.is_empty(), "{table}: {failures:?}"),
+        }
+    }
 }
