@@ -24,6 +24,22 @@ fn the_server_conforms_to_its_openapi_description() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let server = Server::run("demo", &data);
+    // The demo's collateral table is FIRE-bound: its last version, below 95%, is held back.
+    let log = server.log_text();
+    assert!(
+        log.contains(
+            "fire.collateral_gold version 6: 162 rows, 152 passing (93.8%), below the threshold"
+        ),
+        "{log}"
+    );
+    let version = reqwest::blocking::Client::new()
+        .get(server.url(
+            "/delta-sharing/shares/regulatory_reports/schemas/fire/tables/collateral_gold/version",
+        ))
+        .bearer_auth(bearer(&data.join("regulator.share")))
+        .send()
+        .unwrap();
+    assert_eq!(version.headers()["delta-table-version"], "5");
 
     // The demo tables keep their change feed off: add one with it on (versions 0..5).
     use delta_kernel::arrow::datatypes::{DataType, Field, Schema};
