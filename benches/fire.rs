@@ -128,8 +128,16 @@ fn main() {
     let snapshot = delta.snapshot(&url, VersionSpec::Latest).unwrap();
     let validator = Validator::new(&entity).unwrap();
     let started = Instant::now();
-    let report =
-        validate_snapshot(&delta, &url, &snapshot, &entity, &validator, &mut ReadAll).unwrap();
+    let report = validate_snapshot(
+        &delta,
+        &url,
+        &snapshot,
+        &entity,
+        &validator,
+        &mut ReadAll,
+        &mut |_| {},
+    )
+    .unwrap();
     let seconds = started.elapsed().as_secs_f64();
     let rows_per_second = report.tally.rows as f64 / seconds;
     println!(

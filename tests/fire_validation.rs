@@ -325,8 +325,16 @@ fn the_seed_case_reports_922_of_1000_rows_passing() {
     let url = url::Url::from_directory_path(&root).unwrap();
     let snapshot = delta.snapshot(&url, VersionSpec::Latest).unwrap();
     let validator = Validator::new(&entity).unwrap();
-    let report =
-        validate_snapshot(&delta, &url, &snapshot, &entity, &validator, &mut ReadAll).unwrap();
+    let report = validate_snapshot(
+        &delta,
+        &url,
+        &snapshot,
+        &entity,
+        &validator,
+        &mut ReadAll,
+        &mut |_| {},
+    )
+    .unwrap();
     assert!(
         report.schema_errors.is_empty(),
         "{:?}",
@@ -718,8 +726,16 @@ fn deleted_rows_do_not_count_and_partition_values_are_checked() {
         let url = url::Url::from_directory_path(root).unwrap();
         let delta = DeltaLog::new();
         let snapshot = delta.snapshot(&url, VersionSpec::Latest).unwrap();
-        let report =
-            validate_snapshot(&delta, &url, &snapshot, &entity, &validator, &mut ReadAll).unwrap();
+        let report = validate_snapshot(
+            &delta,
+            &url,
+            &snapshot,
+            &entity,
+            &validator,
+            &mut ReadAll,
+            &mut |_| {},
+        )
+        .unwrap();
         assert!(written > rows);
         assert_eq!(
             report.tally.rows, rows,

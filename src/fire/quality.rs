@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::schema::SchemaDir;
-use super::validate::{FileResults, Report, Tally, Validator, validate_snapshot};
+use super::validate::{FileResults, Progress, Report, Tally, Validator, validate_snapshot};
 use crate::catalog::{self, Catalog, FileKey, QualityReport, Table};
 use crate::clock::now_ms;
 use crate::delta::{DataFile, DeltaLog, VersionSpec};
@@ -119,6 +119,7 @@ pub fn validate_version(
     schemas: &SchemaDir,
     table: &Table,
     version: u64,
+    progress: &mut dyn FnMut(Progress),
 ) -> Result<Validated> {
     let binding = catalog
         .read(|c| catalog::table_properties(c, &table.id))
@@ -142,7 +143,9 @@ pub fn validate_version(
         table_id: &table.id,
         rules,
     };
-    let checked = validate_snapshot(delta, &root, &snapshot, &entity, &validator, &mut known)?;
+    let checked = validate_snapshot(
+        delta, &root, &snapshot, &entity, &validator, &mut known, progress,
+    )?;
     let report = QualityReport {
         version,
         entity: entity.name.clone(),
@@ -217,7 +220,8 @@ pub fn validate_bound_tables(catalog: &Catalog, delta: &DeltaLog) -> Result<()> 
         };
         let validated = pending_versions(catalog, delta, &table, None).and_then(|versions| {
             versions.into_iter().try_for_each(|version| {
-                let done = validate_version(catalog, delta, &schemas, &table, version)?;
+                let done =
+                    validate_version(catalog, delta, &schemas, &table, version, &mut |_| {})?;
                 tracing::info!(
                     table = format!("{}.{}", table.schema, table.name),
                     version,
@@ -266,7 +270,21 @@ pub fn validate_command(
         ));
     }
     for version in versions {
-        let done = validate_version(catalog, &delta, &schemas, &table, version)?;
+        // A bar over the version's data files, drawn only on a terminal.
+        let bar = indicatif::ProgressBar::new(0).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{prefix} [{bar:30}] {pos}/{len} files, {msg} rows, {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.set_prefix(format!("{}.{} version {version}", table.schema, table.name));
+        let done = validate_version(catalog, &delta, &schemas, &table, version, &mut |p| {
+            bar.set_length(p.files as u64);
+            bar.set_message(p.rows.to_string());
+            bar.set_position(p.files_done as u64);
+        })?;
+        bar.finish_and_clear();
         let r = &done.report;
         let verdict = match &binding {
             Some(b) if r.pass_rate >= b.min_pass_rate => "passes",

@@ -350,6 +350,14 @@ impl FileResults for ReadAll {
     }
 }
 
+/// How far a validation is, after each data file.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    pub files_done: usize,
+    pub files: usize,
+    pub rows: u64,
+}
+
 /// Reads every data file of `snapshot` not in `known` (rows removed by deletion vectors left
 /// out; partition values put back as columns) and checks its rows against `validator`.
 pub fn validate_snapshot(
@@ -359,6 +367,7 @@ pub fn validate_snapshot(
     entity: &Entity,
     validator: &Validator,
     known: &mut dyn FileResults,
+    progress: &mut dyn FnMut(Progress),
 ) -> Result<Report> {
     let schema = snapshot.arrow_schema()?;
     let mut report = Report {
@@ -376,7 +385,7 @@ pub fn validate_snapshot(
         ControlFlow::Continue(())
     })?;
     let local = storage::local_root(root)?;
-    for file in &files {
+    for (done, file) in files.iter().enumerate() {
         let tally = match known.get(file)? {
             Some(tally) => tally,
             None => {
@@ -387,6 +396,11 @@ pub fn validate_snapshot(
             }
         };
         report.tally.add(&tally);
+        progress(Progress {
+            files_done: done + 1,
+            files: files.len(),
+            rows: report.tally.rows,
+        });
     }
     Ok(report)
 }
