@@ -427,6 +427,26 @@ fn exports_and_archives_verify_and_the_chain_goes_on() {
     );
     assert!(!ok && text.contains("event 7: altered"), "{text}");
 
+    // An export cut short (its last events and seal dropped) is caught too.
+    let text = std::fs::read_to_string(&export).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let cut_path = dir.path().join("cut.ndjson");
+    std::fs::write(&cut_path, lines[..lines.len() - 4].join("\n")).unwrap();
+    let (ok, text) = audit_cli(
+        &data,
+        &[
+            "verify",
+            "--export",
+            cut_path.to_str().unwrap(),
+            "--public-key",
+            key_arg,
+        ],
+    );
+    assert!(
+        !ok && text.contains("does not end with its signed seal"),
+        "{text}"
+    );
+
     let archive = dir.path().join("archive.ndjson");
     let (ok, text) = audit_cli(
         &data,

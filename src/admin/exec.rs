@@ -535,7 +535,13 @@ fn execute(
             let mut notes = Vec::new();
             for (key, value) in properties {
                 match key.as_str() {
-                    catalog::FIRE_ENTITY => notes.extend(fire_fit(tx, &found, value)?),
+                    catalog::FIRE_ENTITY => {
+                        notes.extend(fire_fit(tx, &found, value)?);
+                        let before = catalog::table_properties(tx, &found.id)?;
+                        if before.get(catalog::FIRE_ENTITY) != Some(value) {
+                            catalog::forget_quality(tx, &found.id)?;
+                        }
+                    }
                     catalog::FIRE_MIN_PASS_RATE => {
                         fire::quality::parse_pass_rate(value)?;
                     }
@@ -565,6 +571,9 @@ fn execute(
             let mut removed = Vec::new();
             for key in keys {
                 if catalog::unset_table_property(tx, &found.id, key)? {
+                    if key == catalog::FIRE_ENTITY {
+                        catalog::forget_quality(tx, &found.id)?;
+                    }
                     removed.push(key.clone());
                 }
             }

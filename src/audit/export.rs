@@ -100,7 +100,6 @@ pub fn export(
         "SELECT seq, event, prev_hash, hash FROM events WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq",
     )?;
     let mut rows = events.query([first, last])?;
-    let mut sealed_last = false;
     while let Some(row) = rows.next()? {
         let link = Link {
             seq: row.get(0)?,
@@ -109,27 +108,27 @@ pub fn export(
             hash: row.get(3)?,
         };
         writeln!(out, "{}", serde_json::to_string(&link)?)?;
-        sealed_last = false;
         while let Some((_, seal, signature)) = seals.next_if(|(s, _, _)| *s == link.seq) {
             let seal = Seal {
                 seal: serde_json::from_str(&seal)?,
                 signature,
             };
             writeln!(out, "{}", serde_json::to_string(&seal)?)?;
-            sealed_last = true;
         }
     }
-    if !sealed_last {
-        let seal = serde_json::json!({
-            "seq": last,
-            "hash": head.hash,
-            "time": format_time_us(now_us()),
-            "kid": key.kid(),
-            "export": true,
-        });
-        let signature = URL_SAFE_NO_PAD.encode(key.sign(canonical_json(&seal).as_bytes()));
-        writeln!(out, "{}", serde_json::to_string(&Seal { seal, signature })?)?;
-    }
+    // The export's own seal signs where it starts as well as where it ends: a file cut at
+    // either end does not verify.
+    let seal = serde_json::json!({
+        "seq": last,
+        "hash": head.hash,
+        "baseSeq": header.base_seq,
+        "baseHash": header.base_hash,
+        "time": format_time_us(now_us()),
+        "kid": key.kid(),
+        "export": true,
+    });
+    let signature = URL_SAFE_NO_PAD.encode(key.sign(canonical_json(&seal).as_bytes()));
+    writeln!(out, "{}", serde_json::to_string(&Seal { seal, signature })?)?;
     Ok(Exported {
         first_seq: first,
         last_seq: last,

@@ -62,7 +62,13 @@ pub async fn audited(
                 status: e.as_response_error().status_code().as_u16(),
                 ..trail.take().into_event()
             };
-            state.audit.ledger.record(event).await?;
+            if let Err(failed) = state.audit.ledger.record(event).await {
+                tracing::error!(error = %failed, "the audit ledger cannot be written");
+                return Err(Error::unavailable(
+                    "the audit ledger cannot be written, so nothing can be served; try again later",
+                )
+                .into());
+            }
             return Err(e);
         }
     };
@@ -164,15 +170,20 @@ fn event_of(response: &ServiceResponse<BoxBody>, state: &AppState, trail: Trail)
     event
 }
 
-/// The path, but never an activation link's code: it is a credential until used.
+/// The path, but never an activation link's code: it is a credential until used. Whatever
+/// follows a segment that reads `activate` (in any case or encoding) is left out.
 fn recorded_path(path: &str) -> String {
-    match path.strip_prefix(ACTIVATION_PREFIX) {
-        Some(_) => format!("{ACTIVATION_PREFIX}{{code}}"),
-        None => path.to_string(),
+    let segments: Vec<&str> = path.split('/').collect();
+    let activation = segments.iter().position(|segment| {
+        percent_encoding::percent_decode_str(segment)
+            .decode_utf8_lossy()
+            .eq_ignore_ascii_case("activate")
+    });
+    match activation {
+        Some(at) if at + 1 < segments.len() => format!("{}/{{code}}", segments[..=at].join("/")),
+        _ => path.to_string(),
     }
 }
-
-const ACTIVATION_PREFIX: &str = "/activate/";
 
 fn query_params(req: &HttpRequest) -> Option<Value> {
     let params: Map<String, Value> = url::form_urlencoded::parse(req.query_string().as_bytes())
@@ -248,5 +259,20 @@ mod tests {
             "DELETE /delta-sharing/shares"
         );
         assert_eq!(action("GET", None), "unknownEndpoint");
+    }
+
+    #[test]
+    fn activation_codes_never_reach_the_ledger() {
+        use super::recorded_path;
+        assert_eq!(recorded_path("/activate/fsl_secret"), "/activate/{code}");
+        assert_eq!(recorded_path("//Activate/fsl_secret"), "//Activate/{code}");
+        assert_eq!(
+            recorded_path("/%61ctivate/fsl_secret/x"),
+            "/%61ctivate/{code}"
+        );
+        assert_eq!(
+            recorded_path("/delta-sharing/shares"),
+            "/delta-sharing/shares"
+        );
     }
 }

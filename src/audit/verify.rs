@@ -266,6 +266,7 @@ pub fn verify_export(
         None => return Err(Error::invalid("the export file is empty")),
     };
     let mut verifier = Verifier::new(key, header.base_seq, &header.base_hash);
+    let mut last_seal = None;
     for (number, line) in lines.enumerate() {
         let line = line?;
         let record: Value = serde_json::from_str(&line).map_err(|e| {
@@ -275,13 +276,29 @@ pub fn verify_export(
             ))
         })?;
         let checked = if record.get("seal").is_some() {
-            verifier.seal(&serde_json::from_value(record)?)
+            let seal: Seal = serde_json::from_value(record)?;
+            let checked = verifier.seal(&seal);
+            last_seal = Some(seal.seal);
+            checked
         } else {
+            last_seal = None;
             verifier.link(&serde_json::from_value(record)?)
         };
         if let Err(problem) = checked {
             return Ok(Err(problem));
         }
+    }
+    // The export ends with its own signed seal, which also names where the file starts.
+    let whole = last_seal.is_some_and(|seal| {
+        seal.get("export") == Some(&Value::Bool(true))
+            && seal.get("baseSeq").and_then(Value::as_u64) == Some(header.base_seq)
+            && seal.get("baseHash").and_then(Value::as_str) == Some(header.base_hash.as_str())
+    });
+    if !whole {
+        return Ok(Err(Problem {
+            seq: verifier.done.last_seq + 1,
+            message: "missing: the export does not end with its signed seal naming its start (cut or edited)".into(),
+        }));
     }
     Ok(verifier.finish(header.head_seq, &header.head_hash))
 }

@@ -183,3 +183,14 @@ pub fn bound_tables(conn: &Connection) -> Result<Vec<String>> {
     let rows = select.query_map([FIRE_ENTITY], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// Forgets a table's reports and per-file results (its entity changed): its versions are
+/// validated again. Admins' decisions stay.
+pub fn forget_quality(conn: &Connection, table_id: &str) -> Result<()> {
+    conn.execute("DELETE FROM fire_reports WHERE table_id = ?1", [table_id])?;
+    conn.execute(
+        "DELETE FROM fire_file_results WHERE table_id = ?1",
+        [table_id],
+    )?;
+    Ok(())
+}

@@ -184,11 +184,12 @@ fn report_json(validator: &Validator, report: &Report) -> serde_json::Value {
 }
 
 /// The versions of `table` to validate: `only`, or every version up to the latest without a
-/// report yet.
+/// report against the FIRE schemas as they are now (`digest`).
 pub fn pending_versions(
     catalog: &Catalog,
     delta: &DeltaLog,
     table: &Table,
+    digest: &str,
     only: Option<u64>,
 ) -> Result<Vec<u64>> {
     if let Some(version) = only {
@@ -200,9 +201,24 @@ pub fn pending_versions(
     let done: Vec<u64> = catalog
         .read(|c| catalog::reports(c, &table.id))?
         .iter()
+        .filter(|r| r.schema_digest == digest)
         .map(|r| r.version)
         .collect();
     Ok((0..=latest).filter(|v| !done.contains(v)).collect())
+}
+
+/// The digest of the schema files of the entity `table` is bound to.
+fn bound_digest(catalog: &Catalog, schemas: &SchemaDir, table: &Table) -> Result<String> {
+    let binding = catalog
+        .read(|c| catalog::table_properties(c, &table.id))
+        .and_then(|p| Binding::of(&p))?
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "table {}.{} is not bound to a FIRE entity",
+                table.schema, table.name
+            ))
+        })?;
+    Ok(schemas.entity(&binding.entity)?.digest)
 }
 
 /// Validates every version not validated yet of every bound table (the server does this in
@@ -218,23 +234,31 @@ pub fn validate_bound_tables(catalog: &Catalog, delta: &DeltaLog) -> Result<()> 
         let Some(table) = catalog.read(|c| catalog::table_by_id(c, &table_id))? else {
             continue;
         };
-        let validated = pending_versions(catalog, delta, &table, None).and_then(|versions| {
-            versions.into_iter().try_for_each(|version| {
-                let done =
-                    validate_version(catalog, delta, &schemas, &table, version, &mut |_| {})?;
-                tracing::info!(
-                    table = format!("{}.{}", table.schema, table.name),
+        let label = format!("{}.{}", table.schema, table.name);
+        let pending = bound_digest(catalog, &schemas, &table)
+            .and_then(|digest| pending_versions(catalog, delta, &table, &digest, None));
+        let versions = match pending {
+            Ok(versions) => versions,
+            Err(e) => {
+                tracing::warn!(table = label, error = %e, "FIRE validation failed");
+                continue;
+            }
+        };
+        // A version that cannot be read (files vacuumed, say) does not hold back the others.
+        for version in versions {
+            match validate_version(catalog, delta, &schemas, &table, version, &mut |_| {}) {
+                Ok(done) => tracing::info!(
+                    table = label,
                     version,
                     rows = done.report.rows,
                     pass_rate = done.report.pass_rate,
                     files_read = done.files_read,
                     "FIRE validation"
-                );
-                Ok(())
-            })
-        });
-        if let Err(e) = validated {
-            tracing::warn!(table = format!("{}.{}", table.schema, table.name), error = %e, "FIRE validation failed");
+                ),
+                Err(e) => {
+                    tracing::warn!(table = label, version, error = %e, "FIRE validation failed")
+                }
+            }
         }
     }
     Ok(())
@@ -262,7 +286,8 @@ pub fn validate_command(
         .read(|c| catalog::table_properties(c, &table.id))
         .and_then(|p| Binding::of(&p))?;
     let delta = DeltaLog::new();
-    let versions = pending_versions(catalog, &delta, &table, only)?;
+    let digest = bound_digest(catalog, &schemas, &table)?;
+    let versions = pending_versions(catalog, &delta, &table, &digest, only)?;
     if versions.is_empty() {
         progress(format!(
             "{}.{}: every version is validated",

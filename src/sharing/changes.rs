@@ -417,7 +417,8 @@ fn prepare(
     cursor: Option<Cursor>,
 ) -> Result<PreparedChanges> {
     check_start_version(&shared, start)?;
-    served::check(state, &shared, start..=end)?;
+    // The start too, when the versions recipients see end before it.
+    served::check(state, &shared, start..=end.max(start))?;
     let root = table_root(&shared)?;
     let head = state.delta.snapshot(&root, VersionSpec::Version(head))?;
     let format = caps.choose_format(head.protocol(), &head.metadata().configuration)?;

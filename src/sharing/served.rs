@@ -25,12 +25,16 @@ pub fn latest(state: &AppState, shared: &SharedTable) -> Result<u64> {
     let latest = state.delta.snapshot(&root, VersionSpec::Latest)?.version();
     match approvals(state, shared)? {
         None => Ok(latest),
-        Some(a) => a.latest_served(latest).ok_or_else(|| {
-            Error::invalid(format!(
-                "table {} has no validated version yet: its versions are served once they pass FIRE data-quality validation",
-                name(shared)
-            ))
-        }),
+        // Only versions the share offers count (START VERSION).
+        Some(a) => a
+            .latest_served(latest)
+            .filter(|v| *v >= shared.start_version)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "table {} has no validated version yet: its versions are served once they pass FIRE data-quality validation",
+                    name(shared)
+                ))
+            }),
     }
 }
 
