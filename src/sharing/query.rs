@@ -364,7 +364,10 @@ fn prepare(
     if pinned.is_none() && spec != VersionSpec::Latest {
         check_start_version(&shared, snapshot.version())?;
     }
-    served::check(state, &shared, snapshot.version()..=snapshot.version())?;
+    // The latest served version needs no second look at the approvals.
+    if spec != VersionSpec::Latest {
+        served::check(state, &shared, snapshot.version()..=snapshot.version())?;
+    }
     let format = caps.choose_format(snapshot.protocol(), &snapshot.metadata().configuration)?;
     let line_version = match pinned {
         Some((version, versioned)) => versioned.then_some(version),
