@@ -124,7 +124,7 @@ fn main() {
     );
 
     let delta = DeltaLog::new();
-    let url = url::Url::from_directory_path(&root).unwrap();
+    let url = fireshare::storage::Location::local(url::Url::from_directory_path(&root).unwrap());
     let snapshot = delta.snapshot(&url, VersionSpec::Latest).unwrap();
     let validator = Validator::new(&entity).unwrap();
     let started = Instant::now();

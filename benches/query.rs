@@ -52,7 +52,9 @@ fn synthetic_table(root: &Path, commits: usize, per_commit: usize) {
         table.commit("WRITE", &adds, &[]).unwrap();
     }
     DeltaLog::new()
-        .checkpoint(&url::Url::from_directory_path(root).unwrap())
+        .checkpoint(&fireshare::storage::Location::local(
+            url::Url::from_directory_path(root).unwrap(),
+        ))
         .unwrap();
 }
 
@@ -110,7 +112,7 @@ fn run(label: &str, commits: usize, per_commit: usize) {
 
     // Baseline: log replay by the Delta reader alone, in process (a fresh reader each time:
     // a reader keeps the files it listed, which is what the server's warm queries use).
-    let root = url::Url::from_directory_path(&table).unwrap();
+    let root = fireshare::storage::Location::local(url::Url::from_directory_path(&table).unwrap());
     let mut listing = Vec::new();
     for _ in 0..5 {
         let log = DeltaLog::new();

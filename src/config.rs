@@ -31,6 +31,10 @@ impl DataDir {
     pub fn audit_key(&self) -> PathBuf {
         self.0.join("audit.ed25519")
     }
+    /// Encrypts the secrets of storage credentials kept in the catalog.
+    pub fn storage_key(&self) -> PathBuf {
+        self.0.join("storage.key")
+    }
     /// Creates the directory (owner-only) if it does not exist yet.
     pub fn ensure(&self) -> std::io::Result<()> {
         if self.0.is_dir() {

@@ -58,9 +58,14 @@ pub async fn run(config: ServerConfig) -> Result<()> {
     // Validate what is new before serving: recipients get only versions that pass.
     let context = Context::of_server(&config, Role::Admin, Path::new("."));
     record_command(dir, &catalog, "validateTable", |_| {
-        crate::fire::quality::validate_command(&catalog, "fire.collateral_gold", None, |line| {
-            eprintln!("{line}")
-        })
+        let stores = crate::storage::Stores::open(dir)?;
+        crate::fire::quality::validate_command(
+            &catalog,
+            &stores,
+            "fire.collateral_gold",
+            None,
+            |line| eprintln!("{line}"),
+        )
     })?;
     for result in execute_script(&catalog, "DESCRIBE HISTORY fire.collateral_gold", &context)? {
         eprint!("{}", result.render());

@@ -438,9 +438,14 @@ fn run(command: Command) -> fireshare::Result<()> {
         } => {
             let (dir, catalog) = data.open()?;
             record_command(&dir, &catalog, "validateTable", |_| {
-                fireshare::fire::quality::validate_command(&catalog, &table, version, |line| {
-                    eprintln!("{line}")
-                })
+                let stores = fireshare::storage::Stores::open(&dir)?;
+                fireshare::fire::quality::validate_command(
+                    &catalog,
+                    &stores,
+                    &table,
+                    version,
+                    |line| eprintln!("{line}"),
+                )
             })
         }
         Command::Demo { data, listen } => {

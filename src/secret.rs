@@ -31,28 +31,7 @@ impl std::fmt::Debug for ServerSecret {
 impl ServerSecret {
     /// Reads the key at `path`, creating it (0600) when it does not exist yet.
     pub fn load_or_create(path: &Path) -> Result<Self> {
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                let key: [u8; KEY_LEN] = bytes.as_slice().try_into().map_err(|_| {
-                    Error::internal(format!(
-                        "secret key {} is corrupt: expected {KEY_LEN} bytes, found {}",
-                        path.display(),
-                        bytes.len()
-                    ))
-                })?;
-                Ok(ServerSecret::from_key(key))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let mut key = [0u8; KEY_LEN];
-                rand::rng().fill_bytes(&mut key);
-                write_private(path, &key)?;
-                Ok(ServerSecret::from_key(key))
-            }
-            Err(e) => Err(Error::internal(format!(
-                "cannot read secret key {}: {e}",
-                path.display()
-            ))),
-        }
+        load_or_create_key(path).map(ServerSecret::from_key)
     }
 
     fn from_key(key: [u8; KEY_LEN]) -> Self {
@@ -80,6 +59,29 @@ impl ServerSecret {
     pub fn verify(&self, domain: &str, parts: &[&[u8]], signature: &[u8]) -> bool {
         let expected = self.sign(domain, parts);
         signature.len() == expected.len() && bool::from(expected.ct_eq(signature))
+    }
+}
+
+/// Reads the 32-byte random key at `path`, creating it (0600) when it does not exist yet.
+pub fn load_or_create_key(path: &Path) -> Result<[u8; KEY_LEN]> {
+    match std::fs::read(path) {
+        Ok(bytes) => bytes.as_slice().try_into().map_err(|_| {
+            Error::internal(format!(
+                "secret key {} is corrupt: expected {KEY_LEN} bytes, found {}",
+                path.display(),
+                bytes.len()
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut key = [0u8; KEY_LEN];
+            rand::rng().fill_bytes(&mut key);
+            write_private(path, &key)?;
+            Ok(key)
+        }
+        Err(e) => Err(Error::internal(format!(
+            "cannot read secret key {}: {e}",
+            path.display()
+        ))),
     }
 }
 

@@ -98,7 +98,11 @@ pub async fn serve(config: ServerConfig, ready: impl FnOnce(&AppState)) -> Resul
             every.tick().await;
             let state = validator.clone();
             let done = crate::http::blocking(move || {
-                crate::fire::quality::validate_bound_tables(&state.catalog, &state.delta)
+                crate::fire::quality::validate_bound_tables(
+                    &state.catalog,
+                    &state.delta,
+                    &state.stores,
+                )
             })
             .await;
             if let Err(e) = done {

@@ -9,12 +9,14 @@ use crate::config::ServerConfig;
 use crate::delta::DeltaLog;
 use crate::secret::ServerSecret;
 use crate::signing_key::SigningKey;
-use crate::storage::FileUrlSigner;
+use crate::storage::{FileUrlSigner, Stores};
 
 pub struct AppState {
     pub config: ServerConfig,
     pub catalog: Catalog,
     pub delta: DeltaLog,
+    /// The object stores tables are read through, and their credentials' vault.
+    pub stores: Stores,
     pub signer: FileUrlSigner,
     /// Signs opaque tokens handed to clients (page tokens).
     pub secret: ServerSecret,
@@ -35,10 +37,12 @@ impl AppState {
         let signing_key = SigningKey::load_or_create(&config.data_dir.signing_key())?;
         let signer = FileUrlSigner::new(secret.clone(), &config.public_url, config.url_ttl);
         let audit = Audit::open(&config.data_dir, &catalog, config.sealing)?;
+        let stores = Stores::open(&config.data_dir)?;
         Ok(AppState {
             config,
             catalog,
             delta: DeltaLog::new(),
+            stores,
             signer,
             secret,
             signing_key,

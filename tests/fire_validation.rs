@@ -322,7 +322,7 @@ fn the_seed_case_reports_922_of_1000_rows_passing() {
     ];
     table.commit("WRITE", &files, &[]).unwrap();
     let delta = DeltaLog::new();
-    let url = url::Url::from_directory_path(&root).unwrap();
+    let url = fireshare::storage::Location::local(url::Url::from_directory_path(&root).unwrap());
     let snapshot = delta.snapshot(&url, VersionSpec::Latest).unwrap();
     let validator = Validator::new(&entity).unwrap();
     let report = validate_snapshot(
@@ -723,7 +723,7 @@ fn deleted_rows_do_not_count_and_partition_values_are_checked() {
         let entity = SchemaDir::new(schemas.path()).entity(entity).unwrap();
         let validator = Validator::new(&entity).unwrap();
         let root = std::fs::canonicalize(shared.join("delta-tables").join(table)).unwrap();
-        let url = url::Url::from_directory_path(root).unwrap();
+        let url = fireshare::storage::Location::local(url::Url::from_directory_path(root).unwrap());
         let delta = DeltaLog::new();
         let snapshot = delta.snapshot(&url, VersionSpec::Latest).unwrap();
         let report = validate_snapshot(

@@ -4,14 +4,16 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use super::parser::{ObjectKind, Statement, parse_with_text};
+use super::parser::{ObjectKind, Statement, TableCredential, parse_with_text};
 use crate::audit::Trail;
 use crate::auth::Role;
 use crate::catalog::{self, Catalog, history};
 use crate::clock::{format_ms, now_ms};
 use crate::config::DataDir;
 use crate::fire;
-use crate::storage::parse_location;
+use crate::storage::{
+    CredentialKind, Location, StorageCredential, Stores, check_location, parse_location,
+};
 use crate::{Error, Result};
 
 /// The outcome of one statement: a result table (`SHOW …`) or a one-line status.
@@ -228,15 +230,38 @@ fn execute(
         Statement::CreateTable {
             name,
             location,
+            credential,
             comment,
             if_not_exists,
         } => {
             let url = parse_location(location, context.base_dir)?;
+            let credential_id = match (url.scheme(), credential) {
+                ("file", TableCredential::None) => None,
+                ("file", _) => {
+                    return Err(Error::invalid("a local table takes no storage credential"));
+                }
+                (scheme, TableCredential::None) => {
+                    return Err(Error::invalid(format!(
+                        "a {scheme}:// table needs WITH CREDENTIAL <name> (see CREATE STORAGE CREDENTIAL) or FROM ENVIRONMENT"
+                    )));
+                }
+                (_, TableCredential::Environment) => {
+                    check_location(&url, None)?;
+                    None
+                }
+                (_, TableCredential::Named(credential)) => {
+                    let found = catalog::require_credential(tx, credential)?;
+                    let sealed = catalog::sealed_credential(tx, &found.id)?;
+                    check_location(&url, Some(&stores(context)?.vault().unseal(sealed)?))?;
+                    Some(found.id)
+                }
+            };
             let created = catalog::create_table(
                 tx,
                 &name.schema,
                 &name.table,
                 url.as_str(),
+                credential_id.as_deref(),
                 comment.as_deref(),
                 *if_not_exists,
             )?;
@@ -428,6 +453,94 @@ fn execute(
                 "no such share, nothing done",
             )
         }
+        Statement::CreateStorageCredential {
+            name,
+            kind,
+            options,
+            comment,
+            if_not_exists,
+        } => {
+            let credential = StorageCredential::new(CredentialKind::parse(kind)?, options)?;
+            let id = catalog::new_id();
+            let sealed = stores(context)?.vault().seal(&id, &credential.secret)?;
+            let created = catalog::create_credential(
+                tx,
+                &catalog::NewCredential {
+                    id: &id,
+                    name,
+                    kind: credential.kind.as_str(),
+                    key_id: &credential.key_id(),
+                    public: &credential.public,
+                    sealed: &sealed,
+                    comment: comment.as_deref(),
+                },
+                *if_not_exists,
+            )?;
+            done_or_skipped(
+                created,
+                format!(
+                    "created storage credential {name} ({} key {}); its secrets are encrypted and will not be shown again",
+                    credential.kind.as_str(),
+                    credential.key_id()
+                ),
+                "storage credential exists, nothing done",
+            )
+        }
+        Statement::DescribeStorageCredential { name } => {
+            let found = catalog::require_credential(tx, name)?;
+            let used_by = catalog::tables_using_credential(tx, &found.id)?;
+            let options: Vec<String> = found
+                .public
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            Ok(StatementResult::table(
+                text,
+                &[
+                    "name", "type", "key_id", "options", "used_by", "comment", "created",
+                ],
+                vec![vec![
+                    found.name,
+                    found.kind,
+                    found.key_id,
+                    options.join(", "),
+                    used_by.join(", "),
+                    found.comment.unwrap_or_default(),
+                    format_ms(found.created_at),
+                ]],
+            ))
+        }
+        Statement::ShowStorageCredentials => {
+            let rows = catalog::credentials(tx)?
+                .into_iter()
+                .map(|c| {
+                    vec![
+                        c.name,
+                        c.kind,
+                        c.key_id,
+                        c.comment.unwrap_or_default(),
+                        format_ms(c.created_at),
+                    ]
+                })
+                .collect();
+            Ok(StatementResult::table(
+                text,
+                &["name", "type", "key_id", "comment", "created"],
+                rows,
+            ))
+        }
+        Statement::Drop {
+            kind: ObjectKind::StorageCredential,
+            name,
+            if_exists,
+        } => {
+            let dropped = catalog::drop_credential(tx, name, *if_exists)?;
+            done_or_skipped(
+                dropped,
+                format!("dropped storage credential {name}"),
+                "no such storage credential, nothing done",
+            )
+        }
         Statement::Drop {
             kind: ObjectKind::Recipient,
             name,
@@ -536,7 +649,8 @@ fn execute(
             for (key, value) in properties {
                 match key.as_str() {
                     catalog::FIRE_ENTITY => {
-                        notes.extend(fire_fit(tx, &found, value)?);
+                        let location = stores(context)?.table(tx, &found)?;
+                        notes.extend(fire_fit(tx, &location, value)?);
                         let before = catalog::table_properties(tx, &found.id)?;
                         if before.get(catalog::FIRE_ENTITY) != Some(value) {
                             catalog::forget_quality(tx, &found.id)?;
@@ -651,13 +765,12 @@ fn execute(
             let found = catalog::require_table(tx, &table.schema, &table.table)?;
             let approvals = fire::quality::Approvals::load(tx, &found.id)?;
             let reports = catalog::reports(tx, &found.id)?;
-            let root = url::Url::parse(&found.location)
-                .map_err(|e| Error::internal(format!("catalog holds an invalid location: {e}")))?;
+            let location = stores(context)?.table(tx, &found)?;
             let latest = crate::delta::DeltaLog::new()
-                .snapshot(&root, crate::delta::VersionSpec::Latest)?
+                .snapshot(&location, crate::delta::VersionSpec::Latest)?
                 .version();
             let mut rows = Vec::new();
-            for commit in crate::delta::Commits::open(&root, 0, latest)?.iter() {
+            for commit in crate::delta::Commits::open(&location, 0, latest)?.iter() {
                 let commit = commit?;
                 let operation = commit
                     .actions
@@ -787,16 +900,10 @@ fn execute(
 
 /// Checks that `entity` loads and how the table's latest version fits it; the problems found
 /// are notes for the admin (every version is checked again when validated).
-fn fire_fit(
-    conn: &rusqlite::Connection,
-    table: &catalog::Table,
-    entity: &str,
-) -> Result<Vec<String>> {
+fn fire_fit(conn: &rusqlite::Connection, location: &Location, entity: &str) -> Result<Vec<String>> {
     let entity = fire_schemas(conn)?.entity(entity)?;
-    let root = url::Url::parse(&table.location)
-        .map_err(|e| Error::internal(format!("catalog holds an invalid location: {e}")))?;
     let snapshot =
-        crate::delta::DeltaLog::new().snapshot(&root, crate::delta::VersionSpec::Latest)?;
+        crate::delta::DeltaLog::new().snapshot(location, crate::delta::VersionSpec::Latest)?;
     let errors = fire::validate::schema_errors(&entity, &snapshot.arrow_schema()?);
     Ok(errors
         .into_iter()
@@ -811,6 +918,14 @@ fn fire_fit(
 }
 
 /// The remembered FIRE schema directory (`--fire-schemas`).
+/// The stores of the data directory's tables (its key seals storage credentials).
+fn stores(context: &Context<'_>) -> Result<Stores> {
+    let dir = context.data_dir.ok_or_else(|| {
+        Error::unsupported("storage credentials and table reads need a data directory")
+    })?;
+    Stores::open(dir)
+}
+
 fn fire_schemas(conn: &rusqlite::Connection) -> Result<fire::schema::SchemaDir> {
     catalog::setting(conn, catalog::FIRE_SCHEMAS)?
         .map(fire::schema::SchemaDir::new)

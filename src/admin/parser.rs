@@ -34,6 +34,16 @@ impl fmt::Display for TableName {
 pub enum ObjectKind {
     Share,
     Recipient,
+    StorageCredential,
+}
+
+/// How a table on a cloud store is read: `WITH CREDENTIAL name` or `FROM ENVIRONMENT`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TableCredential {
+    /// Not said: right for local tables only.
+    None,
+    Named(String),
+    Environment,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,9 +51,23 @@ pub enum Statement {
     CreateTable {
         name: TableName,
         location: String,
+        credential: TableCredential,
         comment: Option<String>,
         if_not_exists: bool,
     },
+    /// `CREATE STORAGE CREDENTIAL c TYPE S3|GCS|AZURE WITH (option 'value', …)`.
+    CreateStorageCredential {
+        name: String,
+        kind: String,
+        options: Vec<(String, String)>,
+        comment: Option<String>,
+        if_not_exists: bool,
+    },
+    /// `DESCRIBE STORAGE CREDENTIAL c`: its kind, key id and public options, never a secret.
+    DescribeStorageCredential {
+        name: String,
+    },
+    ShowStorageCredentials,
     CreateShare {
         name: String,
         comment: Option<String>,
@@ -181,6 +205,13 @@ impl Statement {
     pub fn action(&self) -> &'static str {
         match self {
             Statement::CreateTable { .. } => "createTable",
+            Statement::CreateStorageCredential { .. } => "createStorageCredential",
+            Statement::DescribeStorageCredential { .. } => "describeStorageCredential",
+            Statement::ShowStorageCredentials => "showStorageCredentials",
+            Statement::Drop {
+                kind: ObjectKind::StorageCredential,
+                ..
+            } => "dropStorageCredential",
             Statement::CreateShare { .. } => "createShare",
             Statement::AddTableToShare { .. } => "addTableToShare",
             Statement::AlterTableInShare { .. } => "alterTableInShare",
@@ -228,6 +259,8 @@ impl Statement {
         matches!(
             self,
             Statement::ShowTables
+                | Statement::DescribeStorageCredential { .. }
+                | Statement::ShowStorageCredentials
                 | Statement::DescribeRecipient { .. }
                 | Statement::ShowAdminTokens
                 | Statement::ShowShares
@@ -312,7 +345,15 @@ pub fn parse_with_text(sql: &str) -> Result<Vec<(Statement, String)>, ParseError
         cursor.context.clear();
         let statement = parse_statement(&mut cursor)?;
         // From the first to the last token: leading comments and whitespace are not part of it.
-        let text = sql[start..cursor.prev_end].to_string();
+        // Secret literals are cut out: the text is logged and kept in the audit ledger.
+        let mut text = String::new();
+        let mut from = start;
+        for (secret_start, secret_end) in cursor.secrets.drain(..) {
+            text.push_str(&sql[from..secret_start]);
+            text.push_str(REDACTED);
+            from = secret_end;
+        }
+        text.push_str(&sql[from..cursor.prev_end]);
         if !cursor.at(&TokenKind::Semicolon)? && !cursor.at(&TokenKind::Eof)? {
             cursor.context = "the statement".to_string();
             return Err(cursor.error_expected("';' or end of input"));
@@ -331,9 +372,17 @@ fn parse_statement(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
     ])? {
         "CREATE" => parse_create(c),
         "DESCRIBE" => {
-            if c.expect_one_of(&["RECIPIENT", "HISTORY"])? == "HISTORY" {
-                let table = c.table_name()?;
-                return Ok(Statement::DescribeHistory { table });
+            match c.expect_one_of(&["RECIPIENT", "HISTORY", "STORAGE"])? {
+                "HISTORY" => {
+                    let table = c.table_name()?;
+                    return Ok(Statement::DescribeHistory { table });
+                }
+                "STORAGE" => {
+                    c.expect_keyword("CREDENTIAL")?;
+                    let name = c.identifier("storage credential name")?;
+                    return Ok(Statement::DescribeStorageCredential { name });
+                }
+                _ => {}
             }
             let recipient = c.identifier("recipient name")?;
             Ok(Statement::DescribeRecipient { recipient })
@@ -348,7 +397,7 @@ fn parse_statement(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
 }
 
 fn parse_create(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
-    match c.expect_one_of(&["SHARE", "TABLE", "RECIPIENT"])? {
+    match c.expect_one_of(&["SHARE", "TABLE", "RECIPIENT", "STORAGE"])? {
         "TABLE" => {
             let if_not_exists = parse_if_not_exists(c)?;
             let name = c.table_name()?;
@@ -356,10 +405,37 @@ fn parse_create(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
             c.expect_keyword("DELTA")?;
             c.expect_keyword("LOCATION")?;
             let location = c.non_empty_string_literal()?;
+            let credential = if c.accept_keyword("WITH")? {
+                c.expect_keyword("CREDENTIAL")?;
+                TableCredential::Named(c.identifier("storage credential name")?)
+            } else if c.accept_keyword("FROM")? {
+                c.expect_keyword("ENVIRONMENT")?;
+                TableCredential::Environment
+            } else {
+                TableCredential::None
+            };
             let comment = parse_comment(c)?;
             Ok(Statement::CreateTable {
                 name,
                 location,
+                credential,
+                comment,
+                if_not_exists,
+            })
+        }
+        "STORAGE" => {
+            c.expect_keyword("CREDENTIAL")?;
+            let if_not_exists = parse_if_not_exists(c)?;
+            let name = c.identifier("storage credential name")?;
+            c.expect_keyword("TYPE")?;
+            let kind = c.identifier("credential type (S3, GCS or AZURE)")?;
+            c.expect_keyword("WITH")?;
+            let options = parse_credential_options(c)?;
+            let comment = parse_comment(c)?;
+            Ok(Statement::CreateStorageCredential {
+                name,
+                kind,
+                options,
                 comment,
                 if_not_exists,
             })
@@ -582,9 +658,33 @@ fn parse_start_version(c: &mut Cursor<'_>) -> Result<Option<u64>, ParseError> {
     Ok(Some(version))
 }
 
+/// `(name 'value', …)`: options of a storage credential. The values of secret options are
+/// marked for redaction, and no error message quotes a value.
+fn parse_credential_options(c: &mut Cursor<'_>) -> Result<Vec<(String, String)>, ParseError> {
+    c.expect(&TokenKind::LParen, "'('")?;
+    c.hide_literals = true;
+    let mut options = Vec::new();
+    loop {
+        let name = c.identifier("option name")?;
+        c.accept(&TokenKind::Equals)?;
+        let start = c.peek()?.start;
+        let value = c.string_literal()?;
+        if crate::storage::is_secret_option(&name) {
+            c.secrets.push((start, c.prev_end));
+        }
+        options.push((name, value));
+        if !c.accept(&TokenKind::Comma)? {
+            break;
+        }
+    }
+    c.expect(&TokenKind::RParen, "',' or ')'")?;
+    c.hide_literals = false;
+    Ok(options)
+}
+
 fn parse_drop(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
     // Tables have two-part names, so they get their own variant.
-    let (kind, what) = match c.expect_one_of(&["TABLE", "SHARE", "RECIPIENT"])? {
+    let (kind, what) = match c.expect_one_of(&["TABLE", "SHARE", "RECIPIENT", "STORAGE"])? {
         "TABLE" => {
             let if_exists = parse_if_exists(c)?;
             let name = c.table_name()?;
@@ -592,6 +692,10 @@ fn parse_drop(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
         }
         "SHARE" => (ObjectKind::Share, "share name"),
         "RECIPIENT" => (ObjectKind::Recipient, "recipient name"),
+        "STORAGE" => {
+            c.expect_keyword("CREDENTIAL")?;
+            (ObjectKind::StorageCredential, "storage credential name")
+        }
         other => unreachable!("unhandled DROP keyword {other}"),
     };
     let if_exists = parse_if_exists(c)?;
@@ -645,7 +749,12 @@ fn parse_show(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
         "FIRE",
         "EXPECTATIONS",
         "QUALITY",
+        "STORAGE",
     ])? {
+        "STORAGE" => {
+            c.expect_keyword("CREDENTIALS")?;
+            Ok(Statement::ShowStorageCredentials)
+        }
         "QUALITY" => {
             c.expect_keyword("FOR")?;
             c.expect_keyword("TABLE")?;
@@ -740,6 +849,9 @@ fn parse_comment(c: &mut Cursor<'_>) -> Result<Option<String>, ParseError> {
 
 /// Every keyword of the grammar. Only used to describe tokens in errors ("keyword 'GRANT'" rather
 /// than "identifier 'GRANT'"), since keywords are not reserved.
+/// What stands in a statement's text for a secret literal.
+pub const REDACTED: &str = "'<redacted>'";
+
 const KEYWORDS: &[&str] = &[
     "ACCESS",
     "ADD",
@@ -750,10 +862,13 @@ const KEYWORDS: &[&str] = &[
     "AS",
     "COMMENT",
     "CREATE",
+    "CREDENTIAL",
+    "CREDENTIALS",
     "DELTA",
     "DESCRIBE",
     "DROP",
     "ENTITY",
+    "ENVIRONMENT",
     "EXISTING",
     "EXISTS",
     "EXPECTATIONS",
@@ -788,12 +903,14 @@ const KEYWORDS: &[&str] = &[
     "SHARES",
     "SHOW",
     "START",
+    "STORAGE",
     "TABLE",
     "TABLES",
     "TBLPROPERTIES",
     "TO",
     "TOKEN",
     "TOKENS",
+    "TYPE",
     "UNSET",
     "USING",
     "VERSION",
@@ -809,6 +926,10 @@ struct Cursor<'a> {
     /// What was just consumed, for "expected X after <context>" messages; empty at the start of
     /// a statement.
     context: String,
+    /// Spans of secret string literals in the current statement, cut from its text.
+    secrets: Vec<(usize, usize)>,
+    /// While set, error messages do not quote string literals (they may be secrets).
+    hide_literals: bool,
 }
 
 impl<'a> Cursor<'a> {
@@ -818,6 +939,8 @@ impl<'a> Cursor<'a> {
             peeked: None,
             prev_end: 0,
             context: String::new(),
+            secrets: Vec::new(),
+            hide_literals: false,
         }
     }
 
@@ -999,7 +1122,11 @@ impl<'a> Cursor<'a> {
     /// "expected {what} after {context}, found {next token}", positioned at the next token. If
     /// the next token cannot even be lexed, that lexical error is the more useful one.
     fn error_expected(&mut self, what: &str) -> ParseError {
+        let hide = self.hide_literals;
         let (found, offset) = match self.peek() {
+            Ok(token) if hide && matches!(token.kind, TokenKind::Str(_)) => {
+                ("a string literal".to_string(), token.start)
+            }
             Ok(token) => (token.kind.describe(), token.start),
             Err(error) => return error,
         };
@@ -1278,6 +1405,7 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
                 Statement::CreateTable {
                     name: table("fire", "collateral_gold"),
                     location: "/data/collateral".into(),
+                    credential: TableCredential::None,
                     comment: None,
                     if_not_exists: false,
                 },
@@ -1328,6 +1456,7 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
             Statement::CreateTable {
                 name: table("s", "t"),
                 location: "s3://b/p".into(),
+                credential: TableCredential::None,
                 comment: Some("c".into()),
                 if_not_exists: true,
             }
@@ -1657,6 +1786,7 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
             Statement::CreateTable {
                 name: table("s", "t"),
                 location: "/data/o'brien".into(),
+                credential: TableCredential::None,
                 comment: None,
                 if_not_exists: false,
             }
@@ -1767,6 +1897,73 @@ SHOW TABLES;;
     }
 
     #[test]
+    fn storage_credentials_and_cloud_tables() {
+        let sql = "CREATE STORAGE CREDENTIAL IF NOT EXISTS prod_s3 TYPE S3 WITH (access_key_id 'AKIA1', \
+                   secret_access_key = 'wJalr''XUtn', region 'eu-west-1') COMMENT 'prod'";
+        let parsed = parse_with_text(sql).unwrap();
+        assert_eq!(
+            parsed[0].0,
+            Statement::CreateStorageCredential {
+                name: "prod_s3".into(),
+                kind: "S3".into(),
+                options: vec![
+                    ("access_key_id".into(), "AKIA1".into()),
+                    ("secret_access_key".into(), "wJalr'XUtn".into()),
+                    ("region".into(), "eu-west-1".into()),
+                ],
+                comment: Some("prod".into()),
+                if_not_exists: true,
+            }
+        );
+        // The text kept for logs and the audit ledger has no secret in it.
+        let text = &parsed[0].1;
+        assert!(!text.contains("wJalr"), "{text}");
+        assert!(
+            text.contains("secret_access_key = '<redacted>', region 'eu-west-1'"),
+            "{text}"
+        );
+        assert!(text.contains("'AKIA1'"), "the key id stays: {text}");
+        // Error messages do not quote option values.
+        let e = error("CREATE STORAGE CREDENTIAL c TYPE S3 WITH (secret_access_key 'abc' 'def')");
+        assert!(!e.message.contains("def"), "{}", e.message);
+        assert_eq!(
+            one("CREATE TABLE s.t USING DELTA LOCATION 's3://b/t' WITH CREDENTIAL prod_s3"),
+            Statement::CreateTable {
+                name: table("s", "t"),
+                location: "s3://b/t".into(),
+                credential: TableCredential::Named("prod_s3".into()),
+                comment: None,
+                if_not_exists: false,
+            }
+        );
+        assert!(matches!(
+            one("CREATE TABLE s.t USING DELTA LOCATION 's3://b/t' FROM ENVIRONMENT COMMENT 'c'"),
+            Statement::CreateTable {
+                credential: TableCredential::Environment,
+                ..
+            }
+        ));
+        assert_eq!(
+            one("DESCRIBE STORAGE CREDENTIAL prod_s3"),
+            Statement::DescribeStorageCredential {
+                name: "prod_s3".into()
+            }
+        );
+        assert_eq!(
+            one("SHOW STORAGE CREDENTIALS"),
+            Statement::ShowStorageCredentials
+        );
+        assert_eq!(
+            one("DROP STORAGE CREDENTIAL IF EXISTS prod_s3"),
+            Statement::Drop {
+                kind: ObjectKind::StorageCredential,
+                name: "prod_s3".into(),
+                if_exists: true,
+            }
+        );
+    }
+
+    #[test]
     fn unknown_statement() {
         let e = error("SHOW SHARES;\nSELEC * FROM t");
         assert_eq!(
@@ -1778,11 +1975,11 @@ SHOW TABLES;;
         let e = error("CREATE SHAR x");
         assert_eq!(
             e.message,
-            "expected keyword SHARE, TABLE or RECIPIENT after CREATE, found identifier 'SHAR'"
+            "expected keyword SHARE, TABLE, RECIPIENT or STORAGE after CREATE, found identifier 'SHAR'"
         );
         assert_eq!(
             e.to_string(),
-            "expected keyword SHARE, TABLE or RECIPIENT after CREATE, found identifier 'SHAR' \
+            "expected keyword SHARE, TABLE, RECIPIENT or STORAGE after CREATE, found identifier 'SHAR' \
              at line 1, column 8"
         );
 

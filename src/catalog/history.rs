@@ -13,10 +13,11 @@ use crate::Result;
 /// Every row of the governed tables, as canonical JSON objects, by table.
 pub type CatalogRows = BTreeMap<String, BTreeSet<String>>;
 
-/// What decides who may read what, plus the credentials' public facts. Secrets (`*_hash`
-/// columns) never leave the catalog; last-used times change without any admin statement.
-const GOVERNED: [&str; 12] = [
+/// What decides who may read what, plus the credentials' public facts. Secrets (`*_hash`,
+/// `*_sealed` columns) never leave the catalog; last-used times change without any admin statement.
+const GOVERNED: [&str; 13] = [
     "settings",
+    "storage_credentials",
     "tables",
     "table_properties",
     "fire_decisions",
@@ -31,7 +32,7 @@ const GOVERNED: [&str; 12] = [
 ];
 
 fn recorded(column: &str) -> bool {
-    !column.ends_with("_hash") && column != "last_used_at"
+    !column.ends_with("_hash") && !column.ends_with("_sealed") && column != "last_used_at"
 }
 
 /// Reads every governed row.

@@ -46,6 +46,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_fire_decisions",
         include_str!("../../catalog/migrations/0010_fire_decisions.sql"),
     ),
+    (
+        "0011_storage_credentials",
+        include_str!("../../catalog/migrations/0011_storage_credentials.sql"),
+    ),
 ];
 
 pub(super) fn run(conn: &mut Connection) -> Result<()> {

@@ -5,6 +5,7 @@
 //! transactions; WAL mode lets readers go on while a writer works.
 
 mod activation;
+mod credentials;
 pub mod history;
 mod migrations;
 mod objects;
@@ -20,6 +21,7 @@ use std::time::Duration;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 pub use activation::*;
+pub use credentials::*;
 pub use objects::*;
 pub use quality::*;
 pub use settings::*;
@@ -109,6 +111,6 @@ impl Catalog {
 }
 
 /// A new random identifier for a catalog object.
-fn new_id() -> String {
+pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }

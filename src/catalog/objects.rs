@@ -12,6 +12,9 @@ pub struct Table {
     pub schema: String,
     pub name: String,
     pub location: String,
+    /// The storage credential (id) a cloud table is read with; `None` for local tables and
+    /// for those read with the environment's credentials.
+    pub credential: Option<String>,
     pub comment: Option<String>,
     pub created_at: i64,
 }
@@ -60,9 +63,10 @@ pub struct Grant {
     pub granted_at: i64,
 }
 
-const TABLE_COLUMNS: &str = "t.id, t.schema_name, t.name, t.location, t.comment, t.created_at";
+const TABLE_COLUMNS: &str =
+    "t.id, t.schema_name, t.name, t.location, t.comment, t.created_at, t.credential_id";
 const SHARED_TABLE_COLUMNS: &str = "s.id, s.name, m.schema_alias, m.table_alias, m.history, m.added_at, m.start_version, \
-     t.id, t.schema_name, t.name, t.location, t.comment, t.created_at";
+     t.id, t.schema_name, t.name, t.location, t.comment, t.created_at, t.credential_id";
 
 fn table_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Table> {
     Ok(Table {
@@ -72,6 +76,7 @@ fn table_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Table> {
         location: row.get(at + 3)?,
         comment: row.get(at + 4)?,
         created_at: row.get(at + 5)?,
+        credential: row.get(at + 6)?,
     })
 }
 
@@ -267,6 +272,7 @@ pub fn create_table(
     schema: &str,
     name: &str,
     location: &str,
+    credential: Option<&str>,
     comment: Option<&str>,
     if_not_exists: bool,
 ) -> Result<bool> {
@@ -277,9 +283,17 @@ pub fn create_table(
         );
     }
     conn.execute(
-        "INSERT INTO tables (id, schema_name, name, location, comment, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![new_id(), schema, name, location, comment, now_ms()],
+        "INSERT INTO tables (id, schema_name, name, location, credential_id, comment, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            new_id(),
+            schema,
+            name,
+            location,
+            credential,
+            comment,
+            now_ms()
+        ],
     )?;
     Ok(true)
 }
@@ -356,7 +370,7 @@ pub fn recipient_by_id(conn: &Connection, id: &str) -> Result<Option<Recipient>>
         .optional()?)
 }
 
-fn exists_or_error(if_not_exists: bool, message: String) -> Result<bool> {
+pub(super) fn exists_or_error(if_not_exists: bool, message: String) -> Result<bool> {
     if if_not_exists {
         Ok(false)
     } else {
@@ -511,7 +525,11 @@ pub fn drop_recipient(conn: &Connection, name: &str, if_exists: bool) -> Result<
     deleted_or_error(n, if_exists, || format!("recipient {name} does not exist"))
 }
 
-fn deleted_or_error(n: usize, if_exists: bool, message: impl FnOnce() -> String) -> Result<bool> {
+pub(super) fn deleted_or_error(
+    n: usize,
+    if_exists: bool,
+    message: impl FnOnce() -> String,
+) -> Result<bool> {
     match (n, if_exists) {
         (0, true) => Ok(false),
         (0, false) => Err(Error::not_found(message())),

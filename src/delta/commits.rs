@@ -1,17 +1,20 @@
 //! The commits of a table's log as written, read one at a time: the change feed and streaming
 //! queries hand out each commit's actions with its version and timestamp.
 //!
-//! Read directly (local tables) rather than through the kernel's commit range, which parses
-//! every commit into arrow first: the raw JSON is what the responses need, and reading it once
-//! halves the cost of a long range and keeps only one commit in memory at a time.
+//! Read directly through the table's object store rather than through the kernel's commit
+//! range, which parses every commit into arrow first: the raw JSON is what the responses need,
+//! and reading it once halves the cost of a long range and keeps only one commit in memory at
+//! a time.
 
 use std::collections::BTreeSet;
 use std::ops::RangeInclusive;
-use std::path::PathBuf;
 
-use url::Url;
+use delta_kernel::object_store::path::Path as ObjectPath;
+use delta_kernel::object_store::{ObjectStore as _, ObjectStoreExt as _};
+use futures_util::TryStreamExt as _;
 
 use super::Metadata;
+use crate::storage::{Location, block_on, storage_error};
 use crate::{Error, Result};
 
 /// One commit of a table's log.
@@ -26,30 +29,26 @@ pub struct Commit {
 
 /// The commit files of a version range, checked to be all there.
 pub struct Commits {
-    log: PathBuf,
+    location: Location,
+    log: ObjectPath,
     versions: RangeInclusive<u64>,
 }
 
 impl Commits {
-    /// The commits `start..=end` of the local table at `root`; a clear error when the log no
+    /// The commits `start..=end` of the table at `location`; a clear error when the log no
     /// longer (or never did) hold one of them.
-    pub fn open(root: &Url, start: u64, end: u64) -> Result<Commits> {
-        let log = root
-            .to_file_path()
-            .map_err(|_| {
-                Error::unsupported(format!("'{}' tables cannot be read yet", root.scheme()))
-            })?
-            .join("_delta_log");
-        let listed: BTreeSet<u64> = std::fs::read_dir(&log)
-            .map_err(|e| {
-                tracing::warn!(log = %log.display(), error = %e, "cannot list the log");
-                Error::malformed(
-                    "the table's Delta log is missing or incomplete at the table location",
-                )
-            })?
-            .filter_map(|entry| {
-                let name = entry.ok()?.file_name();
-                let version = name.to_str()?.strip_suffix(".json")?;
+    pub fn open(location: &Location, start: u64, end: u64) -> Result<Commits> {
+        let log = location.object_path("_delta_log")?;
+        // Listing starts at the first wanted commit: a long log on a cloud store costs one
+        // page of listing per 1,000 commits asked for, not per commit it ever had.
+        let offset = log.clone().join(format!("{:020}", start.saturating_sub(1)));
+        let objects = location.store.objects.clone();
+        let listed: Vec<_> = block_on(objects.list_with_offset(Some(&log), &offset).try_collect())
+            .map_err(|e| location.name_in(storage_error(&e)))?;
+        let listed: BTreeSet<u64> = listed
+            .iter()
+            .filter_map(|meta| {
+                let version = meta.location.filename()?.strip_suffix(".json")?;
                 (version.len() == 20).then(|| version.parse().ok())?
             })
             .collect();
@@ -63,6 +62,7 @@ impl Commits {
             return Err(Error::invalid(message));
         }
         Ok(Commits {
+            location: location.clone(),
             log,
             versions: start..=end,
         })
@@ -117,18 +117,22 @@ impl Commits {
 
     /// The commit file's text and modification time (ms since the epoch).
     fn text(&self, version: u64) -> Result<(String, i64)> {
-        let file = self.log.join(format!("{version:020}.json"));
-        let read = || -> std::io::Result<(String, i64)> {
-            let modified = std::fs::metadata(&file)?
-                .modified()?
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as i64);
-            Ok((std::fs::read_to_string(&file)?, modified))
+        let file = self.log.clone().join(format!("{version:020}.json"));
+        let objects = &self.location.store.objects;
+        let read = async {
+            let found = objects.get(&file).await?;
+            let modified = found.meta.last_modified.timestamp_millis();
+            Ok::<_, delta_kernel::object_store::Error>((found.bytes().await?, modified))
         };
-        read().map_err(|e| {
-            tracing::warn!(file = %file.display(), error = %e, "cannot read commit");
-            Error::malformed(format!("commit {version} of the table cannot be read"))
-        })
+        let (bytes, modified) = block_on(read).map_err(|e| {
+            tracing::warn!(%file, error = %e, "cannot read commit");
+            self.location.name_in(Error::malformed(format!(
+                "commit {version} of the table cannot be read"
+            )))
+        })?;
+        let text = String::from_utf8(bytes.into())
+            .map_err(|_| Error::malformed(format!("commit {version} of the table is not UTF-8")))?;
+        Ok((text, modified))
     }
 }
 
@@ -137,7 +141,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn log_with(dir: &std::path::Path, versions: &[u64]) -> Url {
+    fn log_with(dir: &std::path::Path, versions: &[u64]) -> Location {
         let log = dir.join("_delta_log");
         std::fs::create_dir_all(&log).unwrap();
         for v in versions {
@@ -153,7 +157,7 @@ mod tests {
             );
             std::fs::write(log.join(format!("{v:020}.json")), text).unwrap();
         }
-        Url::from_directory_path(dir).unwrap()
+        Location::local(url::Url::from_directory_path(dir).unwrap())
     }
 
     #[test]

@@ -17,7 +17,6 @@ use delta_kernel::engine::arrow_data::ArrowEngineData;
 use delta_kernel::error::KernelError;
 use delta_kernel::history_manager::error::LogHistoryError;
 use delta_kernel::history_manager::{self, HistoryCommitType};
-use delta_kernel::object_store::local::LocalFileSystem;
 use delta_kernel::snapshot::SnapshotRef;
 use delta_kernel_default_engine::executor::tokio::{
     TokioBackgroundExecutor, TokioMultiThreadExecutor,
@@ -27,6 +26,7 @@ use url::Url;
 
 use super::file_cache::{Batch, FileCache, FileList, MAX_FILES};
 use super::{DataFile, DeletionVector, Metadata, Protocol, VersionSpec, decode_log_path};
+use crate::storage::Location;
 use crate::{Error, Result};
 
 type Engine = DefaultEngine<TokioBackgroundExecutor>;
@@ -34,7 +34,8 @@ type Engine = DefaultEngine<TokioBackgroundExecutor>;
 /// Reads Delta logs, keeping the latest snapshot of each table so that the next request for
 /// the latest version reads only the commits made since.
 pub struct DeltaLog {
-    engine: Arc<Engine>,
+    /// One engine per object store (see `storage::TableStore::key`).
+    engines: Mutex<HashMap<String, Arc<Engine>>>,
     latest: Mutex<HashMap<Url, SnapshotRef>>,
     files: Arc<FileCache>,
 }
@@ -42,6 +43,7 @@ pub struct DeltaLog {
 /// A table at one version: its protocol, metadata and (lazily listed) files.
 pub struct Snapshot {
     inner: SnapshotRef,
+    engine: Arc<Engine>,
     protocol: Protocol,
     metadata: Metadata,
 }
@@ -73,26 +75,42 @@ impl Default for DeltaLog {
 }
 
 impl DeltaLog {
-    /// A reader of tables on the local filesystem (`file://` roots).
     pub fn new() -> Self {
-        let store = Arc::new(LocalFileSystem::new());
         DeltaLog {
-            engine: Arc::new(DefaultEngineBuilder::new(store).build()),
+            engines: Mutex::default(),
             latest: Mutex::new(HashMap::new()),
             files: Arc::default(),
         }
     }
 
-    /// The snapshot of the table at `root` for `at`.
-    pub fn snapshot(&self, root: &Url, at: VersionSpec) -> Result<Snapshot> {
+    /// The engine reading through the table's store.
+    fn engine(&self, location: &Location) -> Arc<Engine> {
+        let mut engines = self.engines.lock().unwrap_or_else(|p| p.into_inner());
+        engines
+            .entry(location.store.key.clone())
+            .or_insert_with(|| {
+                Arc::new(DefaultEngineBuilder::new(location.store.objects.clone()).build())
+            })
+            .clone()
+    }
+
+    /// The snapshot of the table at `location` for `at`.
+    pub fn snapshot(&self, location: &Location, at: VersionSpec) -> Result<Snapshot> {
+        self.read_snapshot(location, at)
+            .map_err(|e| location.name_in(e))
+    }
+
+    fn read_snapshot(&self, location: &Location, at: VersionSpec) -> Result<Snapshot> {
+        let root = &location.url;
+        let engine = self.engine(location);
         // A version already cached needs no look at the log (later pages of a paged query).
         if let VersionSpec::Version(v) = at {
             let cached = self.lock_cache().get(root).cloned();
             if let Some(cached) = cached.filter(|s| s.version() == v) {
-                return Snapshot::new(cached, root);
+                return Snapshot::new(cached, engine, root);
             }
         }
-        let latest = self.latest(root)?;
+        let latest = self.latest(&engine, root)?;
         let inner = match at {
             VersionSpec::Latest => latest,
             VersionSpec::Version(v) if v == latest.version() => latest,
@@ -102,11 +120,11 @@ impl DeltaLog {
                     latest.version()
                 )));
             }
-            VersionSpec::Version(v) => self.build_at(root, v)?,
+            VersionSpec::Version(v) => build_at(&engine, root, v)?,
             VersionSpec::Timestamp(ts) => {
                 let commit = history_manager::latest_version_as_of(
                     &latest,
-                    self.engine.as_ref(),
+                    engine.as_ref(),
                     ts,
                     HistoryCommitType::Published,
                 )
@@ -114,20 +132,24 @@ impl DeltaLog {
                 if commit.version == latest.version() {
                     latest
                 } else {
-                    self.build_at(root, commit.version)?
+                    build_at(&engine, root, commit.version)?
                 }
             }
         };
-        Snapshot::new(inner, root)
+        Snapshot::new(inner, engine, root)
     }
 
     /// The earliest version committed at or after `ts` (ms); the first version when `ts`
     /// precedes every commit.
-    pub fn version_at_or_after(&self, root: &Url, ts: i64) -> Result<u64> {
-        let latest = self.latest(root)?;
+    pub fn version_at_or_after(&self, location: &Location, ts: i64) -> Result<u64> {
+        let root = &location.url;
+        let engine = self.engine(location);
+        let latest = self
+            .latest(&engine, root)
+            .map_err(|e| location.name_in(e))?;
         history_manager::first_version_after(
             &latest,
-            self.engine.as_ref(),
+            engine.as_ref(),
             ts,
             HistoryCommitType::Published,
         )
@@ -142,7 +164,8 @@ impl DeltaLog {
     /// early (a limit, the first page of a paged query), unless the snapshot is too big to
     /// keep, in which case memory stays flat whatever the file count.
     /// The rows of a data file that its deletion vector removes (sorted row indexes).
-    pub fn deleted_rows(&self, root: &Url, dv: &DeletionVector) -> Result<Vec<u64>> {
+    pub fn deleted_rows(&self, location: &Location, dv: &DeletionVector) -> Result<Vec<u64>> {
+        let root = &location.url;
         let unreadable =
             |e: KernelError| Error::malformed(format!("unreadable deletion vector in {root}: {e}"));
         let descriptor = DeletionVectorDescriptor {
@@ -153,7 +176,7 @@ impl DeltaLog {
             cardinality: dv.cardinality,
         };
         descriptor
-            .row_indexes(self.engine.storage_handler(), root)
+            .row_indexes(self.engine(location).storage_handler(), root)
             .map_err(unreadable)
     }
 
@@ -175,7 +198,7 @@ impl DeltaLog {
         // Ok(Some(batch)) for each batch, then Ok(None) at the end, or an Err.
         let (batches, received) = std::sync::mpsc::sync_channel::<Result<Option<Batch>>>(1);
         let (engine, inner, cache) = (
-            self.engine.clone(),
+            snapshot.engine.clone(),
             snapshot.inner.clone(),
             self.files.clone(),
         );
@@ -224,39 +247,31 @@ impl DeltaLog {
     }
 
     /// Writes a checkpoint at the latest version of the table (used by the demo and benches).
-    pub fn checkpoint(&self, root: &Url) -> Result<()> {
+    pub fn checkpoint(&self, location: &Location) -> Result<()> {
+        let root = &location.url;
         // Writing needs the kernel's multi-threaded executor: with the background executor
         // the parquet write never completes.
         let executor = TokioMultiThreadExecutor::new_owned_runtime(Some(1), None)
             .map_err(|e| table_error(root, e))?;
-        let engine = DefaultEngineBuilder::new(Arc::new(LocalFileSystem::new()))
+        let engine = DefaultEngineBuilder::new(location.store.objects.clone())
             .with_task_executor(Arc::new(executor))
             .build();
-        let latest = self.latest(root)?;
+        let latest = self.latest(&self.engine(location), root)?;
         latest
             .checkpoint(&engine, None)
             .map_err(|e| table_error(root, e))?;
         Ok(())
     }
 
-    fn latest(&self, root: &Url) -> Result<SnapshotRef> {
+    fn latest(&self, engine: &Engine, root: &Url) -> Result<SnapshotRef> {
         let cached = self.lock_cache().get(root).cloned();
         let snapshot = match cached {
-            Some(existing) => {
-                delta_kernel::Snapshot::builder_from(existing).build(self.engine.as_ref())
-            }
-            None => delta_kernel::Snapshot::builder_for(root.as_str()).build(self.engine.as_ref()),
+            Some(existing) => delta_kernel::Snapshot::builder_from(existing).build(engine),
+            None => delta_kernel::Snapshot::builder_for(root.as_str()).build(engine),
         }
         .map_err(|e| table_error(root, e))?;
         self.lock_cache().insert(root.clone(), snapshot.clone());
         Ok(snapshot)
-    }
-
-    fn build_at(&self, root: &Url, version: u64) -> Result<SnapshotRef> {
-        delta_kernel::Snapshot::builder_for(root.as_str())
-            .at_version(version)
-            .build(self.engine.as_ref())
-            .map_err(|e| table_error(root, e))
     }
 
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<Url, SnapshotRef>> {
@@ -264,8 +279,15 @@ impl DeltaLog {
     }
 }
 
+fn build_at(engine: &Engine, root: &Url, version: u64) -> Result<SnapshotRef> {
+    delta_kernel::Snapshot::builder_for(root.as_str())
+        .at_version(version)
+        .build(engine)
+        .map_err(|e| table_error(root, e))
+}
+
 impl Snapshot {
-    fn new(inner: SnapshotRef, root: &Url) -> Result<Self> {
+    fn new(inner: SnapshotRef, engine: Arc<Engine>, root: &Url) -> Result<Self> {
         let config = inner.table_configuration();
         let p = config.protocol();
         let features = |list: Option<&[delta_kernel::table_features::TableFeature]>| {
@@ -297,6 +319,7 @@ impl Snapshot {
         tracing::debug!(table = %root, version = inner.version(), "loaded snapshot");
         Ok(Snapshot {
             inner,
+            engine,
             protocol,
             metadata,
         })
@@ -451,6 +474,7 @@ fn table_error(root: &Url, e: KernelError) -> Error {
         KernelError::InvalidLogSegment(_) | KernelError::InvalidCheckpoint(_) => Error::malformed(
             "the table's Delta log is inconsistent (missing commits or a damaged checkpoint)",
         ),
+        KernelError::ObjectStore(e) => crate::storage::storage_error(e),
         _ => Error::malformed("the table's Delta log cannot be read; see the server log"),
     }
 }
@@ -529,7 +553,7 @@ mod tests {
     fn snapshots_at_latest_and_at_versions() {
         let dir = tempfile::tempdir().unwrap();
         let (_, files) = sample(dir.path());
-        let root = Url::from_directory_path(dir.path()).unwrap();
+        let root = Location::local(Url::from_directory_path(dir.path()).unwrap());
         let log = DeltaLog::new();
         let latest = log.snapshot(&root, VersionSpec::Latest).unwrap();
         assert_eq!(latest.version(), 3);
@@ -547,7 +571,7 @@ mod tests {
     fn files_carry_decoded_paths_partition_values_and_raw_stats() {
         let dir = tempfile::tempdir().unwrap();
         let (_, files) = sample(dir.path());
-        let root = Url::from_directory_path(dir.path()).unwrap();
+        let root = Location::local(Url::from_directory_path(dir.path()).unwrap());
         let log = DeltaLog::new();
         let snapshot = log.snapshot(&root, VersionSpec::Latest).unwrap();
         let mut found = Vec::new();
@@ -581,7 +605,7 @@ mod tests {
     fn the_cached_latest_snapshot_sees_new_commits() {
         let dir = tempfile::tempdir().unwrap();
         let (mut table, _) = sample(dir.path());
-        let root = Url::from_directory_path(dir.path()).unwrap();
+        let root = Location::local(Url::from_directory_path(dir.path()).unwrap());
         let log = DeltaLog::new();
         assert_eq!(
             log.snapshot(&root, VersionSpec::Latest).unwrap().version(),
@@ -608,7 +632,7 @@ mod tests {
     fn timestamps_resolve_to_versions() {
         let dir = tempfile::tempdir().unwrap();
         sample(dir.path());
-        let root = Url::from_directory_path(dir.path()).unwrap();
+        let root = Location::local(Url::from_directory_path(dir.path()).unwrap());
         let log = DeltaLog::new();
         assert_eq!(log.version_at_or_after(&root, 0).unwrap(), 0);
         let far_future = crate::clock::now_ms() + 3_600_000;
@@ -631,7 +655,7 @@ mod tests {
     fn listed_files_are_kept_even_when_the_visitor_stops_early() {
         let dir = tempfile::tempdir().unwrap();
         sample(dir.path());
-        let root = Url::from_directory_path(dir.path()).unwrap();
+        let root = Location::local(Url::from_directory_path(dir.path()).unwrap());
         let log = DeltaLog::new();
         let snapshot = log.snapshot(&root, VersionSpec::Latest).unwrap();
         log.for_each_file(&snapshot, |_| ControlFlow::Break(()))
@@ -639,14 +663,14 @@ mod tests {
         // The replay thread finishes the list after the visitor stopped.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         let id = snapshot.metadata().id.clone();
-        while log.files.get(&root, &id, 3).is_none() {
+        while log.files.get(&root.url, &id, 3).is_none() {
             assert!(
                 std::time::Instant::now() < deadline,
                 "the list was not kept"
             );
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        assert_eq!(log.files.get(&root, &id, 3).unwrap().files, 2);
+        assert_eq!(log.files.get(&root.url, &id, 3).unwrap().files, 2);
         // A kept list gives the same files as the replay.
         let fresh = DeltaLog::new();
         let replayed = paths(&fresh, &fresh.snapshot(&root, VersionSpec::Latest).unwrap());
@@ -656,7 +680,7 @@ mod tests {
     #[test]
     fn missing_tables_are_clear_errors() {
         let dir = tempfile::tempdir().unwrap();
-        let root = Url::from_directory_path(dir.path().join("nothing")).unwrap();
+        let root = Location::local(Url::from_directory_path(dir.path().join("nothing")).unwrap());
         let e = DeltaLog::new()
             .snapshot(&root, VersionSpec::Latest)
             .err()

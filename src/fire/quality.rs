@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::storage::Stores;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use url::Url;
 
 use super::schema::SchemaDir;
 use super::validate::{FileResults, Progress, Report, Tally, Validator, validate_snapshot};
@@ -116,6 +116,7 @@ pub struct Validated {
 pub fn validate_version(
     catalog: &Catalog,
     delta: &DeltaLog,
+    stores: &Stores,
     schemas: &SchemaDir,
     table: &Table,
     version: u64,
@@ -132,9 +133,8 @@ pub fn validate_version(
         })?;
     let entity = schemas.entity(&binding.entity)?;
     let validator = Validator::new(&entity)?;
-    let root = Url::parse(&table.location)
-        .map_err(|e| Error::internal(format!("catalog holds an invalid location: {e}")))?;
-    let snapshot = delta.snapshot(&root, VersionSpec::Version(version))?;
+    let location = catalog.read(|c| stores.table(c, table))?;
+    let snapshot = delta.snapshot(&location, VersionSpec::Version(version))?;
     let rules = hex::encode(Sha256::digest(
         format!("{}{VALIDATOR_VERSION}", entity.digest).as_bytes(),
     ));
@@ -144,7 +144,7 @@ pub fn validate_version(
         rules,
     };
     let checked = validate_snapshot(
-        delta, &root, &snapshot, &entity, &validator, &mut known, progress,
+        delta, &location, &snapshot, &entity, &validator, &mut known, progress,
     )?;
     let report = QualityReport {
         version,
@@ -188,6 +188,7 @@ fn report_json(validator: &Validator, report: &Report) -> serde_json::Value {
 pub fn pending_versions(
     catalog: &Catalog,
     delta: &DeltaLog,
+    stores: &Stores,
     table: &Table,
     digest: &str,
     only: Option<u64>,
@@ -195,9 +196,8 @@ pub fn pending_versions(
     if let Some(version) = only {
         return Ok(vec![version]);
     }
-    let root = Url::parse(&table.location)
-        .map_err(|e| Error::internal(format!("catalog holds an invalid location: {e}")))?;
-    let latest = delta.snapshot(&root, VersionSpec::Latest)?.version();
+    let location = catalog.read(|c| stores.table(c, table))?;
+    let latest = delta.snapshot(&location, VersionSpec::Latest)?.version();
     let done: Vec<u64> = catalog
         .read(|c| catalog::reports(c, &table.id))?
         .iter()
@@ -223,7 +223,7 @@ fn bound_digest(catalog: &Catalog, schemas: &SchemaDir, table: &Table) -> Result
 
 /// Validates every version not validated yet of every bound table (the server does this in
 /// the background). A table that fails is logged and the others go on.
-pub fn validate_bound_tables(catalog: &Catalog, delta: &DeltaLog) -> Result<()> {
+pub fn validate_bound_tables(catalog: &Catalog, delta: &DeltaLog, stores: &Stores) -> Result<()> {
     let Some(schemas) = catalog
         .read(|c| catalog::setting(c, catalog::FIRE_SCHEMAS))?
         .map(SchemaDir::new)
@@ -236,7 +236,7 @@ pub fn validate_bound_tables(catalog: &Catalog, delta: &DeltaLog) -> Result<()> 
         };
         let label = format!("{}.{}", table.schema, table.name);
         let pending = bound_digest(catalog, &schemas, &table)
-            .and_then(|digest| pending_versions(catalog, delta, &table, &digest, None));
+            .and_then(|digest| pending_versions(catalog, delta, stores, &table, &digest, None));
         let versions = match pending {
             Ok(versions) => versions,
             Err(e) => {
@@ -246,7 +246,15 @@ pub fn validate_bound_tables(catalog: &Catalog, delta: &DeltaLog) -> Result<()> 
         };
         // A version that cannot be read (files vacuumed, say) does not hold back the others.
         for version in versions {
-            match validate_version(catalog, delta, &schemas, &table, version, &mut |_| {}) {
+            match validate_version(
+                catalog,
+                delta,
+                stores,
+                &schemas,
+                &table,
+                version,
+                &mut |_| {},
+            ) {
                 Ok(done) => tracing::info!(
                     table = label,
                     version,
@@ -268,6 +276,7 @@ pub fn validate_bound_tables(catalog: &Catalog, delta: &DeltaLog) -> Result<()> 
 /// telling `progress` about each.
 pub fn validate_command(
     catalog: &Catalog,
+    stores: &Stores,
     table: &str,
     only: Option<u64>,
     mut progress: impl FnMut(String),
@@ -287,7 +296,7 @@ pub fn validate_command(
         .and_then(|p| Binding::of(&p))?;
     let delta = DeltaLog::new();
     let digest = bound_digest(catalog, &schemas, &table)?;
-    let versions = pending_versions(catalog, &delta, &table, &digest, only)?;
+    let versions = pending_versions(catalog, &delta, stores, &table, &digest, only)?;
     if versions.is_empty() {
         progress(format!(
             "{}.{}: every version is validated",
@@ -304,11 +313,19 @@ pub fn validate_command(
             .progress_chars("=> "),
         );
         bar.set_prefix(format!("{}.{} version {version}", table.schema, table.name));
-        let done = validate_version(catalog, &delta, &schemas, &table, version, &mut |p| {
-            bar.set_length(p.files as u64);
-            bar.set_message(p.rows.to_string());
-            bar.set_position(p.files_done as u64);
-        })?;
+        let done = validate_version(
+            catalog,
+            &delta,
+            stores,
+            &schemas,
+            &table,
+            version,
+            &mut |p| {
+                bar.set_length(p.files as u64);
+                bar.set_message(p.rows.to_string());
+                bar.set_position(p.files_done as u64);
+            },
+        )?;
         bar.finish_and_clear();
         let r = &done.report;
         let verdict = match &binding {

@@ -15,12 +15,11 @@ use delta_kernel::arrow::compute::cast;
 use delta_kernel::arrow::datatypes::{DataType, Float64Type, Schema};
 use delta_kernel::arrow::util::display::array_value_to_string;
 use delta_kernel::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use url::Url;
 
 use super::rules::{Check, Expectation, expectations};
 use super::schema::{Entity, Field, Kind};
 use crate::delta::{DataFile, DeltaLog, Snapshot};
-use crate::storage;
+use crate::storage::{Location, StoredFile};
 use crate::{Error, Result};
 
 /// Failing rows kept per rule, as examples.
@@ -362,7 +361,7 @@ pub struct Progress {
 /// out; partition values put back as columns) and checks its rows against `validator`.
 pub fn validate_snapshot(
     delta: &DeltaLog,
-    root: &Url,
+    location: &Location,
     snapshot: &Snapshot,
     entity: &Entity,
     validator: &Validator,
@@ -384,12 +383,11 @@ pub fn validate_snapshot(
         files.push(file.clone());
         ControlFlow::Continue(())
     })?;
-    let local = storage::local_root(root)?;
     for (done, file) in files.iter().enumerate() {
         let tally = match known.get(file)? {
             Some(tally) => tally,
             None => {
-                let tally = validate_file(delta, root, &local, &schema, file, validator)?;
+                let tally = validate_file(delta, location, &schema, file, validator)?;
                 known.put(file, &tally)?;
                 report.files_read += 1;
                 tally
@@ -408,15 +406,12 @@ pub fn validate_snapshot(
 /// The tally of one data file.
 fn validate_file(
     delta: &DeltaLog,
-    root: &Url,
-    local: &std::path::Path,
+    location: &Location,
     schema: &Schema,
     file: &DataFile,
     validator: &Validator,
 ) -> Result<Tally> {
-    let path = storage::resolve_in_table(local, &file.path)?;
-    let opened = std::fs::File::open(&path)
-        .map_err(|e| Error::internal(format!("cannot read {}: {e}", path.display())))?;
+    let opened = StoredFile::open(location, &file.path, file.size)?;
     let unreadable = |e: &dyn std::fmt::Display| {
         Error::malformed(format!("cannot read data file {}: {e}", file.path))
     };
@@ -426,7 +421,7 @@ fn validate_file(
         .build()
         .map_err(|e| unreadable(&e))?;
     let deleted = match &file.deletion_vector {
-        Some(dv) => delta.deleted_rows(root, dv)?,
+        Some(dv) => delta.deleted_rows(location, dv)?,
         None => Vec::new(),
     };
     let mut tally = Tally::new(validator.rules.len());

@@ -19,7 +19,7 @@ use super::capabilities::{Capabilities, ResponseFormat};
 use super::ndjson::{self, FileIdHash};
 use super::query::{
     QueryBody, TablePath, UrlGrant, check_start_version, history_required, parse_timestamp,
-    table_root,
+    table_location,
 };
 use super::served;
 use super::tokens::{open_cursor, seal_cursor};
@@ -29,6 +29,7 @@ use crate::catalog::SharedTable;
 use crate::clock::now_ms;
 use crate::delta::{Commit, Commits, DataFile, Metadata, Protocol, Snapshot, VersionSpec};
 use crate::state::AppState;
+use crate::storage::Location;
 use crate::{Error, Result};
 
 /// Query parameters of `/changes`, as sent (numbers and booleans are checked here: Python
@@ -52,6 +53,7 @@ pub struct PreparedChanges {
     /// Who asked: file URLs are issued to them.
     recipient_id: String,
     shared: SharedTable,
+    location: Location,
     /// The snapshot of the first two lines: at the start with historical metadata, else latest.
     head: Snapshot,
     format: ResponseFormat,
@@ -199,7 +201,7 @@ fn check_change_feed(
     };
     let at_start = state
         .delta
-        .snapshot(&table_root(shared)?, VersionSpec::Version(start))?;
+        .snapshot(&table_location(state, shared)?, VersionSpec::Version(start))?;
     if !change_feed_on(at_start.metadata()) {
         return Err(not_recorded(start));
     }
@@ -226,7 +228,7 @@ fn resolve_range(
 ) -> Result<(u64, u64)> {
     let starting_version = version_param("startingVersion", params.starting_version.as_deref())?;
     let ending_version = version_param("endingVersion", params.ending_version.as_deref())?;
-    let root = table_root(shared)?;
+    let root = table_location(state, shared)?;
     let latest = state.delta.snapshot(&root, VersionSpec::Latest)?.version();
     let start = match (starting_version, &params.starting_timestamp) {
         (Some(_), Some(_)) => {
@@ -374,7 +376,7 @@ pub fn prepare_streaming(
         None => {
             let start = u64::try_from(starting_version)
                 .map_err(|_| Error::invalid("startingVersion cannot be negative."))?;
-            let root = table_root(&shared)?;
+            let root = table_location(state, &shared)?;
             let latest = state.delta.snapshot(&root, VersionSpec::Latest)?.version();
             if start > latest {
                 return Err(start_past_latest(start, latest));
@@ -419,7 +421,7 @@ fn prepare(
     check_start_version(&shared, start)?;
     // The start too, when the versions recipients see end before it.
     served::check(state, &shared, start..=end.max(start))?;
-    let root = table_root(&shared)?;
+    let root = table_location(state, &shared)?;
     let head = state.delta.snapshot(&root, VersionSpec::Version(head))?;
     let format = caps.choose_format(head.protocol(), &head.metadata().configuration)?;
     paging.resume = cursor.map_or((start, 0), |c| (c.version, c.index));
@@ -431,6 +433,7 @@ fn prepare(
     Ok(PreparedChanges {
         recipient_id: who.id.clone(),
         shared,
+        location: root,
         head,
         format,
         start,
@@ -505,6 +508,7 @@ pub fn write_changes(
     let grant = UrlGrant {
         table_id: &changes.shared.table.id,
         recipient_id: &changes.recipient_id,
+        location: &changes.location,
     };
     let now = now_ms();
     let paging = &changes.paging;
@@ -526,7 +530,7 @@ pub fn write_changes(
                 "the table's log holds absolute file paths, which cannot be shared",
             ));
         }
-        let url = grant.sign(state, &file.path, now);
+        let url = grant.sign(state, &file.path, now)?;
         let mut id_buffer = [0; 64];
         let scheme = paging.file_id_hash.unwrap_or_default();
         let id = ndjson::file_id(&file.path, scheme, &mut id_buffer);

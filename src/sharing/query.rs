@@ -9,7 +9,6 @@ use std::ops::ControlFlow;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use url::Url;
 
 use super::capabilities::{Capabilities, ResponseFormat};
 use super::listing::granted_table;
@@ -19,11 +18,11 @@ use super::served;
 use super::tokens::{open_cursor, seal_cursor};
 use crate::audit::receipt::FileDigest;
 use crate::auth::Recipient;
-use crate::catalog::SharedTable;
+use crate::catalog::{self, SharedTable};
 use crate::clock::{now_ms, parse_timestamp_ms};
 use crate::delta::{DataFile, Snapshot, VersionSpec};
 use crate::state::AppState;
-use crate::storage::SignedUrl;
+use crate::storage::{Location, SignedUrl};
 use crate::{Error, Result};
 
 /// Bytes collected before a chunk is handed to the response body.
@@ -104,9 +103,14 @@ impl QueryBody {
     }
 }
 
-pub(super) fn table_root(shared: &SharedTable) -> Result<Url> {
-    Url::parse(&shared.table.location)
-        .map_err(|e| Error::internal(format!("catalog holds an invalid location: {e}")))
+/// Where a shared table is, named as the recipient knows it.
+pub(super) fn table_location(state: &AppState, shared: &SharedTable) -> Result<Location> {
+    state.stores.locate(
+        &format!("{}.{}.{}", shared.share, shared.schema, shared.name),
+        &shared.table.location,
+        shared.table.credential.as_deref(),
+        |id| state.catalog.read(|c| catalog::sealed_credential(c, id)),
+    )
 }
 
 pub(super) fn history_required(shared: &SharedTable) -> Error {
@@ -167,7 +171,7 @@ pub fn table_version(
     starting_timestamp: Option<&str>,
 ) -> Result<u64> {
     let shared = path.resolve(state, who)?;
-    let root = table_root(&shared)?;
+    let root = table_location(state, &shared)?;
     match starting_timestamp {
         None => served::latest(state, &shared),
         Some(_) if !shared.history => Err(history_required(&shared)),
@@ -198,6 +202,7 @@ pub struct PreparedTable {
     /// Who asked: file URLs are issued to them.
     recipient_id: String,
     shared: SharedTable,
+    location: Location,
     snapshot: Snapshot,
     format: ResponseFormat,
     /// `version` on the metaData and file lines (set for version and timestamp queries).
@@ -285,8 +290,9 @@ impl PreparedTable {
         let grant = UrlGrant {
             table_id: &self.shared.table.id,
             recipient_id: &self.recipient_id,
+            location: &self.location,
         };
-        let url = grant.sign(state, &file.path, now);
+        let url = grant.sign(state, &file.path, now)?;
         let mut id_buffer = [0; 64];
         let id = ndjson::file_id(
             &file.path,
@@ -308,13 +314,19 @@ impl PreparedTable {
 pub(super) struct UrlGrant<'a> {
     pub table_id: &'a str,
     pub recipient_id: &'a str,
+    pub location: &'a Location,
 }
 
 impl UrlGrant<'_> {
-    pub fn sign(&self, state: &AppState, path: &str, now: i64) -> SignedUrl {
-        state
-            .signer
-            .sign(self.table_id, self.recipient_id, path, now)
+    /// A URL of `path` (decoded, relative to the table root): presigned by the table's cloud
+    /// store, or pointing at this server's `/files/` route for a local table.
+    pub fn sign(&self, state: &AppState, path: &str, now: i64) -> Result<SignedUrl> {
+        if self.location.is_local() {
+            return Ok(state
+                .signer
+                .sign(self.table_id, self.recipient_id, path, now));
+        }
+        self.location.presign(path, state.config.url_ttl, now)
     }
 
     /// The signed URL of the file's deletion vector file; `None` without one or for an
@@ -328,7 +340,7 @@ impl UrlGrant<'_> {
         match file.deletion_vector.as_ref().and_then(|dv| dv.file_path()) {
             None => Ok(None),
             Some(Ok(path)) if !path.contains("://") && !path.starts_with('/') => {
-                Ok(Some(self.sign(state, &path, now)))
+                self.sign(state, &path, now).map(Some)
             }
             Some(Ok(_)) => Err(Error::unsupported(
                 "a deletion vector of the table lies outside the table directory, which cannot be shared",
@@ -360,7 +372,8 @@ fn prepare(
         VersionSpec::Latest => VersionSpec::Version(served::latest(state, &shared)?),
         other => other,
     };
-    let snapshot = state.delta.snapshot(&table_root(&shared)?, resolved)?;
+    let location = table_location(state, &shared)?;
+    let snapshot = state.delta.snapshot(&location, resolved)?;
     if pinned.is_none() && spec != VersionSpec::Latest {
         check_start_version(&shared, snapshot.version())?;
     }
@@ -376,6 +389,7 @@ fn prepare(
     Ok(PreparedTable {
         recipient_id: who.id.clone(),
         shared,
+        location,
         snapshot,
         format,
         line_version,

@@ -21,7 +21,7 @@ fn name(shared: &SharedTable) -> String {
 
 /// The latest version recipients see.
 pub fn latest(state: &AppState, shared: &SharedTable) -> Result<u64> {
-    let root = super::query::table_root(shared)?;
+    let root = super::query::table_location(state, shared)?;
     let latest = state.delta.snapshot(&root, VersionSpec::Latest)?.version();
     match approvals(state, shared)? {
         None => Ok(latest),

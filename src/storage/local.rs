@@ -7,13 +7,13 @@ use crate::{Error, Result};
 /// Resolves `relative` (a decoded data-file path from the Delta log) inside the table root.
 /// Refuses anything that could leave the table directory: absolute paths, `..`, and symbolic
 /// links pointing outside.
-pub fn resolve_in_table(table_root: &Path, relative: &str) -> Result<PathBuf> {
+pub fn resolve_in_table(table_location: &Path, relative: &str) -> Result<PathBuf> {
     let denied = || Error::permission_denied("the file is not part of the table");
     let rel = Path::new(relative);
     if relative.is_empty() || !rel.components().all(|c| matches!(c, Component::Normal(_))) {
         return Err(denied());
     }
-    let root = table_root
+    let root = table_location
         .canonicalize()
         .map_err(|_| Error::not_found("the table directory does not exist"))?;
     let file = root

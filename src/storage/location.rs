@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
+use super::CredentialKind;
 use crate::{Error, Result};
 
 /// Parses a table location into the URL of the table root (always ending in `/`).
@@ -14,15 +15,22 @@ pub fn parse_location(text: &str, base: &Path) -> Result<Url> {
         return Err(Error::invalid("the table location is empty"));
     }
     let mut url = if let Some((scheme, _)) = text.split_once("://") {
-        if scheme != "file" {
+        let scheme = scheme.to_ascii_lowercase();
+        if scheme != "file" && CredentialKind::of_scheme(&scheme).is_none() {
             return Err(Error::unsupported(format!(
-                "table location scheme '{scheme}://' is not supported yet: use a local path or a file:// URL"
+                "table location scheme '{scheme}://' is not supported: use s3://, gs://, az://, abfss://, file:// or a local path"
             )));
         }
-        Url::parse(text)
-            .map_err(|e| Error::invalid(format!("invalid table location '{text}': {e}")))?
+        let url = Url::parse(text)
+            .map_err(|e| Error::invalid(format!("invalid table location '{text}': {e}")))?;
+        if scheme != "file" && url.host_str().is_none_or(str::is_empty) {
+            return Err(Error::invalid(format!(
+                "table location '{text}' names no bucket or container"
+            )));
+        }
+        url
     } else {
-        let path = base.join(text);
+        let path = std::path::absolute(base.join(text))?;
         Url::from_directory_path(normalize(&path))
             .map_err(|_| Error::invalid(format!("invalid table location '{text}'")))?
     };
@@ -82,8 +90,19 @@ mod tests {
             parse_location("/data/a b", base).unwrap().as_str(),
             "file:///data/a%20b/"
         );
-        let e = parse_location("s3://bucket/t", base).unwrap_err();
+        assert_eq!(
+            parse_location("s3://bucket/t", base).unwrap().as_str(),
+            "s3://bucket/t/"
+        );
+        assert_eq!(
+            parse_location("abfss://c@acct.dfs.core.windows.net/t", base)
+                .unwrap()
+                .as_str(),
+            "abfss://c@acct.dfs.core.windows.net/t/"
+        );
+        let e = parse_location("ftp://host/t", base).unwrap_err();
         assert!(e.message.contains("not supported"), "{e}");
+        assert!(parse_location("gs:///t", base).is_err(), "no bucket");
         assert!(parse_location(" ", base).is_err());
         let url = parse_location("/data/a b", base).unwrap();
         assert_eq!(local_root(&url).unwrap(), Path::new("/data/a b"));

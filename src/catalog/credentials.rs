@@ -1,0 +1,148 @@
+//! Storage credentials: named keys of cloud object stores, their secrets sealed (see
+//! `storage::Vault`; the catalog only ever holds the sealed bytes).
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::objects::{deleted_or_error, exists_or_error};
+use crate::clock::now_ms;
+use crate::{Error, Result};
+
+/// A credential as `SHOW`/`DESCRIBE STORAGE CREDENTIAL` show it: no secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialInfo {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub key_id: String,
+    pub public: BTreeMap<String, String>,
+    pub comment: Option<String>,
+    pub created_at: i64,
+}
+
+/// A credential as the catalog keeps it: its secrets still sealed.
+pub struct SealedCredential {
+    pub id: String,
+    pub kind: String,
+    pub public: BTreeMap<String, String>,
+    pub sealed: Vec<u8>,
+}
+
+/// What a new credential stores.
+pub struct NewCredential<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub key_id: &'a str,
+    pub public: &'a BTreeMap<String, String>,
+    pub sealed: &'a [u8],
+    pub comment: Option<&'a str>,
+}
+
+const COLUMNS: &str = "id, name, kind, key_id, public_options, comment, created_at";
+
+fn info(row: &Row<'_>) -> rusqlite::Result<CredentialInfo> {
+    Ok(CredentialInfo {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        kind: row.get(2)?,
+        key_id: row.get(3)?,
+        public: serde_json::from_str(&row.get::<_, String>(4)?).unwrap_or_default(),
+        comment: row.get(5)?,
+        created_at: row.get(6)?,
+    })
+}
+
+/// Stores a credential. Returns false when it existed and `if_not_exists` was given.
+pub fn create_credential(
+    conn: &Connection,
+    new: &NewCredential<'_>,
+    if_not_exists: bool,
+) -> Result<bool> {
+    if find_credential(conn, new.name)?.is_some() {
+        return exists_or_error(
+            if_not_exists,
+            format!("storage credential {} already exists", new.name),
+        );
+    }
+    conn.execute(
+        "INSERT INTO storage_credentials
+             (id, name, kind, key_id, public_options, secret_sealed, comment, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            new.id,
+            new.name,
+            new.kind,
+            new.key_id,
+            serde_json::to_string(new.public)?,
+            new.sealed,
+            new.comment,
+            now_ms()
+        ],
+    )?;
+    Ok(true)
+}
+
+pub fn find_credential(conn: &Connection, name: &str) -> Result<Option<CredentialInfo>> {
+    let sql = format!("SELECT {COLUMNS} FROM storage_credentials WHERE name = ?1");
+    Ok(conn.query_row(&sql, [name], info).optional()?)
+}
+
+pub fn require_credential(conn: &Connection, name: &str) -> Result<CredentialInfo> {
+    find_credential(conn, name)?
+        .ok_or_else(|| Error::not_found(format!("storage credential {name} does not exist")))
+}
+
+pub fn credentials(conn: &Connection) -> Result<Vec<CredentialInfo>> {
+    let sql = format!("SELECT {COLUMNS} FROM storage_credentials ORDER BY name");
+    let mut statement = conn.prepare(&sql)?;
+    let rows = statement.query_map([], info)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The credential with its secrets still sealed, for opening a table's store.
+pub fn sealed_credential(conn: &Connection, id: &str) -> Result<SealedCredential> {
+    conn.query_row(
+        "SELECT id, kind, public_options, secret_sealed FROM storage_credentials WHERE id = ?1",
+        [id],
+        |row| {
+            Ok(SealedCredential {
+                id: row.get(0)?,
+                kind: row.get(1)?,
+                public: serde_json::from_str(&row.get::<_, String>(2)?).unwrap_or_default(),
+                sealed: row.get(3)?,
+            })
+        },
+    )
+    .optional()?
+    .ok_or_else(|| Error::internal("a table's storage credential is missing from the catalog"))
+}
+
+/// The tables read with a credential, as `schema.name`.
+pub fn tables_using_credential(conn: &Connection, id: &str) -> Result<Vec<String>> {
+    let mut statement = conn.prepare(
+        "SELECT schema_name || '.' || name FROM tables WHERE credential_id = ?1 ORDER BY 1",
+    )?;
+    let rows = statement.query_map([id], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Drops a credential no table uses.
+pub fn drop_credential(conn: &Connection, name: &str, if_exists: bool) -> Result<bool> {
+    if let Some(found) = find_credential(conn, name)? {
+        let users = tables_using_credential(conn, &found.id)?;
+        if !users.is_empty() {
+            return Err(Error::invalid(format!(
+                "storage credential {name} is used by table{} {}: drop {} first",
+                if users.len() == 1 { "" } else { "s" },
+                users.join(", "),
+                if users.len() == 1 { "it" } else { "them" }
+            )));
+        }
+    }
+    let n = conn.execute("DELETE FROM storage_credentials WHERE name = ?1", [name])?;
+    deleted_or_error(n, if_exists, || {
+        format!("storage credential {name} does not exist")
+    })
+}

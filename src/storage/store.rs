@@ -1,0 +1,374 @@
+//! The object stores tables are read through, and the signers of their files' URLs.
+//!
+//! Every table has a [`Location`]: its root URL and the store that reaches it. Local tables
+//! share one local store; a table on S3, GCS or Azure gets a store built from its storage
+//! credential (or from the environment's), kept per credential and bucket so that its HTTP
+//! connections and signing keys are reused.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Duration;
+
+use delta_kernel::object_store::aws::AmazonS3Builder;
+use delta_kernel::object_store::azure::MicrosoftAzureBuilder;
+use delta_kernel::object_store::gcp::GoogleCloudStorageBuilder;
+use delta_kernel::object_store::local::LocalFileSystem;
+use delta_kernel::object_store::path::Path as ObjectPath;
+use delta_kernel::object_store::signer::{Method, Signer};
+use delta_kernel::object_store::{ClientOptions, DynObjectStore, RetryConfig};
+use url::Url;
+
+use super::credential::{CredentialKind, StorageCredential};
+use super::signed_url::SignedUrl;
+use super::vault::Vault;
+use crate::catalog::{self, SealedCredential, Table};
+use crate::config::DataDir;
+use crate::{Error, ErrorCode, Result};
+
+/// The longest validity S3 (SigV4) and GCS (V4) accept for a presigned URL.
+const SIGV4_MAX_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// A table's root and the store that reaches it.
+#[derive(Clone)]
+pub struct Location {
+    /// How the table is named to whoever asked (`share.schema.table` for a recipient): errors
+    /// about reading it say which table, never where it is stored.
+    pub name: String,
+    pub url: Url,
+    pub store: Arc<TableStore>,
+}
+
+/// One object store, and how to presign its files when it is in the cloud.
+pub struct TableStore {
+    /// Names the store (credential and bucket): readers keep one engine per store.
+    pub key: String,
+    pub objects: Arc<DynObjectStore>,
+    signer: Option<Arc<dyn Signer>>,
+    /// The longest validity the store accepts for a presigned URL.
+    max_expiry: Duration,
+}
+
+static LOCAL: LazyLock<Arc<TableStore>> = LazyLock::new(|| {
+    Arc::new(TableStore {
+        key: "file".into(),
+        objects: Arc::new(LocalFileSystem::new()),
+        signer: None,
+        max_expiry: Duration::MAX,
+    })
+});
+
+/// Runs storage I/O from synchronous code: handlers' blocking threads, the CLI, and the
+/// demo's start-up (which runs inside an async runtime, where tokio's own `block_on` would
+/// panic). The future is polled on the calling thread inside the storage runtime's context,
+/// whose workers drive the cloud clients' connections; a future that is ready at once (a
+/// presigned URL) costs no thread switch.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("fireshare-storage")
+            .enable_all()
+            .build()
+            .expect("the storage runtime starts")
+    });
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let _entered = RUNTIME.enter();
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut context = std::task::Context::from_waker(&waker);
+    // Out of tokio's cooperative budget: inside another runtime's task (the demo), an
+    // exhausted budget would answer Pending forever, since this thread never yields to it.
+    let mut future = std::pin::pin!(tokio::task::unconstrained(future));
+    loop {
+        match future.as_mut().poll(&mut context) {
+            std::task::Poll::Ready(output) => return output,
+            std::task::Poll::Pending => std::thread::park(),
+        }
+    }
+}
+
+impl Location {
+    /// A table on the local filesystem (`file://` root).
+    pub fn local(url: Url) -> Location {
+        Location {
+            name: String::new(),
+            url,
+            store: LOCAL.clone(),
+        }
+    }
+
+    /// Says which table an error of reading it is about.
+    pub fn name_in(&self, mut e: Error) -> Error {
+        if !self.name.is_empty()
+            && matches!(
+                e.code,
+                ErrorCode::MalformedRequest | ErrorCode::UnsupportedOperation
+            )
+        {
+            e.message = format!("table {}: {}", self.name, e.message);
+        }
+        e
+    }
+
+    /// True when the files are served by this server (`/files/`) rather than presigned.
+    pub fn is_local(&self) -> bool {
+        self.store.signer.is_none()
+    }
+
+    /// The store path of `relative` (decoded, relative to the table root).
+    pub fn object_path(&self, relative: &str) -> Result<ObjectPath> {
+        let outside = || Error::permission_denied("the file is not part of the table");
+        if relative.is_empty() || relative.contains("://") || relative.starts_with('/') {
+            return Err(outside());
+        }
+        let root = ObjectPath::from_url_path(self.url.path())
+            .map_err(|e| Error::internal(format!("invalid table root: {e}")))?;
+        let joined = if root.as_ref().is_empty() {
+            relative.to_string()
+        } else {
+            format!("{root}/{relative}")
+        };
+        ObjectPath::parse(joined).map_err(|_| outside())
+    }
+
+    /// A presigned GET URL of `relative`, valid for `ttl` from `now` (ms) but no longer than
+    /// the store accepts. Computed locally: the signing keys are the credential's own.
+    pub fn presign(&self, relative: &str, ttl: Duration, now: i64) -> Result<SignedUrl> {
+        let signer = self
+            .store
+            .signer
+            .as_ref()
+            .ok_or_else(|| Error::internal("a local table's files are not presigned"))?;
+        let ttl = ttl.min(self.store.max_expiry);
+        let path = self.object_path(relative)?;
+        let url = block_on(signer.signed_url(Method::GET, &path, ttl)).map_err(|e| {
+            tracing::warn!(table = %self.url, error = %e, "cannot presign a file URL");
+            Error::internal("a file URL of the table cannot be signed; see the server log")
+        })?;
+        Ok(SignedUrl {
+            url: url.into(),
+            expires_at: now.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)),
+        })
+    }
+}
+
+/// The stores of every table, opened on first use.
+pub struct Stores {
+    vault: Vault,
+    opened: Mutex<HashMap<String, Arc<TableStore>>>,
+}
+
+impl Stores {
+    pub fn open(data_dir: &DataDir) -> Result<Stores> {
+        Ok(Stores {
+            vault: Vault::load_or_create(&data_dir.storage_key())?,
+            opened: Mutex::default(),
+        })
+    }
+
+    /// Seals and opens the secrets of storage credentials.
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    /// The location of a table registered at `location` (a URL as the catalog holds it),
+    /// read with storage credential `credential` (its id), or with the environment's
+    /// credentials when `None`. `load` fetches the credential from the catalog; it is only
+    /// called the first time the store is needed.
+    pub fn locate(
+        &self,
+        name: &str,
+        location: &str,
+        credential: Option<&str>,
+        load: impl FnOnce(&str) -> Result<SealedCredential>,
+    ) -> Result<Location> {
+        let url = Url::parse(location)
+            .map_err(|e| Error::internal(format!("catalog holds an invalid location: {e}")))?;
+        let name = name.to_string();
+        if url.scheme() == "file" {
+            return Ok(Location {
+                name,
+                ..Location::local(url)
+            });
+        }
+        let key = format!(
+            "{}:{}://{}",
+            credential.unwrap_or("environment"),
+            url.scheme(),
+            url.authority()
+        );
+        if let Some(store) = self.lock().get(&key) {
+            return Ok(Location {
+                name,
+                url,
+                store: store.clone(),
+            });
+        }
+        let credential = match credential {
+            Some(id) => Some(self.vault.unseal(load(id)?)?),
+            None => None,
+        };
+        let store = Arc::new(build(key.clone(), &url, credential.as_ref())?);
+        self.lock().insert(key, store.clone());
+        Ok(Location { name, url, store })
+    }
+
+    /// The location of a registered table, named `schema.table`.
+    pub fn table(&self, conn: &rusqlite::Connection, table: &Table) -> Result<Location> {
+        self.locate(
+            &format!("{}.{}", table.schema, table.name),
+            &table.location,
+            table.credential.as_deref(),
+            |id| catalog::sealed_credential(conn, id),
+        )
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<TableStore>>> {
+        self.opened.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A failed request to a table's store, as recipients may see it: what went wrong, not where
+/// (the full error goes to the server log).
+pub fn storage_error(e: &delta_kernel::object_store::Error) -> Error {
+    use delta_kernel::object_store::Error as StoreError;
+    tracing::warn!(error = %e, "object store request failed");
+    match e {
+        StoreError::PermissionDenied { .. } | StoreError::Unauthenticated { .. } => {
+            Error::malformed(
+                "the table's storage refused the server's credential; an administrator must check the table's storage credential",
+            )
+        }
+        StoreError::NotFound { .. } => {
+            Error::malformed("the table's Delta log is missing or incomplete at the table location")
+        }
+        _ => Error::malformed("the table's storage cannot be read right now; see the server log"),
+    }
+}
+
+/// Checks that a table at `url` can be read with `credential` (`None`: the environment's):
+/// the kind fits the scheme and the store can be configured. Makes no network call.
+pub fn check_location(url: &Url, credential: Option<&StorageCredential>) -> Result<()> {
+    build(String::new(), url, credential).map(drop)
+}
+
+/// Requests to a store fail within seconds rather than retrying for minutes: a recipient
+/// waiting on an unreachable bucket should get an error, not a hang.
+fn client_options() -> (ClientOptions, RetryConfig) {
+    let options = ClientOptions::new()
+        .with_connect_timeout(Duration::from_secs(5))
+        .with_timeout(Duration::from_secs(30));
+    let retry = RetryConfig {
+        max_retries: 2,
+        retry_timeout: Duration::from_secs(15),
+        ..RetryConfig::default()
+    };
+    (options, retry)
+}
+
+fn build(key: String, url: &Url, credential: Option<&StorageCredential>) -> Result<TableStore> {
+    let scheme = url.scheme();
+    let kind = CredentialKind::of_scheme(scheme).ok_or_else(|| {
+        Error::unsupported(format!(
+            "table location scheme '{scheme}://' is not supported: use s3://, gs://, az://, abfss://, file:// or a local path"
+        ))
+    })?;
+    if let Some(c) = credential
+        && c.kind != kind
+    {
+        return Err(Error::invalid(format!(
+            "a {} credential cannot read a {scheme}:// location",
+            c.kind.as_str()
+        )));
+    }
+    let (options, retry) = client_options();
+    let failed = |e: delta_kernel::object_store::Error| {
+        Error::invalid(format!("cannot configure the store of {url}: {e}"))
+    };
+    let (objects, signer, max_expiry): (Arc<DynObjectStore>, Arc<dyn Signer>, Duration) = match kind
+    {
+        CredentialKind::S3 => {
+            let mut builder = match credential {
+                Some(_) => AmazonS3Builder::new(),
+                None => AmazonS3Builder::from_env(),
+            }
+            .with_url(url.as_str())
+            .with_client_options(options)
+            .with_retry(retry);
+            if let Some(c) = credential {
+                let get = |name| c.get(name).unwrap_or_default();
+                builder = builder
+                    .with_access_key_id(get("access_key_id"))
+                    .with_secret_access_key(get("secret_access_key"))
+                    .with_region(c.get("region").unwrap_or("us-east-1"));
+                if let Some(token) = c.get("session_token") {
+                    builder = builder.with_token(token);
+                }
+                if let Some(endpoint) = c.get("endpoint") {
+                    builder = builder
+                        .with_endpoint(endpoint)
+                        .with_allow_http(endpoint.starts_with("http://"));
+                }
+                // S3-compatible servers mostly want path-style requests; AWS itself
+                // prefers virtual-hosted ones.
+                let path_style = c
+                    .get("path_style")
+                    .map_or(c.get("endpoint").is_some(), |s| s == "true");
+                builder = builder.with_virtual_hosted_style_request(!path_style);
+            }
+            let s3 = Arc::new(builder.build().map_err(failed)?);
+            (s3.clone(), s3, SIGV4_MAX_EXPIRY)
+        }
+        CredentialKind::Gcs => {
+            let c = credential.ok_or_else(|| {
+                    Error::invalid(
+                        "gs:// tables need a STORAGE CREDENTIAL of TYPE GCS holding a service-account key: \
+                         without a private key every file URL would cost a signBlob call to Google",
+                    )
+                })?;
+            let gcs = GoogleCloudStorageBuilder::new()
+                .with_url(url.as_str())
+                .with_service_account_key(c.get("service_account_key").unwrap_or_default())
+                .with_client_options(options)
+                .with_retry(retry)
+                .build()
+                .map_err(failed)?;
+            let gcs = Arc::new(gcs);
+            (gcs.clone(), gcs, SIGV4_MAX_EXPIRY)
+        }
+        CredentialKind::Azure => {
+            let mut builder = match credential {
+                Some(_) => MicrosoftAzureBuilder::new(),
+                None => MicrosoftAzureBuilder::from_env(),
+            }
+            .with_url(url.as_str())
+            .with_client_options(options)
+            .with_retry(retry);
+            if let Some(c) = credential {
+                let get = |name| c.get(name).unwrap_or_default();
+                builder = builder
+                    .with_account(get("account_name"))
+                    .with_access_key(get("account_key"));
+                if let Some(endpoint) = c.get("endpoint") {
+                    builder = builder
+                        .with_endpoint(endpoint.to_string())
+                        .with_allow_http(endpoint.starts_with("http://"));
+                }
+            }
+            let azure = Arc::new(builder.build().map_err(failed)?);
+            // Account-key SAS have no service limit; the share's expiry applies.
+            (azure.clone(), azure, Duration::MAX)
+        }
+    };
+    Ok(TableStore {
+        key,
+        objects,
+        signer: Some(signer),
+        max_expiry,
+    })
+}
