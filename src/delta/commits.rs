@@ -44,7 +44,10 @@ impl Commits {
         let offset = log.clone().join(format!("{:020}", start.saturating_sub(1)));
         let objects = location.store.objects.clone();
         let listed: Vec<_> = block_on(objects.list_with_offset(Some(&log), &offset).try_collect())
-            .map_err(|e| location.name_in(storage_error(&e)))?;
+            .map_err(|e| {
+                tracing::warn!(table = %location.url, error = %e, "cannot list the log");
+                location.name_in(storage_error(&e))
+            })?;
         let listed: BTreeSet<u64> = listed
             .iter()
             .filter_map(|meta| {

@@ -234,21 +234,33 @@ impl Stores {
 }
 
 /// A failed request to a table's store, as recipients may see it: what went wrong, not where
-/// (the full error goes to the server log).
+/// (callers log the full error).
 pub fn storage_error(e: &delta_kernel::object_store::Error) -> Error {
     use delta_kernel::object_store::Error as StoreError;
-    tracing::warn!(error = %e, "object store request failed");
+    // Listing errors arrive as generic ones that only carry the store's answer as text.
+    const REFUSALS: [&str; 6] = [
+        "403 Forbidden",
+        "401 Unauthorized",
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+        "AccessDenied",
+        "AuthenticationFailed",
+    ];
+    let text = e.to_string();
     match e {
-        StoreError::PermissionDenied { .. } | StoreError::Unauthenticated { .. } => {
-            Error::malformed(
-                "the table's storage refused the server's credential; an administrator must check the table's storage credential",
-            )
-        }
         StoreError::NotFound { .. } => {
             Error::malformed("the table's Delta log is missing or incomplete at the table location")
         }
+        StoreError::PermissionDenied { .. } | StoreError::Unauthenticated { .. } => refused(),
+        _ if REFUSALS.iter().any(|r| text.contains(r)) => refused(),
         _ => Error::malformed("the table's storage cannot be read right now; see the server log"),
     }
+}
+
+fn refused() -> Error {
+    Error::malformed(
+        "the table's storage refused the server's credential; an administrator must check the table's storage credential",
+    )
 }
 
 /// Checks that a table at `url` can be read with `credential` (`None`: the environment's):

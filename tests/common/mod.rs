@@ -254,3 +254,107 @@ pub fn bearer(profile: &Path) -> String {
         serde_json::from_str(&std::fs::read_to_string(profile).unwrap()).unwrap();
     json["bearerToken"].as_str().unwrap().to_string()
 }
+
+/// The S3-compatible test server: s3s-fs checks SigV4 signatures (header and presigned),
+/// expiry and ranges, so a URL it accepts is a valid signature. Built once into a cache under
+/// `target/` (about 5 minutes on two cores; crates.io needed once).
+pub fn s3s_fs() -> PathBuf {
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _once = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("s3s-fs");
+    let binary = root.join("bin/s3s-fs");
+    if binary.is_file() {
+        return binary;
+    }
+    eprintln!(
+        "installing s3s-fs 0.14.1 into {} (once, a few minutes)",
+        root.display()
+    );
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "install",
+            "s3s-fs@0.14.1",
+            "--features",
+            "binary",
+            "--locked",
+        ])
+        .arg("--root")
+        .arg(&root)
+        .output()
+        .expect("run cargo install");
+    assert!(
+        out.status.success() && binary.is_file(),
+        "cannot install s3s-fs, the S3-compatible server of the cloud tests (network to crates.io needed once):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    binary
+}
+
+/// A running s3s-fs on a free loopback port serving the directories of `root` as buckets;
+/// killed when dropped.
+pub struct S3Server {
+    child: Child,
+    pub port: u16,
+    pub root: PathBuf,
+}
+
+impl S3Server {
+    pub const ACCESS_KEY: &'static str = "fireshare-test";
+    pub const SECRET_KEY: &'static str = "fireshare-test-secret";
+
+    pub fn start(root: &Path) -> S3Server {
+        let binary = s3s_fs();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        std::fs::create_dir_all(root).unwrap();
+        let child = Command::new(binary)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args([
+                "--access-key",
+                Self::ACCESS_KEY,
+                "--secret-key",
+                Self::SECRET_KEY,
+            ])
+            .arg(root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = S3Server {
+            child,
+            port,
+            root: root.to_path_buf(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "s3s-fs did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// `CREATE STORAGE CREDENTIAL name …` for this server, with `secret` as the secret key.
+    pub fn credential_sql(&self, name: &str, secret: &str) -> String {
+        format!(
+            "CREATE STORAGE CREDENTIAL {name} TYPE S3 WITH (access_key_id '{}', secret_access_key '{secret}', \
+             region 'us-east-1', endpoint '{}', path_style 'true');",
+            Self::ACCESS_KEY,
+            self.endpoint()
+        )
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

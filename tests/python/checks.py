@@ -6,6 +6,7 @@ Each case asserts; a failed assertion exits non-zero with the reason.
 import json
 import os
 import sys
+import time
 
 import delta_sharing
 import pyarrow as pa
@@ -235,6 +236,25 @@ def case_file_urls():
     expect_error(requests.get(tampered), 403, "PERMISSION_DENIED")
     other_path = file_url.replace(".parquet?", ".parquet.x?")
     expect_error(requests.get(other_path), 403, "PERMISSION_DENIED")
+
+
+def case_presigned_urls():
+    # Tables on S3: the URLs are the store's own presigned URLs, not this server's.
+    line = next(l for l in query("sales", {}) if "file" in l)["file"]
+    file_url = line["url"]
+    assert not file_url.startswith(endpoint.rsplit("/", 1)[0]), file_url
+    assert "X-Amz-Credential=" in file_url and "X-Amz-Signature=" in file_url, file_url
+    assert abs(line["expirationTimestamp"] / 1000 - time.time() - 3600) < 60, line
+    whole = requests.get(file_url)
+    assert whole.status_code == 200 and whole.content[:4] == b"PAR1", whole.status_code
+    ranged = requests.get(file_url, headers={"Range": "bytes=0-3"})
+    assert ranged.status_code == 206 and ranged.content == b"PAR1", ranged.status_code
+    signature = file_url.rsplit("=", 1)[1]
+    tampered = file_url[: -len(signature)] + ("0" if signature[0] != "0" else "1") + signature[1:]
+    assert requests.get(tampered).status_code == 403
+    assert requests.get(file_url.split("?")[0]).status_code == 403, "unsigned"
+    other_path = file_url.replace(".parquet?", ".parquet.x?")
+    assert requests.get(other_path).status_code == 403
 
 
 globals()[f"case_{case}"]()
