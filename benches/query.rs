@@ -8,59 +8,13 @@
 mod common;
 
 use std::io::Read;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::Server;
+use common::{Server, synthetic_table};
 
-use delta_kernel::arrow::datatypes::{DataType, Field, Schema};
 use fireshare::config::{DataDir, ServerConfig};
-use fireshare::delta::writer::{AddFile, TableWriter};
 use fireshare::delta::{Commits, DeltaLog, VersionSpec};
 use serde_json::json;
-
-/// Writes a table of `commits` commits of `per_commit` files each (log only: the query lists
-/// files without opening them), then a checkpoint.
-fn synthetic_table(root: &Path, commits: usize, per_commit: usize) {
-    let schema = Schema::new(vec![
-        Field::new("id", DataType::Int64, false),
-        Field::new("value", DataType::Float64, true),
-        Field::new("day", DataType::Utf8, false),
-    ]);
-    let mut table = TableWriter::create(
-        root,
-        "bench",
-        "synthetic",
-        &schema,
-        &["day"],
-        &[("delta.enableChangeDataFeed", "true")],
-    )
-    .unwrap();
-    for c in 0..commits {
-        let adds: Vec<AddFile> = (0..per_commit)
-            .map(|f| {
-                let n = (c * per_commit + f) as i64;
-                AddFile {
-                    path: format!("day=2024-01-{:02}/part-{n:08}-{}.snappy.parquet", c % 28 + 1, uuid_like(n)),
-                    size: 100_000 + n,
-                    partition_values: [("day".to_string(), format!("2024-01-{:02}", c % 28 + 1))].into(),
-                    stats: json!({"numRecords": 1000, "minValues": {"id": n * 1000, "value": 0.5},
-                                  "maxValues": {"id": n * 1000 + 999, "value": 99.5}, "nullCount": {"id": 0, "value": 3}}),
-                }
-            })
-            .collect();
-        table.commit("WRITE", &adds, &[]).unwrap();
-    }
-    DeltaLog::new()
-        .checkpoint(&fireshare::storage::Location::local(
-            url::Url::from_directory_path(root).unwrap(),
-        ))
-        .unwrap();
-}
-
-fn uuid_like(n: i64) -> String {
-    format!("{:08x}-0000-4000-8000-{:012x}", n, n * 7919)
-}
 
 fn timed(f: impl FnOnce() -> usize) -> (Duration, usize) {
     let start = Instant::now();

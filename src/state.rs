@@ -35,7 +35,7 @@ impl AppState {
         let catalog = Catalog::open(&config.data_dir.catalog_db())?;
         let secret = ServerSecret::load_or_create(&config.data_dir.secret_key())?;
         let signing_key = SigningKey::load_or_create(&config.data_dir.signing_key())?;
-        let signer = FileUrlSigner::new(secret.clone(), &config.public_url, config.url_ttl);
+        let signer = FileUrlSigner::new(secret.clone(), &config.public_url);
         let audit = Audit::open(&config.data_dir, &catalog, config.sealing)?;
         let stores = Stores::open(&config.data_dir)?;
         Ok(AppState {

@@ -209,6 +209,22 @@ fn python_connector_reads_tables_on_s3() {
         server.log_text()
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // Directory access is refused: file URLs are presigned instead.
+    let response = reqwest::blocking::Client::new()
+        .post(format!(
+            "{}/shares/regulatory/schemas/default/tables/sales/temporary-table-credentials",
+            server.endpoint()
+        ))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: serde_json::Value = response.json().unwrap();
+    assert_eq!(body["errorCode"], "UNSUPPORTED_OPERATION");
+    assert!(
+        body["message"].as_str().unwrap().contains("presigned"),
+        "{body}"
+    );
 
     // The credential is shown by its key id; its secret is nowhere in the data directory
     // (catalog, audit ledger) nor in the server's log.
@@ -230,8 +246,10 @@ fn python_connector_reads_tables_on_s3() {
         }
     }
 
-    // URLs expire when their expirationTimestamp says: s3s-fs refuses them afterwards.
-    let server = Server::run_with("serve", &data, &["--url-ttl", "2s"]);
+    // URLs expire when their expirationTimestamp says (here the share's URL lifetime): s3s-fs
+    // refuses them afterwards.
+    sql(&data, "ALTER SHARE regulatory SET URL LIFETIME '2s'");
+    let server = Server::start(&data);
     let lines = query(&server, "sales").text().unwrap();
     let file = lines
         .lines()

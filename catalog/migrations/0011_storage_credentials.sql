@@ -15,3 +15,7 @@ CREATE TABLE storage_credentials (
 -- The credential a cloud table is read with; NULL for local tables and for cloud tables read
 -- with the environment's credentials (CREATE TABLE … FROM ENVIRONMENT).
 ALTER TABLE tables ADD COLUMN credential_id TEXT REFERENCES storage_credentials(id);
+
+-- ALTER SHARE s SET URL LIFETIME: how long the file URLs of the share's tables live (ms);
+-- NULL = the server's --url-ttl.
+ALTER TABLE shares ADD COLUMN url_ttl_ms INTEGER;

@@ -453,6 +453,20 @@ fn execute(
                 "no such share, nothing done",
             )
         }
+        Statement::SetShareUrlLifetime { share, lifetime } => {
+            if lifetime.is_some_and(|d| d.is_zero()) {
+                return Err(Error::invalid("a URL lifetime must be longer than zero"));
+            }
+            let ms = lifetime.map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+            catalog::set_share_url_ttl(tx, share, ms)?;
+            status(match ms {
+                Some(ms) => format!(
+                    "file URLs of share {share} now live {} (at most what each table's store accepts)",
+                    crate::clock::format_duration_ms(ms)
+                ),
+                None => format!("file URLs of share {share} live the server's --url-ttl"),
+            })
+        }
         Statement::CreateStorageCredential {
             name,
             kind,

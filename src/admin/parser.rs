@@ -92,6 +92,12 @@ pub enum Statement {
         share: String,
         table: TableName,
     },
+    /// `ALTER SHARE s SET URL LIFETIME '15m'`, or `UNSET URL LIFETIME` (`None`: the server's
+    /// `--url-ttl`): how long the file URLs of the share's tables live.
+    SetShareUrlLifetime {
+        share: String,
+        lifetime: Option<Duration>,
+    },
     CreateRecipient {
         name: String,
         comment: Option<String>,
@@ -216,6 +222,7 @@ impl Statement {
             Statement::AddTableToShare { .. } => "addTableToShare",
             Statement::AlterTableInShare { .. } => "alterTableInShare",
             Statement::RemoveTableFromShare { .. } => "removeTableFromShare",
+            Statement::SetShareUrlLifetime { .. } => "setShareUrlLifetime",
             Statement::CreateRecipient { .. } => "createRecipient",
             Statement::SetIpAccessList { list: Some(_), .. } => "setIpAccessList",
             Statement::SetIpAccessList { list: None, .. } => "unsetIpAccessList",
@@ -489,7 +496,17 @@ fn parse_alter(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
         _ => {}
     }
     let share = c.identifier("share name")?;
-    match c.expect_one_of(&["ADD", "REMOVE", "ALTER"])? {
+    match c.expect_one_of(&["ADD", "REMOVE", "ALTER", "SET", "UNSET"])? {
+        set @ ("SET" | "UNSET") => {
+            c.expect_keyword("URL")?;
+            c.expect_keyword("LIFETIME")?;
+            let lifetime = if set == "SET" {
+                Some(c.duration()?)
+            } else {
+                None
+            };
+            Ok(Statement::SetShareUrlLifetime { share, lifetime })
+        }
         "ADD" => {
             c.expect_keyword("TABLE")?;
             let table = c.table_name()?;
@@ -912,6 +929,7 @@ const KEYWORDS: &[&str] = &[
     "TOKENS",
     "TYPE",
     "UNSET",
+    "URL",
     "USING",
     "VERSION",
     "WITH",
@@ -1897,6 +1915,29 @@ SHOW TABLES;;
     }
 
     #[test]
+    fn share_url_lifetime() {
+        assert_eq!(
+            one("ALTER SHARE s SET URL LIFETIME '15m'"),
+            Statement::SetShareUrlLifetime {
+                share: "s".into(),
+                lifetime: Some(Duration::from_secs(900)),
+            }
+        );
+        assert_eq!(
+            one("alter share s unset url lifetime"),
+            Statement::SetShareUrlLifetime {
+                share: "s".into(),
+                lifetime: None,
+            }
+        );
+        assert!(
+            error("ALTER SHARE s SET URL LIFETIME 'soon'")
+                .message
+                .contains("not a duration")
+        );
+    }
+
+    #[test]
     fn storage_credentials_and_cloud_tables() {
         let sql = "CREATE STORAGE CREDENTIAL IF NOT EXISTS prod_s3 TYPE S3 WITH (access_key_id 'AKIA1', \
                    secret_access_key = 'wJalr''XUtn', region 'eu-west-1') COMMENT 'prod'";
@@ -2017,7 +2058,7 @@ SHOW TABLES;;
         let e = error("ALTER SHARE s DELETE TABLE a.b");
         assert_eq!(
             e.message,
-            "expected keyword ADD, REMOVE or ALTER after share name 's', found identifier 'DELETE'"
+            "expected keyword ADD, REMOVE, ALTER, SET or UNSET after share name 's', found identifier 'DELETE'"
         );
 
         let e = error("REVOKE SELECT ON SHARE s TO RECIPIENT r");

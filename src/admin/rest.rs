@@ -67,13 +67,28 @@ pub struct NewTable {
     /// `schema.table`.
     pub name: String,
     pub location: String,
+    /// The storage credential a cloud table is read with.
+    pub credential: Option<String>,
+    /// Read a cloud table with the environment's credentials instead.
+    #[serde(default, rename = "fromEnvironment")]
+    pub from_environment: bool,
     pub comment: Option<String>,
 }
 
 impl NewTable {
     pub fn sql(&self) -> Result<String> {
+        let credential = match (&self.credential, self.from_environment) {
+            (Some(_), true) => {
+                return Err(Error::invalid(
+                    "give either credential or fromEnvironment, not both",
+                ));
+            }
+            (Some(name), false) => format!(" WITH CREDENTIAL {}", ident(name)?),
+            (None, true) => " FROM ENVIRONMENT".to_string(),
+            (None, false) => String::new(),
+        };
         Ok(format!(
-            "CREATE TABLE {} USING DELTA LOCATION {}{}",
+            "CREATE TABLE {} USING DELTA LOCATION {}{credential}{}",
             table_name(&self.name)?,
             literal(&self.location),
             comment(&self.comment)
@@ -247,6 +262,16 @@ mod tests {
             NewTable {
                 name: "fire.loans".into(),
                 location: "/data/lo'ans".into(),
+                credential: None,
+                from_environment: false,
+                comment: None,
+            }
+            .sql(),
+            NewTable {
+                name: "fire.loans".into(),
+                location: "s3://lake/loans".into(),
+                credential: Some("prod_s3".into()),
+                from_environment: false,
                 comment: None,
             }
             .sql(),

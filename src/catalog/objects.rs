@@ -53,6 +53,8 @@ pub struct SharedTable {
     pub history: bool,
     /// `START VERSION`: the oldest version those queries may read.
     pub start_version: u64,
+    /// The share's `URL LIFETIME` (ms); `None`: the server's.
+    pub url_ttl_ms: Option<i64>,
     pub added_at: i64,
 }
 
@@ -66,7 +68,7 @@ pub struct Grant {
 const TABLE_COLUMNS: &str =
     "t.id, t.schema_name, t.name, t.location, t.comment, t.created_at, t.credential_id";
 const SHARED_TABLE_COLUMNS: &str = "s.id, s.name, m.schema_alias, m.table_alias, m.history, m.added_at, m.start_version, \
-     t.id, t.schema_name, t.name, t.location, t.comment, t.created_at, t.credential_id";
+     t.id, t.schema_name, t.name, t.location, t.comment, t.created_at, t.credential_id, s.url_ttl_ms";
 
 fn table_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Table> {
     Ok(Table {
@@ -90,6 +92,7 @@ fn shared_table(row: &Row<'_>) -> rusqlite::Result<SharedTable> {
         added_at: row.get(5)?,
         start_version: row.get::<_, i64>(6)? as u64,
         table: table_at(row, 7)?,
+        url_ttl_ms: row.get(14)?,
     })
 }
 
@@ -459,6 +462,18 @@ fn share_member(
 }
 
 /// Removes a table from a share; `schema.table` may be the catalog name or the alias.
+/// Sets (or, with `None`, unsets) how long the file URLs of a share's tables live.
+pub fn set_share_url_ttl(conn: &Connection, share: &str, ttl_ms: Option<i64>) -> Result<()> {
+    let n = conn.execute(
+        "UPDATE shares SET url_ttl_ms = ?2 WHERE name = ?1",
+        params![share, ttl_ms],
+    )?;
+    if n == 0 {
+        return Err(Error::not_found(format!("share {share} does not exist")));
+    }
+    Ok(())
+}
+
 pub fn remove_table_from_share(conn: &Connection, share: &str, name: (&str, &str)) -> Result<()> {
     let (share_id, table_id) = share_member(conn, share, name)?;
     conn.execute(

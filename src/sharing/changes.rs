@@ -505,11 +505,12 @@ pub fn write_changes(
         }
     }
     write_metadata(&mut out, changes.format, head.metadata(), head.version());
-    let grant = UrlGrant {
-        table_id: &changes.shared.table.id,
-        recipient_id: &changes.recipient_id,
-        location: &changes.location,
-    };
+    let grant = UrlGrant::new(
+        state,
+        &changes.shared,
+        &changes.recipient_id,
+        &changes.location,
+    );
     let now = now_ms();
     let paging = &changes.paging;
     let page = walk_page(changes, |item| {
@@ -595,7 +596,7 @@ pub fn write_changes(
             let expires = now + PAGE_TOKEN_TTL_MS;
             seal_cursor(&state.secret, PAGE_TOKEN, &paging.scope, &cursor, expires)
         });
-        let min_expiry = (sent > 0).then(|| state.signer.expires_at(now));
+        let min_expiry = (sent > 0).then(|| grant.expires_at(now));
         ndjson::write_end_stream(&mut out, token.as_deref(), None, min_expiry);
     }
     let _ = emit(out);

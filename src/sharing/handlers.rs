@@ -419,6 +419,19 @@ pub async fn not_supported_yet(state: State, req: HttpRequest) -> Result<HttpRes
     )))
 }
 
+/// `POST …/temporary-table-credentials`: refused by design. Store credentials would let the
+/// recipient read every object under the table's prefix: versions held back by FIRE
+/// validation, files of other versions, all without a recorded request per file. Presigned
+/// file URLs give the same direct-from-storage reads without that.
+pub async fn temporary_table_credentials(state: State, req: HttpRequest) -> Result<HttpResponse> {
+    as_recipient(&state, &req, |_, _| Ok(())).await?;
+    Err(Error::unsupported(
+        "temporary table credentials are not issued: they would open the table's whole storage prefix, \
+         including versions not served (FIRE validation) and without an audited request per file; \
+         query the table for presigned file URLs instead",
+    ))
+}
+
 pub async fn unknown_endpoint(req: HttpRequest) -> Result<HttpResponse> {
     Err(Error::not_found(format!(
         "no Delta Sharing endpoint {} {}",

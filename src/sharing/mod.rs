@@ -61,7 +61,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 endpoint(&table("/temporary-table-credentials"), "POST")
-                    .route(web::post().to(handlers::not_supported_yet)),
+                    .route(web::post().to(handlers::temporary_table_credentials)),
             )
             .default_service(web::to(handlers::unknown_endpoint)),
     )

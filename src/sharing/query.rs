@@ -287,11 +287,7 @@ impl PreparedTable {
         file: &DataFile,
         now: i64,
     ) -> Result<()> {
-        let grant = UrlGrant {
-            table_id: &self.shared.table.id,
-            recipient_id: &self.recipient_id,
-            location: &self.location,
-        };
+        let grant = UrlGrant::new(state, &self.shared, &self.recipient_id, &self.location);
         let url = grant.sign(state, &file.path, now)?;
         let mut id_buffer = [0; 64];
         let id = ndjson::file_id(
@@ -310,23 +306,50 @@ impl PreparedTable {
     }
 }
 
-/// Whose file URLs: a table's files, issued to one recipient.
+/// Whose file URLs: a table's files, issued to one recipient, living the share's URL lifetime
+/// (or the server's), no longer than the table's store accepts.
 pub(super) struct UrlGrant<'a> {
-    pub table_id: &'a str,
-    pub recipient_id: &'a str,
-    pub location: &'a Location,
+    table_id: &'a str,
+    recipient_id: &'a str,
+    location: &'a Location,
+    lifetime: std::time::Duration,
 }
 
-impl UrlGrant<'_> {
+impl<'a> UrlGrant<'a> {
+    pub fn new(
+        state: &AppState,
+        shared: &'a SharedTable,
+        recipient_id: &'a str,
+        location: &'a Location,
+    ) -> Self {
+        let wanted = shared
+            .url_ttl_ms
+            .and_then(|ms| u64::try_from(ms).ok())
+            .map_or(state.config.url_ttl, std::time::Duration::from_millis);
+        UrlGrant {
+            table_id: &shared.table.id,
+            recipient_id,
+            location,
+            lifetime: location.url_lifetime(wanted),
+        }
+    }
+
+    /// When URLs signed at `now` expire (ms since the epoch).
+    pub fn expires_at(&self, now: i64) -> i64 {
+        now.saturating_add(i64::try_from(self.lifetime.as_millis()).unwrap_or(i64::MAX))
+    }
+
     /// A URL of `path` (decoded, relative to the table root): presigned by the table's cloud
     /// store, or pointing at this server's `/files/` route for a local table.
     pub fn sign(&self, state: &AppState, path: &str, now: i64) -> Result<SignedUrl> {
+        let expires_at = self.expires_at(now);
         if self.location.is_local() {
             return Ok(state
                 .signer
-                .sign(self.table_id, self.recipient_id, path, now));
+                .sign(self.table_id, self.recipient_id, path, expires_at));
         }
-        self.location.presign(path, state.config.url_ttl, now)
+        let url = self.location.presign(path, self.lifetime)?;
+        Ok(SignedUrl { url, expires_at })
     }
 
     /// The signed URL of the file's deletion vector file; `None` without one or for an
@@ -617,7 +640,10 @@ pub fn write_query(
                 expires,
             )
         });
-        let min_expiry = (sent > 0).then(|| state.signer.expires_at(now));
+        let min_expiry = (sent > 0).then(|| {
+            UrlGrant::new(state, &query.shared, &query.recipient_id, &query.location)
+                .expires_at(now)
+        });
         ndjson::write_end_stream(&mut out, next.as_deref(), refresh.as_deref(), min_expiry);
     }
     if !out.is_empty() {

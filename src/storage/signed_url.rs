@@ -6,8 +6,6 @@
 //! must be `X-Amz-Signature`: the connector's delta-format reader treats a URL as presigned only
 //! when it carries such a key.
 
-use std::time::Duration;
-
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use subtle::ConstantTimeEq;
 
@@ -30,7 +28,6 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 pub struct FileUrlSigner {
     secret: ServerSecret,
     public_url: String,
-    ttl: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,24 +38,22 @@ pub struct SignedUrl {
 }
 
 impl FileUrlSigner {
-    pub fn new(secret: ServerSecret, public_url: &str, ttl: Duration) -> Self {
+    pub fn new(secret: ServerSecret, public_url: &str) -> Self {
         FileUrlSigner {
             secret,
             public_url: public_url.trim_end_matches('/').to_string(),
-            ttl,
         }
     }
 
-    /// A URL for `path` (decoded, relative to the table root) valid from `now` for the TTL.
-    /// When URLs signed at `now` expire.
-    pub fn expires_at(&self, now: i64) -> i64 {
-        now.saturating_add(i64::try_from(self.ttl.as_millis()).unwrap_or(i64::MAX))
-    }
-
     /// A URL for `path` (decoded, relative to the root of table `table_id`) for recipient
-    /// `recipient_id`, valid from `now` for the TTL.
-    pub fn sign(&self, table_id: &str, recipient_id: &str, path: &str, now: i64) -> SignedUrl {
-        let expires_at = self.expires_at(now);
+    /// `recipient_id`, valid until `expires_at` (ms since the epoch).
+    pub fn sign(
+        &self,
+        table_id: &str,
+        recipient_id: &str,
+        path: &str,
+        expires_at: i64,
+    ) -> SignedUrl {
         let signature = self.signature(table_id, recipient_id, path, expires_at);
         let mut url = String::with_capacity(self.public_url.len() + path.len() + 200);
         url.push_str(&self.public_url);
@@ -133,17 +128,13 @@ mod tests {
     use super::*;
 
     fn signer() -> FileUrlSigner {
-        FileUrlSigner::new(
-            ServerSecret::for_tests(),
-            "http://127.0.0.1:9/",
-            Duration::from_secs(60),
-        )
+        FileUrlSigner::new(ServerSecret::for_tests(), "http://127.0.0.1:9/")
     }
 
     #[test]
     fn signed_urls_verify_until_they_expire() {
         let s = signer();
-        let signed = s.sign("t1", "r1", "region=eu/part 1.parquet", 1_000);
+        let signed = s.sign("t1", "r1", "region=eu/part 1.parquet", 61_000);
         assert!(
             signed
                 .url

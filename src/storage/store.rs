@@ -20,7 +20,6 @@ use delta_kernel::object_store::{ClientOptions, DynObjectStore, RetryConfig};
 use url::Url;
 
 use super::credential::{CredentialKind, StorageCredential};
-use super::signed_url::SignedUrl;
 use super::vault::Vault;
 use crate::catalog::{self, SealedCredential, Table};
 use crate::config::DataDir;
@@ -136,24 +135,25 @@ impl Location {
         ObjectPath::parse(joined).map_err(|_| outside())
     }
 
-    /// A presigned GET URL of `relative`, valid for `ttl` from `now` (ms) but no longer than
-    /// the store accepts. Computed locally: the signing keys are the credential's own.
-    pub fn presign(&self, relative: &str, ttl: Duration, now: i64) -> Result<SignedUrl> {
+    /// How long a URL of this store may live when `wanted`: no longer than the store accepts.
+    pub fn url_lifetime(&self, wanted: Duration) -> Duration {
+        wanted.min(self.store.max_expiry)
+    }
+
+    /// A presigned GET URL of `relative`, valid for `lifetime` (see [`Location::url_lifetime`]).
+    /// Computed locally: the signing keys are the credential's own.
+    pub fn presign(&self, relative: &str, lifetime: Duration) -> Result<String> {
         let signer = self
             .store
             .signer
             .as_ref()
             .ok_or_else(|| Error::internal("a local table's files are not presigned"))?;
-        let ttl = ttl.min(self.store.max_expiry);
         let path = self.object_path(relative)?;
-        let url = block_on(signer.signed_url(Method::GET, &path, ttl)).map_err(|e| {
+        let url = block_on(signer.signed_url(Method::GET, &path, lifetime)).map_err(|e| {
             tracing::warn!(table = %self.url, error = %e, "cannot presign a file URL");
             Error::internal("a file URL of the table cannot be signed; see the server log")
         })?;
-        Ok(SignedUrl {
-            url: url.into(),
-            expires_at: now.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX)),
-        })
+        Ok(url.into())
     }
 }
 
@@ -383,4 +383,169 @@ fn build(key: String, url: &Url, credential: Option<&StorageCredential>) -> Resu
         signer: Some(signer),
         max_expiry,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    fn location(url: &str, kind: CredentialKind, options: &[(&str, &str)]) -> Location {
+        let options: Vec<(String, String)> = options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let credential = StorageCredential::new(kind, &options).unwrap();
+        let url = Url::parse(url).unwrap();
+        let store = build("test".into(), &url, Some(&credential)).unwrap();
+        Location {
+            name: "s.t".into(),
+            url,
+            store: Arc::new(store),
+        }
+    }
+
+    fn query(url: &str) -> BTreeMap<String, String> {
+        Url::parse(url)
+            .unwrap()
+            .query_pairs()
+            .into_owned()
+            .collect()
+    }
+
+    #[test]
+    fn s3_urls_are_sigv4_presigned_for_aws_and_custom_endpoints() {
+        let s3 = [
+            ("access_key_id", "AKIAEXAMPLE"),
+            ("secret_access_key", "secret"),
+        ];
+        let aws = location(
+            "s3://bank-lake/fire/loans/",
+            CredentialKind::S3,
+            &[s3[0], s3[1], ("region", "eu-west-1")],
+        );
+        let signed = aws.presign("region=eu/part 1.parquet", HOUR).unwrap();
+        assert!(
+            signed.starts_with(
+                "https://bank-lake.s3.eu-west-1.amazonaws.com/fire/loans/region%3Deu/part%201.parquet?"
+            ),
+            "{signed}"
+        );
+        let q = query(&signed);
+        assert_eq!(q["X-Amz-Algorithm"], "AWS4-HMAC-SHA256");
+        assert!(q["X-Amz-Credential"].starts_with("AKIAEXAMPLE/"));
+        assert!(q["X-Amz-Credential"].ends_with("/eu-west-1/s3/aws4_request"));
+        assert_eq!(q["X-Amz-Expires"], "3600");
+        assert_eq!(q["X-Amz-SignedHeaders"], "host");
+        assert_eq!(q["X-Amz-Signature"].len(), 64);
+        assert!(!signed.contains("secret"));
+
+        let minio = location(
+            "s3://lake/t/",
+            CredentialKind::S3,
+            &[s3[0], s3[1], ("endpoint", "http://minio.internal:9000")],
+        );
+        let month = Duration::from_secs(30 * 86_400);
+        let signed = minio
+            .presign("a.parquet", minio.url_lifetime(month))
+            .unwrap();
+        assert!(
+            signed.starts_with("http://minio.internal:9000/lake/t/a.parquet?"),
+            "path style at the endpoint: {signed}"
+        );
+        // SigV4 URLs live at most 7 days.
+        assert_eq!(query(&signed)["X-Amz-Expires"], "604800");
+        assert_eq!(minio.url_lifetime(HOUR), HOUR);
+        assert!(minio.presign("../other/a.parquet", HOUR).is_err());
+        assert!(minio.presign("s3://elsewhere/a.parquet", HOUR).is_err());
+    }
+
+    #[test]
+    fn gcs_urls_are_v4_signed_with_the_service_account_key() {
+        use aws_lc_rs::encoding::AsDer;
+        use base64::Engine as _;
+        let key = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+        let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&key).unwrap();
+        let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
+        let lines: Vec<&str> = body
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        let pem = format!(
+            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+            lines.join("\n")
+        );
+        let account = serde_json::json!({
+            "type": "service_account",
+            "project_id": "bank",
+            "private_key_id": "k1",
+            "private_key": pem,
+            "client_email": "sharing@bank.iam.gserviceaccount.com",
+        })
+        .to_string();
+        let gcs = location(
+            "gs://bank-lake/fire/",
+            CredentialKind::Gcs,
+            &[("service_account_key", &account)],
+        );
+        let signed = gcs.presign("part-0.parquet", HOUR).unwrap();
+        assert!(
+            signed.starts_with("https://storage.googleapis.com/bank-lake/fire/part-0.parquet?"),
+            "{signed}"
+        );
+        let q = query(&signed);
+        assert_eq!(q["X-Goog-Algorithm"], "GOOG4-RSA-SHA256");
+        assert!(q["X-Goog-Credential"].starts_with("sharing@bank.iam.gserviceaccount.com/"));
+        assert!(q["X-Goog-Credential"].ends_with("/storage/goog4_request"));
+        assert_eq!(q["X-Goog-Expires"], "3600");
+        assert_eq!(
+            q["X-Goog-Signature"].len(),
+            512,
+            "a 2048-bit RSA signature in hex"
+        );
+    }
+
+    #[test]
+    fn azure_urls_carry_a_read_only_sas_signed_with_the_account_key() {
+        let azure = location(
+            "abfss://lake@bankacct.dfs.core.windows.net/fire/",
+            CredentialKind::Azure,
+            &[
+                ("account_name", "bankacct"),
+                ("account_key", "c2VjcmV0LWtleS1vZi10aGUtYWNjb3VudA=="),
+            ],
+        );
+        let signed = azure.presign("part-0.parquet", HOUR).unwrap();
+        assert!(
+            signed.starts_with("https://bankacct.blob.core.windows.net/lake/fire/part-0.parquet?"),
+            "{signed}"
+        );
+        let q = query(&signed);
+        assert_eq!(q["sp"], "r", "read only");
+        assert_eq!(q["sr"], "b", "one blob");
+        assert!(q.contains_key("se") && q.contains_key("sv"));
+        assert!(!q["sig"].is_empty());
+    }
+
+    #[test]
+    fn credentials_must_fit_the_location() {
+        let s3 = StorageCredential::new(
+            CredentialKind::S3,
+            &[
+                ("access_key_id".into(), "a".into()),
+                ("secret_access_key".into(), "s".into()),
+            ],
+        )
+        .unwrap();
+        let gs = Url::parse("gs://b/t/").unwrap();
+        let e = check_location(&gs, Some(&s3)).unwrap_err();
+        assert!(e.message.contains("cannot read a gs://"), "{e}");
+        let e = check_location(&gs, None).unwrap_err();
+        assert!(e.message.contains("signBlob"), "{e}");
+        assert!(check_location(&Url::parse("s3://b/t/").unwrap(), Some(&s3)).is_ok());
+    }
 }
