@@ -596,7 +596,7 @@ pub fn write_changes(
             let expires = now + PAGE_TOKEN_TTL_MS;
             seal_cursor(&state.secret, PAGE_TOKEN, &paging.scope, &cursor, expires)
         });
-        let min_expiry = (sent > 0).then(|| grant.expires_at(now));
+        let min_expiry = (sent > 0).then(|| grant.earliest_expiry(now));
         ndjson::write_end_stream(&mut out, token.as_deref(), None, min_expiry);
     }
     let _ = emit(out);

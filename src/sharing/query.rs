@@ -334,22 +334,21 @@ impl<'a> UrlGrant<'a> {
         }
     }
 
-    /// When URLs signed at `now` expire (ms since the epoch).
-    pub fn expires_at(&self, now: i64) -> i64 {
-        now.saturating_add(i64::try_from(self.lifetime.as_millis()).unwrap_or(i64::MAX))
+    /// The earliest a URL handed out at `now` expires (ms since the epoch).
+    pub fn earliest_expiry(&self, now: i64) -> i64 {
+        self.location.earliest_expiry(self.lifetime, now)
     }
 
     /// A URL of `path` (decoded, relative to the table root): presigned by the table's cloud
     /// store, or pointing at this server's `/files/` route for a local table.
     pub fn sign(&self, state: &AppState, path: &str, now: i64) -> Result<SignedUrl> {
-        let expires_at = self.expires_at(now);
         if self.location.is_local() {
+            let expires_at = self.earliest_expiry(now);
             return Ok(state
                 .signer
                 .sign(self.table_id, self.recipient_id, path, expires_at));
         }
-        let url = self.location.presign(path, self.lifetime)?;
-        Ok(SignedUrl { url, expires_at })
+        self.location.presign(path, self.lifetime, now)
     }
 
     /// The signed URL of the file's deletion vector file; `None` without one or for an
@@ -642,7 +641,7 @@ pub fn write_query(
         });
         let min_expiry = (sent > 0).then(|| {
             UrlGrant::new(state, &query.shared, &query.recipient_id, &query.location)
-                .expires_at(now)
+                .earliest_expiry(now)
         });
         ndjson::write_end_stream(&mut out, next.as_deref(), refresh.as_deref(), min_expiry);
     }

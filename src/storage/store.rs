@@ -20,6 +20,7 @@ use delta_kernel::object_store::{ClientOptions, DynObjectStore, RetryConfig};
 use url::Url;
 
 use super::credential::{CredentialKind, StorageCredential};
+use super::signed_url::SignedUrl;
 use super::vault::Vault;
 use crate::catalog::{self, SealedCredential, Table};
 use crate::config::DataDir;
@@ -46,7 +47,12 @@ pub struct TableStore {
     signer: Option<Arc<dyn Signer>>,
     /// The longest validity the store accepts for a presigned URL.
     max_expiry: Duration,
+    /// URLs signed lately, reused while most of their life is left (see `Location::presign`).
+    signed: Mutex<HashMap<(ObjectPath, Duration), SignedUrl>>,
 }
+
+/// Presigned URLs kept per store: about 500 bytes each, so at most ~150 MiB.
+const MAX_SIGNED: usize = 300_000;
 
 static LOCAL: LazyLock<Arc<TableStore>> = LazyLock::new(|| {
     Arc::new(TableStore {
@@ -54,6 +60,7 @@ static LOCAL: LazyLock<Arc<TableStore>> = LazyLock::new(|| {
         objects: Arc::new(LocalFileSystem::new()),
         signer: None,
         max_expiry: Duration::MAX,
+        signed: Mutex::default(),
     })
 });
 
@@ -140,20 +147,57 @@ impl Location {
         wanted.min(self.store.max_expiry)
     }
 
-    /// A presigned GET URL of `relative`, valid for `lifetime` (see [`Location::url_lifetime`]).
-    /// Computed locally: the signing keys are the credential's own.
-    pub fn presign(&self, relative: &str, lifetime: Duration) -> Result<String> {
+    /// A presigned GET URL of `relative` signed at `now` (ms) for `lifetime` (see
+    /// [`Location::url_lifetime`]), or one signed lately for the same lifetime that still has
+    /// three quarters of it left: signing is local, but at several microseconds per URL (an
+    /// RSA signature per URL on GCS) it would dominate repeated queries of large tables.
+    pub fn presign(&self, relative: &str, lifetime: Duration, now: i64) -> Result<SignedUrl> {
         let signer = self
             .store
             .signer
             .as_ref()
             .ok_or_else(|| Error::internal("a local table's files are not presigned"))?;
-        let path = self.object_path(relative)?;
-        let url = block_on(signer.signed_url(Method::GET, &path, lifetime)).map_err(|e| {
+        let key = (self.object_path(relative)?, lifetime);
+        let life_ms = i64::try_from(lifetime.as_millis()).unwrap_or(i64::MAX);
+        let fresh = |url: &SignedUrl| url.expires_at.saturating_sub(now) >= life_ms / 4 * 3;
+        if let Some(kept) = self.store.lock_signed().get(&key).filter(|url| fresh(url)) {
+            return Ok(kept.clone());
+        }
+        let url = block_on(signer.signed_url(Method::GET, &key.0, lifetime)).map_err(|e| {
             tracing::warn!(table = %self.url, error = %e, "cannot presign a file URL");
             Error::internal("a file URL of the table cannot be signed; see the server log")
         })?;
-        Ok(url.into())
+        let signed = SignedUrl {
+            url: url.into(),
+            expires_at: now.saturating_add(life_ms),
+        };
+        let mut kept = self.store.lock_signed();
+        if kept.len() >= MAX_SIGNED {
+            kept.retain(|_, url| fresh(url));
+            if kept.len() >= MAX_SIGNED {
+                kept.clear();
+            }
+        }
+        kept.insert(key, signed.clone());
+        Ok(signed)
+    }
+
+    /// The earliest a URL handed out at `now` for `lifetime` may expire: a presigned one may
+    /// have lived a quarter of it already.
+    pub fn earliest_expiry(&self, lifetime: Duration, now: i64) -> i64 {
+        let life_ms = i64::try_from(lifetime.as_millis()).unwrap_or(i64::MAX);
+        if self.is_local() {
+            now.saturating_add(life_ms)
+        } else {
+            now.saturating_add(life_ms / 4 * 3)
+        }
+    }
+}
+
+impl TableStore {
+    fn lock_signed(&self) -> std::sync::MutexGuard<'_, HashMap<(ObjectPath, Duration), SignedUrl>> {
+        // Every change is a single call: a panic elsewhere leaves the map consistent.
+        self.signed.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -382,6 +426,7 @@ fn build(key: String, url: &Url, credential: Option<&StorageCredential>) -> Resu
         objects,
         signer: Some(signer),
         max_expiry,
+        signed: Mutex::default(),
     })
 }
 
@@ -427,7 +472,21 @@ mod tests {
             CredentialKind::S3,
             &[s3[0], s3[1], ("region", "eu-west-1")],
         );
-        let signed = aws.presign("region=eu/part 1.parquet", HOUR).unwrap();
+        let signed = aws
+            .presign("region=eu/part 1.parquet", HOUR, 1_000)
+            .unwrap();
+        assert_eq!(signed.expires_at, 1_000 + 3_600_000);
+        // Signed again within the first quarter of its life: the same URL; later, a new one.
+        let again = aws
+            .presign("region=eu/part 1.parquet", HOUR, 901_000)
+            .unwrap();
+        assert_eq!(again, signed);
+        let later = aws
+            .presign("region=eu/part 1.parquet", HOUR, 901_001)
+            .unwrap();
+        assert_eq!(later.expires_at, 901_001 + 3_600_000);
+        assert_eq!(aws.earliest_expiry(HOUR, 0), 2_700_000);
+        let signed = signed.url;
         assert!(
             signed.starts_with(
                 "https://bank-lake.s3.eu-west-1.amazonaws.com/fire/loans/region%3Deu/part%201.parquet?"
@@ -450,8 +509,9 @@ mod tests {
         );
         let month = Duration::from_secs(30 * 86_400);
         let signed = minio
-            .presign("a.parquet", minio.url_lifetime(month))
-            .unwrap();
+            .presign("a.parquet", minio.url_lifetime(month), 0)
+            .unwrap()
+            .url;
         assert!(
             signed.starts_with("http://minio.internal:9000/lake/t/a.parquet?"),
             "path style at the endpoint: {signed}"
@@ -459,8 +519,8 @@ mod tests {
         // SigV4 URLs live at most 7 days.
         assert_eq!(query(&signed)["X-Amz-Expires"], "604800");
         assert_eq!(minio.url_lifetime(HOUR), HOUR);
-        assert!(minio.presign("../other/a.parquet", HOUR).is_err());
-        assert!(minio.presign("s3://elsewhere/a.parquet", HOUR).is_err());
+        assert!(minio.presign("../other/a.parquet", HOUR, 0).is_err());
+        assert!(minio.presign("s3://elsewhere/a.parquet", HOUR, 0).is_err());
     }
 
     #[test]
@@ -492,7 +552,7 @@ mod tests {
             CredentialKind::Gcs,
             &[("service_account_key", &account)],
         );
-        let signed = gcs.presign("part-0.parquet", HOUR).unwrap();
+        let signed = gcs.presign("part-0.parquet", HOUR, 0).unwrap().url;
         assert!(
             signed.starts_with("https://storage.googleapis.com/bank-lake/fire/part-0.parquet?"),
             "{signed}"
@@ -519,7 +579,7 @@ mod tests {
                 ("account_key", "c2VjcmV0LWtleS1vZi10aGUtYWNjb3VudA=="),
             ],
         );
-        let signed = azure.presign("part-0.parquet", HOUR).unwrap();
+        let signed = azure.presign("part-0.parquet", HOUR, 0).unwrap().url;
         assert!(
             signed.starts_with("https://bankacct.blob.core.windows.net/lake/fire/part-0.parquet?"),
             "{signed}"
