@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use common::{Server, synthetic_table};
 use fireshare::config::{DataDir, ServerConfig};
-use harness::S3Server;
+use harness::{S3_ACCESS_KEY, S3_SECRET_KEY};
 
 /// A TCP proxy to `upstream` counting the HTTP requests sent through it (request lines end
 /// in ` HTTP/1.1\r\n`; a line cut between two reads is still found).
@@ -71,7 +71,7 @@ fn main() {
     let (commits, per_commit) = (1000, 100);
     let files = commits * per_commit;
     let dir = tempfile::tempdir().unwrap();
-    let s3 = S3Server::start(&dir.path().join("s3"));
+    let s3 = harness::s3s_fs(&dir.path().join("s3"));
     let table = s3.root.join("lake/t");
     let started = Instant::now();
     synthetic_table(&table, commits, per_commit);
@@ -95,8 +95,8 @@ fn main() {
              CREATE TABLE b.local USING DELTA LOCATION '{}';
              CREATE SHARE s; ALTER SHARE s ADD TABLE b.on_s3; ALTER SHARE s ADD TABLE b.local;
              CREATE RECIPIENT r; GRANT SELECT ON SHARE s TO RECIPIENT r;",
-            S3Server::ACCESS_KEY,
-            S3Server::SECRET_KEY,
+            S3_ACCESS_KEY,
+            S3_SECRET_KEY,
             table.display()
         ),
         &fireshare::admin::Context::of_server(

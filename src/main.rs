@@ -64,8 +64,9 @@ enum Command {
         /// https://share.bank.example; defaults to http://<listen>.
         #[arg(long, env = "FIRESHARE_PUBLIC_URL")]
         public_url: Option<String>,
-        /// Lifetime of the signed file URLs handed to clients, e.g. 1h, 15m.
-        #[arg(long, default_value = "1h", value_parser = parse_duration)]
+        /// Lifetime of the signed file URLs handed to clients, e.g. 1h, 15m (at most 7d; a share
+        /// may set its own: ALTER SHARE s SET URL LIFETIME '15m').
+        #[arg(long, default_value = "1h", value_parser = parse_url_lifetime)]
         url_ttl: std::time::Duration,
         #[command(flatten)]
         activation: ActivationArg,
@@ -291,6 +292,14 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     fireshare::clock::parse_duration(text).ok_or_else(|| {
         format!("'{text}' is not a duration: use a number and s, m, h, d or w, e.g. 30d")
     })
+}
+
+fn parse_url_lifetime(text: &str) -> Result<std::time::Duration, String> {
+    let lifetime = parse_duration(text)?;
+    if lifetime.is_zero() || lifetime > fireshare::storage::MAX_URL_LIFETIME {
+        return Err("a URL lifetime must be longer than zero and at most 7d".into());
+    }
+    Ok(lifetime)
 }
 
 fn parse_ip_net(text: &str) -> Result<fireshare::auth::ip::IpNet, String> {

@@ -11,9 +11,7 @@ use crate::catalog::{self, Catalog, history};
 use crate::clock::{format_ms, now_ms};
 use crate::config::DataDir;
 use crate::fire;
-use crate::storage::{
-    CredentialKind, Location, StorageCredential, Stores, check_location, parse_location,
-};
+use crate::storage::{CredentialKind, StorageCredential, Stores, check_location, parse_location};
 use crate::{Error, Result};
 
 /// The outcome of one statement: a result table (`SHOW …`) or a one-line status.
@@ -166,17 +164,19 @@ pub fn execute_script(
     let total = statements.len();
     let mut results = Vec::with_capacity(total);
     for (index, (statement, text)) in statements.into_iter().enumerate() {
-        let result = catalog
-            .write(|tx| {
-                let before = (!statement.is_read_only())
-                    .then(|| history::governed_rows(tx))
-                    .transpose()?;
-                let mut result = execute(tx, &statement, &text, context)?;
-                result.action = statement.action();
-                if let Some(before) = before {
-                    result.changes = Some(history::diff(&before, &history::governed_rows(tx)?));
-                }
-                Ok(result)
+        let result = read_storage(catalog, &statement, context)
+            .and_then(|stored| {
+                catalog.write(|tx| {
+                    let before = (!statement.is_read_only())
+                        .then(|| history::governed_rows(tx))
+                        .transpose()?;
+                    let mut result = execute(tx, &statement, &text, context, &stored)?;
+                    result.action = statement.action();
+                    if let Some(before) = before {
+                        result.changes = Some(history::diff(&before, &history::governed_rows(tx)?));
+                    }
+                    Ok(result)
+                })
             })
             .map_err(|e| {
                 let done = if index > 0 {
@@ -216,11 +216,65 @@ pub fn execute_script(
     Ok(results)
 }
 
+/// What a statement reads from a table's storage, read before its catalog transaction: a slow
+/// or unreachable store must never hold the catalog, which every request waits on.
+#[derive(Default)]
+struct StoredFacts {
+    /// `DESCRIBE HISTORY`: each commit's version, time and operation.
+    history: Vec<(u64, i64, String)>,
+    /// Binding a FIRE entity: the latest version and its columns.
+    latest_schema: Option<(u64, delta_kernel::arrow::datatypes::Schema)>,
+}
+
+fn read_storage(
+    catalog: &Catalog,
+    statement: &Statement,
+    context: &Context<'_>,
+) -> Result<StoredFacts> {
+    let table = match statement {
+        Statement::DescribeHistory { table } => table,
+        Statement::SetTableProperties { table, properties }
+            if properties.iter().any(|(k, _)| k == catalog::FIRE_ENTITY) =>
+        {
+            table
+        }
+        _ => return Ok(StoredFacts::default()),
+    };
+    let location = catalog.read(|c| {
+        let found = catalog::require_table(c, &table.schema, &table.table)?;
+        stores(context)?.table(c, &found)
+    })?;
+    let latest =
+        crate::delta::DeltaLog::new().snapshot(&location, crate::delta::VersionSpec::Latest)?;
+    if !matches!(statement, Statement::DescribeHistory { .. }) {
+        return Ok(StoredFacts {
+            latest_schema: Some((latest.version(), latest.arrow_schema()?)),
+            ..StoredFacts::default()
+        });
+    }
+    let mut history = Vec::new();
+    for commit in crate::delta::Commits::open(&location, 0, latest.version())?.iter() {
+        let commit = commit?;
+        let operation = commit
+            .actions
+            .iter()
+            .find_map(|a| a["commitInfo"]["operation"].as_str())
+            .unwrap_or_default()
+            .to_string();
+        history.push((commit.version, commit.timestamp, operation));
+    }
+    Ok(StoredFacts {
+        history,
+        ..StoredFacts::default()
+    })
+}
+
 fn execute(
     tx: &rusqlite::Transaction<'_>,
     statement: &Statement,
     text: &str,
     context: &Context<'_>,
+    stored: &StoredFacts,
 ) -> Result<StatementResult> {
     let status = |message: String| Ok(StatementResult::status(text, message));
     let done_or_skipped = |done: bool, what: String, skipped: &str| {
@@ -454,8 +508,10 @@ fn execute(
             )
         }
         Statement::SetShareUrlLifetime { share, lifetime } => {
-            if lifetime.is_some_and(|d| d.is_zero()) {
-                return Err(Error::invalid("a URL lifetime must be longer than zero"));
+            if lifetime.is_some_and(|d| d.is_zero() || d > crate::storage::MAX_URL_LIFETIME) {
+                return Err(Error::invalid(
+                    "a URL lifetime must be longer than zero and at most 7 days (what S3 and GCS accept)",
+                ));
             }
             let ms = lifetime.map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
             catalog::set_share_url_ttl(tx, share, ms)?;
@@ -663,8 +719,11 @@ fn execute(
             for (key, value) in properties {
                 match key.as_str() {
                     catalog::FIRE_ENTITY => {
-                        let location = stores(context)?.table(tx, &found)?;
-                        notes.extend(fire_fit(tx, &location, value)?);
+                        let (version, schema) = stored
+                            .latest_schema
+                            .as_ref()
+                            .ok_or_else(|| Error::internal("the table's schema was not read"))?;
+                        notes.extend(fire_fit(tx, *version, schema, value)?);
                         let before = catalog::table_properties(tx, &found.id)?;
                         if before.get(catalog::FIRE_ENTITY) != Some(value) {
                             catalog::forget_quality(tx, &found.id)?;
@@ -779,28 +838,17 @@ fn execute(
             let found = catalog::require_table(tx, &table.schema, &table.table)?;
             let approvals = fire::quality::Approvals::load(tx, &found.id)?;
             let reports = catalog::reports(tx, &found.id)?;
-            let location = stores(context)?.table(tx, &found)?;
-            let latest = crate::delta::DeltaLog::new()
-                .snapshot(&location, crate::delta::VersionSpec::Latest)?
-                .version();
             let mut rows = Vec::new();
-            for commit in crate::delta::Commits::open(&location, 0, latest)?.iter() {
-                let commit = commit?;
-                let operation = commit
-                    .actions
-                    .iter()
-                    .find_map(|a| a["commitInfo"]["operation"].as_str())
-                    .unwrap_or_default()
-                    .to_string();
-                let report = reports.iter().find(|r| r.version == commit.version);
+            for (version, timestamp, operation) in &stored.history {
+                let report = reports.iter().find(|r| r.version == *version);
                 let status = approvals.as_ref().map_or_else(
                     || "not bound to a FIRE entity".to_string(),
-                    |a| a.status(commit.version).to_string(),
+                    |a| a.status(*version).to_string(),
                 );
                 rows.push(vec![
-                    commit.version.to_string(),
-                    format_ms(commit.timestamp),
-                    operation,
+                    version.to_string(),
+                    format_ms(*timestamp),
+                    operation.clone(),
                     report.map_or(String::new(), |r| r.rows.to_string()),
                     report.map_or(String::new(), |r| format!("{:.4}", r.pass_rate)),
                     status,
@@ -914,24 +962,20 @@ fn execute(
 
 /// Checks that `entity` loads and how the table's latest version fits it; the problems found
 /// are notes for the admin (every version is checked again when validated).
-fn fire_fit(conn: &rusqlite::Connection, location: &Location, entity: &str) -> Result<Vec<String>> {
+fn fire_fit(
+    conn: &rusqlite::Connection,
+    version: u64,
+    schema: &delta_kernel::arrow::datatypes::Schema,
+    entity: &str,
+) -> Result<Vec<String>> {
     let entity = fire_schemas(conn)?.entity(entity)?;
-    let snapshot =
-        crate::delta::DeltaLog::new().snapshot(location, crate::delta::VersionSpec::Latest)?;
-    let errors = fire::validate::schema_errors(&entity, &snapshot.arrow_schema()?);
+    let errors = fire::validate::schema_errors(&entity, schema);
     Ok(errors
         .into_iter()
-        .map(|e| {
-            format!(
-                "version {} does not fit {}: {e}",
-                snapshot.version(),
-                entity.name
-            )
-        })
+        .map(|e| format!("version {version} does not fit {}: {e}", entity.name))
         .collect())
 }
 
-/// The remembered FIRE schema directory (`--fire-schemas`).
 /// The stores of the data directory's tables (its key seals storage credentials).
 fn stores(context: &Context<'_>) -> Result<Stores> {
     let dir = context.data_dir.ok_or_else(|| {
@@ -940,6 +984,7 @@ fn stores(context: &Context<'_>) -> Result<Stores> {
     Stores::open(dir)
 }
 
+/// The remembered FIRE schema directory (`--fire-schemas`).
 fn fire_schemas(conn: &rusqlite::Connection) -> Result<fire::schema::SchemaDir> {
     catalog::setting(conn, catalog::FIRE_SCHEMAS)?
         .map(fire::schema::SchemaDir::new)

@@ -680,13 +680,15 @@ fn parse_start_version(c: &mut Cursor<'_>) -> Result<Option<u64>, ParseError> {
 fn parse_credential_options(c: &mut Cursor<'_>) -> Result<Vec<(String, String)>, ParseError> {
     c.expect(&TokenKind::LParen, "'('")?;
     c.hide_literals = true;
+    c.lexer.hide_literals = true;
     let mut options = Vec::new();
     loop {
         let name = c.identifier("option name")?;
         c.accept(&TokenKind::Equals)?;
         let start = c.peek()?.start;
         let value = c.string_literal()?;
-        if crate::storage::is_secret_option(&name) {
+        // Anything not known to be public is redacted, a misspelt secret option included.
+        if !crate::storage::is_public_option(&name) {
             c.secrets.push((start, c.prev_end));
         }
         options.push((name, value));
@@ -696,6 +698,7 @@ fn parse_credential_options(c: &mut Cursor<'_>) -> Result<Vec<(String, String)>,
     }
     c.expect(&TokenKind::RParen, "',' or ')'")?;
     c.hide_literals = false;
+    c.lexer.hide_literals = false;
     Ok(options)
 }
 
@@ -864,11 +867,11 @@ fn parse_comment(c: &mut Cursor<'_>) -> Result<Option<String>, ParseError> {
 // Cursor: one token of lookahead over the lexer, plus the helpers the statement parsers use.
 // ----------------------------------------------------------------------------------------------
 
-/// Every keyword of the grammar. Only used to describe tokens in errors ("keyword 'GRANT'" rather
-/// than "identifier 'GRANT'"), since keywords are not reserved.
 /// What stands in a statement's text for a secret literal.
 pub const REDACTED: &str = "'<redacted>'";
 
+/// Every keyword of the grammar. Only used to describe tokens in errors ("keyword 'GRANT'" rather
+/// than "identifier 'GRANT'"), since keywords are not reserved.
 const KEYWORDS: &[&str] = &[
     "ACCESS",
     "ADD",
@@ -946,14 +949,18 @@ struct Cursor<'a> {
     context: String,
     /// Spans of secret string literals in the current statement, cut from its text.
     secrets: Vec<(usize, usize)>,
-    /// While set, error messages do not quote string literals (they may be secrets).
+    /// While set, error messages quote no value (credential options may be secrets).
     hide_literals: bool,
 }
 
 impl<'a> Cursor<'a> {
     fn new(src: &'a str) -> Self {
         Cursor {
-            lexer: Lexer { src, pos: 0 },
+            lexer: Lexer {
+                src,
+                pos: 0,
+                hide_literals: false,
+            },
             peeked: None,
             prev_end: 0,
             context: String::new(),
@@ -1142,8 +1149,20 @@ impl<'a> Cursor<'a> {
     fn error_expected(&mut self, what: &str) -> ParseError {
         let hide = self.hide_literals;
         let (found, offset) = match self.peek() {
-            Ok(token) if hide && matches!(token.kind, TokenKind::Str(_)) => {
-                ("a string literal".to_string(), token.start)
+            Ok(token)
+                if hide
+                    && matches!(
+                        token.kind,
+                        TokenKind::Str(_)
+                            | TokenKind::Word(_)
+                            | TokenKind::QuotedIdent(_)
+                            | TokenKind::Number(_)
+                    ) =>
+            {
+                (
+                    "a value (not shown: it may be a secret)".to_string(),
+                    token.start,
+                )
             }
             Ok(token) => (token.kind.describe(), token.start),
             Err(error) => return error,
@@ -1242,6 +1261,8 @@ struct Token {
 struct Lexer<'a> {
     src: &'a str,
     pos: usize,
+    /// While set, lexical errors quote no text (see `Cursor::hide_literals`).
+    hide_literals: bool,
 }
 
 impl<'a> Lexer<'a> {
@@ -1284,8 +1305,13 @@ impl<'a> Lexer<'a> {
                     .find(|c: char| !c.is_ascii_alphanumeric())
                     .unwrap_or(self.rest().len());
                 let digits = &self.src[start..start + len];
+                let shown = if self.hide_literals {
+                    "a value"
+                } else {
+                    digits
+                };
                 let n = digits.parse().map_err(|_| {
-                    self.error_at(start, format!("'{digits}' is not a number; names starting with a digit must be back-quoted"))
+                    self.error_at(start, format!("'{shown}' is not a number; names starting with a digit must be back-quoted"))
                 })?;
                 self.pos += len;
                 TokenKind::Number(n)
@@ -1964,9 +1990,27 @@ SHOW TABLES;;
             "{text}"
         );
         assert!(text.contains("'AKIA1'"), "the key id stays: {text}");
-        // Error messages do not quote option values.
-        let e = error("CREATE STORAGE CREDENTIAL c TYPE S3 WITH (secret_access_key 'abc' 'def')");
-        assert!(!e.message.contains("def"), "{}", e.message);
+        // Error messages do not quote option values, whatever their form.
+        for bad in [
+            "'abc' 'def'",
+            "'abc', x def",
+            "def",
+            "`def`",
+            "9def",
+            "'abc' 9def",
+        ] {
+            let e = error(&format!(
+                "CREATE STORAGE CREDENTIAL c TYPE S3 WITH (secret_access_key {bad})"
+            ));
+            assert!(!e.message.contains("def"), "{bad}: {}", e.message);
+        }
+        // A misspelt secret option is redacted too.
+        let text = &parse_with_text(
+            "CREATE STORAGE CREDENTIAL c TYPE S3 WITH (secret_acess_key 'wJalr', region 'r')",
+        )
+        .unwrap()[0]
+            .1;
+        assert!(!text.contains("wJalr") && text.contains("'r'"), "{text}");
         assert_eq!(
             one("CREATE TABLE s.t USING DELTA LOCATION 's3://b/t' WITH CREDENTIAL prod_s3"),
             Statement::CreateTable {

@@ -461,7 +461,6 @@ fn share_member(
     Ok((share.id, table_id))
 }
 
-/// Removes a table from a share; `schema.table` may be the catalog name or the alias.
 /// Sets (or, with `None`, unsets) how long the file URLs of a share's tables live.
 pub fn set_share_url_ttl(conn: &Connection, share: &str, ttl_ms: Option<i64>) -> Result<()> {
     let n = conn.execute(
@@ -474,6 +473,7 @@ pub fn set_share_url_ttl(conn: &Connection, share: &str, ttl_ms: Option<i64>) ->
     Ok(())
 }
 
+/// Removes a table from a share; `schema.table` may be the catalog name or the alias.
 pub fn remove_table_from_share(conn: &Connection, share: &str, name: (&str, &str)) -> Result<()> {
     let (share_id, table_id) = share_member(conn, share, name)?;
     conn.execute(

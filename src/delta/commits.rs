@@ -6,7 +6,7 @@
 //! and reading it once halves the cost of a long range and keeps only one commit in memory at
 //! a time.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
 use delta_kernel::object_store::path::Path as ObjectPath;
@@ -32,6 +32,9 @@ pub struct Commits {
     location: Location,
     log: ObjectPath,
     versions: RangeInclusive<u64>,
+    /// Each commit file's time as the listing gave it (ms since the epoch): the same time the
+    /// kernel resolves timestamps with (a GET's header may round it to seconds).
+    modified: BTreeMap<u64, i64>,
 }
 
 impl Commits {
@@ -39,25 +42,27 @@ impl Commits {
     /// longer (or never did) hold one of them.
     pub fn open(location: &Location, start: u64, end: u64) -> Result<Commits> {
         let log = location.object_path("_delta_log")?;
-        // Listing starts at the first wanted commit: a long log on a cloud store costs one
-        // page of listing per 1,000 commits asked for, not per commit it ever had.
-        let offset = log.clone().join(format!("{:020}", start.saturating_sub(1)));
+        // Listing starts at the first wanted commit (names after `{start:020}` begin with its
+        // file): a long log on a cloud store costs one page of listing per 1,000 commits asked
+        // for, not per commit it ever had.
+        let offset = log.clone().join(format!("{start:020}"));
         let objects = location.store.objects.clone();
         let listed: Vec<_> = block_on(objects.list_with_offset(Some(&log), &offset).try_collect())
             .map_err(|e| {
                 tracing::warn!(table = %location.url, error = %e, "cannot list the log");
                 location.name_in(storage_error(&e))
             })?;
-        let listed: BTreeSet<u64> = listed
+        let listed: BTreeMap<u64, i64> = listed
             .iter()
             .filter_map(|meta| {
                 let version = meta.location.filename()?.strip_suffix(".json")?;
-                (version.len() == 20).then(|| version.parse().ok())?
+                let version = (version.len() == 20).then(|| version.parse().ok())??;
+                Some((version, meta.last_modified.timestamp_millis()))
             })
             .collect();
-        if let Some(missing) = (start..=end).find(|v| !listed.contains(v)) {
+        if let Some(missing) = (start..=end).find(|v| !listed.contains_key(v)) {
             let message = match listed.range(start..).next() {
-                Some(earliest) if missing == start => format!(
+                Some((earliest, _)) if missing == start => format!(
                     "Version {start} is no longer in the table's log (its history was cleaned up); the earliest version still available is {earliest}."
                 ),
                 _ => format!("Commit {missing} is missing from the table's log."),
@@ -68,6 +73,7 @@ impl Commits {
             location: location.clone(),
             log,
             versions: start..=end,
+            modified: listed,
         })
     }
 
@@ -122,12 +128,7 @@ impl Commits {
     fn text(&self, version: u64) -> Result<(String, i64)> {
         let file = self.log.clone().join(format!("{version:020}.json"));
         let objects = &self.location.store.objects;
-        let read = async {
-            let found = objects.get(&file).await?;
-            let modified = found.meta.last_modified.timestamp_millis();
-            Ok::<_, delta_kernel::object_store::Error>((found.bytes().await?, modified))
-        };
-        let (bytes, modified) = block_on(read).map_err(|e| {
+        let bytes = block_on(async { objects.get(&file).await?.bytes().await }).map_err(|e| {
             tracing::warn!(%file, error = %e, "cannot read commit");
             self.location.name_in(Error::malformed(format!(
                 "commit {version} of the table cannot be read"
@@ -135,7 +136,7 @@ impl Commits {
         })?;
         let text = String::from_utf8(bytes.into())
             .map_err(|_| Error::malformed(format!("commit {version} of the table is not UTF-8")))?;
-        Ok((text, modified))
+        Ok((text, self.modified.get(&version).copied().unwrap_or(0)))
     }
 }
 

@@ -36,7 +36,9 @@ type Engine = DefaultEngine<TokioBackgroundExecutor>;
 pub struct DeltaLog {
     /// One engine per object store (see `storage::TableStore::key`).
     engines: Mutex<HashMap<String, Arc<Engine>>>,
-    latest: Mutex<HashMap<Url, SnapshotRef>>,
+    /// By store and table root: the same root read with another credential is another table
+    /// as far as access goes.
+    latest: Mutex<HashMap<(String, Url), SnapshotRef>>,
     files: Arc<FileCache>,
 }
 
@@ -105,12 +107,12 @@ impl DeltaLog {
         let engine = self.engine(location);
         // A version already cached needs no look at the log (later pages of a paged query).
         if let VersionSpec::Version(v) = at {
-            let cached = self.lock_cache().get(root).cloned();
+            let cached = self.lock_cache().get(&cache_key(location)).cloned();
             if let Some(cached) = cached.filter(|s| s.version() == v) {
                 return Snapshot::new(cached, engine, root);
             }
         }
-        let latest = self.latest(&engine, root)?;
+        let latest = self.latest(location)?;
         let inner = match at {
             VersionSpec::Latest => latest,
             VersionSpec::Version(v) if v == latest.version() => latest,
@@ -144,9 +146,7 @@ impl DeltaLog {
     pub fn version_at_or_after(&self, location: &Location, ts: i64) -> Result<u64> {
         let root = &location.url;
         let engine = self.engine(location);
-        let latest = self
-            .latest(&engine, root)
-            .map_err(|e| location.name_in(e))?;
+        let latest = self.latest(location).map_err(|e| location.name_in(e))?;
         history_manager::first_version_after(
             &latest,
             engine.as_ref(),
@@ -256,27 +256,33 @@ impl DeltaLog {
         let engine = DefaultEngineBuilder::new(location.store.objects.clone())
             .with_task_executor(Arc::new(executor))
             .build();
-        let latest = self.latest(&self.engine(location), root)?;
+        let latest = self.latest(location)?;
         latest
             .checkpoint(&engine, None)
             .map_err(|e| table_error(root, e))?;
         Ok(())
     }
 
-    fn latest(&self, engine: &Engine, root: &Url) -> Result<SnapshotRef> {
-        let cached = self.lock_cache().get(root).cloned();
+    fn latest(&self, location: &Location) -> Result<SnapshotRef> {
+        let (key, root) = (cache_key(location), &location.url);
+        let engine = self.engine(location);
+        let cached = self.lock_cache().get(&key).cloned();
         let snapshot = match cached {
-            Some(existing) => delta_kernel::Snapshot::builder_from(existing).build(engine),
-            None => delta_kernel::Snapshot::builder_for(root.as_str()).build(engine),
+            Some(existing) => delta_kernel::Snapshot::builder_from(existing).build(engine.as_ref()),
+            None => delta_kernel::Snapshot::builder_for(root.as_str()).build(engine.as_ref()),
         }
         .map_err(|e| table_error(root, e))?;
-        self.lock_cache().insert(root.clone(), snapshot.clone());
+        self.lock_cache().insert(key, snapshot.clone());
         Ok(snapshot)
     }
 
-    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<Url, SnapshotRef>> {
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<(String, Url), SnapshotRef>> {
         self.latest.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+fn cache_key(location: &Location) -> (String, Url) {
+    (location.store.key.clone(), location.url.clone())
 }
 
 fn build_at(engine: &Engine, root: &Url, version: u64) -> Result<SnapshotRef> {

@@ -33,12 +33,13 @@ const AZURE_OPTIONS: &[OptionSpec] = &[
     OptionSpec("endpoint", false, false),
 ];
 
-/// True for option names that hold a secret in any kind (redacted from statement texts).
-pub fn is_secret_option(name: &str) -> bool {
+/// True for option names that hold no secret in any kind: the only values statement texts keep
+/// (everything else, a misspelt secret option included, is redacted).
+pub fn is_public_option(name: &str) -> bool {
     [S3_OPTIONS, GCS_OPTIONS, AZURE_OPTIONS]
         .iter()
         .flat_map(|specs| specs.iter())
-        .any(|spec| spec.2 && spec.0.eq_ignore_ascii_case(name))
+        .any(|spec| !spec.2 && spec.0.eq_ignore_ascii_case(name))
 }
 
 impl CredentialKind {
@@ -138,6 +139,24 @@ impl StorageCredential {
             && !matches!(style, "true" | "false")
         {
             return Err(Error::invalid("path_style must be 'true' or 'false'"));
+        }
+        if credential.get("endpoint").is_some() && credential.get("path_style") == Some("false") {
+            return Err(Error::invalid(
+                "path_style 'false' with an endpoint would send every bucket's requests to the endpoint's host: \
+                 give path_style 'true', or leave out the endpoint for AWS",
+            ));
+        }
+        if kind == CredentialKind::Azure {
+            use base64::Engine as _;
+            let key = credential.get("account_key").unwrap_or_default();
+            if base64::engine::general_purpose::STANDARD
+                .decode(key)
+                .is_err()
+            {
+                return Err(Error::invalid(
+                    "account_key is not a storage account key (those are base64)",
+                ));
+            }
         }
         if let Some(endpoint) = credential.get("endpoint") {
             url::Url::parse(endpoint)
@@ -264,18 +283,36 @@ mod tests {
                 ],
                 "endpoint",
             ),
+            (
+                vec![
+                    ("access_key_id", "a"),
+                    ("secret_access_key", "s"),
+                    ("endpoint", "https://minio:9000"),
+                    ("path_style", "false"),
+                ],
+                "every bucket",
+            ),
         ] {
             let e = StorageCredential::new(CredentialKind::S3, &options(&bad)).unwrap_err();
             assert!(e.message.contains(why), "{e}");
         }
-        assert!(is_secret_option("Secret_Access_Key"));
-        assert!(is_secret_option("account_key") && is_secret_option("service_account_key"));
-        assert!(!is_secret_option("access_key_id") && !is_secret_option("region"));
+        assert!(is_public_option("Access_Key_Id") && is_public_option("region"));
+        assert!(!is_public_option("secret_access_key") && !is_public_option("account_key"));
+        assert!(!is_public_option("service_account_key") && !is_public_option("secret_acess_key"));
         assert_eq!(
             CredentialKind::of_scheme("abfss"),
             Some(CredentialKind::Azure)
         );
         assert!(CredentialKind::parse("ftp").is_err());
+        let azure = |key: &str| {
+            StorageCredential::new(
+                CredentialKind::Azure,
+                &options(&[("account_name", "a"), ("account_key", key)]),
+            )
+        };
+        assert!(azure("c2VjcmV0").is_ok());
+        let e = azure("not base64!").unwrap_err();
+        assert!(!e.message.contains("not base64"), "quotes nothing: {e}");
     }
 
     #[test]

@@ -10,10 +10,12 @@ mod store;
 mod stored_file;
 mod vault;
 
-pub use credential::{CredentialKind, StorageCredential, is_secret_option};
+pub use credential::{CredentialKind, StorageCredential, is_public_option};
 pub use local::resolve_in_table;
 pub use location::{local_root, parse_location};
 pub use signed_url::{FileUrlSigner, SignedUrl};
-pub use store::{Location, Stores, TableStore, block_on, check_location, storage_error};
+pub use store::{
+    Location, MAX_URL_LIFETIME, Stores, TableStore, block_on, check_location, storage_error,
+};
 pub use stored_file::StoredFile;
 pub use vault::Vault;

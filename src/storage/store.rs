@@ -26,8 +26,9 @@ use crate::catalog::{self, SealedCredential, Table};
 use crate::config::DataDir;
 use crate::{Error, ErrorCode, Result};
 
-/// The longest validity S3 (SigV4) and GCS (V4) accept for a presigned URL.
-const SIGV4_MAX_EXPIRY: Duration = Duration::from_secs(7 * 24 * 3600);
+/// The longest a file URL may live: what S3 (SigV4) and GCS (V4) accept, and a sane bound for
+/// Azure SAS and this server's own URLs.
+pub const MAX_URL_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// A table's root and the store that reaches it.
 #[derive(Clone)]
@@ -47,6 +48,9 @@ pub struct TableStore {
     signer: Option<Arc<dyn Signer>>,
     /// The longest validity the store accepts for a presigned URL.
     max_expiry: Duration,
+    /// Signed with long-term keys, so a URL lives what it says and may be handed out again:
+    /// temporary credentials (a session token, the environment's) can expire before it.
+    reuse_urls: bool,
     /// URLs signed lately, reused while most of their life is left (see `Location::presign`).
     signed: Mutex<HashMap<(ObjectPath, Duration), SignedUrl>>,
 }
@@ -59,7 +63,8 @@ static LOCAL: LazyLock<Arc<TableStore>> = LazyLock::new(|| {
         key: "file".into(),
         objects: Arc::new(LocalFileSystem::new()),
         signer: None,
-        max_expiry: Duration::MAX,
+        max_expiry: MAX_URL_LIFETIME,
+        reuse_urls: false,
         signed: Mutex::default(),
     })
 });
@@ -78,14 +83,24 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
             .build()
             .expect("the storage runtime starts")
     });
-    struct Unpark(std::thread::Thread);
+    /// Wakes the thread; the flag keeps the wake even if code polled in between parks the
+    /// thread itself and takes the unpark.
+    struct Unpark {
+        thread: std::thread::Thread,
+        woken: std::sync::atomic::AtomicBool,
+    }
     impl std::task::Wake for Unpark {
         fn wake(self: Arc<Self>) {
-            self.0.unpark();
+            self.woken.store(true, std::sync::atomic::Ordering::Release);
+            self.thread.unpark();
         }
     }
     let _entered = RUNTIME.enter();
-    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let unpark = Arc::new(Unpark {
+        thread: std::thread::current(),
+        woken: std::sync::atomic::AtomicBool::new(false),
+    });
+    let waker = std::task::Waker::from(unpark.clone());
     let mut context = std::task::Context::from_waker(&waker);
     // Out of tokio's cooperative budget: inside another runtime's task (the demo), an
     // exhausted budget would answer Pending forever, since this thread never yields to it.
@@ -93,7 +108,14 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     loop {
         match future.as_mut().poll(&mut context) {
             std::task::Poll::Ready(output) => return output,
-            std::task::Poll::Pending => std::thread::park(),
+            std::task::Poll::Pending => {
+                while !unpark
+                    .woken
+                    .swap(false, std::sync::atomic::Ordering::Acquire)
+                {
+                    std::thread::park();
+                }
+            }
         }
     }
 }
@@ -148,9 +170,10 @@ impl Location {
     }
 
     /// A presigned GET URL of `relative` signed at `now` (ms) for `lifetime` (see
-    /// [`Location::url_lifetime`]), or one signed lately for the same lifetime that still has
-    /// three quarters of it left: signing is local, but at several microseconds per URL (an
-    /// RSA signature per URL on GCS) it would dominate repeated queries of large tables.
+    /// [`Location::url_lifetime`]), or, for long-term keys, one signed lately for the same
+    /// lifetime that still has three quarters of it left: signing is local, but at several
+    /// microseconds per URL (an RSA signature per URL on GCS) it would dominate repeated
+    /// queries of large tables.
     pub fn presign(&self, relative: &str, lifetime: Duration, now: i64) -> Result<SignedUrl> {
         let signer = self
             .store
@@ -160,7 +183,9 @@ impl Location {
         let key = (self.object_path(relative)?, lifetime);
         let life_ms = i64::try_from(lifetime.as_millis()).unwrap_or(i64::MAX);
         let fresh = |url: &SignedUrl| url.expires_at.saturating_sub(now) >= life_ms / 4 * 3;
-        if let Some(kept) = self.store.lock_signed().get(&key).filter(|url| fresh(url)) {
+        if self.store.reuse_urls
+            && let Some(kept) = self.store.lock_signed().get(&key).filter(|url| fresh(url))
+        {
             return Ok(kept.clone());
         }
         let url = block_on(signer.signed_url(Method::GET, &key.0, lifetime)).map_err(|e| {
@@ -169,8 +194,12 @@ impl Location {
         })?;
         let signed = SignedUrl {
             url: url.into(),
-            expires_at: now.saturating_add(life_ms),
+            // Stores date their signatures in whole seconds.
+            expires_at: (now / 1000 * 1000).saturating_add(life_ms),
         };
+        if !self.store.reuse_urls {
+            return Ok(signed);
+        }
         let mut kept = self.store.lock_signed();
         if kept.len() >= MAX_SIGNED {
             kept.retain(|_, url| fresh(url));
@@ -182,14 +211,15 @@ impl Location {
         Ok(signed)
     }
 
-    /// The earliest a URL handed out at `now` for `lifetime` may expire: a presigned one may
-    /// have lived a quarter of it already.
+    /// When a URL handed out at `now` for `lifetime` expires at the earliest: exactly then for
+    /// this server's own URLs; a presigned one is dated in whole seconds and, if reused, may
+    /// have lived a quarter of its life already.
     pub fn earliest_expiry(&self, lifetime: Duration, now: i64) -> i64 {
         let life_ms = i64::try_from(lifetime.as_millis()).unwrap_or(i64::MAX);
-        if self.is_local() {
-            now.saturating_add(life_ms)
-        } else {
-            now.saturating_add(life_ms / 4 * 3)
+        match (self.is_local(), self.store.reuse_urls) {
+            (true, _) => now.saturating_add(life_ms),
+            (false, false) => (now / 1000 * 1000).saturating_add(life_ms),
+            (false, true) => (now / 1000 * 1000).saturating_add(life_ms / 4 * 3),
         }
     }
 }
@@ -257,7 +287,14 @@ impl Stores {
             Some(id) => Some(self.vault.unseal(load(id)?)?),
             None => None,
         };
-        let store = Arc::new(build(key.clone(), &url, credential.as_ref())?);
+        // The details name the bucket: they go to the log, not to recipients.
+        let built = build(key.clone(), &url, credential.as_ref()).map_err(|e| {
+            tracing::warn!(table = name, error = %e, "cannot open the table's store");
+            Error::malformed(format!(
+                "table {name}: the table's storage is not configured correctly; see the server log"
+            ))
+        })?;
+        let store = Arc::new(built);
         self.lock().insert(key, store.clone());
         Ok(Location { name, url, store })
     }
@@ -346,8 +383,7 @@ fn build(key: String, url: &Url, credential: Option<&StorageCredential>) -> Resu
     let failed = |e: delta_kernel::object_store::Error| {
         Error::invalid(format!("cannot configure the store of {url}: {e}"))
     };
-    let (objects, signer, max_expiry): (Arc<DynObjectStore>, Arc<dyn Signer>, Duration) = match kind
-    {
+    let (objects, signer, reuse_urls): (Arc<DynObjectStore>, Arc<dyn Signer>, bool) = match kind {
         CredentialKind::S3 => {
             let mut builder = match credential {
                 Some(_) => AmazonS3Builder::new(),
@@ -378,7 +414,8 @@ fn build(key: String, url: &Url, credential: Option<&StorageCredential>) -> Resu
                 builder = builder.with_virtual_hosted_style_request(!path_style);
             }
             let s3 = Arc::new(builder.build().map_err(failed)?);
-            (s3.clone(), s3, SIGV4_MAX_EXPIRY)
+            let long_term = credential.is_some_and(|c| c.get("session_token").is_none());
+            (s3.clone(), s3, long_term)
         }
         CredentialKind::Gcs => {
             let c = credential.ok_or_else(|| {
@@ -395,7 +432,7 @@ fn build(key: String, url: &Url, credential: Option<&StorageCredential>) -> Resu
                 .build()
                 .map_err(failed)?;
             let gcs = Arc::new(gcs);
-            (gcs.clone(), gcs, SIGV4_MAX_EXPIRY)
+            (gcs.clone(), gcs, true)
         }
         CredentialKind::Azure => {
             let mut builder = match credential {
@@ -417,15 +454,15 @@ fn build(key: String, url: &Url, credential: Option<&StorageCredential>) -> Resu
                 }
             }
             let azure = Arc::new(builder.build().map_err(failed)?);
-            // Account-key SAS have no service limit; the share's expiry applies.
-            (azure.clone(), azure, Duration::MAX)
+            (azure.clone(), azure, credential.is_some())
         }
     };
     Ok(TableStore {
         key,
         objects,
         signer: Some(signer),
-        max_expiry,
+        max_expiry: MAX_URL_LIFETIME,
+        reuse_urls,
         signed: Mutex::default(),
     })
 }
@@ -472,20 +509,27 @@ mod tests {
             CredentialKind::S3,
             &[s3[0], s3[1], ("region", "eu-west-1")],
         );
-        let signed = aws
-            .presign("region=eu/part 1.parquet", HOUR, 1_000)
-            .unwrap();
-        assert_eq!(signed.expires_at, 1_000 + 3_600_000);
+        let file = "region=eu/part 1.parquet";
+        let signed = aws.presign(file, HOUR, 1_500).unwrap();
+        assert_eq!(
+            signed.expires_at,
+            1_000 + 3_600_000,
+            "dated in whole seconds"
+        );
         // Signed again within the first quarter of its life: the same URL; later, a new one.
-        let again = aws
-            .presign("region=eu/part 1.parquet", HOUR, 901_000)
-            .unwrap();
-        assert_eq!(again, signed);
-        let later = aws
-            .presign("region=eu/part 1.parquet", HOUR, 901_001)
-            .unwrap();
-        assert_eq!(later.expires_at, 901_001 + 3_600_000);
-        assert_eq!(aws.earliest_expiry(HOUR, 0), 2_700_000);
+        assert_eq!(aws.presign(file, HOUR, 901_000).unwrap(), signed);
+        let later = aws.presign(file, HOUR, 901_001).unwrap();
+        assert_eq!(later.expires_at, 901_000 + 3_600_000);
+        assert_eq!(aws.earliest_expiry(HOUR, 1_500), 1_000 + 2_700_000);
+        // With a session token the credential may expire first: no reuse.
+        let session = location(
+            "s3://bank-lake/fire/loans/",
+            CredentialKind::S3,
+            &[s3[0], s3[1], ("session_token", "token")],
+        );
+        let first = session.presign("a.parquet", HOUR, 0).unwrap();
+        assert_ne!(session.presign("a.parquet", HOUR, 5_000).unwrap(), first);
+        assert_eq!(session.earliest_expiry(HOUR, 1_500), 1_000 + 3_600_000);
         let signed = signed.url;
         assert!(
             signed.starts_with(

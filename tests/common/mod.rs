@@ -13,6 +13,8 @@ const PYTHON_PACKAGES: &[&str] = &[
     "deltalake==1.6.6",
     "pandas<3",
     "pyarrow<=23.0.1",
+    // Only to create the Azure emulator's container and upload fixtures into it.
+    "azure-storage-blob==12.31.1",
 ];
 
 /// `../shared` (or `$FIRESHARE_SHARED_DIR`). When it is missing the caller skips its test
@@ -44,6 +46,9 @@ pub fn python() -> PathBuf {
 /// (again when the package list changes); fails with instructions when Python or pip is
 /// missing.
 pub fn venv(name: &str, packages: &[&str]) -> PathBuf {
+    // The tests of one binary run in parallel: one of them builds the venv, the others wait.
+    static BUILDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _building = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
     let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let python = venv.join("bin/python");
     let marker = venv.join(".installed");
@@ -255,106 +260,143 @@ pub fn bearer(profile: &Path) -> String {
     json["bearerToken"].as_str().unwrap().to_string()
 }
 
-/// The S3-compatible test server: s3s-fs checks SigV4 signatures (header and presigned),
-/// expiry and ranges, so a URL it accepts is a valid signature. Built once into a cache under
-/// `target/` (about 5 minutes on two cores; crates.io needed once).
-pub fn s3s_fs() -> PathBuf {
+/// A tool the cloud tests run, installed once into a cache under `target/` by `install`
+/// (given the cache directory); returns the path of its `binary` there.
+fn cached_tool(name: &str, binary: &str, install: impl FnOnce(&Path) -> Command) -> PathBuf {
     static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _once = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("s3s-fs");
-    let binary = root.join("bin/s3s-fs");
-    if binary.is_file() {
-        return binary;
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let path = root.join(binary);
+    if path.is_file() {
+        return path;
     }
-    eprintln!(
-        "installing s3s-fs 0.14.1 into {} (once, a few minutes)",
-        root.display()
-    );
-    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args([
-            "install",
-            "s3s-fs@0.14.1",
-            "--features",
-            "binary",
-            "--locked",
-        ])
-        .arg("--root")
-        .arg(&root)
+    eprintln!("installing {name} into {} (once)", root.display());
+    std::fs::create_dir_all(&root).unwrap();
+    let out = install(&root)
         .output()
-        .expect("run cargo install");
+        .unwrap_or_else(|e| panic!("cannot run the installer of {name}: {e}"));
     assert!(
-        out.status.success() && binary.is_file(),
-        "cannot install s3s-fs, the S3-compatible server of the cloud tests (network to crates.io needed once):\n{}",
+        out.status.success() && path.is_file(),
+        "cannot install {name}, a server of the cloud tests (its registry is needed once):\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    binary
+    path
 }
 
-/// A running s3s-fs on a free loopback port serving the directories of `root` as buckets;
+/// A server the cloud tests talk to, on a free loopback port, keeping its data under `root`;
 /// killed when dropped.
-pub struct S3Server {
+pub struct Service {
     child: Child,
     pub port: u16,
     pub root: PathBuf,
 }
 
-impl S3Server {
-    pub const ACCESS_KEY: &'static str = "fireshare-test";
-    pub const SECRET_KEY: &'static str = "fireshare-test-secret";
-
-    pub fn start(root: &Path) -> S3Server {
-        let binary = s3s_fs();
+impl Service {
+    fn start(root: &Path, command: impl FnOnce(u16) -> Command) -> Service {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         std::fs::create_dir_all(root).unwrap();
-        let child = Command::new(binary)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .args([
-                "--access-key",
-                Self::ACCESS_KEY,
-                "--secret-key",
-                Self::SECRET_KEY,
-            ])
-            .arg(root)
+        let child = command(port)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let server = S3Server {
+        let service = Service {
             child,
             port,
             root: root.to_path_buf(),
         };
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "s3s-fs did not start");
+            assert!(Instant::now() < deadline, "a test server did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
-        server
+        service
     }
 
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
-
-    /// `CREATE STORAGE CREDENTIAL name …` for this server, with `secret` as the secret key.
-    pub fn credential_sql(&self, name: &str, secret: &str) -> String {
-        format!(
-            "CREATE STORAGE CREDENTIAL {name} TYPE S3 WITH (access_key_id '{}', secret_access_key '{secret}', \
-             region 'us-east-1', endpoint '{}', path_style 'true');",
-            Self::ACCESS_KEY,
-            self.endpoint()
-        )
-    }
 }
 
-impl Drop for S3Server {
+impl Drop for Service {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+pub const S3_ACCESS_KEY: &str = "fireshare-test";
+pub const S3_SECRET_KEY: &str = "fireshare-test-secret";
+
+/// s3s-fs serving the directories of `root` as buckets. It checks SigV4 signatures (header
+/// and presigned), expiry and ranges, so a URL it accepts is a valid signature. Built once
+/// (a few minutes on two cores).
+pub fn s3s_fs(root: &Path) -> Service {
+    let binary = cached_tool("s3s-fs", "bin/s3s-fs", |dir| {
+        let mut install = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        install
+            .args([
+                "install",
+                "s3s-fs@0.14.1",
+                "--features",
+                "binary",
+                "--locked",
+                "--root",
+            ])
+            .arg(dir);
+        install
+    });
+    Service::start(root, |port| {
+        let mut command = Command::new(binary);
+        command
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--access-key", S3_ACCESS_KEY, "--secret-key", S3_SECRET_KEY])
+            .arg(root);
+        command
+    })
+}
+
+/// `CREATE STORAGE CREDENTIAL name …` for an s3s-fs service, with `secret` as the secret key.
+pub fn s3_credential_sql(s3: &Service, name: &str, secret: &str) -> String {
+    format!(
+        "CREATE STORAGE CREDENTIAL {name} TYPE S3 WITH (access_key_id '{S3_ACCESS_KEY}', secret_access_key '{secret}', \
+         region 'us-east-1', endpoint '{}', path_style 'true');",
+        s3.endpoint()
+    )
+}
+
+/// Azurite's well-known development account (public, in Microsoft's documentation).
+pub const AZURITE_ACCOUNT: &str = "devstoreaccount1";
+pub const AZURITE_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/// Azurite, Microsoft's Azure Storage emulator (blob service), keeping its data under `root`.
+/// It checks shared-key and SAS signatures. Installed once from npm (needs Node.js).
+pub fn azurite(root: &Path) -> Service {
+    let binary = cached_tool("azurite", "node_modules/.bin/azurite-blob", |dir| {
+        let mut install = Command::new("npm");
+        install
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "azurite@3.37.0",
+                "--prefix",
+            ])
+            .arg(dir);
+        install
+    });
+    Service::start(root, |port| {
+        let mut command = Command::new(binary);
+        command
+            .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
+            .args(["--silent", "--skipApiVersionCheck", "--loose", "--location"])
+            .arg(root);
+        command
+    })
 }
