@@ -14,12 +14,13 @@ use delta_kernel::arrow::array::{
 use delta_kernel::arrow::compute::cast;
 use delta_kernel::arrow::datatypes::{DataType, Float64Type, Schema};
 use delta_kernel::arrow::util::display::array_value_to_string;
-use delta_kernel::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use delta_kernel::parquet::arrow::async_reader::ParquetRecordBatchStreamBuilder;
+use futures_util::StreamExt as _;
 
 use super::rules::{Check, Expectation, expectations};
 use super::schema::{Entity, Field, Kind};
 use crate::delta::{DataFile, DeltaLog, Snapshot};
-use crate::storage::{Location, StoredFile};
+use crate::storage::{Location, StoredFile, block_on};
 use crate::{Error, Result};
 
 /// Failing rows kept per rule, as examples.
@@ -411,15 +412,16 @@ fn validate_file(
     file: &DataFile,
     validator: &Validator,
 ) -> Result<Tally> {
-    let opened = StoredFile::open(location, &file.path, file.size)?;
     let unreadable = |e: &dyn std::fmt::Display| {
         Error::malformed(format!("cannot read data file {}: {e}", file.path))
     };
-    let reader = ParquetRecordBatchReaderBuilder::try_new(opened)
+    let opened = StoredFile::open(location, &file.path, file.size)?;
+    let mut stream = block_on(ParquetRecordBatchStreamBuilder::new(opened))
         .map_err(|e| unreadable(&e))?
         .with_batch_size(BATCH_ROWS)
         .build()
         .map_err(|e| unreadable(&e))?;
+    let reader = std::iter::from_fn(|| block_on(stream.next()));
     let deleted = match &file.deletion_vector {
         Some(dv) => delta.deleted_rows(location, dv)?,
         None => Vec::new(),

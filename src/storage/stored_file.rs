@@ -1,23 +1,23 @@
-//! A data file of a table, read in ranges through the table's object store: parquet's readers
-//! fetch the footer and the column chunks they need, whatever the store.
+//! A data file of a table, read by parquet's async reader through the table's object store:
+//! the footer first, then each row group's column chunks in a few coalesced ranges, whatever
+//! the store.
 
-use std::io::Read;
+use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use delta_kernel::object_store::path::Path as ObjectPath;
-use delta_kernel::object_store::{DynObjectStore, ObjectStoreExt as _};
+use delta_kernel::object_store::{DynObjectStore, ObjectStore as _, ObjectStoreExt as _};
+use delta_kernel::parquet::arrow::arrow_reader::ArrowReaderOptions;
+use delta_kernel::parquet::arrow::async_reader::AsyncFileReader;
 use delta_kernel::parquet::errors::ParquetError;
-use delta_kernel::parquet::file::reader::{ChunkReader, Length};
+use delta_kernel::parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
+use futures_util::FutureExt as _;
+use futures_util::future::BoxFuture;
 
-use super::{Location, block_on};
+use super::Location;
 use crate::Result;
 
-/// What a reader positioned mid-file fetches at a time (page headers are read this way; page
-/// data comes in one exact range).
-const READ_AHEAD: u64 = 64 * 1024;
-
-#[derive(Clone)]
 pub struct StoredFile {
     objects: Arc<DynObjectStore>,
     path: ObjectPath,
@@ -33,54 +33,44 @@ impl StoredFile {
             size: u64::try_from(size).unwrap_or(0),
         })
     }
-
-    fn range(&self, start: u64, end: u64) -> Result<Bytes, ParquetError> {
-        block_on(self.objects.get_range(&self.path, start..end))
-            .map_err(|e| ParquetError::External(Box::new(e)))
-    }
 }
 
-impl Length for StoredFile {
-    fn len(&self) -> u64 {
-        self.size
-    }
+fn parquet_error(e: delta_kernel::object_store::Error) -> ParquetError {
+    ParquetError::External(Box::new(e))
 }
 
-impl ChunkReader for StoredFile {
-    type T = Sequential;
-
-    fn get_read(&self, start: u64) -> Result<Sequential, ParquetError> {
-        Ok(Sequential {
-            file: self.clone(),
-            position: start,
-            buffer: Bytes::new(),
-        })
-    }
-
-    fn get_bytes(&self, start: u64, length: usize) -> Result<Bytes, ParquetError> {
-        self.range(start, start + length as u64)
-    }
-}
-
-/// Reads a file onward from a position, fetching `READ_AHEAD` bytes at a time.
-pub struct Sequential {
-    file: StoredFile,
-    position: u64,
-    buffer: Bytes,
-}
-
-impl Read for Sequential {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        if self.buffer.is_empty() && self.position < self.file.size {
-            let end = (self.position + READ_AHEAD).min(self.file.size);
-            self.buffer = self
-                .file
-                .range(self.position, end)
-                .map_err(std::io::Error::other)?;
-            self.position = end;
+impl AsyncFileReader for StoredFile {
+    fn get_bytes(&mut self, range: Range<u64>) -> BoxFuture<'_, Result<Bytes, ParquetError>> {
+        async move {
+            let bytes = self.objects.get_range(&self.path, range).await;
+            bytes.map_err(parquet_error)
         }
-        let n = out.len().min(self.buffer.len());
-        out[..n].copy_from_slice(&self.buffer.split_to(n));
-        Ok(n)
+        .boxed()
+    }
+
+    fn get_byte_ranges(
+        &mut self,
+        ranges: Vec<Range<u64>>,
+    ) -> BoxFuture<'_, Result<Vec<Bytes>, ParquetError>> {
+        async move {
+            let bytes = self.objects.get_ranges(&self.path, &ranges).await;
+            bytes.map_err(parquet_error)
+        }
+        .boxed()
+    }
+
+    fn get_metadata<'a>(
+        &'a mut self,
+        options: Option<&'a ArrowReaderOptions>,
+    ) -> BoxFuture<'a, Result<Arc<ParquetMetaData>, ParquetError>> {
+        async move {
+            let size = self.size;
+            let metadata = ParquetMetaDataReader::new()
+                .with_arrow_reader_options(options)
+                .load_and_finish(self, size)
+                .await?;
+            Ok(Arc::new(metadata))
+        }
+        .boxed()
     }
 }
