@@ -14,7 +14,7 @@ use delta_kernel::object_store::{ObjectStore as _, ObjectStoreExt as _};
 use futures_util::TryStreamExt as _;
 
 use super::Metadata;
-use crate::storage::{Location, block_on, storage_error};
+use crate::storage::{Location, block_on, local_root, storage_error};
 use crate::{Error, Result};
 
 /// One commit of a table's log.
@@ -126,15 +126,28 @@ impl Commits {
 
     /// The commit file's text and modification time (ms since the epoch).
     fn text(&self, version: u64) -> Result<(String, i64)> {
-        let file = self.log.clone().join(format!("{version:020}.json"));
-        let objects = &self.location.store.objects;
-        let bytes = block_on(async { objects.get(&file).await?.bytes().await }).map_err(|e| {
+        let name = format!("{version:020}.json");
+        let file = self.log.clone().join(name.as_str());
+        let unreadable = |e: &dyn std::fmt::Display| {
             tracing::warn!(%file, error = %e, "cannot read commit");
             self.location.name_in(Error::malformed(format!(
                 "commit {version} of the table cannot be read"
             )))
-        })?;
-        let text = String::from_utf8(bytes.into())
+        };
+        // A local file is read in place: through the object store it would cost two thread
+        // hops, which made a 1,000-commit change feed 1.7x slower.
+        let bytes = if self.location.is_local() {
+            let path = local_root(&self.location.url)?
+                .join("_delta_log")
+                .join(name);
+            std::fs::read(&path).map_err(|e| unreadable(&e))?
+        } else {
+            let objects = &self.location.store.objects;
+            block_on(async { objects.get(&file).await?.bytes().await })
+                .map_err(|e| unreadable(&e))?
+                .into()
+        };
+        let text = String::from_utf8(bytes)
             .map_err(|_| Error::malformed(format!("commit {version} of the table is not UTF-8")))?;
         Ok((text, self.modified.get(&version).copied().unwrap_or(0)))
     }

@@ -327,13 +327,23 @@ pub fn storage_error(e: &delta_kernel::object_store::Error) -> Error {
         "AccessDenied",
         "AuthenticationFailed",
     ];
+    const MISSING: [&str; 4] = [
+        "404 Not Found",
+        "NoSuchBucket",
+        "ContainerNotFound",
+        "NoSuchKey",
+    ];
     let text = e.to_string();
+    let missing = || {
+        Error::malformed(
+            "the table's Delta log is missing or incomplete at the table location (or its bucket does not exist)",
+        )
+    };
     match e {
-        StoreError::NotFound { .. } => {
-            Error::malformed("the table's Delta log is missing or incomplete at the table location")
-        }
+        StoreError::NotFound { .. } => missing(),
         StoreError::PermissionDenied { .. } | StoreError::Unauthenticated { .. } => refused(),
         _ if REFUSALS.iter().any(|r| text.contains(r)) => refused(),
+        _ if MISSING.iter().any(|m| text.contains(m)) => missing(),
         _ => Error::malformed("the table's storage cannot be read right now; see the server log"),
     }
 }
