@@ -7,7 +7,6 @@
 mod common;
 
 use common::Server;
-use fireshare::config::{DataDir, ServerConfig};
 
 /// Rounds of the three runs; run to run, this machine varies by about ±5%.
 const ROUNDS: usize = 3;
@@ -18,31 +17,14 @@ fn main() {
     }
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let state = fireshare::state::AppState::open(ServerConfig::new(
-        DataDir::new(&data),
-        "127.0.0.1:0",
-        None,
-    ))
-    .unwrap();
-    let context = fireshare::admin::Context::of_server(
-        &state.config,
-        fireshare::auth::Role::Admin,
-        dir.path(),
-    );
-    let created = fireshare::admin::execute_script(
-        &state.catalog,
+    let (created, token) = common::prepare_catalog(
+        &data,
         "CREATE SHARE s1; CREATE SHARE s2; CREATE RECIPIENT r; GRANT SELECT ON SHARE s1 TO RECIPIENT r;
          GRANT SELECT ON SHARE s2 TO RECIPIENT r; CREATE RECIPIENT o USING OAUTH;
          GRANT SELECT ON SHARE s1 TO RECIPIENT o; GRANT SELECT ON SHARE s2 TO RECIPIENT o;",
-        &context,
-    )
-    .unwrap();
+    );
     let oauth = &created[5].rows[0];
     let (client_id, client_secret) = (oauth[1].clone(), oauth[2].clone());
-    let token = fireshare::auth::issue_token(&state.catalog, "r", None)
-        .unwrap()
-        .token;
-    drop(state);
 
     let run = |env: &[(&str, &str)], label: &str, authorization: &dyn Fn(&Server) -> String| {
         let server = Server::start(&data, env);

@@ -15,8 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Server, synthetic_table};
-use fireshare::config::{DataDir, ServerConfig};
+use common::{Server, prepare_catalog, synthetic_table};
 use harness::{S3_ACCESS_KEY, S3_SECRET_KEY};
 
 /// A TCP proxy to `upstream` counting the HTTP requests sent through it (request lines end
@@ -81,35 +80,17 @@ fn main() {
     );
     let (proxy, requests) = counting_proxy(s3.port);
     let data = dir.path().join("data");
-    let state = fireshare::state::AppState::open(ServerConfig::new(
-        DataDir::new(&data),
-        "127.0.0.1:0",
-        None,
-    ))
-    .unwrap();
-    fireshare::admin::execute_script(
-        &state.catalog,
+    let (_, token) = prepare_catalog(
+        &data,
         &format!(
-            "CREATE STORAGE CREDENTIAL lake TYPE S3 WITH (access_key_id '{}', secret_access_key '{}', endpoint 'http://127.0.0.1:{proxy}');
+            "CREATE STORAGE CREDENTIAL lake TYPE S3 WITH (access_key_id '{S3_ACCESS_KEY}', secret_access_key '{S3_SECRET_KEY}', endpoint 'http://127.0.0.1:{proxy}');
              CREATE TABLE b.on_s3 USING DELTA LOCATION 's3://lake/t' WITH CREDENTIAL lake;
              CREATE TABLE b.local USING DELTA LOCATION '{}';
              CREATE SHARE s; ALTER SHARE s ADD TABLE b.on_s3; ALTER SHARE s ADD TABLE b.local;
              CREATE RECIPIENT r; GRANT SELECT ON SHARE s TO RECIPIENT r;",
-            S3_ACCESS_KEY,
-            S3_SECRET_KEY,
             table.display()
         ),
-        &fireshare::admin::Context::of_server(
-            &state.config,
-            fireshare::auth::Role::Admin,
-            std::path::Path::new("."),
-        ),
-    )
-    .unwrap();
-    let token = fireshare::auth::issue_token(&state.catalog, "r", None)
-        .unwrap()
-        .token;
-    drop(state);
+    );
 
     let server = Server::start(&data, &[]);
     let http = reqwest::blocking::Client::new();

@@ -10,9 +10,8 @@ mod common;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use common::{Server, synthetic_table};
+use common::{Server, prepare_catalog, synthetic_table};
 
-use fireshare::config::{DataDir, ServerConfig};
 use fireshare::delta::{Commits, DeltaLog, VersionSpec};
 use serde_json::json;
 
@@ -43,26 +42,14 @@ fn run(label: &str, commits: usize, per_commit: usize) {
         started.elapsed().as_secs_f64()
     );
 
-    let state = fireshare::state::AppState::open(ServerConfig::new(
-        DataDir::new(&data),
-        "127.0.0.1:0",
-        None,
-    ))
-    .unwrap();
-    fireshare::admin::execute_script(
-        &state.catalog,
+    let (_, token) = prepare_catalog(
+        &data,
         &format!(
             "CREATE TABLE b.t USING DELTA LOCATION '{}'; CREATE SHARE s; ALTER SHARE s ADD TABLE b.t WITH HISTORY;
              CREATE RECIPIENT r; GRANT SELECT ON SHARE s TO RECIPIENT r;",
             table.display()
         ),
-        &fireshare::admin::Context::of_server(&state.config, fireshare::auth::Role::Admin, dir.path()),
-    )
-    .unwrap();
-    let token = fireshare::auth::issue_token(&state.catalog, "r", None)
-        .unwrap()
-        .token;
-    drop(state);
+    );
 
     // Baseline: log replay by the Delta reader alone, in process (a fresh reader each time:
     // a reader keeps the files it listed, which is what the server's warm queries use).

@@ -10,6 +10,24 @@ use serde_json::json;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// Runs `sql` as an admin against a new data directory `data`; returns the statements'
+/// results and a bearer token of recipient `r` (which `sql` creates).
+pub fn prepare_catalog(data: &Path, sql: &str) -> (Vec<fireshare::admin::StatementResult>, String) {
+    let state = fireshare::state::AppState::open(fireshare::config::ServerConfig::new(
+        fireshare::config::DataDir::new(data),
+        "127.0.0.1:0",
+        None,
+    ))
+    .unwrap();
+    let context =
+        fireshare::admin::Context::of_server(&state.config, fireshare::auth::Role::Admin, data);
+    let results = fireshare::admin::execute_script(&state.catalog, sql, &context).unwrap();
+    let token = fireshare::auth::issue_token(&state.catalog, "r", None)
+        .unwrap()
+        .token;
+    (results, token)
+}
+
 pub struct Server {
     child: Child,
     pub base: String,
