@@ -46,8 +46,6 @@ pub struct TableStore {
     pub key: String,
     pub objects: Arc<DynObjectStore>,
     signer: Option<Arc<dyn Signer>>,
-    /// The longest validity the store accepts for a presigned URL.
-    max_expiry: Duration,
     /// Signed with long-term keys, so a URL lives what it says and may be handed out again:
     /// temporary credentials (a session token, the environment's) can expire before it.
     reuse_urls: bool,
@@ -63,7 +61,6 @@ static LOCAL: LazyLock<Arc<TableStore>> = LazyLock::new(|| {
         key: "file".into(),
         objects: Arc::new(LocalFileSystem::new()),
         signer: None,
-        max_expiry: MAX_URL_LIFETIME,
         reuse_urls: false,
         signed: Mutex::default(),
     })
@@ -164,13 +161,8 @@ impl Location {
         ObjectPath::parse(joined).map_err(|_| outside())
     }
 
-    /// How long a URL of this store may live when `wanted`: no longer than the store accepts.
-    pub fn url_lifetime(&self, wanted: Duration) -> Duration {
-        wanted.min(self.store.max_expiry)
-    }
-
-    /// A presigned GET URL of `relative` signed at `now` (ms) for `lifetime` (see
-    /// [`Location::url_lifetime`]), or, for long-term keys, one signed lately for the same
+    /// A presigned GET URL of `relative` signed at `now` (ms) for `lifetime` (at most
+    /// [`MAX_URL_LIFETIME`]), or, for long-term keys, one signed lately for the same
     /// lifetime that still has three quarters of it left: signing is local, but at several
     /// microseconds per URL (an RSA signature per URL on GCS) it would dominate repeated
     /// queries of large tables.
@@ -471,7 +463,6 @@ fn build(key: String, url: &Url, credential: Option<&StorageCredential>) -> Resu
         key,
         objects,
         signer: Some(signer),
-        max_expiry: MAX_URL_LIFETIME,
         reuse_urls,
         signed: Mutex::default(),
     })
@@ -561,18 +552,13 @@ mod tests {
             CredentialKind::S3,
             &[s3[0], s3[1], ("endpoint", "http://minio.internal:9000")],
         );
-        let month = Duration::from_secs(30 * 86_400);
-        let signed = minio
-            .presign("a.parquet", minio.url_lifetime(month), 0)
-            .unwrap()
-            .url;
+        let signed = minio.presign("a.parquet", MAX_URL_LIFETIME, 0).unwrap().url;
         assert!(
             signed.starts_with("http://minio.internal:9000/lake/t/a.parquet?"),
             "path style at the endpoint: {signed}"
         );
         // SigV4 URLs live at most 7 days.
         assert_eq!(query(&signed)["X-Amz-Expires"], "604800");
-        assert_eq!(minio.url_lifetime(HOUR), HOUR);
         assert!(minio.presign("../other/a.parquet", HOUR, 0).is_err());
         assert!(minio.presign("s3://elsewhere/a.parquet", HOUR, 0).is_err());
     }
