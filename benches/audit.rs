@@ -42,33 +42,15 @@ fn main() {
         table.commit("WRITE", &[file], &[]).unwrap();
     }
     let data = dir.path().join("data");
-    let dir_handle = DataDir::new(&data);
-    dir_handle.ensure().unwrap();
-    let catalog = fireshare::catalog::Catalog::open(&dir_handle.catalog_db()).unwrap();
-    let context = fireshare::admin::Context {
-        role: fireshare::auth::Role::Admin,
-        base_dir: dir.path(),
-        public_url: "http://127.0.0.1",
-        activation_ttl: std::time::Duration::from_secs(3600),
-        data_dir: None,
-        trail: None,
-        who: None,
-    };
-    fireshare::admin::execute_script(
-        &catalog,
+    let (_, token) = common::prepare_catalog(
+        &data,
         &format!(
             "CREATE TABLE fire.loans USING DELTA LOCATION '{}'; CREATE SHARE s;
              ALTER SHARE s ADD TABLE fire.loans; CREATE RECIPIENT r;
              GRANT SELECT ON SHARE s TO RECIPIENT r;",
             root.display()
         ),
-        &context,
-    )
-    .unwrap();
-    let token = fireshare::auth::issue_token(&catalog, "r", None)
-        .unwrap()
-        .token;
-    drop(catalog);
+    );
 
     let run = |env: &[(&str, &str)], label: &str, connections: u32| {
         let server = Server::start(&data, env);

@@ -42,6 +42,11 @@ pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
     Some(std::time::Duration::from_secs(n.checked_mul(secs)?))
 }
 
+/// A duration in milliseconds (saturating).
+pub fn duration_ms(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
 /// A duration in the largest unit [`parse_duration`] reads that divides it: `90d`, `36h`, `90s`.
 pub fn format_duration_ms(ms: i64) -> String {
     let secs = ms / 1000;

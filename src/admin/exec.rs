@@ -513,7 +513,7 @@ fn execute(
                     "a URL lifetime must be longer than zero and at most 7 days (what S3 and GCS accept)",
                 ));
             }
-            let ms = lifetime.map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+            let ms = lifetime.map(crate::clock::duration_ms);
             catalog::set_share_url_ttl(tx, share, ms)?;
             status(match ms {
                 Some(ms) => format!(
@@ -531,6 +531,7 @@ fn execute(
             if_not_exists,
         } => {
             let credential = StorageCredential::new(CredentialKind::parse(kind)?, options)?;
+            let key_id = credential.key_id();
             let id = catalog::new_id();
             let sealed = stores(context)?.vault().seal(&id, &credential.secret)?;
             let created = catalog::create_credential(
@@ -539,7 +540,7 @@ fn execute(
                     id: &id,
                     name,
                     kind: credential.kind.as_str(),
-                    key_id: &credential.key_id(),
+                    key_id: &key_id,
                     public: &credential.public,
                     sealed: &sealed,
                     comment: comment.as_deref(),
@@ -551,7 +552,7 @@ fn execute(
                 format!(
                     "created storage credential {name} ({} key {}); its secrets are encrypted and will not be shown again",
                     credential.kind.as_str(),
-                    credential.key_id()
+                    key_id
                 ),
                 "storage credential exists, nothing done",
             )

@@ -558,7 +558,7 @@ fn parse_alter(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
     }
 }
 
-/// After `ALTER RECIPIENT`: `r ROTATE TOKEN [EXPIRE EXISTING IN '24h']` or `r REVOKE TOKENS`.
+/// After `ALTER TABLE`: `t SET|UNSET TBLPROPERTIES (…)` or `t APPROVE|REJECT VERSION n`.
 fn parse_alter_table(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
     let table = c.table_name()?;
     let set = match c.expect_one_of(&["SET", "UNSET", "APPROVE", "REJECT"])? {
@@ -607,6 +607,7 @@ fn parse_alter_table(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
     })
 }
 
+/// After `ALTER RECIPIENT`: `r ROTATE TOKEN [EXPIRE EXISTING IN '24h']` or `r REVOKE TOKENS`.
 fn parse_alter_recipient(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
     let recipient = c.identifier("recipient name")?;
     match c.expect_one_of(&["ROTATE", "REVOKE", "SET", "UNSET"])? {
@@ -679,7 +680,6 @@ fn parse_start_version(c: &mut Cursor<'_>) -> Result<Option<u64>, ParseError> {
 /// marked for redaction, and no error message quotes a value.
 fn parse_credential_options(c: &mut Cursor<'_>) -> Result<Vec<(String, String)>, ParseError> {
     c.expect(&TokenKind::LParen, "'('")?;
-    c.hide_literals = true;
     c.lexer.hide_literals = true;
     let mut options = Vec::new();
     loop {
@@ -697,7 +697,6 @@ fn parse_credential_options(c: &mut Cursor<'_>) -> Result<Vec<(String, String)>,
         }
     }
     c.expect(&TokenKind::RParen, "',' or ')'")?;
-    c.hide_literals = false;
     c.lexer.hide_literals = false;
     Ok(options)
 }
@@ -949,8 +948,6 @@ struct Cursor<'a> {
     context: String,
     /// Spans of secret string literals in the current statement, cut from its text.
     secrets: Vec<(usize, usize)>,
-    /// While set, error messages quote no value (credential options may be secrets).
-    hide_literals: bool,
 }
 
 impl<'a> Cursor<'a> {
@@ -965,7 +962,6 @@ impl<'a> Cursor<'a> {
             prev_end: 0,
             context: String::new(),
             secrets: Vec::new(),
-            hide_literals: false,
         }
     }
 
@@ -1147,7 +1143,7 @@ impl<'a> Cursor<'a> {
     /// "expected {what} after {context}, found {next token}", positioned at the next token. If
     /// the next token cannot even be lexed, that lexical error is the more useful one.
     fn error_expected(&mut self, what: &str) -> ParseError {
-        let hide = self.hide_literals;
+        let hide = self.lexer.hide_literals;
         let (found, offset) = match self.peek() {
             Ok(token)
                 if hide
@@ -1261,7 +1257,7 @@ struct Token {
 struct Lexer<'a> {
     src: &'a str,
     pos: usize,
-    /// While set, lexical errors quote no text (see `Cursor::hide_literals`).
+    /// While set, no error quotes a value: credential options may be secrets.
     hide_literals: bool,
 }
 

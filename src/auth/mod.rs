@@ -17,7 +17,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::catalog::{self, Catalog};
-use crate::clock::{format_ms, now_ms};
+use crate::clock::{duration_ms, format_ms, now_ms};
 use crate::{Error, Result};
 
 /// Every token starts with one of these, so leaked tokens are easy to recognise in scanners
@@ -75,10 +75,6 @@ pub fn issue_token(
     lifetime: Option<std::time::Duration>,
 ) -> Result<IssuedToken> {
     catalog.write(|tx| issue_token_in(tx, recipient, lifetime.map(duration_ms)))
-}
-
-fn duration_ms(d: std::time::Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 fn issue_token_in(

@@ -157,12 +157,6 @@ impl DeltaLog {
         .map_err(|e| timestamp_error(root, ts, e))
     }
 
-    /// Calls `visit` with every live data file of the snapshot, in log-replay order, until it
-    /// answers `Break`. A kept list (see `file_cache`) is walked; otherwise the log is replayed
-    /// on its own thread, one batch ahead of `visit`, so that reading the log and using its
-    /// files overlap. That thread finishes the listing for the cache even when `visit` stops
-    /// early (a limit, the first page of a paged query), unless the snapshot is too big to
-    /// keep, in which case memory stays flat whatever the file count.
     /// The rows of a data file that its deletion vector removes (sorted row indexes).
     pub fn deleted_rows(&self, location: &Location, dv: &DeletionVector) -> Result<Vec<u64>> {
         let root = &location.url;
@@ -180,6 +174,12 @@ impl DeltaLog {
             .map_err(unreadable)
     }
 
+    /// Calls `visit` with every live data file of the snapshot, in log-replay order, until it
+    /// answers `Break`. A kept list (see `file_cache`) is walked; otherwise the log is replayed
+    /// on its own thread, one batch ahead of `visit`, so that reading the log and using its
+    /// files overlap. That thread finishes the listing for the cache even when `visit` stops
+    /// early (a limit, the first page of a paged query), unless the snapshot is too big to
+    /// keep, in which case memory stays flat whatever the file count.
     pub fn for_each_file(
         &self,
         snapshot: &Snapshot,

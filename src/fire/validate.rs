@@ -8,9 +8,7 @@
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 
-use delta_kernel::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanBufferBuilder, RecordBatch, StringArray, StructArray,
-};
+use delta_kernel::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray, StructArray};
 use delta_kernel::arrow::compute::cast;
 use delta_kernel::arrow::datatypes::{DataType, Float64Type, Schema};
 use delta_kernel::arrow::util::display::array_value_to_string;
@@ -69,22 +67,31 @@ impl Tally {
 /// The rules of an entity, ready to check batches.
 pub struct Validator {
     pub rules: Vec<Expectation>,
-    patterns: Vec<Option<regex::Regex>>,
+    /// Per rule, what its check needs prepared once rather than per batch.
+    prepared: Vec<Prepared>,
+}
+
+/// A rule's compiled pattern or set of allowed values.
+enum Prepared {
+    Nothing,
+    Pattern(regex::Regex),
+    Allowed(HashSet<String>),
 }
 
 impl Validator {
     pub fn new(entity: &Entity) -> Result<Self> {
         let rules = expectations(entity);
-        let patterns = rules
+        let prepared = rules
             .iter()
             .map(|rule| match &rule.check {
-                Check::Pattern(p) => regex::Regex::new(p).map(Some).map_err(|e| {
+                Check::Pattern(p) => regex::Regex::new(p).map(Prepared::Pattern).map_err(|e| {
                     Error::invalid(format!("{}: the pattern does not compile: {e}", rule.name))
                 }),
-                _ => Ok(None),
+                Check::OneOf(values) => Ok(Prepared::Allowed(values.iter().cloned().collect())),
+                _ => Ok(Prepared::Nothing),
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Validator { rules, patterns })
+        Ok(Validator { rules, prepared })
     }
 
     /// Checks `batch` (rows `first_row..` of `file`) and adds what it found to `tally`.
@@ -101,8 +108,8 @@ impl Validator {
         let kept = |i: usize| keep.is_none_or(|k| k.get(i).copied().unwrap_or(true));
         let mut failed = vec![false; n];
         for (index, rule) in self.rules.iter().enumerate() {
-            let mask = self.failing(index, rule, batch);
             let column = column(batch, &rule.path);
+            let mask = self.failing(index, rule, batch, column.as_ref());
             for i in (0..n).filter(|&i| mask[i] && kept(i)) {
                 failed[i] = true;
                 tally.failures[index] += 1;
@@ -124,11 +131,17 @@ impl Validator {
         tally.passing += passing;
     }
 
-    /// Which rows of `batch` rule `index` fails.
-    fn failing(&self, index: usize, rule: &Expectation, batch: &RecordBatch) -> Vec<bool> {
+    /// Which rows of `batch` rule `index` fails; `array` is the rule's column.
+    fn failing(
+        &self,
+        index: usize,
+        rule: &Expectation,
+        batch: &RecordBatch,
+        array: Option<&ArrayRef>,
+    ) -> Vec<bool> {
         let n = batch.num_rows();
         let present = |name: &String| column(batch, &rule.path_to(name)).map(|c| non_null(&c, n));
-        let Some(array) = column(batch, &rule.path) else {
+        let Some(array) = array else {
             // An absent column is all nulls.
             return match &rule.check {
                 Check::NotNull => vec![true; n],
@@ -139,19 +152,23 @@ impl Validator {
         let nulls = |i: usize| array.is_null(i);
         match &rule.check {
             Check::NotNull => (0..n).map(nulls).collect(),
-            Check::OneOf(values) => {
-                let allowed: HashSet<&str> = values.iter().map(String::as_str).collect();
-                strings(&array, n, |s| !allowed.contains(s))
+            Check::OneOf(_) => {
+                let Prepared::Allowed(allowed) = &self.prepared[index] else {
+                    unreachable!("prepared in new")
+                };
+                strings(array, n, |s| !allowed.contains(s))
             }
-            Check::Length { min, max } => strings(&array, n, |s| {
+            Check::Length { min, max } => strings(array, n, |s| {
                 let chars = s.chars().count() as u64;
                 min.is_some_and(|m| chars < m) || max.is_some_and(|m| chars > m)
             }),
             Check::Pattern(_) => {
-                let regex = self.patterns[index].as_ref().expect("compiled in new");
-                strings(&array, n, |s| !regex.is_match(s))
+                let Prepared::Pattern(regex) = &self.prepared[index] else {
+                    unreachable!("compiled in new")
+                };
+                strings(array, n, |s| !regex.is_match(s))
             }
-            Check::Range { min, max } => match cast(&array, &DataType::Float64) {
+            Check::Range { min, max } => match cast(array, &DataType::Float64) {
                 Ok(numbers) => numbers
                     .as_primitive::<Float64Type>()
                     .iter()
@@ -216,12 +233,10 @@ fn strings(array: &ArrayRef, n: usize, fails: impl Fn(&str) -> bool) -> Vec<bool
     let Ok(text) = cast(array, &DataType::Utf8) else {
         return vec![false; n];
     };
-    let text = text.as_string::<i32>();
-    let mut mask = BooleanBufferBuilder::new(n);
-    for value in text.iter() {
-        mask.append(value.is_some_and(&fails));
-    }
-    mask.finish().iter().collect()
+    text.as_string::<i32>()
+        .iter()
+        .map(|value| value.is_some_and(&fails))
+        .collect()
 }
 
 /// The column at `path` (a struct's children below its name), with the struct's nulls
@@ -464,7 +479,10 @@ fn with_partition_values(
         let Ok(field) = schema.field_with_name(name) else {
             continue;
         };
-        let text: ArrayRef = std::sync::Arc::new(StringArray::from(vec![value.clone(); n]));
+        let text: ArrayRef = std::sync::Arc::new(StringArray::from_iter(std::iter::repeat_n(
+            value.as_deref(),
+            n,
+        )));
         let typed = cast(&text, field.data_type()).map_err(|e| {
             Error::malformed(format!(
                 "partition value {name}={value:?} of {}: {e}",

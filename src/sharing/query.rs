@@ -279,15 +279,20 @@ impl PreparedTable {
         }
     }
 
+    /// The grant of this response's file URLs.
+    fn grant(&self, state: &AppState) -> UrlGrant<'_> {
+        UrlGrant::new(state, &self.shared, &self.recipient_id, &self.location)
+    }
+
     /// Signs the file (and its deletion vector file) and writes its line.
     fn write_file(
         &self,
         state: &AppState,
+        grant: &UrlGrant<'_>,
         out: &mut Vec<u8>,
         file: &DataFile,
         now: i64,
     ) -> Result<()> {
-        let grant = UrlGrant::new(state, &self.shared, &self.recipient_id, &self.location);
         let url = grant.sign(state, &file.path, now)?;
         let mut id_buffer = [0; 64];
         let id = ndjson::file_id(
@@ -599,9 +604,10 @@ pub fn write_query(
     let mut out = chunk_buffer();
     query.write_head(&mut out);
     let now = now_ms();
+    let grant = query.grant(state);
     let paging = &query.paging;
     let page = for_each_page_file(state, query, |file| {
-        query.write_file(state, &mut out, file, now)?;
+        query.write_file(state, &grant, &mut out, file, now)?;
         if out.len() >= CHUNK_SIZE && emit(std::mem::replace(&mut out, chunk_buffer())).is_break() {
             return Ok(ControlFlow::Break(()));
         }
@@ -640,10 +646,7 @@ pub fn write_query(
                 expires,
             )
         });
-        let min_expiry = (sent > 0).then(|| {
-            UrlGrant::new(state, &query.shared, &query.recipient_id, &query.location)
-                .earliest_expiry(now)
-        });
+        let min_expiry = (sent > 0).then(|| grant.earliest_expiry(now));
         ndjson::write_end_stream(&mut out, next.as_deref(), refresh.as_deref(), min_expiry);
     }
     if !out.is_empty() {
