@@ -1,7 +1,13 @@
-//! The one error type of the crate, shaped after the Delta Sharing error body
-//! `{"errorCode": "...", "message": "..."}`.
+//! The one error type of the crate. A refusal a client can act on is a variant per protocol
+//! error code, carrying the message the client is told (`{"errorCode", "message"}`); a failure
+//! inside the server carries what failed and, as its source, why — for the log, never for the
+//! client. The HTTP mapping lives in `web`.
 
-use std::fmt;
+use std::sync::Arc;
+
+/// The cause of an internal failure (a database, I/O or JSON error), shared so that an error
+/// can be handed to every waiter of a failed group commit.
+pub type Source = Arc<dyn std::error::Error + Send + Sync>;
 
 /// Error codes of the Delta Sharing protocol (the reference server's five), plus the
 /// outcomes the protocol leaves unnamed: authentication, permission and name conflicts.
@@ -50,101 +56,189 @@ impl ErrorCode {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error {
-    pub code: ErrorCode,
-    pub message: String,
+/// `": cause"`, or nothing.
+fn cause(source: &Option<Source>) -> String {
+    source.as_ref().map_or(String::new(), |s| format!(": {s}"))
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    #[error("RESOURCE_DOES_NOT_EXIST: {0}")]
+    NotFound(String),
+    #[error("RESOURCE_ALREADY_EXISTS: {0}")]
+    AlreadyExists(String),
+    #[error("INVALID_PARAMETER_VALUE: {0}")]
+    InvalidParameter(String),
+    #[error("UNSUPPORTED_OPERATION: {0}")]
+    Unsupported(String),
+    #[error("MALFORMED_REQUEST: {0}")]
+    Malformed(String),
+    #[error("UNAUTHENTICATED: {0}")]
+    Unauthenticated(String),
+    #[error("PERMISSION_DENIED: {0}")]
+    PermissionDenied(String),
+    /// Something the server depends on (the audit ledger) cannot be used right now.
+    #[error("TEMPORARILY_UNAVAILABLE: {message}{}", cause(.source))]
+    Unavailable {
+        message: String,
+        #[source]
+        source: Option<Source>,
+    },
+    /// The server failed: `message` says at what, `source` why.
+    #[error("INTERNAL_ERROR: {message}{}", cause(.source))]
+    Internal {
+        message: String,
+        #[source]
+        source: Option<Source>,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error {
-            code,
-            message: message.into(),
-        }
-    }
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::ResourceDoesNotExist, message)
+        Error::NotFound(message.into())
     }
     pub fn already_exists(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::ResourceAlreadyExists, message)
+        Error::AlreadyExists(message.into())
     }
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::InvalidParameterValue, message)
+        Error::InvalidParameter(message.into())
     }
     pub fn unsupported(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::UnsupportedOperation, message)
+        Error::Unsupported(message.into())
     }
     pub fn malformed(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::MalformedRequest, message)
-    }
-    pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::InternalError, message)
-    }
-    pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::Unavailable, message)
+        Error::Malformed(message.into())
     }
     pub fn unauthenticated(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::Unauthenticated, message)
+        Error::Unauthenticated(message.into())
     }
     pub fn permission_denied(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::PermissionDenied, message)
+        Error::PermissionDenied(message.into())
+    }
+    pub fn internal(message: impl Into<String>) -> Self {
+        Error::Internal {
+            message: message.into(),
+            source: None,
+        }
+    }
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Error::Unavailable {
+            message: message.into(),
+            source: None,
+        }
+    }
+    /// An internal failure at `message`, caused by `source`.
+    pub fn caused(
+        message: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Internal {
+            message: message.into(),
+            source: Some(Arc::new(source)),
+        }
     }
 
-    /// The JSON body sent to clients.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::NotFound(_) => ErrorCode::ResourceDoesNotExist,
+            Error::AlreadyExists(_) => ErrorCode::ResourceAlreadyExists,
+            Error::InvalidParameter(_) => ErrorCode::InvalidParameterValue,
+            Error::Unsupported(_) => ErrorCode::UnsupportedOperation,
+            Error::Malformed(_) => ErrorCode::MalformedRequest,
+            Error::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            Error::PermissionDenied(_) => ErrorCode::PermissionDenied,
+            Error::Unavailable { .. } => ErrorCode::Unavailable,
+            Error::Internal { .. } => ErrorCode::InternalError,
+        }
+    }
+
+    /// What the error says, without its code or cause.
+    pub fn message(&self) -> &str {
+        match self {
+            Error::NotFound(m)
+            | Error::AlreadyExists(m)
+            | Error::InvalidParameter(m)
+            | Error::Unsupported(m)
+            | Error::Malformed(m)
+            | Error::Unauthenticated(m)
+            | Error::PermissionDenied(m)
+            | Error::Unavailable { message: m, .. }
+            | Error::Internal { message: m, .. } => m,
+        }
+    }
+
+    /// The message and, for a failure of the server, its cause: what a person running a
+    /// command is told.
+    pub fn explained(&self) -> String {
+        match self {
+            Error::Unavailable { message, source } | Error::Internal { message, source } => {
+                format!("{message}{}", cause(source))
+            }
+            other => other.message().to_string(),
+        }
+    }
+
+    /// The same error with its message rewritten (context added), code and cause kept.
+    pub fn map_message(mut self, f: impl FnOnce(&str) -> String) -> Self {
+        let rewritten = f(self.message());
+        match &mut self {
+            Error::NotFound(m)
+            | Error::AlreadyExists(m)
+            | Error::InvalidParameter(m)
+            | Error::Unsupported(m)
+            | Error::Malformed(m)
+            | Error::Unauthenticated(m)
+            | Error::PermissionDenied(m)
+            | Error::Unavailable { message: m, .. }
+            | Error::Internal { message: m, .. } => *m = rewritten,
+        }
+        self
+    }
+
+    /// The JSON body sent to clients: an internal failure says only that it happened (its
+    /// details, paths and database messages, stay in the server log).
     pub fn body(&self) -> serde_json::Value {
-        serde_json::json!({"errorCode": self.code.as_str(), "message": self.message})
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code.as_str(), self.message)
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl From<rusqlite::Error> for Error {
-    fn from(e: rusqlite::Error) -> Self {
-        Error::internal(format!("database error: {e}"))
+        let message = match self {
+            Error::Internal { .. } => "internal server error; the details are in the server log",
+            other => other.message(),
+        };
+        serde_json::json!({"errorCode": self.code().as_str(), "message": message})
     }
 }
 
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
-        Error::internal(format!("JSON error: {e}"))
+        Error::caused("JSON error", e)
     }
 }
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        Error::internal(format!("I/O error: {e}"))
+        Error::caused("I/O error", e)
     }
 }
 
-impl actix_web::ResponseError for Error {
-    fn status_code(&self) -> actix_web::http::StatusCode {
-        actix_web::http::StatusCode::from_u16(self.code.http_status())
-            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR)
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    fn error_response(&self) -> actix_web::HttpResponse {
-        let mut response = actix_web::HttpResponse::build(self.status_code());
-        if self.code == ErrorCode::Unauthenticated {
-            response.insert_header(("WWW-Authenticate", "Bearer"));
-        }
-        let body = if self.code == ErrorCode::InternalError {
-            // Internal details (database messages, paths) stay in the server log.
-            tracing::error!(error = %self.message, "internal error");
-            Error::internal("internal server error; the details are in the server log").body()
-        } else {
-            self.body()
-        };
-        response
-            .content_type("application/json; charset=utf-8")
-            .body(body.to_string())
+    #[test]
+    fn internal_causes_reach_the_log_but_not_the_client() {
+        let e = Error::from(std::io::Error::other("disk full at /srv/data"));
+        assert_eq!(e.code(), ErrorCode::InternalError);
+        assert_eq!(
+            e.to_string(),
+            "INTERNAL_ERROR: I/O error: disk full at /srv/data"
+        );
+        assert_eq!(e.explained(), "I/O error: disk full at /srv/data");
+        assert!(std::error::Error::source(&e).is_some());
+        assert!(!e.body().to_string().contains("/srv/data"));
+        let refused = Error::not_found("no such share").map_message(|m| format!("share x: {m}"));
+        assert_eq!(
+            refused.body(),
+            serde_json::json!({"errorCode": "RESOURCE_DOES_NOT_EXIST", "message": "share x: no such share"})
+        );
     }
 }

@@ -23,5 +23,6 @@ pub mod sharing;
 pub mod signing_key;
 pub mod state;
 pub mod storage;
+pub mod web;
 
 pub use error::{Error, ErrorCode, Result};

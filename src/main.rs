@@ -303,7 +303,7 @@ fn parse_url_lifetime(text: &str) -> Result<std::time::Duration, String> {
 }
 
 fn parse_ip_net(text: &str) -> Result<fireshare::auth::ip::IpNet, String> {
-    fireshare::auth::ip::IpNet::parse(text).map_err(|e| e.message)
+    fireshare::auth::ip::IpNet::parse(text).map_err(|e| e.message().to_string())
 }
 
 fn main() -> ExitCode {
@@ -326,7 +326,7 @@ fn main() -> ExitCode {
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", e.message);
+            eprintln!("error: {}", e.explained());
             ExitCode::FAILURE
         }
     }

@@ -53,7 +53,7 @@ impl SigningKey {
             Error::internal(format!(
                 "signing key {} is corrupt: {}",
                 path.display(),
-                e.message
+                e.message()
             ))
         })
     }

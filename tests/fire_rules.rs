@@ -116,9 +116,9 @@ fn inheritance_keeps_own_properties_and_every_entity_loads_or_says_why() {
             // Envelopes and switches the per-row rules cannot state are refused by name.
             Err(e) => assert!(
                 ["batch", "curve", "example"].contains(&name.as_str())
-                    && e.message.contains(&format!("{name}.json#/")),
+                    && e.message().contains(&format!("{name}.json#/")),
                 "{name}: {}",
-                e.message
+                e.message()
             ),
         }
     }

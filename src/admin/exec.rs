@@ -187,14 +187,12 @@ pub fn execute_script(
                 } else {
                     String::new()
                 };
-                Error::new(
-                    e.code,
+                e.map_message(|message| {
                     format!(
-                        "statement {} of {total} failed{done}: {text}\n  {}",
-                        index + 1,
-                        e.message
-                    ),
-                )
+                        "statement {} of {total} failed{done}: {text}\n  {message}",
+                        index + 1
+                    )
+                })
             })?;
         tracing::info!(statement = %text, "executed");
         if let Some(trail) = context.trail {
@@ -906,7 +904,13 @@ fn execute(
                         entity.digest[..12].to_string(),
                         String::new(),
                     ],
-                    Err(e) => vec![name, String::new(), String::new(), String::new(), e.message],
+                    Err(e) => vec![
+                        name,
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        e.message().to_string(),
+                    ],
                 };
                 rows.push(row);
             }
@@ -1213,8 +1217,8 @@ mod tests {
             2
         );
         let e = as_auditor("SHOW SHARES; DROP SHARE regulatory_reports").unwrap_err();
-        assert_eq!(e.code, crate::ErrorCode::PermissionDenied);
-        assert!(e.message.contains("DROP SHARE regulatory_reports"), "{e}");
+        assert_eq!(e.code(), crate::ErrorCode::PermissionDenied);
+        assert!(e.message().contains("DROP SHARE regulatory_reports"), "{e}");
         assert_eq!(
             run(&catalog, "SHOW SHARES").unwrap()[0].rows.len(),
             1,
@@ -1275,16 +1279,19 @@ mod tests {
             "CREATE SHARE a; CREATE SHARE b; GRANT SELECT ON SHARE a TO RECIPIENT nobody",
         )
         .unwrap_err();
-        assert_eq!(e.code, crate::ErrorCode::ResourceDoesNotExist);
+        assert_eq!(e.code(), crate::ErrorCode::ResourceDoesNotExist);
         assert!(
-            e.message
+            e.message()
                 .contains("statement 3 of 3 failed (2 earlier statements were applied)"),
             "{e}"
         );
-        assert!(e.message.contains("recipient nobody does not exist"), "{e}");
+        assert!(
+            e.message().contains("recipient nobody does not exist"),
+            "{e}"
+        );
         assert_eq!(run(&catalog, "SHOW SHARES").unwrap()[0].rows.len(), 2);
         let e = run(&catalog, "CREATE SHARE a").unwrap_err();
-        assert_eq!(e.code, crate::ErrorCode::ResourceAlreadyExists);
+        assert_eq!(e.code(), crate::ErrorCode::ResourceAlreadyExists);
         assert!(
             run(
                 &catalog,
@@ -1293,7 +1300,7 @@ mod tests {
             .is_ok()
         );
         let e = run(&catalog, "CREATE SHARE").unwrap_err();
-        assert!(e.message.starts_with("syntax error: "), "{e}");
+        assert!(e.message().starts_with("syntax error: "), "{e}");
     }
 
     #[test]
@@ -1313,7 +1320,7 @@ mod tests {
                 .is_empty()
         );
         let e = run(&catalog, "DROP RECIPIENT regulatory_body").unwrap_err();
-        assert_eq!(e.code, crate::ErrorCode::ResourceDoesNotExist);
+        assert_eq!(e.code(), crate::ErrorCode::ResourceDoesNotExist);
     }
 
     #[test]

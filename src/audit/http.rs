@@ -127,7 +127,7 @@ fn event_of(response: &ServiceResponse<BoxBody>, state: &AppState, trail: Trail)
         .response()
         .error()
         .and_then(|e| e.as_error::<Error>())
-        .map(|e| e.code.as_str().to_string());
+        .map(|e| e.code().as_str().to_string());
     let bytes = match response.response().body().size() {
         BodySize::Sized(n) if req.method() != actix_web::http::Method::HEAD => Some(n),
         _ => None,

@@ -93,8 +93,8 @@ pub fn record_command<T>(
     let failure = outcome.as_ref().err();
     let mut event = Event {
         actor: command_line_actor(),
-        status: failure.map_or(0, |e| e.code.http_status()),
-        error_code: failure.map(|e| e.code.as_str().into()),
+        status: failure.map_or(0, |e| e.code().http_status()),
+        error_code: failure.map(|e| e.code().as_str().into()),
         ..details.into_event()
     };
     ledger::append(

@@ -143,7 +143,7 @@ mod tests {
             .write(|tx| catalog::revoke_credentials(tx, &recipient.id))
             .unwrap();
         let e = authenticate(&server, &cache, Some(&header), None).unwrap_err();
-        assert!(e.message.contains("revoked"), "{e}");
+        assert!(e.message().contains("revoked"), "{e}");
 
         // Last-used times are written in one batch.
         assert_eq!(cache.flush_last_used(&server).unwrap(), 1);

@@ -399,7 +399,7 @@ mod tests {
             Some("Bearer "),
         ] {
             let e = authenticate(&catalog, &TokenCache::default(), header, None).unwrap_err();
-            assert_eq!(e.code, crate::ErrorCode::Unauthenticated, "{header:?}");
+            assert_eq!(e.code(), crate::ErrorCode::Unauthenticated, "{header:?}");
         }
         let issued = issue_token(&catalog, "regulator", Some(Duration::ZERO)).unwrap();
         let e = authenticate(
@@ -409,7 +409,7 @@ mod tests {
             None,
         )
         .unwrap_err();
-        assert!(e.message.contains("expired"), "{e}");
+        assert!(e.message().contains("expired"), "{e}");
     }
 
     #[test]
@@ -466,7 +466,7 @@ mod tests {
                 crate::ErrorCode::Unauthenticated,
             ),
         ] {
-            assert_eq!(e.code, code, "{e}");
+            assert_eq!(e.code(), code, "{e}");
         }
         let expired =
             issue_admin_token(&catalog, "old", Role::Admin, Some(Duration::ZERO)).unwrap();

@@ -112,11 +112,11 @@ pub fn exchange(
     if let Err(e) = check_live(found.revoked_at, found.expires_at) {
         return Ok(Err(OAuthError::new(
             "invalid_client",
-            e.message.replace("bearer token", "client"),
+            e.message().replace("bearer token", "client"),
         )));
     }
     if let Err(e) = check_ip(&found.recipient, found.ip_access_list.as_deref(), client) {
-        return Ok(Err(OAuthError::new("access_denied", e.message)));
+        return Ok(Err(OAuthError::new("access_denied", e.message())));
     }
     let now = now_ms() / 1000;
     let claims = Claims {
@@ -261,7 +261,7 @@ mod tests {
             .token;
         std::thread::sleep(Duration::from_millis(1100));
         let e = check(&key, "https://x", &expired).unwrap_err();
-        assert!(e.message.contains("expired"), "{e}");
+        assert!(e.message().contains("expired"), "{e}");
         let who = check(&key, "https://x", &token).unwrap();
         catalog
             .write(|tx| catalog::revoke_credentials(tx, &who.id))

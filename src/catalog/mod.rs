@@ -110,6 +110,12 @@ impl Catalog {
     }
 }
 
+impl From<rusqlite::Error> for crate::Error {
+    fn from(e: rusqlite::Error) -> Self {
+        crate::Error::caused("database error", e)
+    }
+}
+
 /// A new random identifier for a catalog object.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()

@@ -208,11 +208,12 @@ mod tests {
         let root = log_with(dir.path(), &[3, 4, 6]);
         let e = Commits::open(&root, 1, 4).err().unwrap();
         assert!(
-            e.message.contains("earliest version still available is 3"),
+            e.message()
+                .contains("earliest version still available is 3"),
             "{e}"
         );
         let e = Commits::open(&root, 3, 6).err().unwrap();
-        assert_eq!(e.message, "Commit 5 is missing from the table's log.");
+        assert_eq!(e.message(), "Commit 5 is missing from the table's log.");
         assert!(Commits::open(&root, 3, 4).is_ok());
     }
 }

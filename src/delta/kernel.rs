@@ -570,7 +570,7 @@ mod tests {
         let v1 = log.snapshot(&root, VersionSpec::Version(1)).unwrap();
         assert_eq!(paths(&log, &v1), sorted(&[&files[0], &files[1]]));
         let e = log.snapshot(&root, VersionSpec::Version(9)).err().unwrap();
-        assert_eq!(e.code, ErrorCode::InvalidParameterValue);
+        assert_eq!(e.code(), ErrorCode::InvalidParameterValue);
     }
 
     #[test]
@@ -652,9 +652,9 @@ mod tests {
             .snapshot(&root, VersionSpec::Timestamp(0))
             .err()
             .unwrap();
-        assert_eq!(e.code, ErrorCode::InvalidParameterValue, "{e}");
+        assert_eq!(e.code(), ErrorCode::InvalidParameterValue, "{e}");
         let e = log.version_at_or_after(&root, far_future).unwrap_err();
-        assert_eq!(e.code, ErrorCode::InvalidParameterValue, "{e}");
+        assert_eq!(e.code(), ErrorCode::InvalidParameterValue, "{e}");
     }
 
     #[test]
@@ -691,9 +691,9 @@ mod tests {
             .snapshot(&root, VersionSpec::Latest)
             .err()
             .unwrap();
-        assert_eq!(e.code, ErrorCode::MalformedRequest);
+        assert_eq!(e.code(), ErrorCode::MalformedRequest);
         assert!(
-            !e.message.contains(dir.path().to_str().unwrap()),
+            !e.message().contains(dir.path().to_str().unwrap()),
             "no paths leak: {e}"
         );
     }

@@ -498,9 +498,9 @@ mod tests {
         )]);
         let e = schemas.entity("thing").unwrap_err();
         assert!(
-            e.message.contains("thing.json#/properties/a/not"),
+            e.message().contains("thing.json#/properties/a/not"),
             "{}",
-            e.message
+            e.message()
         );
         let (_dir, schemas) = dir_with(&[
             (
@@ -510,7 +510,7 @@ mod tests {
             ("common.json", "{}"),
         ]);
         let e = schemas.entity("thing").unwrap_err();
-        assert!(e.message.contains("common.json#/nope"), "{}", e.message);
+        assert!(e.message().contains("common.json#/nope"), "{}", e.message());
     }
 
     #[test]

@@ -205,7 +205,10 @@ mod tests {
             ResponseFormat::Parquet
         );
         let e = caps.choose_format(&dv, &features_on()).unwrap_err();
-        assert!(e.message.contains("deletionVectors, columnMapping"), "{e}");
+        assert!(
+            e.message().contains("deletionVectors, columnMapping"),
+            "{e}"
+        );
         let ntz = protocol(3, Some(&["timestampNtz"]));
         assert!(
             caps.choose_format(&ntz, &off).is_err(),
@@ -226,8 +229,8 @@ mod tests {
                 ResponseFormat::Parquet
             );
             let e = caps(header).choose_format(&dv, &on).unwrap_err();
-            assert_eq!(e.code, crate::ErrorCode::UnsupportedOperation);
-            assert!(e.message.contains("deletionVectors"), "{e}");
+            assert_eq!(e.code(), crate::ErrorCode::UnsupportedOperation);
+            assert!(e.message().contains("deletionVectors"), "{e}");
         }
         // Both: parquet for plain tables, delta when needed (with the features declared).
         let python = caps(Some(
@@ -257,7 +260,7 @@ mod tests {
                 &on,
             )
             .unwrap_err();
-        assert!(e.message.ends_with("readerfeatures: typeWidening"), "{e}");
+        assert!(e.message().ends_with("readerfeatures: typeWidening"), "{e}");
         // Log-only features never block.
         let v2 = protocol(3, Some(&["v2Checkpoint", "vacuumProtocolCheck"]));
         assert_eq!(

@@ -114,7 +114,7 @@ mod tests {
         assert_eq!(page_request(&s, "x", Some("0"), None).unwrap().limit, 0);
         for bad in ["-1", "abc", "1001"] {
             let e = page_request(&s, "x", Some(bad), None).unwrap_err();
-            assert_eq!(e.code, crate::ErrorCode::InvalidParameterValue);
+            assert_eq!(e.code(), crate::ErrorCode::InvalidParameterValue);
         }
     }
 

@@ -105,7 +105,7 @@ mod tests {
             |domain, scope, now| open_cursor::<u64>(&s, domain, scope, &token, now, "page token");
         assert_eq!(open("page", "r/t", 1_000).unwrap(), 10);
         assert_eq!(
-            open("page", "r/t", 2_000).unwrap_err().message,
+            open("page", "r/t", 2_000).unwrap_err().message(),
             "The page token has expired. Please restart the query."
         );
         assert!(open("page", "other/t", 1_000).is_err());

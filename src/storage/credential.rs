@@ -294,7 +294,7 @@ mod tests {
             ),
         ] {
             let e = StorageCredential::new(CredentialKind::S3, &options(&bad)).unwrap_err();
-            assert!(e.message.contains(why), "{e}");
+            assert!(e.message().contains(why), "{e}");
         }
         assert!(is_public_option("Access_Key_Id") && is_public_option("region"));
         assert!(!is_public_option("secret_access_key") && !is_public_option("account_key"));
@@ -312,7 +312,7 @@ mod tests {
         };
         assert!(azure("c2VjcmV0").is_ok());
         let e = azure("not base64!").unwrap_err();
-        assert!(!e.message.contains("not base64"), "quotes nothing: {e}");
+        assert!(!e.message().contains("not base64"), "quotes nothing: {e}");
     }
 
     #[test]
@@ -323,7 +323,7 @@ mod tests {
             &options(&[("service_account_key", user)]),
         )
         .unwrap_err();
-        assert!(e.message.contains("signBlob"), "{e}");
+        assert!(e.message().contains("signBlob"), "{e}");
         let key = r#"{"type": "service_account", "client_email": "s@p.iam.gserviceaccount.com", "private_key": "-----BEGIN PRIVATE KEY-----"}"#;
         let c = StorageCredential::new(
             CredentialKind::Gcs,

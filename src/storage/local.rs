@@ -52,7 +52,7 @@ mod tests {
         {
             std::os::unix::fs::symlink(dir.path().join("secret"), table.join("link")).unwrap();
             let e = resolve_in_table(&table, "link").unwrap_err();
-            assert_eq!(e.code, crate::ErrorCode::PermissionDenied);
+            assert_eq!(e.code(), crate::ErrorCode::PermissionDenied);
         }
     }
 }

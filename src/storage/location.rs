@@ -101,7 +101,7 @@ mod tests {
             "abfss://c@acct.dfs.core.windows.net/t/"
         );
         let e = parse_location("ftp://host/t", base).unwrap_err();
-        assert!(e.message.contains("not supported"), "{e}");
+        assert!(e.message().contains("not supported"), "{e}");
         assert!(parse_location("gs:///t", base).is_err(), "no bucket");
         assert!(parse_location(" ", base).is_err());
         let url = parse_location("/data/a b", base).unwrap();

@@ -24,7 +24,7 @@ use super::signed_url::SignedUrl;
 use super::vault::Vault;
 use crate::catalog::{self, SealedCredential, Table};
 use crate::config::DataDir;
-use crate::{Error, ErrorCode, Result};
+use crate::{Error, Result};
 
 /// The longest a file URL may live: what S3 (SigV4) and GCS (V4) accept, and a sane bound for
 /// Azure SAS and this server's own URLs.
@@ -128,16 +128,13 @@ impl Location {
     }
 
     /// Says which table an error of reading it is about.
-    pub fn name_in(&self, mut e: Error) -> Error {
-        if !self.name.is_empty()
-            && matches!(
-                e.code,
-                ErrorCode::MalformedRequest | ErrorCode::UnsupportedOperation
-            )
-        {
-            e.message = format!("table {}: {}", self.name, e.message);
+    pub fn name_in(&self, e: Error) -> Error {
+        match e {
+            Error::Malformed(_) | Error::Unsupported(_) if !self.name.is_empty() => {
+                e.map_message(|m| format!("table {}: {m}", self.name))
+            }
+            e => e,
         }
-        e
     }
 
     /// True when the files are served by this server (`/files/`) rather than presigned.
@@ -643,9 +640,9 @@ mod tests {
         .unwrap();
         let gs = Url::parse("gs://b/t/").unwrap();
         let e = check_location(&gs, Some(&s3)).unwrap_err();
-        assert!(e.message.contains("cannot read a gs://"), "{e}");
+        assert!(e.message().contains("cannot read a gs://"), "{e}");
         let e = check_location(&gs, None).unwrap_err();
-        assert!(e.message.contains("signBlob"), "{e}");
+        assert!(e.message().contains("signBlob"), "{e}");
         assert!(check_location(&Url::parse("s3://b/t/").unwrap(), Some(&s3)).is_ok());
     }
 }
