@@ -102,7 +102,7 @@ pub async fn run(config: ServerConfig) -> Result<()> {
 /// directory.
 fn ensure_fire_schemas(dir: &crate::config::DataDir, catalog: &Catalog) -> Result<()> {
     if catalog
-        .read(|c| crate::catalog::setting(c, crate::catalog::FIRE_SCHEMAS))?
+        .read(|c| c.setting(crate::catalog::FIRE_SCHEMAS))?
         .is_some()
     {
         return Ok(());

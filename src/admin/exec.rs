@@ -168,12 +168,12 @@ pub fn execute_script(
             .and_then(|stored| {
                 catalog.write(|tx| {
                     let before = (!statement.is_read_only())
-                        .then(|| history::governed_rows(tx))
+                        .then(|| tx.governed_rows())
                         .transpose()?;
                     let mut result = execute(tx, &statement, &text, context, &stored)?;
                     result.action = statement.action();
                     if let Some(before) = before {
-                        result.changes = Some(history::diff(&before, &history::governed_rows(tx)?));
+                        result.changes = Some(history::diff(&before, &tx.governed_rows()?));
                     }
                     Ok(result)
                 })
@@ -239,7 +239,7 @@ fn read_storage(
         _ => return Ok(StoredFacts::default()),
     };
     let location = catalog.read(|c| {
-        let found = catalog::require_table(c, &table.schema, &table.table)?;
+        let found = c.require_table(&table.schema, &table.table)?;
         stores(context)?.table(c, &found)
     })?;
     let latest =
@@ -268,7 +268,7 @@ fn read_storage(
 }
 
 fn execute(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &catalog::Tx<'_>,
     statement: &Statement,
     text: &str,
     context: &Context<'_>,
@@ -302,14 +302,13 @@ fn execute(
                     None
                 }
                 (_, TableCredential::Named(credential)) => {
-                    let found = catalog::require_credential(tx, credential)?;
-                    let sealed = catalog::sealed_credential(tx, &found.id)?;
+                    let found = tx.require_credential(credential)?;
+                    let sealed = tx.sealed_credential(&found.id)?;
                     check_location(&url, Some(&stores(context)?.vault().unseal(sealed)?))?;
                     Some(found.id)
                 }
             };
-            let created = catalog::create_table(
-                tx,
+            let created = tx.create_table(
                 &name.schema,
                 &name.table,
                 url.as_str(),
@@ -328,7 +327,7 @@ fn execute(
             comment,
             if_not_exists,
         } => {
-            let created = catalog::create_share(tx, name, comment.as_deref(), *if_not_exists)?;
+            let created = tx.create_share(name, comment.as_deref(), *if_not_exists)?;
             done_or_skipped(
                 created,
                 format!("created share {name}"),
@@ -346,13 +345,7 @@ fn execute(
                 .as_ref()
                 .map(|a| (a.schema.as_str(), a.table.as_str()));
             let history = with_history.then(|| start_version.unwrap_or(0));
-            catalog::add_table_to_share(
-                tx,
-                share,
-                (&table.schema, &table.table),
-                alias_parts,
-                history,
-            )?;
+            tx.add_table_to_share(share, (&table.schema, &table.table), alias_parts, history)?;
             let shown = alias.as_ref().unwrap_or(table);
             status(format!(
                 "added table {table} to share {share} as {shown}{}",
@@ -366,7 +359,7 @@ fn execute(
             start_version,
         } => {
             let history = with_history.then(|| start_version.unwrap_or(0));
-            catalog::set_table_history(tx, share, (&table.schema, &table.table), history)?;
+            tx.set_table_history(share, (&table.schema, &table.table), history)?;
             status(format!(
                 "table {table} of share {share} is now shared{}",
                 if history.is_some() {
@@ -377,7 +370,7 @@ fn execute(
             ))
         }
         Statement::RemoveTableFromShare { share, table } => {
-            catalog::remove_table_from_share(tx, share, (&table.schema, &table.table))?;
+            tx.remove_table_from_share(share, (&table.schema, &table.table))?;
             status(format!("removed table {table} from share {share}"))
         }
         Statement::CreateRecipient {
@@ -398,7 +391,7 @@ fn execute(
                 ip_access_list: ip_access_list.as_deref(),
                 oauth: *oauth,
             };
-            if !catalog::create_recipient(tx, &new, *if_not_exists)? {
+            if !tx.create_recipient(&new, *if_not_exists)? {
                 return status("recipient exists, nothing done".to_string());
             }
             new_credentials(tx, text, name, context, format!("created recipient {name}"))
@@ -407,16 +400,16 @@ fn execute(
             if let Some(list) = list {
                 crate::auth::ip::check_list(list)?;
             }
-            catalog::set_ip_access_list(tx, recipient, list.as_deref())?;
+            tx.set_ip_access_list(recipient, list.as_deref())?;
             status(match list {
                 Some(list) => format!("{recipient} may now call only from {}", list.join(", ")),
                 None => format!("{recipient} may now call from any address"),
             })
         }
         Statement::RotateToken { recipient, grace } => {
-            let found = catalog::require_recipient(tx, recipient)?;
+            let found = tx.require_recipient(recipient)?;
             let grace_until = now_ms().saturating_add(grace.map_or(0, |d| d.as_millis() as i64));
-            let cut = catalog::expire_for_rotation(tx, &found.id, grace_until)?;
+            let cut = tx.expire_for_rotation(&found.id, grace_until)?;
             let what = if found.oauth { "client" } else { "token" };
             let old = match (cut, grace) {
                 (0, _) => format!("it had no live {what}"),
@@ -429,9 +422,9 @@ fn execute(
             new_credentials(tx, text, &found.name, context, done)
         }
         Statement::RevokeTokens { recipient } => {
-            let found = catalog::require_recipient(tx, recipient)?;
-            let revoked = catalog::revoke_credentials(tx, &found.id)?;
-            let links = catalog::withdraw_activation_links(tx, &found.id)?;
+            let found = tx.require_recipient(recipient)?;
+            let revoked = tx.revoke_credentials(&found.id)?;
+            let links = tx.withdraw_activation_links(&found.id)?;
             let what = if found.oauth { "client" } else { "token" };
             status(format!(
                 "revoked {revoked} {what}{} of {} and withdrew {links} unused activation link{}",
@@ -443,7 +436,8 @@ fn execute(
         Statement::DescribeRecipient { recipient } => describe_recipient(tx, text, recipient),
         Statement::ShowAdminTokens => {
             let now = now_ms();
-            let rows = catalog::admin_tokens(tx)?
+            let rows = tx
+                .admin_tokens()?
                 .into_iter()
                 .map(|t| {
                     let state = match (t.revoked_at, t.expires_at) {
@@ -470,23 +464,23 @@ fn execute(
         Statement::RevokeAdminToken { prefix } => {
             // Listings show the prefix with an ellipsis: accept it pasted as shown.
             let prefix = prefix.trim_end_matches('…');
-            catalog::revoke_admin_token(tx, prefix)?;
+            tx.revoke_admin_token(prefix)?;
             status(format!("revoked the admin token {prefix}…"))
         }
         Statement::Grant { share, recipient } => {
-            catalog::grant(tx, share, recipient)?;
+            tx.grant(share, recipient)?;
             status(format!(
                 "granted SELECT on share {share} to recipient {recipient}"
             ))
         }
         Statement::Revoke { share, recipient } => {
-            catalog::revoke(tx, share, recipient)?;
+            tx.revoke(share, recipient)?;
             status(format!(
                 "revoked SELECT on share {share} from recipient {recipient}"
             ))
         }
         Statement::DropTable { name, if_exists } => {
-            let dropped = catalog::drop_table(tx, &name.schema, &name.table, *if_exists)?;
+            let dropped = tx.drop_table(&name.schema, &name.table, *if_exists)?;
             done_or_skipped(
                 dropped,
                 format!("dropped table {name} (its files are untouched)"),
@@ -498,7 +492,7 @@ fn execute(
             name,
             if_exists,
         } => {
-            let dropped = catalog::drop_share(tx, name, *if_exists)?;
+            let dropped = tx.drop_share(name, *if_exists)?;
             done_or_skipped(
                 dropped,
                 format!("dropped share {name}"),
@@ -512,7 +506,7 @@ fn execute(
                 ));
             }
             let ms = lifetime.map(crate::clock::duration_ms);
-            catalog::set_share_url_ttl(tx, share, ms)?;
+            tx.set_share_url_ttl(share, ms)?;
             status(match ms {
                 Some(ms) => format!(
                     "file URLs of share {share} now live {} (at most what each table's store accepts)",
@@ -532,8 +526,7 @@ fn execute(
             let key_id = credential.key_id();
             let id = catalog::new_id();
             let sealed = stores(context)?.vault().seal(&id, &credential.secret)?;
-            let created = catalog::create_credential(
-                tx,
+            let created = tx.create_credential(
                 &catalog::NewCredential {
                     id: &id,
                     name,
@@ -556,8 +549,8 @@ fn execute(
             )
         }
         Statement::DescribeStorageCredential { name } => {
-            let found = catalog::require_credential(tx, name)?;
-            let used_by = catalog::tables_using_credential(tx, &found.id)?;
+            let found = tx.require_credential(name)?;
+            let used_by = tx.tables_using_credential(&found.id)?;
             let options: Vec<String> = found
                 .public
                 .iter()
@@ -580,7 +573,8 @@ fn execute(
             ))
         }
         Statement::ShowStorageCredentials => {
-            let rows = catalog::credentials(tx)?
+            let rows = tx
+                .credentials()?
                 .into_iter()
                 .map(|c| {
                     vec![
@@ -603,7 +597,7 @@ fn execute(
             name,
             if_exists,
         } => {
-            let dropped = catalog::drop_credential(tx, name, *if_exists)?;
+            let dropped = tx.drop_credential(name, *if_exists)?;
             done_or_skipped(
                 dropped,
                 format!("dropped storage credential {name}"),
@@ -615,7 +609,7 @@ fn execute(
             name,
             if_exists,
         } => {
-            let dropped = catalog::drop_recipient(tx, name, *if_exists)?;
+            let dropped = tx.drop_recipient(name, *if_exists)?;
             done_or_skipped(
                 dropped,
                 format!("dropped recipient {name} and revoked its tokens"),
@@ -623,7 +617,8 @@ fn execute(
             )
         }
         Statement::ShowTables => {
-            let rows = catalog::all_tables(tx)?
+            let rows = tx
+                .all_tables()?
                 .into_iter()
                 .map(|t| {
                     vec![
@@ -642,7 +637,8 @@ fn execute(
             ))
         }
         Statement::ShowShares => {
-            let rows = catalog::all_shares(tx)?
+            let rows = tx
+                .all_shares()?
                 .into_iter()
                 .map(|s| {
                     vec![
@@ -659,7 +655,8 @@ fn execute(
             ))
         }
         Statement::ShowRecipients => {
-            let rows = catalog::all_recipients(tx)?
+            let rows = tx
+                .all_recipients()?
                 .into_iter()
                 .map(|r| {
                     vec![
@@ -676,7 +673,8 @@ fn execute(
             ))
         }
         Statement::ShowAllInShare { share } => {
-            let rows = catalog::tables_in_share(tx, share)?
+            let rows = tx
+                .tables_in_share(share)?
                 .into_iter()
                 .map(|m| {
                     vec![
@@ -706,14 +704,12 @@ fn execute(
                 rows,
             ))
         }
-        Statement::ShowGrantsOnShare { share } => {
-            grants(text, catalog::grants_on_share(tx, share)?)
-        }
+        Statement::ShowGrantsOnShare { share } => grants(text, tx.grants_on_share(share)?),
         Statement::ShowGrantsToRecipient { recipient } => {
-            grants(text, catalog::grants_to_recipient(tx, recipient)?)
+            grants(text, tx.grants_to_recipient(recipient)?)
         }
         Statement::SetTableProperties { table, properties } => {
-            let found = catalog::require_table(tx, &table.schema, &table.table)?;
+            let found = tx.require_table(&table.schema, &table.table)?;
             let mut notes = Vec::new();
             for (key, value) in properties {
                 match key.as_str() {
@@ -723,9 +719,9 @@ fn execute(
                             .as_ref()
                             .ok_or_else(|| Error::internal("the table's schema was not read"))?;
                         notes.extend(fire_fit(tx, *version, schema, value)?);
-                        let before = catalog::table_properties(tx, &found.id)?;
+                        let before = tx.table_properties(&found.id)?;
                         if before.get(catalog::FIRE_ENTITY) != Some(value) {
-                            catalog::forget_quality(tx, &found.id)?;
+                            tx.forget_quality(&found.id)?;
                         }
                     }
                     catalog::FIRE_MIN_PASS_RATE => {
@@ -740,7 +736,7 @@ fn execute(
                     }
                     _ => {}
                 }
-                catalog::set_table_property(tx, &found.id, key, value)?;
+                tx.set_table_property(&found.id, key, value)?;
             }
             let set: Vec<String> = properties
                 .iter()
@@ -753,12 +749,12 @@ fn execute(
             status(message)
         }
         Statement::UnsetTableProperties { table, keys } => {
-            let found = catalog::require_table(tx, &table.schema, &table.table)?;
+            let found = tx.require_table(&table.schema, &table.table)?;
             let mut removed = Vec::new();
             for key in keys {
-                if catalog::unset_table_property(tx, &found.id, key)? {
+                if tx.unset_table_property(&found.id, key)? {
                     if key == catalog::FIRE_ENTITY {
-                        catalog::forget_quality(tx, &found.id)?;
+                        tx.forget_quality(&found.id)?;
                     }
                     removed.push(key.clone());
                 }
@@ -770,8 +766,8 @@ fn execute(
             )
         }
         Statement::ShowQuality { table, version } => {
-            let found = catalog::require_table(tx, &table.schema, &table.table)?;
-            let reports = catalog::reports(tx, &found.id)?;
+            let found = tx.require_table(&table.schema, &table.table)?;
+            let reports = tx.reports(&found.id)?;
             let report = match version {
                 Some(v) => reports.iter().find(|r| r.version == *v),
                 None => reports.last(),
@@ -834,9 +830,9 @@ fn execute(
             ))
         }
         Statement::DescribeHistory { table } => {
-            let found = catalog::require_table(tx, &table.schema, &table.table)?;
+            let found = tx.require_table(&table.schema, &table.table)?;
             let approvals = fire::quality::Approvals::load(tx, &found.id)?;
-            let reports = catalog::reports(tx, &found.id)?;
+            let reports = tx.reports(&found.id)?;
             let mut rows = Vec::new();
             for (version, timestamp, operation) in &stored.history {
                 let report = reports.iter().find(|r| r.version == *version);
@@ -872,7 +868,7 @@ fn execute(
             approved,
             comment,
         } => {
-            let found = catalog::require_table(tx, &table.schema, &table.table)?;
+            let found = tx.require_table(&table.schema, &table.table)?;
             if fire::quality::Approvals::load(tx, &found.id)?.is_none() {
                 return Err(Error::invalid(format!(
                     "{table} is not bound to a FIRE entity: all its versions are served"
@@ -885,7 +881,7 @@ fn execute(
                 decided_by: context.who.unwrap_or("unknown").to_string(),
                 decided_at: now_ms(),
             };
-            catalog::put_decision(tx, &found.id, &decision)?;
+            tx.put_decision(&found.id, &decision)?;
             status(format!(
                 "version {version} of {table} {} by {}",
                 if *approved { "approved" } else { "rejected" },
@@ -940,7 +936,7 @@ fn execute(
         }
         Statement::ShowAccess { table, as_of } => {
             let rows = match as_of {
-                None => history::governed_rows(tx)?,
+                None => tx.governed_rows()?,
                 Some(time) => {
                     let dir = context.data_dir.ok_or_else(|| {
                         Error::unsupported("AS OF needs the audit ledger of a data directory")
@@ -968,7 +964,7 @@ fn execute(
 /// Checks that `entity` loads and how the table's latest version fits it; the problems found
 /// are notes for the admin (every version is checked again when validated).
 fn fire_fit(
-    conn: &rusqlite::Connection,
+    conn: &catalog::Tx<'_>,
     version: u64,
     schema: &delta_kernel::arrow::datatypes::Schema,
     entity: &str,
@@ -990,8 +986,8 @@ fn stores(context: &Context<'_>) -> Result<Stores> {
 }
 
 /// The remembered FIRE schema directory (`--fire-schemas`).
-fn fire_schemas(conn: &rusqlite::Connection) -> Result<fire::schema::SchemaDir> {
-    catalog::setting(conn, catalog::FIRE_SCHEMAS)?
+fn fire_schemas(conn: &catalog::Tx<'_>) -> Result<fire::schema::SchemaDir> {
+    conn.setting(catalog::FIRE_SCHEMAS)?
         .map(fire::schema::SchemaDir::new)
         .ok_or_else(|| {
             Error::invalid(
@@ -1003,13 +999,13 @@ fn fire_schemas(conn: &rusqlite::Connection) -> Result<fire::schema::SchemaDir> 
 /// New credentials for `recipient`, shown once: OAuth client credentials for an OAuth
 /// recipient, else an activation link (whose download holds the token).
 fn new_credentials(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &catalog::Tx<'_>,
     text: &str,
     recipient: &str,
     context: &Context<'_>,
     done: String,
 ) -> Result<StatementResult> {
-    let found = catalog::require_recipient(tx, recipient)?;
+    let found = tx.require_recipient(recipient)?;
     let public_url = context.public_url.trim_end_matches('/');
     if found.oauth {
         let client = crate::auth::oauth::create_client(tx, &found.id)?;
@@ -1026,7 +1022,7 @@ fn new_credentials(
     }
     let (code, hash) = crate::auth::new_activation_code();
     let expires_at = now_ms().saturating_add(context.activation_ttl.as_millis() as i64);
-    catalog::insert_activation_link(tx, &found.id, &hash, expires_at)?;
+    tx.insert_activation_link(&found.id, &hash, expires_at)?;
     let url = format!("{public_url}/activate/{code}");
     Ok(StatementResult::table(
         text,
@@ -1037,11 +1033,11 @@ fn new_credentials(
 
 /// `DESCRIBE RECIPIENT`: its settings, tokens, activation links and grants, one row each.
 fn describe_recipient(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &catalog::Tx<'_>,
     text: &str,
     recipient: &str,
 ) -> Result<StatementResult> {
-    let found = catalog::require_recipient(tx, recipient)?;
+    let found = tx.require_recipient(recipient)?;
     let now = now_ms();
     let when = |ms: Option<i64>| ms.map(format_ms).unwrap_or_default();
     let mut rows = vec![vec![
@@ -1065,7 +1061,7 @@ fn describe_recipient(
         String::new(),
         String::new(),
     ]);
-    for token in catalog::recipient_tokens(tx, &found.id)? {
+    for token in tx.recipient_tokens(&found.id)? {
         let state = match (token.revoked_at, token.expires_at) {
             (Some(at), _) => format!("revoked {}", format_ms(at)),
             (None, Some(at)) if at <= now => "expired".to_string(),
@@ -1080,7 +1076,7 @@ fn describe_recipient(
             state,
         ]);
     }
-    for link in catalog::activation_links(tx, &found.id)? {
+    for link in tx.activation_links(&found.id)? {
         let state = match (link.used_at, link.withdrawn_at) {
             (Some(at), _) => format!("used {}", format_ms(at)),
             (None, Some(_)) => "withdrawn".to_string(),
@@ -1096,7 +1092,7 @@ fn describe_recipient(
             state,
         ]);
     }
-    for grant in catalog::grants_to_recipient(tx, &found.name)? {
+    for grant in tx.grants_to_recipient(&found.name)? {
         rows.push(vec![
             "grant".into(),
             format!("SELECT on share {}", grant.share),

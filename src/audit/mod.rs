@@ -57,7 +57,7 @@ pub fn open_ledger(
 ) -> Result<rusqlite::Connection> {
     let (mut conn, created) = ledger::open(&dir.audit_db())?;
     if created {
-        let rows = catalog.read(history::governed_rows)?;
+        let rows = catalog.read(|c| c.governed_rows())?;
         let mut start = Event {
             action: "startLedger".into(),
             actor: Actor {
@@ -125,9 +125,9 @@ pub fn note_change<T>(
     (text, action): (&str, &str),
     change: impl FnOnce() -> Result<T>,
 ) -> Result<T> {
-    let before = catalog.read(history::governed_rows)?;
+    let before = catalog.read(|c| c.governed_rows())?;
     let done = change()?;
-    let after = catalog.read(history::governed_rows)?;
+    let after = catalog.read(|c| c.governed_rows())?;
     trail.update(|d| {
         d.statements.push(serde_json::json!({
             "statement": text,

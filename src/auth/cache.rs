@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::Result;
-use crate::catalog::{self, AdminTokenOwner, Catalog, ChangeStamp, TokenOwner};
+use crate::catalog::{AdminTokenOwner, Catalog, ChangeStamp, TokenOwner};
 
 /// Entries kept at most; past it the cache starts afresh (real tokens are far fewer).
 const MAX_ENTRIES: usize = 100_000;
@@ -42,9 +42,10 @@ impl TokenCache {
     pub fn holder(&self, catalog: &Catalog, hash: &str) -> Result<Holder> {
         self.remembered(catalog, hash, |catalog| {
             catalog.read(|conn| {
-                Ok(match catalog::token_owner(conn, hash)? {
+                Ok(match conn.token_owner(hash)? {
                     Some(owner) => Holder::Recipient(Arc::new(owner)),
-                    None => catalog::admin_token_owner(conn, hash)?
+                    None => conn
+                        .admin_token_owner(hash)?
                         .map_or(Holder::Unknown, |a| Holder::Admin(Arc::new(a))),
                 })
             })
@@ -98,7 +99,7 @@ impl TokenCache {
         if pending.is_empty() {
             return Ok(0);
         }
-        catalog.write(|tx| catalog::record_last_used(tx, &pending))?;
+        catalog.write(|tx| tx.record_last_used(&pending))?;
         Ok(pending.len())
     }
 }
@@ -121,11 +122,11 @@ mod tests {
         let other = Catalog::open(&path).unwrap();
         other
             .write(|tx| {
-                let new = catalog::NewRecipient {
+                let new = crate::catalog::NewRecipient {
                     name: "r",
                     ..Default::default()
                 };
-                catalog::create_recipient(tx, &new, false)
+                tx.create_recipient(&new, false)
             })
             .unwrap();
         let cache = TokenCache::default();
@@ -138,9 +139,9 @@ mod tests {
             cache.holder(&server, &token_hash(&token.token)).unwrap(),
             Holder::Recipient(_)
         ));
-        let recipient = other.read(|c| catalog::require_recipient(c, "r")).unwrap();
+        let recipient = other.read(|c| c.require_recipient("r")).unwrap();
         other
-            .write(|tx| catalog::revoke_credentials(tx, &recipient.id))
+            .write(|tx| tx.revoke_credentials(&recipient.id))
             .unwrap();
         let e = authenticate(&server, &cache, Some(&header), None).unwrap_err();
         assert!(e.message().contains("revoked"), "{e}");
@@ -148,15 +149,7 @@ mod tests {
         // Last-used times are written in one batch.
         assert_eq!(cache.flush_last_used(&server).unwrap(), 1);
         assert_eq!(cache.flush_last_used(&server).unwrap(), 0);
-        let used: Option<i64> = server
-            .read(|c| {
-                Ok(
-                    c.query_row("SELECT last_used_at FROM recipient_tokens", [], |r| {
-                        r.get(0)
-                    })?,
-                )
-            })
-            .unwrap();
-        assert!(used.is_some());
+        let tokens = server.read(|c| c.recipient_tokens(&recipient.id)).unwrap();
+        assert!(tokens[0].last_used_at.is_some());
     }
 }

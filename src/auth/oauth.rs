@@ -34,14 +34,11 @@ pub struct ClientCredentials {
 }
 
 /// Creates a client for the recipient and stores the secret's hash.
-pub fn create_client(
-    tx: &rusqlite::Transaction<'_>,
-    recipient_id: &str,
-) -> Result<ClientCredentials> {
+pub fn create_client(tx: &catalog::Tx<'_>, recipient_id: &str) -> Result<ClientCredentials> {
     // 128 bits are plenty for an identifier; the secret has 256.
     let client_id = new_token(CLIENT_ID_PREFIX)[..CLIENT_ID_PREFIX.len() + 22].to_string();
     let client_secret = new_token(CLIENT_SECRET_PREFIX);
-    catalog::insert_oauth_client(tx, recipient_id, &client_id, &token_hash(&client_secret))?;
+    tx.insert_oauth_client(recipient_id, &client_id, &token_hash(&client_secret))?;
     Ok(ClientCredentials {
         client_id,
         client_secret,
@@ -102,7 +99,7 @@ pub fn exchange(
     ttl: Duration,
 ) -> Result<std::result::Result<AccessToken, OAuthError>> {
     let invalid = || OAuthError::new("invalid_client", "unknown client or wrong secret");
-    let Some(found) = catalog.read(|c| catalog::oauth_client(c, client_id))? else {
+    let Some(found) = catalog.read(|c| c.oauth_client(client_id))? else {
         return Ok(Err(invalid()));
     };
     let presented = token_hash(client_secret);
@@ -188,7 +185,7 @@ fn verify(catalog: &Catalog, key: &SigningKey, issuer: &str, token: &str) -> Res
         })?
         .claims;
     let found = catalog
-        .read(|c| catalog::oauth_client(c, &claims.client_id))?
+        .read(|c| c.oauth_client(&claims.client_id))?
         .filter(|c| c.recipient_id == claims.sub)
         .ok_or_else(|| Error::unauthenticated("the access token's client no longer exists"))?;
     check_live(found.revoked_at, found.expires_at)
@@ -219,8 +216,8 @@ mod tests {
                     oauth: true,
                     ..Default::default()
                 };
-                catalog::create_recipient(tx, &new, false)?;
-                let id = catalog::require_recipient(tx, "regulator")?.id;
+                tx.create_recipient(&new, false)?;
+                let id = tx.require_recipient("regulator")?.id;
                 create_client(tx, &id)
             })
             .unwrap();
@@ -263,9 +260,7 @@ mod tests {
         let e = check(&key, "https://x", &expired).unwrap_err();
         assert!(e.message().contains("expired"), "{e}");
         let who = check(&key, "https://x", &token).unwrap();
-        catalog
-            .write(|tx| catalog::revoke_credentials(tx, &who.id))
-            .unwrap();
+        catalog.write(|tx| tx.revoke_credentials(&who.id)).unwrap();
         assert!(
             check(&key, "https://x", &token).is_err(),
             "revoked, though remembered"

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, Row, params};
 
+use super::Tx;
 use super::objects::{deleted_or_error, exists_or_error};
 use crate::clock::now_ms;
 use crate::{Error, Result};
@@ -54,95 +55,95 @@ fn info(row: &Row<'_>) -> rusqlite::Result<CredentialInfo> {
     })
 }
 
-/// Stores a credential. Returns false when it existed and `if_not_exists` was given.
-pub fn create_credential(
-    conn: &Connection,
-    new: &NewCredential<'_>,
-    if_not_exists: bool,
-) -> Result<bool> {
-    if find_credential(conn, new.name)?.is_some() {
-        return exists_or_error(
-            if_not_exists,
-            format!("storage credential {} already exists", new.name),
-        );
-    }
-    conn.execute(
-        "INSERT INTO storage_credentials
-             (id, name, kind, key_id, public_options, secret_sealed, comment, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            new.id,
-            new.name,
-            new.kind,
-            new.key_id,
-            serde_json::to_string(new.public)?,
-            new.sealed,
-            new.comment,
-            now_ms()
-        ],
-    )?;
-    Ok(true)
-}
-
-pub fn find_credential(conn: &Connection, name: &str) -> Result<Option<CredentialInfo>> {
-    let sql = format!("SELECT {COLUMNS} FROM storage_credentials WHERE name = ?1");
-    Ok(conn.query_row(&sql, [name], info).optional()?)
-}
-
-pub fn require_credential(conn: &Connection, name: &str) -> Result<CredentialInfo> {
-    find_credential(conn, name)?
-        .ok_or_else(|| Error::not_found(format!("storage credential {name} does not exist")))
-}
-
-pub fn credentials(conn: &Connection) -> Result<Vec<CredentialInfo>> {
-    let sql = format!("SELECT {COLUMNS} FROM storage_credentials ORDER BY name");
-    let mut statement = conn.prepare(&sql)?;
-    let rows = statement.query_map([], info)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// The credential with its secrets still sealed, for opening a table's store.
-pub fn sealed_credential(conn: &Connection, id: &str) -> Result<SealedCredential> {
-    conn.query_row(
-        "SELECT id, kind, public_options, secret_sealed FROM storage_credentials WHERE id = ?1",
-        [id],
-        |row| {
-            Ok(SealedCredential {
-                id: row.get(0)?,
-                kind: row.get(1)?,
-                public: serde_json::from_str(&row.get::<_, String>(2)?).unwrap_or_default(),
-                sealed: row.get(3)?,
-            })
-        },
-    )
-    .optional()?
-    .ok_or_else(|| Error::internal("a table's storage credential is missing from the catalog"))
-}
-
-/// The tables read with a credential, as `schema.name`.
-pub fn tables_using_credential(conn: &Connection, id: &str) -> Result<Vec<String>> {
-    let mut statement = conn.prepare(
-        "SELECT schema_name || '.' || name FROM tables WHERE credential_id = ?1 ORDER BY 1",
-    )?;
-    let rows = statement.query_map([id], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// Drops a credential no table uses.
-pub fn drop_credential(conn: &Connection, name: &str, if_exists: bool) -> Result<bool> {
-    if let Some(found) = find_credential(conn, name)? {
-        let users = tables_using_credential(conn, &found.id)?;
-        if !users.is_empty() {
-            return Err(Error::invalid(format!(
-                "storage credential {name} is used by table{} {}: drop {} first",
-                if users.len() == 1 { "" } else { "s" },
-                users.join(", "),
-                if users.len() == 1 { "it" } else { "them" }
-            )));
+impl Tx<'_> {
+    /// Stores a credential. Returns false when it existed and `if_not_exists` was given.
+    pub fn create_credential(&self, new: &NewCredential<'_>, if_not_exists: bool) -> Result<bool> {
+        if self.find_credential(new.name)?.is_some() {
+            return exists_or_error(
+                if_not_exists,
+                format!("storage credential {} already exists", new.name),
+            );
         }
+        self.conn.execute(
+            "INSERT INTO storage_credentials
+                 (id, name, kind, key_id, public_options, secret_sealed, comment, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                new.id,
+                new.name,
+                new.kind,
+                new.key_id,
+                serde_json::to_string(new.public)?,
+                new.sealed,
+                new.comment,
+                now_ms()
+            ],
+        )?;
+        Ok(true)
     }
-    let n = conn.execute("DELETE FROM storage_credentials WHERE name = ?1", [name])?;
-    deleted_or_error(n, if_exists, || {
-        format!("storage credential {name} does not exist")
-    })
+
+    pub fn find_credential(&self, name: &str) -> Result<Option<CredentialInfo>> {
+        let sql = format!("SELECT {COLUMNS} FROM storage_credentials WHERE name = ?1");
+        Ok(self.conn.query_row(&sql, [name], info).optional()?)
+    }
+
+    pub fn require_credential(&self, name: &str) -> Result<CredentialInfo> {
+        self.find_credential(name)?
+            .ok_or_else(|| Error::not_found(format!("storage credential {name} does not exist")))
+    }
+
+    pub fn credentials(&self) -> Result<Vec<CredentialInfo>> {
+        let sql = format!("SELECT {COLUMNS} FROM storage_credentials ORDER BY name");
+        let mut statement = self.conn.prepare(&sql)?;
+        let rows = statement.query_map([], info)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The credential with its secrets still sealed, for opening a table's store.
+    pub fn sealed_credential(&self, id: &str) -> Result<SealedCredential> {
+        self.conn.query_row(
+            "SELECT id, kind, public_options, secret_sealed FROM storage_credentials WHERE id = ?1",
+            [id],
+            |row| {
+                Ok(SealedCredential {
+                    id: row.get(0)?,
+                    kind: row.get(1)?,
+                    public: serde_json::from_str(&row.get::<_, String>(2)?).unwrap_or_default(),
+                    sealed: row.get(3)?,
+                })
+            },
+        )
+        .optional()?
+        .ok_or_else(|| Error::internal("a table's storage credential is missing from the catalog"))
+    }
+
+    /// The tables read with a credential, as `schema.name`.
+    pub fn tables_using_credential(&self, id: &str) -> Result<Vec<String>> {
+        let mut statement = self.conn.prepare(
+            "SELECT schema_name || '.' || name FROM tables WHERE credential_id = ?1 ORDER BY 1",
+        )?;
+        let rows = statement.query_map([id], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Drops a credential no table uses.
+    pub fn drop_credential(&self, name: &str, if_exists: bool) -> Result<bool> {
+        if let Some(found) = self.find_credential(name)? {
+            let users = self.tables_using_credential(&found.id)?;
+            if !users.is_empty() {
+                return Err(Error::invalid(format!(
+                    "storage credential {name} is used by table{} {}: drop {} first",
+                    if users.len() == 1 { "" } else { "s" },
+                    users.join(", "),
+                    if users.len() == 1 { "it" } else { "them" }
+                )));
+            }
+        }
+        let n = self
+            .conn
+            .execute("DELETE FROM storage_credentials WHERE name = ?1", [name])?;
+        deleted_or_error(n, if_exists, || {
+            format!("storage credential {name} does not exist")
+        })
+    }
 }

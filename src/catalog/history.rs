@@ -4,10 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rusqlite::Connection;
 use rusqlite::types::ValueRef;
 use serde_json::{Map, Value};
 
+use super::Tx;
 use crate::Result;
 
 /// Every row of the governed tables, as canonical JSON objects, by table.
@@ -35,37 +35,42 @@ fn recorded(column: &str) -> bool {
     !column.ends_with("_hash") && !column.ends_with("_sealed") && column != "last_used_at"
 }
 
-/// Reads every governed row.
-pub fn governed_rows(conn: &Connection) -> Result<CatalogRows> {
-    let mut rows = CatalogRows::new();
-    for table in GOVERNED {
-        let columns: Vec<String> = conn
-            .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?
-            .into_iter()
-            .filter(|c| recorded(c))
-            .collect();
-        let mut select = conn.prepare(&format!("SELECT {} FROM {table}", columns.join(", ")))?;
-        let mut found = select.query([])?;
-        let set = rows.entry(table.to_string()).or_default();
-        while let Some(row) = found.next()? {
-            let mut object = Map::new();
-            for (i, column) in columns.iter().enumerate() {
-                let value = match row.get_ref(i)? {
-                    ValueRef::Null => Value::Null,
-                    ValueRef::Integer(n) => n.into(),
-                    ValueRef::Real(x) => x.into(),
-                    ValueRef::Text(t) => String::from_utf8_lossy(t).into(),
-                    ValueRef::Blob(b) => hex::encode(b).into(),
-                };
-                object.insert(column.clone(), value);
+impl Tx<'_> {
+    /// Reads every governed row.
+    pub fn governed_rows(&self) -> Result<CatalogRows> {
+        let mut rows = CatalogRows::new();
+        for table in GOVERNED {
+            let columns: Vec<String> = self
+                .conn
+                .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?
+                .into_iter()
+                .filter(|c| recorded(c))
+                .collect();
+            let mut select = self
+                .conn
+                .prepare(&format!("SELECT {} FROM {table}", columns.join(", ")))?;
+            let mut found = select.query([])?;
+            let set = rows.entry(table.to_string()).or_default();
+            while let Some(row) = found.next()? {
+                let mut object = Map::new();
+                for (i, column) in columns.iter().enumerate() {
+                    let value = match row.get_ref(i)? {
+                        ValueRef::Null => Value::Null,
+                        ValueRef::Integer(n) => n.into(),
+                        ValueRef::Real(x) => x.into(),
+                        ValueRef::Text(t) => String::from_utf8_lossy(t).into(),
+                        ValueRef::Blob(b) => hex::encode(b).into(),
+                    };
+                    object.insert(column.clone(), value);
+                }
+                // serde_json keeps object keys sorted: equal rows give equal text.
+                set.insert(Value::Object(object).to_string());
             }
-            // serde_json keeps object keys sorted: equal rows give equal text.
-            set.insert(Value::Object(object).to_string());
         }
+        Ok(rows)
     }
-    Ok(rows)
 }
 
 /// `{"table": {"removed": [rows], "added": [rows]}}` for the tables that differ.

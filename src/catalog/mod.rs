@@ -18,14 +18,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 
-pub use activation::*;
-pub use credentials::*;
-pub use objects::*;
-pub use quality::*;
-pub use settings::*;
-pub use tokens::*;
+pub use activation::{Activation, LinkInfo};
+pub use credentials::{CredentialInfo, NewCredential, SealedCredential};
+pub use objects::{Grant, NewRecipient, Recipient, Share, SharedTable, Table};
+pub use quality::{Decision, FIRE_ENTITY, FIRE_MIN_PASS_RATE, FileKey, QualityReport};
+pub use settings::FIRE_SCHEMAS;
+pub use tokens::{AdminTokenInfo, AdminTokenOwner, OAuthClient, TokenInfo, TokenOwner};
 
 use crate::Result;
 
@@ -95,19 +95,26 @@ impl Catalog {
     }
 
     /// Runs read-only work.
-    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        f(&self.lock())
+    pub fn read<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        f(&Tx { conn: &self.lock() })
     }
 
     /// Runs `f` in one write transaction: committed if it returns `Ok`, rolled back otherwise.
-    pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+    pub fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = f(&tx)?;
+        let value = f(&Tx { conn: &tx })?;
         tx.commit()?;
         self.generation.fetch_add(1, Ordering::AcqRel);
         Ok(value)
     }
+}
+
+/// The catalog as one read or write transaction sees it: every operation on catalog rows is a
+/// method of it (grouped by the files of this module), so that no other module sees the
+/// database or its SQL.
+pub struct Tx<'a> {
+    conn: &'a Connection,
 }
 
 impl From<rusqlite::Error> for crate::Error {

@@ -1,7 +1,8 @@
 //! Tables, shares, share members, recipients and grants.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, Row, params};
 
+use super::Tx;
 use super::new_id;
 use crate::clock::now_ms;
 use crate::{Error, Result};
@@ -129,192 +130,204 @@ const RECIPIENT_COLUMNS: &str =
 
 // ---- lookups by name ------------------------------------------------------------------------
 
-pub fn find_table(conn: &Connection, schema: &str, name: &str) -> Result<Option<Table>> {
-    let sql =
-        format!("SELECT {TABLE_COLUMNS} FROM tables t WHERE t.schema_name = ?1 AND t.name = ?2");
-    Ok(conn
-        .query_row(&sql, params![schema, name], |r| table_at(r, 0))
-        .optional()?)
-}
+impl Tx<'_> {
+    pub fn find_table(&self, schema: &str, name: &str) -> Result<Option<Table>> {
+        let sql = format!(
+            "SELECT {TABLE_COLUMNS} FROM tables t WHERE t.schema_name = ?1 AND t.name = ?2"
+        );
+        Ok(self
+            .conn
+            .query_row(&sql, params![schema, name], |r| table_at(r, 0))
+            .optional()?)
+    }
 
-pub fn table_by_id(conn: &Connection, id: &str) -> Result<Option<Table>> {
-    let sql = format!("SELECT {TABLE_COLUMNS} FROM tables t WHERE t.id = ?1");
-    Ok(conn.query_row(&sql, [id], |r| table_at(r, 0)).optional()?)
-}
+    pub fn table_by_id(&self, id: &str) -> Result<Option<Table>> {
+        let sql = format!("SELECT {TABLE_COLUMNS} FROM tables t WHERE t.id = ?1");
+        Ok(self
+            .conn
+            .query_row(&sql, [id], |r| table_at(r, 0))
+            .optional()?)
+    }
 
-pub fn find_share(conn: &Connection, name: &str) -> Result<Option<Share>> {
-    Ok(conn
-        .query_row(
-            "SELECT id, name, comment, created_at FROM shares WHERE name = ?1",
-            [name],
-            share,
-        )
-        .optional()?)
-}
+    pub fn find_share(&self, name: &str) -> Result<Option<Share>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, name, comment, created_at FROM shares WHERE name = ?1",
+                [name],
+                share,
+            )
+            .optional()?)
+    }
 
-pub fn find_recipient(conn: &Connection, name: &str) -> Result<Option<Recipient>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {RECIPIENT_COLUMNS} FROM recipients WHERE name = ?1"),
-            [name],
-            recipient,
-        )
-        .optional()?)
-}
+    pub fn find_recipient(&self, name: &str) -> Result<Option<Recipient>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {RECIPIENT_COLUMNS} FROM recipients WHERE name = ?1"),
+                [name],
+                recipient,
+            )
+            .optional()?)
+    }
 
-pub fn require_table(conn: &Connection, schema: &str, name: &str) -> Result<Table> {
-    find_table(conn, schema, name)?
-        .ok_or_else(|| Error::not_found(format!("table {schema}.{name} does not exist")))
-}
+    pub fn require_table(&self, schema: &str, name: &str) -> Result<Table> {
+        self.find_table(schema, name)?
+            .ok_or_else(|| Error::not_found(format!("table {schema}.{name} does not exist")))
+    }
 
-fn require_share(conn: &Connection, name: &str) -> Result<Share> {
-    find_share(conn, name)?.ok_or_else(|| Error::not_found(format!("share {name} does not exist")))
-}
+    fn require_share(&self, name: &str) -> Result<Share> {
+        self.find_share(name)?
+            .ok_or_else(|| Error::not_found(format!("share {name} does not exist")))
+    }
 
-pub fn require_recipient(conn: &Connection, name: &str) -> Result<Recipient> {
-    find_recipient(conn, name)?
-        .ok_or_else(|| Error::not_found(format!("recipient {name} does not exist")))
-}
+    pub fn require_recipient(&self, name: &str) -> Result<Recipient> {
+        self.find_recipient(name)?
+            .ok_or_else(|| Error::not_found(format!("recipient {name} does not exist")))
+    }
 
-// ---- what a recipient may see -----------------------------------------------------------------
+    // ---- what a recipient may see -----------------------------------------------------------------
 
-/// Shares granted to the recipient, by name, after `after` (keyset paging).
-pub fn granted_shares(
-    conn: &Connection,
-    recipient_id: &str,
-    after: Option<&str>,
-    limit: usize,
-) -> Result<Vec<Share>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT s.id, s.name, s.comment, s.created_at FROM shares s
-         JOIN grants g ON g.share_id = s.id
-         WHERE g.recipient_id = ?1 AND (?2 IS NULL OR s.name > ?2)
-         ORDER BY s.name LIMIT ?3",
-    )?;
-    let rows = stmt.query_map(params![recipient_id, after, limit as i64], share)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// The share, if it exists and is granted to the recipient.
-pub fn granted_share(conn: &Connection, recipient_id: &str, name: &str) -> Result<Option<Share>> {
-    Ok(conn
-        .prepare_cached(
+    /// Shares granted to the recipient, by name, after `after` (keyset paging).
+    pub fn granted_shares(
+        &self,
+        recipient_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Share>> {
+        let mut stmt = self.conn.prepare_cached(
             "SELECT s.id, s.name, s.comment, s.created_at FROM shares s
              JOIN grants g ON g.share_id = s.id
-             WHERE g.recipient_id = ?1 AND s.name = ?2",
-        )?
-        .query_row(params![recipient_id, name], share)
-        .optional()?)
-}
+             WHERE g.recipient_id = ?1 AND (?2 IS NULL OR s.name > ?2)
+             ORDER BY s.name LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![recipient_id, after, limit as i64], share)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
 
-/// Schema names of a share, sorted, after `after`.
-pub fn share_schemas(
-    conn: &Connection,
-    share_id: &str,
-    after: Option<&str>,
-    limit: usize,
-) -> Result<Vec<String>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT DISTINCT schema_alias FROM share_tables
-         WHERE share_id = ?1 AND (?2 IS NULL OR schema_alias > ?2)
-         ORDER BY schema_alias LIMIT ?3",
-    )?;
-    let rows = stmt.query_map(params![share_id, after, limit as i64], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
+    /// The share, if it exists and is granted to the recipient.
+    pub fn granted_share(&self, recipient_id: &str, name: &str) -> Result<Option<Share>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT s.id, s.name, s.comment, s.created_at FROM shares s
+                 JOIN grants g ON g.share_id = s.id
+                 WHERE g.recipient_id = ?1 AND s.name = ?2",
+            )?
+            .query_row(params![recipient_id, name], share)
+            .optional()?)
+    }
 
-/// Tables of a share (of one schema, or all), ordered by (schema, name), after `after`.
-pub fn share_tables(
-    conn: &Connection,
-    share_id: &str,
-    schema: Option<&str>,
-    after: Option<(&str, &str)>,
-    limit: usize,
-) -> Result<Vec<SharedTable>> {
-    let sql = format!(
-        "SELECT {SHARED_TABLE_COLUMNS} FROM share_tables m
-         JOIN shares s ON s.id = m.share_id JOIN tables t ON t.id = m.table_id
-         WHERE m.share_id = ?1 AND (?2 IS NULL OR m.schema_alias = ?2)
-           AND (?3 IS NULL OR (m.schema_alias, m.table_alias) > (?3, ?4))
-         ORDER BY m.schema_alias, m.table_alias LIMIT ?5"
-    );
-    let (after_schema, after_table) = after.unzip();
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(
-        params![share_id, schema, after_schema, after_table, limit as i64],
-        shared_table,
-    )?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
+    /// Schema names of a share, sorted, after `after`.
+    pub fn share_schemas(
+        &self,
+        share_id: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT schema_alias FROM share_tables
+             WHERE share_id = ?1 AND (?2 IS NULL OR schema_alias > ?2)
+             ORDER BY schema_alias LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![share_id, after, limit as i64], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
 
-/// The shared table `share.schema.table`, if its share is granted to the recipient.
-pub fn granted_table(
-    conn: &Connection,
-    recipient_id: &str,
-    share: &str,
-    schema: &str,
-    table: &str,
-) -> Result<Option<SharedTable>> {
-    let sql = format!(
-        "SELECT {SHARED_TABLE_COLUMNS} FROM share_tables m
-         JOIN shares s ON s.id = m.share_id JOIN tables t ON t.id = m.table_id
-         JOIN grants g ON g.share_id = s.id
-         WHERE g.recipient_id = ?1 AND s.name = ?2 AND m.schema_alias = ?3 AND m.table_alias = ?4"
-    );
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row(params![recipient_id, share, schema, table], shared_table)
-        .optional()?)
-}
-
-// ---- administration -----------------------------------------------------------------------------
-
-/// Registers a Delta table. Returns false when it existed and `if_not_exists` was given.
-pub fn create_table(
-    conn: &Connection,
-    schema: &str,
-    name: &str,
-    location: &str,
-    credential: Option<&str>,
-    comment: Option<&str>,
-    if_not_exists: bool,
-) -> Result<bool> {
-    if find_table(conn, schema, name)?.is_some() {
-        return exists_or_error(
-            if_not_exists,
-            format!("table {schema}.{name} already exists"),
+    /// Tables of a share (of one schema, or all), ordered by (schema, name), after `after`.
+    pub fn share_tables(
+        &self,
+        share_id: &str,
+        schema: Option<&str>,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<SharedTable>> {
+        let sql = format!(
+            "SELECT {SHARED_TABLE_COLUMNS} FROM share_tables m
+             JOIN shares s ON s.id = m.share_id JOIN tables t ON t.id = m.table_id
+             WHERE m.share_id = ?1 AND (?2 IS NULL OR m.schema_alias = ?2)
+               AND (?3 IS NULL OR (m.schema_alias, m.table_alias) > (?3, ?4))
+             ORDER BY m.schema_alias, m.table_alias LIMIT ?5"
         );
+        let (after_schema, after_table) = after.unzip();
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            params![share_id, schema, after_schema, after_table, limit as i64],
+            shared_table,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
-    conn.execute(
-        "INSERT INTO tables (id, schema_name, name, location, credential_id, comment, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            new_id(),
-            schema,
-            name,
-            location,
-            credential,
-            comment,
-            now_ms()
-        ],
-    )?;
-    Ok(true)
-}
 
-pub fn create_share(
-    conn: &Connection,
-    name: &str,
-    comment: Option<&str>,
-    if_not_exists: bool,
-) -> Result<bool> {
-    if find_share(conn, name)?.is_some() {
-        return exists_or_error(if_not_exists, format!("share {name} already exists"));
+    /// The shared table `share.schema.table`, if its share is granted to the recipient.
+    pub fn granted_table(
+        &self,
+        recipient_id: &str,
+        share: &str,
+        schema: &str,
+        table: &str,
+    ) -> Result<Option<SharedTable>> {
+        let sql = format!(
+            "SELECT {SHARED_TABLE_COLUMNS} FROM share_tables m
+             JOIN shares s ON s.id = m.share_id JOIN tables t ON t.id = m.table_id
+             JOIN grants g ON g.share_id = s.id
+             WHERE g.recipient_id = ?1 AND s.name = ?2 AND m.schema_alias = ?3 AND m.table_alias = ?4"
+        );
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row(params![recipient_id, share, schema, table], shared_table)
+            .optional()?)
     }
-    conn.execute(
-        "INSERT INTO shares (id, name, comment, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![new_id(), name, comment, now_ms()],
-    )?;
-    Ok(true)
+
+    // ---- administration -----------------------------------------------------------------------------
+
+    /// Registers a Delta table. Returns false when it existed and `if_not_exists` was given.
+    pub fn create_table(
+        &self,
+        schema: &str,
+        name: &str,
+        location: &str,
+        credential: Option<&str>,
+        comment: Option<&str>,
+        if_not_exists: bool,
+    ) -> Result<bool> {
+        if self.find_table(schema, name)?.is_some() {
+            return exists_or_error(
+                if_not_exists,
+                format!("table {schema}.{name} already exists"),
+            );
+        }
+        self.conn.execute(
+            "INSERT INTO tables (id, schema_name, name, location, credential_id, comment, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                new_id(),
+                schema,
+                name,
+                location,
+                credential,
+                comment,
+                now_ms()
+            ],
+        )?;
+        Ok(true)
+    }
+
+    pub fn create_share(
+        &self,
+        name: &str,
+        comment: Option<&str>,
+        if_not_exists: bool,
+    ) -> Result<bool> {
+        if self.find_share(name)?.is_some() {
+            return exists_or_error(if_not_exists, format!("share {name} already exists"));
+        }
+        self.conn.execute(
+            "INSERT INTO shares (id, name, comment, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![new_id(), name, comment, now_ms()],
+        )?;
+        Ok(true)
+    }
 }
 
 /// What `CREATE RECIPIENT` sets.
@@ -327,50 +340,49 @@ pub struct NewRecipient<'a> {
     pub oauth: bool,
 }
 
-pub fn create_recipient(
-    conn: &Connection,
-    new: &NewRecipient<'_>,
-    if_not_exists: bool,
-) -> Result<bool> {
-    let name = new.name;
-    if find_recipient(conn, name)?.is_some() {
-        return exists_or_error(if_not_exists, format!("recipient {name} already exists"));
+impl Tx<'_> {
+    pub fn create_recipient(&self, new: &NewRecipient<'_>, if_not_exists: bool) -> Result<bool> {
+        let name = new.name;
+        if self.find_recipient(name)?.is_some() {
+            return exists_or_error(if_not_exists, format!("recipient {name} already exists"));
+        }
+        self.conn.execute(
+            "INSERT INTO recipients (id, name, comment, created_at, token_lifetime_ms, ip_access_list, credential)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                new_id(),
+                name,
+                new.comment,
+                now_ms(),
+                new.token_lifetime_ms,
+                new.ip_access_list
+                    .map(|l| serde_json::to_string(l).expect("strings serialize")),
+                if new.oauth { "oauth" } else { "token" },
+            ],
+        )?;
+        Ok(true)
     }
-    conn.execute(
-        "INSERT INTO recipients (id, name, comment, created_at, token_lifetime_ms, ip_access_list, credential)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            new_id(),
-            name,
-            new.comment,
-            now_ms(),
-            new.token_lifetime_ms,
-            new.ip_access_list
-                .map(|l| serde_json::to_string(l).expect("strings serialize")),
-            if new.oauth { "oauth" } else { "token" },
-        ],
-    )?;
-    Ok(true)
-}
 
-/// Sets (or with `None` removes) the recipient's IP access list.
-pub fn set_ip_access_list(conn: &Connection, name: &str, list: Option<&[String]>) -> Result<()> {
-    let json = list.map(|l| serde_json::to_string(l).expect("strings serialize"));
-    let n = conn.execute(
-        "UPDATE recipients SET ip_access_list = ?2 WHERE name = ?1",
-        params![name, json],
-    )?;
-    deleted_or_error(n, false, || format!("recipient {name} does not exist")).map(drop)
-}
+    /// Sets (or with `None` removes) the recipient's IP access list.
+    pub fn set_ip_access_list(&self, name: &str, list: Option<&[String]>) -> Result<()> {
+        let json = list.map(|l| serde_json::to_string(l).expect("strings serialize"));
+        let n = self.conn.execute(
+            "UPDATE recipients SET ip_access_list = ?2 WHERE name = ?1",
+            params![name, json],
+        )?;
+        deleted_or_error(n, false, || format!("recipient {name} does not exist")).map(drop)
+    }
 
-pub fn recipient_by_id(conn: &Connection, id: &str) -> Result<Option<Recipient>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {RECIPIENT_COLUMNS} FROM recipients WHERE id = ?1"),
-            [id],
-            recipient,
-        )
-        .optional()?)
+    pub fn recipient_by_id(&self, id: &str) -> Result<Option<Recipient>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {RECIPIENT_COLUMNS} FROM recipients WHERE id = ?1"),
+                [id],
+                recipient,
+            )
+            .optional()?)
+    }
 }
 
 pub(super) fn exists_or_error(if_not_exists: bool, message: String) -> Result<bool> {
@@ -381,163 +393,169 @@ pub(super) fn exists_or_error(if_not_exists: bool, message: String) -> Result<bo
     }
 }
 
-/// Adds `schema.table` to a share, exposed as `alias` (default: its own name). `history` is
-/// the start version when shared `WITH HISTORY`.
-pub fn add_table_to_share(
-    conn: &Connection,
-    share: &str,
-    (schema, table): (&str, &str),
-    alias: Option<(&str, &str)>,
-    history: Option<u64>,
-) -> Result<()> {
-    let share = require_share(conn, share)?;
-    let table = require_table(conn, schema, table)?;
-    let (alias_schema, alias_table) = alias.unwrap_or((&table.schema, &table.name));
-    let taken: Option<String> = conn
-        .query_row(
-            "SELECT table_id FROM share_tables WHERE share_id = ?1 AND (table_id = ?2
-             OR (schema_alias = ?3 AND table_alias = ?4))",
-            params![share.id, table.id, alias_schema, alias_table],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if let Some(other) = taken {
-        let what = if other == table.id {
-            format!(
-                "table {schema}.{} is already in share {}",
-                table.name, share.name
-            )
-        } else {
-            format!(
-                "share {} already has a table named {alias_schema}.{alias_table}",
-                share.name
-            )
-        };
-        return Err(Error::already_exists(what));
-    }
-    conn.execute(
-        "INSERT INTO share_tables (share_id, table_id, schema_alias, table_alias, history, start_version, added_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            share.id,
-            table.id,
-            alias_schema,
-            alias_table,
-            history.is_some(),
-            history.unwrap_or(0) as i64,
-            now_ms()
-        ],
-    )?;
-    Ok(())
-}
-
-/// The member of a share named `schema.table`: by the alias recipients see, else by the
-/// catalog name. Returns the share id and the table id.
-fn share_member(
-    conn: &Connection,
-    share: &str,
-    (schema, table): (&str, &str),
-) -> Result<(String, String)> {
-    let share = require_share(conn, share)?;
-    let by = |condition: &str| -> Result<Option<String>> {
-        Ok(conn
+impl Tx<'_> {
+    /// Adds `schema.table` to a share, exposed as `alias` (default: its own name). `history` is
+    /// the start version when shared `WITH HISTORY`.
+    pub fn add_table_to_share(
+        &self,
+        share: &str,
+        (schema, table): (&str, &str),
+        alias: Option<(&str, &str)>,
+        history: Option<u64>,
+    ) -> Result<()> {
+        let share = self.require_share(share)?;
+        let table = self.require_table(schema, table)?;
+        let (alias_schema, alias_table) = alias.unwrap_or((&table.schema, &table.name));
+        let taken: Option<String> = self
+            .conn
             .query_row(
-                &format!("SELECT table_id FROM share_tables m WHERE share_id = ?1 AND {condition}"),
-                params![share.id, schema, table],
+                "SELECT table_id FROM share_tables WHERE share_id = ?1 AND (table_id = ?2
+                 OR (schema_alias = ?3 AND table_alias = ?4))",
+                params![share.id, table.id, alias_schema, alias_table],
                 |r| r.get(0),
             )
-            .optional()?)
-    };
-    let table_id = match by("schema_alias = ?2 AND table_alias = ?3")? {
-        Some(id) => Some(id),
-        None => by("table_id IN (SELECT id FROM tables WHERE schema_name = ?2 AND name = ?3)")?,
+            .optional()?;
+        if let Some(other) = taken {
+            let what = if other == table.id {
+                format!(
+                    "table {schema}.{} is already in share {}",
+                    table.name, share.name
+                )
+            } else {
+                format!(
+                    "share {} already has a table named {alias_schema}.{alias_table}",
+                    share.name
+                )
+            };
+            return Err(Error::already_exists(what));
+        }
+        self.conn.execute(
+            "INSERT INTO share_tables (share_id, table_id, schema_alias, table_alias, history, start_version, added_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                share.id,
+                table.id,
+                alias_schema,
+                alias_table,
+                history.is_some(),
+                history.unwrap_or(0) as i64,
+                now_ms()
+            ],
+        )?;
+        Ok(())
     }
-    .ok_or_else(|| {
-        Error::not_found(format!(
-            "share {} has no table {schema}.{table}",
-            share.name
-        ))
-    })?;
-    Ok((share.id, table_id))
-}
 
-/// Sets (or, with `None`, unsets) how long the file URLs of a share's tables live.
-pub fn set_share_url_ttl(conn: &Connection, share: &str, ttl_ms: Option<i64>) -> Result<()> {
-    let n = conn.execute(
-        "UPDATE shares SET url_ttl_ms = ?2 WHERE name = ?1",
-        params![share, ttl_ms],
-    )?;
-    if n == 0 {
-        return Err(Error::not_found(format!("share {share} does not exist")));
+    /// The member of a share named `schema.table`: by the alias recipients see, else by the
+    /// catalog name. Returns the share id and the table id.
+    fn share_member(&self, share: &str, (schema, table): (&str, &str)) -> Result<(String, String)> {
+        let share = self.require_share(share)?;
+        let by = |condition: &str| -> Result<Option<String>> {
+            Ok(self
+                .conn
+                .query_row(
+                    &format!(
+                        "SELECT table_id FROM share_tables m WHERE share_id = ?1 AND {condition}"
+                    ),
+                    params![share.id, schema, table],
+                    |r| r.get(0),
+                )
+                .optional()?)
+        };
+        let table_id = match by("schema_alias = ?2 AND table_alias = ?3")? {
+            Some(id) => Some(id),
+            None => by("table_id IN (SELECT id FROM tables WHERE schema_name = ?2 AND name = ?3)")?,
+        }
+        .ok_or_else(|| {
+            Error::not_found(format!(
+                "share {} has no table {schema}.{table}",
+                share.name
+            ))
+        })?;
+        Ok((share.id, table_id))
     }
-    Ok(())
-}
 
-/// Removes a table from a share; `schema.table` may be the catalog name or the alias.
-pub fn remove_table_from_share(conn: &Connection, share: &str, name: (&str, &str)) -> Result<()> {
-    let (share_id, table_id) = share_member(conn, share, name)?;
-    conn.execute(
-        "DELETE FROM share_tables WHERE share_id = ?1 AND table_id = ?2",
-        params![share_id, table_id],
-    )?;
-    Ok(())
-}
+    /// Sets (or, with `None`, unsets) how long the file URLs of a share's tables live.
+    pub fn set_share_url_ttl(&self, share: &str, ttl_ms: Option<i64>) -> Result<()> {
+        let n = self.conn.execute(
+            "UPDATE shares SET url_ttl_ms = ?2 WHERE name = ?1",
+            params![share, ttl_ms],
+        )?;
+        if n == 0 {
+            return Err(Error::not_found(format!("share {share} does not exist")));
+        }
+        Ok(())
+    }
 
-/// Changes what a share exposes of a table's history (`Some(start version)` or none).
-pub fn set_table_history(
-    conn: &Connection,
-    share: &str,
-    name: (&str, &str),
-    history: Option<u64>,
-) -> Result<()> {
-    let (share_id, table_id) = share_member(conn, share, name)?;
-    conn.execute(
-        "UPDATE share_tables SET history = ?3, start_version = ?4 WHERE share_id = ?1 AND table_id = ?2",
-        params![share_id, table_id, history.is_some(), history.unwrap_or(0) as i64],
-    )?;
-    Ok(())
-}
+    /// Removes a table from a share; `schema.table` may be the catalog name or the alias.
+    pub fn remove_table_from_share(&self, share: &str, name: (&str, &str)) -> Result<()> {
+        let (share_id, table_id) = self.share_member(share, name)?;
+        self.conn.execute(
+            "DELETE FROM share_tables WHERE share_id = ?1 AND table_id = ?2",
+            params![share_id, table_id],
+        )?;
+        Ok(())
+    }
 
-pub fn grant(conn: &Connection, share: &str, recipient: &str) -> Result<()> {
-    let share = require_share(conn, share)?;
-    let recipient = require_recipient(conn, recipient)?;
-    conn.execute(
-        "INSERT OR IGNORE INTO grants (share_id, recipient_id, granted_at) VALUES (?1, ?2, ?3)",
-        params![share.id, recipient.id, now_ms()],
-    )?;
-    Ok(())
-}
+    /// Changes what a share exposes of a table's history (`Some(start version)` or none).
+    pub fn set_table_history(
+        &self,
+        share: &str,
+        name: (&str, &str),
+        history: Option<u64>,
+    ) -> Result<()> {
+        let (share_id, table_id) = self.share_member(share, name)?;
+        self.conn.execute(
+            "UPDATE share_tables SET history = ?3, start_version = ?4 WHERE share_id = ?1 AND table_id = ?2",
+            params![share_id, table_id, history.is_some(), history.unwrap_or(0) as i64],
+        )?;
+        Ok(())
+    }
 
-pub fn revoke(conn: &Connection, share: &str, recipient: &str) -> Result<()> {
-    let share = require_share(conn, share)?;
-    let recipient = require_recipient(conn, recipient)?;
-    conn.execute(
-        "DELETE FROM grants WHERE share_id = ?1 AND recipient_id = ?2",
-        params![share.id, recipient.id],
-    )?;
-    Ok(())
-}
+    pub fn grant(&self, share: &str, recipient: &str) -> Result<()> {
+        let share = self.require_share(share)?;
+        let recipient = self.require_recipient(recipient)?;
+        self.conn.execute(
+            "INSERT OR IGNORE INTO grants (share_id, recipient_id, granted_at) VALUES (?1, ?2, ?3)",
+            params![share.id, recipient.id, now_ms()],
+        )?;
+        Ok(())
+    }
 
-/// Drops a table registration (and its share memberships). The Delta files are untouched.
-pub fn drop_table(conn: &Connection, schema: &str, name: &str, if_exists: bool) -> Result<bool> {
-    let n = conn.execute(
-        "DELETE FROM tables WHERE schema_name = ?1 AND name = ?2",
-        params![schema, name],
-    )?;
-    deleted_or_error(n, if_exists, || {
-        format!("table {schema}.{name} does not exist")
-    })
-}
+    pub fn revoke(&self, share: &str, recipient: &str) -> Result<()> {
+        let share = self.require_share(share)?;
+        let recipient = self.require_recipient(recipient)?;
+        self.conn.execute(
+            "DELETE FROM grants WHERE share_id = ?1 AND recipient_id = ?2",
+            params![share.id, recipient.id],
+        )?;
+        Ok(())
+    }
 
-pub fn drop_share(conn: &Connection, name: &str, if_exists: bool) -> Result<bool> {
-    let n = conn.execute("DELETE FROM shares WHERE name = ?1", [name])?;
-    deleted_or_error(n, if_exists, || format!("share {name} does not exist"))
-}
+    /// Drops a table registration (and its share memberships). The Delta files are untouched.
+    pub fn drop_table(&self, schema: &str, name: &str, if_exists: bool) -> Result<bool> {
+        let n = self.conn.execute(
+            "DELETE FROM tables WHERE schema_name = ?1 AND name = ?2",
+            params![schema, name],
+        )?;
+        deleted_or_error(n, if_exists, || {
+            format!("table {schema}.{name} does not exist")
+        })
+    }
 
-/// Drops a recipient with its tokens and grants: its next request is refused.
-pub fn drop_recipient(conn: &Connection, name: &str, if_exists: bool) -> Result<bool> {
-    let n = conn.execute("DELETE FROM recipients WHERE name = ?1", [name])?;
-    deleted_or_error(n, if_exists, || format!("recipient {name} does not exist"))
+    pub fn drop_share(&self, name: &str, if_exists: bool) -> Result<bool> {
+        let n = self
+            .conn
+            .execute("DELETE FROM shares WHERE name = ?1", [name])?;
+        deleted_or_error(n, if_exists, || format!("share {name} does not exist"))
+    }
+
+    /// Drops a recipient with its tokens and grants: its next request is refused.
+    pub fn drop_recipient(&self, name: &str, if_exists: bool) -> Result<bool> {
+        let n = self
+            .conn
+            .execute("DELETE FROM recipients WHERE name = ?1", [name])?;
+        deleted_or_error(n, if_exists, || format!("recipient {name} does not exist"))
+    }
 }
 
 pub(super) fn deleted_or_error(
@@ -552,57 +570,60 @@ pub(super) fn deleted_or_error(
     }
 }
 
-pub fn all_tables(conn: &Connection) -> Result<Vec<Table>> {
-    let sql = format!("SELECT {TABLE_COLUMNS} FROM tables t ORDER BY t.schema_name, t.name");
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map([], |r| table_at(r, 0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
+impl Tx<'_> {
+    pub fn all_tables(&self) -> Result<Vec<Table>> {
+        let sql = format!("SELECT {TABLE_COLUMNS} FROM tables t ORDER BY t.schema_name, t.name");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([], |r| table_at(r, 0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
 
-pub fn all_shares(conn: &Connection) -> Result<Vec<Share>> {
-    let mut stmt =
-        conn.prepare("SELECT id, name, comment, created_at FROM shares ORDER BY name")?;
-    let rows = stmt.query_map([], share)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
+    pub fn all_shares(&self) -> Result<Vec<Share>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, name, comment, created_at FROM shares ORDER BY name")?;
+        let rows = stmt.query_map([], share)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
 
-pub fn all_recipients(conn: &Connection) -> Result<Vec<Recipient>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {RECIPIENT_COLUMNS} FROM recipients ORDER BY name"
-    ))?;
-    let rows = stmt.query_map([], recipient)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
+    pub fn all_recipients(&self) -> Result<Vec<Recipient>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {RECIPIENT_COLUMNS} FROM recipients ORDER BY name"
+        ))?;
+        let rows = stmt.query_map([], recipient)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
 
-/// Every table of the named share.
-pub fn tables_in_share(conn: &Connection, share: &str) -> Result<Vec<SharedTable>> {
-    let share = require_share(conn, share)?;
-    share_tables(conn, &share.id, None, None, usize::MAX >> 1)
-}
+    /// Every table of the named share.
+    pub fn tables_in_share(&self, share: &str) -> Result<Vec<SharedTable>> {
+        let share = self.require_share(share)?;
+        self.share_tables(&share.id, None, None, usize::MAX >> 1)
+    }
 
-pub fn grants_on_share(conn: &Connection, share: &str) -> Result<Vec<Grant>> {
-    let share = require_share(conn, share)?;
-    grants_where(conn, "g.share_id = ?1", &share.id)
-}
+    pub fn grants_on_share(&self, share: &str) -> Result<Vec<Grant>> {
+        let share = self.require_share(share)?;
+        self.grants_where("g.share_id = ?1", &share.id)
+    }
 
-pub fn grants_to_recipient(conn: &Connection, recipient: &str) -> Result<Vec<Grant>> {
-    let recipient = require_recipient(conn, recipient)?;
-    grants_where(conn, "g.recipient_id = ?1", &recipient.id)
-}
+    pub fn grants_to_recipient(&self, recipient: &str) -> Result<Vec<Grant>> {
+        let recipient = self.require_recipient(recipient)?;
+        self.grants_where("g.recipient_id = ?1", &recipient.id)
+    }
 
-fn grants_where(conn: &Connection, condition: &str, id: &str) -> Result<Vec<Grant>> {
-    let sql = format!(
-        "SELECT s.name, r.name, g.granted_at FROM grants g
-         JOIN shares s ON s.id = g.share_id JOIN recipients r ON r.id = g.recipient_id
-         WHERE {condition} ORDER BY s.name, r.name"
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map([id], |r| {
-        Ok(Grant {
-            share: r.get(0)?,
-            recipient: r.get(1)?,
-            granted_at: r.get(2)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    fn grants_where(&self, condition: &str, id: &str) -> Result<Vec<Grant>> {
+        let sql = format!(
+            "SELECT s.name, r.name, g.granted_at FROM grants g
+             JOIN shares s ON s.id = g.share_id JOIN recipients r ON r.id = g.recipient_id
+             WHERE {condition} ORDER BY s.name, r.name"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([id], |r| {
+            Ok(Grant {
+                share: r.get(0)?,
+                recipient: r.get(1)?,
+                granted_at: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
 }

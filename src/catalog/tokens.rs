@@ -1,8 +1,9 @@
 //! Bearer tokens of recipients (sharing endpoints) and of admins and auditors (admin API),
 //! stored as SHA-256 hashes with a short display prefix.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
+use super::Tx;
 use super::new_id;
 use crate::Result;
 use crate::clock::now_ms;
@@ -20,55 +21,58 @@ pub struct TokenOwner {
     pub ip_access_list: Option<Vec<String>>,
 }
 
-/// Stores a new token hash for the named recipient, expiring after `lifetime_ms` or, when
-/// that is `None`, after the recipient's `TOKEN LIFETIME` (if any). Returns the token id and
-/// its expiry.
-pub fn insert_token(
-    conn: &Connection,
-    recipient: &str,
-    token_hash: &str,
-    prefix: &str,
-    lifetime_ms: Option<i64>,
-) -> Result<(String, Option<i64>)> {
-    let recipient = super::require_recipient(conn, recipient)?;
-    if recipient.oauth {
-        return Err(crate::Error::invalid(format!(
-            "recipient {} uses OAuth client credentials: it gets no bearer tokens",
-            recipient.name
-        )));
+impl Tx<'_> {
+    /// Stores a new token hash for the named recipient, expiring after `lifetime_ms` or, when
+    /// that is `None`, after the recipient's `TOKEN LIFETIME` (if any). Returns the token id and
+    /// its expiry.
+    pub fn insert_token(
+        &self,
+        recipient: &str,
+        token_hash: &str,
+        prefix: &str,
+        lifetime_ms: Option<i64>,
+    ) -> Result<(String, Option<i64>)> {
+        let recipient = self.require_recipient(recipient)?;
+        if recipient.oauth {
+            return Err(crate::Error::invalid(format!(
+                "recipient {} uses OAuth client credentials: it gets no bearer tokens",
+                recipient.name
+            )));
+        }
+        let now = now_ms();
+        let expires_at = lifetime_ms
+            .or(recipient.token_lifetime_ms)
+            .map(|ms| now.saturating_add(ms));
+        let id = new_id();
+        self.conn.execute(
+            "INSERT INTO recipient_tokens (id, recipient_id, token_hash, prefix, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![id, recipient.id, token_hash, prefix, now, expires_at],
+        )?;
+        Ok((id, expires_at))
     }
-    let now = now_ms();
-    let expires_at = lifetime_ms
-        .or(recipient.token_lifetime_ms)
-        .map(|ms| now.saturating_add(ms));
-    let id = new_id();
-    conn.execute(
-        "INSERT INTO recipient_tokens (id, recipient_id, token_hash, prefix, created_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![id, recipient.id, token_hash, prefix, now, expires_at],
-    )?;
-    Ok((id, expires_at))
-}
 
-pub fn token_owner(conn: &Connection, token_hash: &str) -> Result<Option<TokenOwner>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT t.id, t.prefix, r.id, r.name, t.expires_at, t.revoked_at, r.ip_access_list
-             FROM recipient_tokens t JOIN recipients r ON r.id = t.recipient_id
-             WHERE t.token_hash = ?1",
-        )?
-        .query_row([token_hash], |r| {
-            Ok(TokenOwner {
-                token_id: r.get(0)?,
-                prefix: r.get(1)?,
-                recipient_id: r.get(2)?,
-                recipient: r.get(3)?,
-                expires_at: r.get(4)?,
-                revoked_at: r.get(5)?,
-                ip_access_list: super::objects::ip_access_list(r, 6)?,
+    pub fn token_owner(&self, token_hash: &str) -> Result<Option<TokenOwner>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT t.id, t.prefix, r.id, r.name, t.expires_at, t.revoked_at, r.ip_access_list
+                 FROM recipient_tokens t JOIN recipients r ON r.id = t.recipient_id
+                 WHERE t.token_hash = ?1",
+            )?
+            .query_row([token_hash], |r| {
+                Ok(TokenOwner {
+                    token_id: r.get(0)?,
+                    prefix: r.get(1)?,
+                    recipient_id: r.get(2)?,
+                    recipient: r.get(3)?,
+                    expires_at: r.get(4)?,
+                    revoked_at: r.get(5)?,
+                    ip_access_list: super::objects::ip_access_list(r, 6)?,
+                })
             })
-        })
-        .optional()?)
+            .optional()?)
+    }
 }
 
 /// A recipient token as `DESCRIBE RECIPIENT` shows it.
@@ -81,87 +85,84 @@ pub struct TokenInfo {
     pub last_used_at: Option<i64>,
 }
 
-/// Records last-used times (token id -> ms); a time never moves back.
-pub fn record_last_used(
-    conn: &Connection,
-    used: &std::collections::HashMap<String, i64>,
-) -> Result<()> {
-    let mut stmt = conn.prepare_cached(
-        "UPDATE recipient_tokens SET last_used_at = max(coalesce(last_used_at, 0), ?2) WHERE id = ?1",
-    )?;
-    for (id, at) in used {
-        stmt.execute(params![id, at])?;
+impl Tx<'_> {
+    /// Records last-used times (token id -> ms); a time never moves back.
+    pub fn record_last_used(&self, used: &std::collections::HashMap<String, i64>) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "UPDATE recipient_tokens SET last_used_at = max(coalesce(last_used_at, 0), ?2) WHERE id = ?1",
+        )?;
+        for (id, at) in used {
+            stmt.execute(params![id, at])?;
+        }
+        Ok(())
     }
-    Ok(())
-}
 
-/// The recipient's tokens, newest first.
-pub fn recipient_tokens(conn: &Connection, recipient_id: &str) -> Result<Vec<TokenInfo>> {
-    let mut stmt = conn.prepare(
-        "SELECT prefix, created_at, expires_at, revoked_at, last_used_at FROM recipient_tokens
-         WHERE recipient_id = ?1 ORDER BY created_at DESC, rowid DESC",
-    )?;
-    let rows = stmt.query_map([recipient_id], |r| {
-        Ok(TokenInfo {
-            prefix: r.get(0)?,
-            created_at: r.get(1)?,
-            expires_at: r.get(2)?,
-            revoked_at: r.get(3)?,
-            last_used_at: r.get(4)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    /// The recipient's tokens, newest first.
+    pub fn recipient_tokens(&self, recipient_id: &str) -> Result<Vec<TokenInfo>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT prefix, created_at, expires_at, revoked_at, last_used_at FROM recipient_tokens
+             WHERE recipient_id = ?1 ORDER BY created_at DESC, rowid DESC",
+        )?;
+        let rows = stmt.query_map([recipient_id], |r| {
+            Ok(TokenInfo {
+                prefix: r.get(0)?,
+                created_at: r.get(1)?,
+                expires_at: r.get(2)?,
+                revoked_at: r.get(3)?,
+                last_used_at: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
 }
 
 /// The tables holding a recipient's credentials (bearer tokens, OAuth clients) and their key.
 const CREDENTIALS: [(&str, &str); 2] = [("recipient_tokens", "id"), ("oauth_clients", "client_id")];
 
-/// `ROTATE TOKEN`: the newest live credential keeps working until `grace_until` (if it would
-/// live longer), every older one stops now, so that with the one the rotation hands out no
-/// more than two are live. Returns how many were cut short.
-pub fn expire_for_rotation(
-    conn: &Connection,
-    recipient_id: &str,
-    grace_until: i64,
-) -> Result<usize> {
-    let now = now_ms();
-    let mut cut = 0;
-    for (table, key) in CREDENTIALS {
-        let live: Vec<(String, Option<i64>)> = conn
-            .prepare(&format!(
-                "SELECT {key}, expires_at FROM {table}
-                 WHERE recipient_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)
-                 ORDER BY created_at DESC, rowid DESC"
-            ))?
-            .query_map(params![recipient_id, now], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        for (index, (id, expires_at)) in live.iter().enumerate() {
-            let until = if index == 0 { grace_until } else { now };
-            let until = expires_at.map_or(until, |e| e.min(until));
-            conn.execute(
-                &format!("UPDATE {table} SET expires_at = ?2 WHERE {key} = ?1"),
-                params![id, until],
+impl Tx<'_> {
+    /// `ROTATE TOKEN`: the newest live credential keeps working until `grace_until` (if it would
+    /// live longer), every older one stops now, so that with the one the rotation hands out no
+    /// more than two are live. Returns how many were cut short.
+    pub fn expire_for_rotation(&self, recipient_id: &str, grace_until: i64) -> Result<usize> {
+        let now = now_ms();
+        let mut cut = 0;
+        for (table, key) in CREDENTIALS {
+            let live: Vec<(String, Option<i64>)> = self.conn
+                .prepare(&format!(
+                    "SELECT {key}, expires_at FROM {table}
+                     WHERE recipient_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)
+                     ORDER BY created_at DESC, rowid DESC"
+                ))?
+                .query_map(params![recipient_id, now], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (index, (id, expires_at)) in live.iter().enumerate() {
+                let until = if index == 0 { grace_until } else { now };
+                let until = expires_at.map_or(until, |e| e.min(until));
+                self.conn.execute(
+                    &format!("UPDATE {table} SET expires_at = ?2 WHERE {key} = ?1"),
+                    params![id, until],
+                )?;
+            }
+            cut += live.len();
+        }
+        Ok(cut)
+    }
+
+    /// `REVOKE TOKENS`: every credential of the recipient stops now. Returns how many were live.
+    pub fn revoke_credentials(&self, recipient_id: &str) -> Result<usize> {
+        let now = now_ms();
+        let mut revoked = 0;
+        for (table, _) in CREDENTIALS {
+            revoked += self.conn.execute(
+                &format!(
+                    "UPDATE {table} SET revoked_at = ?2
+                     WHERE recipient_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)"
+                ),
+                params![recipient_id, now],
             )?;
         }
-        cut += live.len();
+        Ok(revoked)
     }
-    Ok(cut)
-}
-
-/// `REVOKE TOKENS`: every credential of the recipient stops now. Returns how many were live.
-pub fn revoke_credentials(conn: &Connection, recipient_id: &str) -> Result<usize> {
-    let now = now_ms();
-    let mut revoked = 0;
-    for (table, _) in CREDENTIALS {
-        revoked += conn.execute(
-            &format!(
-                "UPDATE {table} SET revoked_at = ?2
-                 WHERE recipient_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)"
-            ),
-            params![recipient_id, now],
-        )?;
-    }
-    Ok(revoked)
 }
 
 /// The holder of an admin-API token, as found by its hash.
@@ -186,75 +187,77 @@ pub struct AdminTokenInfo {
     pub revoked_at: Option<i64>,
 }
 
-pub fn admin_tokens(conn: &Connection) -> Result<Vec<AdminTokenInfo>> {
-    let mut stmt = conn.prepare(
-        "SELECT prefix, name, role, created_at, expires_at, revoked_at FROM admin_tokens
-         ORDER BY created_at, rowid",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(AdminTokenInfo {
-            prefix: r.get(0)?,
-            name: r.get(1)?,
-            role: r.get(2)?,
-            created_at: r.get(3)?,
-            expires_at: r.get(4)?,
-            revoked_at: r.get(5)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// Revokes the one live admin token with this display prefix.
-pub fn revoke_admin_token(conn: &Connection, prefix: &str) -> Result<()> {
-    let n = conn.execute(
-        "UPDATE admin_tokens SET revoked_at = ?2 WHERE prefix = ?1 AND revoked_at IS NULL",
-        params![prefix, now_ms()],
-    )?;
-    match n {
-        0 => Err(crate::Error::not_found(format!(
-            "no live admin token has the prefix '{prefix}' (see SHOW ADMIN TOKENS)"
-        ))),
-        1 => Ok(()),
-        // 8 random characters make a clash unlikely; a clash must not revoke a stranger's token.
-        _ => Err(crate::Error::invalid(format!(
-            "several admin tokens share the prefix '{prefix}': revoke them by dropping and reissuing"
-        ))),
-    }
-}
-
-/// Stores a new admin-API token hash; returns the token id.
-pub fn insert_admin_token(
-    conn: &Connection,
-    name: &str,
-    role: &str,
-    token_hash: &str,
-    prefix: &str,
-    expires_at: Option<i64>,
-) -> Result<String> {
-    let id = new_id();
-    conn.execute(
-        "INSERT INTO admin_tokens (id, name, role, token_hash, prefix, created_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![id, name, role, token_hash, prefix, now_ms(), expires_at],
-    )?;
-    Ok(id)
-}
-
-pub fn admin_token_owner(conn: &Connection, token_hash: &str) -> Result<Option<AdminTokenOwner>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT id, name, role, expires_at, revoked_at FROM admin_tokens WHERE token_hash = ?1",
-        )?
-        .query_row([token_hash], |r| {
-            Ok(AdminTokenOwner {
-                token_id: r.get(0)?,
+impl Tx<'_> {
+    pub fn admin_tokens(&self) -> Result<Vec<AdminTokenInfo>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT prefix, name, role, created_at, expires_at, revoked_at FROM admin_tokens
+             ORDER BY created_at, rowid",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(AdminTokenInfo {
+                prefix: r.get(0)?,
                 name: r.get(1)?,
                 role: r.get(2)?,
-                expires_at: r.get(3)?,
-                revoked_at: r.get(4)?,
+                created_at: r.get(3)?,
+                expires_at: r.get(4)?,
+                revoked_at: r.get(5)?,
             })
-        })
-        .optional()?)
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Revokes the one live admin token with this display prefix.
+    pub fn revoke_admin_token(&self, prefix: &str) -> Result<()> {
+        let n = self.conn.execute(
+            "UPDATE admin_tokens SET revoked_at = ?2 WHERE prefix = ?1 AND revoked_at IS NULL",
+            params![prefix, now_ms()],
+        )?;
+        match n {
+            0 => Err(crate::Error::not_found(format!(
+                "no live admin token has the prefix '{prefix}' (see SHOW ADMIN TOKENS)"
+            ))),
+            1 => Ok(()),
+            // 8 random characters make a clash unlikely; a clash must not revoke a stranger's token.
+            _ => Err(crate::Error::invalid(format!(
+                "several admin tokens share the prefix '{prefix}': revoke them by dropping and reissuing"
+            ))),
+        }
+    }
+
+    /// Stores a new admin-API token hash; returns the token id.
+    pub fn insert_admin_token(
+        &self,
+        name: &str,
+        role: &str,
+        token_hash: &str,
+        prefix: &str,
+        expires_at: Option<i64>,
+    ) -> Result<String> {
+        let id = new_id();
+        self.conn.execute(
+            "INSERT INTO admin_tokens (id, name, role, token_hash, prefix, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![id, name, role, token_hash, prefix, now_ms(), expires_at],
+        )?;
+        Ok(id)
+    }
+
+    pub fn admin_token_owner(&self, token_hash: &str) -> Result<Option<AdminTokenOwner>> {
+        Ok(self.conn
+            .prepare_cached(
+                "SELECT id, name, role, expires_at, revoked_at FROM admin_tokens WHERE token_hash = ?1",
+            )?
+            .query_row([token_hash], |r| {
+                Ok(AdminTokenOwner {
+                    token_id: r.get(0)?,
+                    name: r.get(1)?,
+                    role: r.get(2)?,
+                    expires_at: r.get(3)?,
+                    revoked_at: r.get(4)?,
+                })
+            })
+            .optional()?)
+    }
 }
 
 /// An OAuth client, as found by its id.
@@ -269,37 +272,39 @@ pub struct OAuthClient {
     pub ip_access_list: Option<Vec<String>>,
 }
 
-pub fn insert_oauth_client(
-    conn: &Connection,
-    recipient_id: &str,
-    client_id: &str,
-    secret_hash: &str,
-) -> Result<()> {
-    conn.execute(
-        "INSERT INTO oauth_clients (client_id, recipient_id, secret_hash, created_at)
-         VALUES (?1, ?2, ?3, ?4)",
-        params![client_id, recipient_id, secret_hash, now_ms()],
-    )?;
-    Ok(())
-}
+impl Tx<'_> {
+    pub fn insert_oauth_client(
+        &self,
+        recipient_id: &str,
+        client_id: &str,
+        secret_hash: &str,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO oauth_clients (client_id, recipient_id, secret_hash, created_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![client_id, recipient_id, secret_hash, now_ms()],
+        )?;
+        Ok(())
+    }
 
-pub fn oauth_client(conn: &Connection, client_id: &str) -> Result<Option<OAuthClient>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT c.client_id, c.secret_hash, r.id, r.name, c.expires_at, c.revoked_at, r.ip_access_list
-             FROM oauth_clients c JOIN recipients r ON r.id = c.recipient_id
-             WHERE c.client_id = ?1",
-        )?
-        .query_row([client_id], |r| {
-            Ok(OAuthClient {
-                client_id: r.get(0)?,
-                secret_hash: r.get(1)?,
-                recipient_id: r.get(2)?,
-                recipient: r.get(3)?,
-                expires_at: r.get(4)?,
-                revoked_at: r.get(5)?,
-                ip_access_list: super::objects::ip_access_list(r, 6)?,
+    pub fn oauth_client(&self, client_id: &str) -> Result<Option<OAuthClient>> {
+        Ok(self.conn
+            .prepare_cached(
+                "SELECT c.client_id, c.secret_hash, r.id, r.name, c.expires_at, c.revoked_at, r.ip_access_list
+                 FROM oauth_clients c JOIN recipients r ON r.id = c.recipient_id
+                 WHERE c.client_id = ?1",
+            )?
+            .query_row([client_id], |r| {
+                Ok(OAuthClient {
+                    client_id: r.get(0)?,
+                    secret_hash: r.get(1)?,
+                    recipient_id: r.get(2)?,
+                    recipient: r.get(3)?,
+                    expires_at: r.get(4)?,
+                    revoked_at: r.get(5)?,
+                    ip_access_list: super::objects::ip_access_list(r, 6)?,
+                })
             })
-        })
-        .optional()?)
+            .optional()?)
+    }
 }

@@ -27,13 +27,13 @@ pub fn remember_schemas(dir: &DataDir, catalog: &Catalog, schemas: &Path) -> Res
             ))
         })?;
     let value = schemas.display().to_string();
-    if catalog.read(|c| catalog::setting(c, catalog::FIRE_SCHEMAS))? == Some(value.clone()) {
+    if catalog.read(|c| c.setting(catalog::FIRE_SCHEMAS))? == Some(value.clone()) {
         return Ok(());
     }
     let text = format!("--fire-schemas {value}");
     record_command(dir, catalog, "setFireSchemas", |trail| {
         note_change(trail, catalog, (&text, "setFireSchemas"), || {
-            catalog.write(|tx| catalog::set_setting(tx, catalog::FIRE_SCHEMAS, &value))
+            catalog.write(|tx| tx.set_setting(catalog::FIRE_SCHEMAS, &value))
         })
     })
 }

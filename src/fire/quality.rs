@@ -81,7 +81,7 @@ impl FileResults for StoredResults<'_> {
     fn get(&mut self, file: &DataFile) -> Result<Option<Tally>> {
         let dv = dv_identity(file);
         let key = self.key(file, &dv);
-        let stored = self.catalog.read(|c| catalog::file_result(c, &key))?;
+        let stored = self.catalog.read(|c| c.file_result(&key))?;
         Ok(stored.and_then(|text| serde_json::from_str(&text).ok()))
     }
 
@@ -89,8 +89,7 @@ impl FileResults for StoredResults<'_> {
         let dv = dv_identity(file);
         let key = self.key(file, &dv);
         let text = serde_json::to_string(tally)?;
-        self.catalog
-            .write(|tx| catalog::put_file_result(tx, &key, &text))
+        self.catalog.write(|tx| tx.put_file_result(&key, &text))
     }
 }
 
@@ -123,7 +122,7 @@ pub fn validate_version(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Validated> {
     let binding = catalog
-        .read(|c| catalog::table_properties(c, &table.id))
+        .read(|c| c.table_properties(&table.id))
         .and_then(|p| Binding::of(&p))?
         .ok_or_else(|| {
             Error::invalid(format!(
@@ -157,7 +156,7 @@ pub fn validate_version(
         validator_version: VALIDATOR_VERSION.into(),
         validated_at: now_ms(),
     };
-    catalog.write(|tx| catalog::put_report(tx, &table.id, &report))?;
+    catalog.write(|tx| tx.put_report(&table.id, &report))?;
     Ok(Validated {
         report,
         files_read: checked.files_read,
@@ -199,7 +198,7 @@ pub fn pending_versions(
     let location = catalog.read(|c| stores.table(c, table))?;
     let latest = delta.snapshot(&location, VersionSpec::Latest)?.version();
     let done: Vec<u64> = catalog
-        .read(|c| catalog::reports(c, &table.id))?
+        .read(|c| c.reports(&table.id))?
         .iter()
         .filter(|r| r.schema_digest == digest)
         .map(|r| r.version)
@@ -210,7 +209,7 @@ pub fn pending_versions(
 /// The digest of the schema files of the entity `table` is bound to.
 fn bound_digest(catalog: &Catalog, schemas: &SchemaDir, table: &Table) -> Result<String> {
     let binding = catalog
-        .read(|c| catalog::table_properties(c, &table.id))
+        .read(|c| c.table_properties(&table.id))
         .and_then(|p| Binding::of(&p))?
         .ok_or_else(|| {
             Error::invalid(format!(
@@ -225,13 +224,13 @@ fn bound_digest(catalog: &Catalog, schemas: &SchemaDir, table: &Table) -> Result
 /// the background). A table that fails is logged and the others go on.
 pub fn validate_bound_tables(catalog: &Catalog, delta: &DeltaLog, stores: &Stores) -> Result<()> {
     let Some(schemas) = catalog
-        .read(|c| catalog::setting(c, catalog::FIRE_SCHEMAS))?
+        .read(|c| c.setting(catalog::FIRE_SCHEMAS))?
         .map(SchemaDir::new)
     else {
         return Ok(());
     };
-    for table_id in catalog.read(catalog::bound_tables)? {
-        let Some(table) = catalog.read(|c| catalog::table_by_id(c, &table_id))? else {
+    for table_id in catalog.read(|c| c.bound_tables())? {
+        let Some(table) = catalog.read(|c| c.table_by_id(&table_id))? else {
             continue;
         };
         let label = format!("{}.{}", table.schema, table.name);
@@ -284,15 +283,15 @@ pub fn validate_command(
     let (schema, name) = table
         .split_once('.')
         .ok_or_else(|| Error::invalid(format!("'{table}' is not schema.table")))?;
-    let table = catalog.read(|c| catalog::require_table(c, schema, name))?;
+    let table = catalog.read(|c| c.require_table(schema, name))?;
     let schemas = catalog
-        .read(|c| catalog::setting(c, catalog::FIRE_SCHEMAS))?
+        .read(|c| c.setting(catalog::FIRE_SCHEMAS))?
         .map(SchemaDir::new)
         .ok_or_else(|| {
             Error::invalid("no FIRE schema directory is known: give --fire-schemas DIR once")
         })?;
     let binding = catalog
-        .read(|c| catalog::table_properties(c, &table.id))
+        .read(|c| c.table_properties(&table.id))
         .and_then(|p| Binding::of(&p))?;
     let delta = DeltaLog::new();
     let digest = bound_digest(catalog, &schemas, &table)?;
@@ -387,14 +386,15 @@ pub struct Approvals {
 
 impl Approvals {
     /// `None` for a table not bound to a FIRE entity: all its versions are served.
-    pub fn load(conn: &rusqlite::Connection, table_id: &str) -> Result<Option<Approvals>> {
-        let Some(binding) = Binding::of(&catalog::table_properties(conn, table_id)?)? else {
+    pub fn load(conn: &catalog::Tx<'_>, table_id: &str) -> Result<Option<Approvals>> {
+        let Some(binding) = Binding::of(&conn.table_properties(table_id)?)? else {
             return Ok(None);
         };
         Ok(Some(Approvals {
             binding,
-            pass_rates: catalog::pass_rates(conn, table_id)?,
-            decisions: catalog::decisions(conn, table_id)?
+            pass_rates: conn.pass_rates(table_id)?,
+            decisions: conn
+                .decisions(table_id)?
                 .into_iter()
                 .map(|d| (d.version, d))
                 .collect(),

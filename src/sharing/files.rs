@@ -7,12 +7,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use url::Url;
 
 use crate::audit::{Actor, Trail};
+use crate::auth;
 use crate::clock::now_ms;
 use crate::delta::decode_log_path;
 use crate::state::AppState;
 use crate::storage;
 use crate::{Error, Result};
-use crate::{auth, catalog};
 
 pub async fn download(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
     // The raw path, not actix's decoded one: the signature covers the exact decoded file name.
@@ -28,12 +28,9 @@ pub async fn download(state: web::Data<AppState>, req: HttpRequest) -> Result<Ht
     let table_id = table_id.to_string();
     let trail = Trail::of(&req);
     let file = crate::http::blocking(move || {
-        let (table, recipient) = state.catalog.read(|c| {
-            Ok((
-                catalog::table_by_id(c, &table_id)?,
-                catalog::recipient_by_id(c, &recipient_id)?,
-            ))
-        })?;
+        let (table, recipient) = state
+            .catalog
+            .read(|c| Ok((c.table_by_id(&table_id)?, c.recipient_by_id(&recipient_id)?)))?;
         let recipient = recipient.ok_or_else(|| {
             Error::permission_denied("the recipient this file URL was issued to no longer exists")
         })?;

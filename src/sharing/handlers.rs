@@ -77,10 +77,7 @@ mod bench {
         static WHO: OnceLock<Option<Recipient>> = OnceLock::new();
         WHO.get_or_init(|| {
             let name = std::env::var("FIRESHARE_BENCH_AUTH_BYPASS").ok()?;
-            let found = state
-                .catalog
-                .read(|c| crate::catalog::require_recipient(c, &name))
-                .ok()?;
+            let found = state.catalog.read(|c| c.require_recipient(&name)).ok()?;
             tracing::warn!(recipient = name, "AUTHENTICATION BYPASSED (bench build)");
             Some(Recipient {
                 id: found.id,

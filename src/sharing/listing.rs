@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::paging::{Page, finish_page, page_request};
 use crate::auth::Recipient;
-use crate::catalog::{self, Share, SharedTable};
+use crate::catalog::{Share, SharedTable};
 use crate::state::AppState;
 use crate::{Error, Result};
 
@@ -37,7 +37,7 @@ fn share_not_found(name: &str) -> Error {
 fn granted_share(state: &AppState, who: &Recipient, name: &str) -> Result<Share> {
     state
         .catalog
-        .read(|c| catalog::granted_share(c, &who.id, name))?
+        .read(|c| c.granted_share(&who.id, name))?
         .ok_or_else(|| share_not_found(name))
 }
 
@@ -77,7 +77,7 @@ pub fn list_shares(state: &AppState, who: &Recipient, params: &ListParams) -> Re
         .map(String::as_str);
     let shares = state
         .catalog
-        .read(|c| catalog::granted_shares(c, &who.id, after, page.limit + 1))?;
+        .read(|c| c.granted_shares(&who.id, after, page.limit + 1))?;
     let (shares, next) = finish_page(&state.secret, &scope, &page, shares, |s| {
         vec![s.name.clone()]
     });
@@ -104,7 +104,7 @@ pub fn list_schemas(
         .map(String::as_str);
     let schemas = state
         .catalog
-        .read(|c| catalog::share_schemas(c, &share.id, after, page.limit + 1))?;
+        .read(|c| c.share_schemas(&share.id, after, page.limit + 1))?;
     let (schemas, next) = finish_page(&state.secret, &scope, &page, schemas, |s| vec![s.clone()]);
     let items = schemas
         .iter()
@@ -135,14 +135,14 @@ pub fn list_tables(
         .and_then(|a| Some((a.first()?.as_str(), a.get(1)?.as_str())));
     let tables = state.catalog.read(|c| {
         if let Some(schema) = schema
-            && catalog::share_tables(c, &share.id, Some(schema), None, 1)?.is_empty()
+            && c.share_tables(&share.id, Some(schema), None, 1)?.is_empty()
         {
             return Err(Error::not_found(format!(
                 "schema '{schema}' does not exist in share '{}'",
                 share.name
             )));
         }
-        catalog::share_tables(c, &share.id, schema, after, page.limit + 1)
+        c.share_tables(&share.id, schema, after, page.limit + 1)
     })?;
     let (tables, next) = finish_page(&state.secret, &scope, &page, tables, |t| {
         vec![t.schema.clone(), t.name.clone()]
@@ -160,7 +160,7 @@ pub fn granted_table(
 ) -> Result<SharedTable> {
     state
         .catalog
-        .read(|c| catalog::granted_table(c, &who.id, share, schema, table))?
+        .read(|c| c.granted_table(&who.id, share, schema, table))?
         .ok_or_else(|| {
             Error::not_found(format!(
                 "table '{share}.{schema}.{table}' does not exist or is not shared with you"

@@ -18,7 +18,7 @@ use super::served;
 use super::tokens::{open_cursor, seal_cursor};
 use crate::audit::receipt::FileDigest;
 use crate::auth::Recipient;
-use crate::catalog::{self, SharedTable};
+use crate::catalog::SharedTable;
 use crate::clock::{now_ms, parse_timestamp_ms};
 use crate::delta::{DataFile, Snapshot, VersionSpec};
 use crate::state::AppState;
@@ -109,7 +109,7 @@ pub(super) fn table_location(state: &AppState, shared: &SharedTable) -> Result<L
         &format!("{}.{}.{}", shared.share, shared.schema, shared.name),
         &shared.table.location,
         shared.table.credential.as_deref(),
-        |id| state.catalog.read(|c| catalog::sealed_credential(c, id)),
+        |id| state.catalog.read(|c| c.sealed_credential(id)),
     )
 }
 

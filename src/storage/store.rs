@@ -289,12 +289,12 @@ impl Stores {
     }
 
     /// The location of a registered table, named `schema.table`.
-    pub fn table(&self, conn: &rusqlite::Connection, table: &Table) -> Result<Location> {
+    pub fn table(&self, conn: &catalog::Tx<'_>, table: &Table) -> Result<Location> {
         self.locate(
             &format!("{}.{}", table.schema, table.name),
             &table.location,
             table.credential.as_deref(),
-            |id| catalog::sealed_credential(conn, id),
+            |id| conn.sealed_credential(id),
         )
     }
 
