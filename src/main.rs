@@ -466,13 +466,13 @@ fn run(command: Command) -> fireshare::Result<()> {
 }
 
 fn audit(command: AuditCommand) -> fireshare::Result<()> {
-    use fireshare::audit::{self, ledger, query};
+    use fireshare::audit::{self, LedgerDb, query};
     let key = |data: &DataDirArg, file: Option<PathBuf>| match file {
         Some(file) => audit::read_public_key(&file),
         None => audit::own_public_key(&DataDir::new(&data.data_dir)),
     };
     let ledger_of =
-        |data: &DataDirArg| ledger::open_existing(&DataDir::new(&data.data_dir).audit_db());
+        |data: &DataDirArg| LedgerDb::open_existing(&DataDir::new(&data.data_dir).audit_db());
     match command {
         AuditCommand::Verify {
             data,
@@ -487,7 +487,7 @@ fn audit(command: AuditCommand) -> fireshare::Result<()> {
                     })?;
                     audit::verify::verify_export(std::io::BufReader::new(opened), &key)?
                 }
-                None => audit::verify::verify_ledger(&ledger_of(&data)?, &key)?,
+                None => ledger_of(&data)?.verify_ledger(&key)?,
             };
             match outcome {
                 Ok(verified) => {
@@ -511,14 +511,14 @@ fn audit(command: AuditCommand) -> fireshare::Result<()> {
             filter,
             format,
         } => {
-            let conn = ledger_of(&data)?;
+            let ledger = ledger_of(&data)?;
             let mut filter = filter;
             let mut all = Vec::new();
             if format == "csv" {
                 print!("{}", query::csv_header());
             }
             loop {
-                let page = query::query(&conn, &filter)?;
+                let page = ledger.query(&filter)?;
                 for event in &page.events {
                     match format.as_str() {
                         "csv" => print!("{}", query::csv_line(event)),
@@ -543,13 +543,12 @@ fn audit(command: AuditCommand) -> fireshare::Result<()> {
             file,
         } => {
             let dir = DataDir::new(&data.data_dir);
-            let conn = ledger_of(&data)?;
+            let ledger = ledger_of(&data)?;
             let bound = |t: Option<String>| t.as_deref().map(query::time_bound).transpose();
-            let range =
-                audit::export::seq_range(&conn, bound(from)?.as_deref(), bound(to)?.as_deref())?
-                    .ok_or_else(|| fireshare::Error::not_found("no event in that time range"))?;
-            let exported =
-                audit::export::export_to_file(&conn, &audit::own_signing_key(&dir)?, range, &file)?;
+            let range = ledger
+                .seq_range(bound(from)?.as_deref(), bound(to)?.as_deref())?
+                .ok_or_else(|| fireshare::Error::not_found("no event in that time range"))?;
+            let exported = ledger.export_to_file(&audit::own_signing_key(&dir)?, range, &file)?;
             println!(
                 "exported events {}..{} to {}",
                 exported.first_seq,
@@ -560,11 +559,11 @@ fn audit(command: AuditCommand) -> fireshare::Result<()> {
         }
         AuditCommand::Archive { data, before, file } => {
             let dir = DataDir::new(&data.data_dir);
-            let mut conn = ledger_of(&data)?;
+            let ledger = ledger_of(&data)?;
             let before = query::time_bound(&before)?;
             let key = audit::own_signing_key(&dir)?;
             let actor = audit::command_line_actor();
-            match audit::export::archive(&mut conn, &key, &before, &file, actor)? {
+            match ledger.archive(&key, &before, &file, actor)? {
                 Some(moved) => println!(
                     "moved events {}..{} to {}; the ledger goes on from event {}",
                     moved.first_seq,

@@ -250,7 +250,7 @@ fn sample_ledger(data: &Path) {
         every: 10,
         interval: Duration::from_secs(3600),
     };
-    let mut conn = audit::open_ledger(&dir, &catalog, &key, sealing).unwrap();
+    let ledger = audit::open_ledger(&dir, &catalog, &key, sealing).unwrap();
     // Groups of 7, as a writer commits them.
     for group in 0..9 {
         let mut events: Vec<Event> = (0..7)
@@ -268,7 +268,7 @@ fn sample_ledger(data: &Path) {
                 ..Event::default()
             })
             .collect();
-        audit::ledger::append(&mut conn, &mut events, &key, sealing).unwrap();
+        ledger.append(&mut events, &key, sealing).unwrap();
     }
 }
 

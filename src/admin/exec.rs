@@ -941,11 +941,8 @@ fn execute(
                     let dir = context.data_dir.ok_or_else(|| {
                         Error::unsupported("AS OF needs the audit ledger of a data directory")
                     })?;
-                    let ledger = crate::audit::ledger::open_existing(&dir.audit_db())?;
-                    crate::audit::access::catalog_as_of(
-                        &ledger,
-                        &crate::audit::query::time_bound(time)?,
-                    )?
+                    let ledger = crate::audit::LedgerDb::open_existing(&dir.audit_db())?;
+                    ledger.catalog_as_of(&crate::audit::query::time_bound(time)?)?
                 }
             };
             let rows = history::table_access(&rows, &table.schema, &table.table)

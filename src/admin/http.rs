@@ -152,8 +152,8 @@ async fn audit_events(state: web::Data<AppState>, req: HttpRequest) -> Result<Ht
     let query = req.query_string().to_string();
     let (page, format) = as_admin(&state, &req, move |state, _| {
         let (filter, format) = audit::query::from_query_string(&query)?;
-        let conn = audit::ledger::open_existing(&state.config.data_dir.audit_db())?;
-        Ok((audit::query::query(&conn, &filter)?, format))
+        let ledger = audit::LedgerDb::open_existing(&state.config.data_dir.audit_db())?;
+        Ok((ledger.query(&filter)?, format))
     })
     .await?;
     let mut response = HttpResponse::Ok();

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, params};
 
 use super::event::{Event, GENESIS_HASH, canonical_json, chain_hash, format_time_us, now_us};
 use crate::signing_key::SigningKey;
@@ -67,36 +67,142 @@ impl Default for Sealing {
     }
 }
 
-/// Opens (creating if needed) the ledger at `path`. Returns whether it was just created.
-pub fn open(path: &Path) -> Result<(Connection, bool)> {
-    let conn = Connection::open(path).map_err(|e| unavailable(path, e))?;
-    conn.busy_timeout(Duration::from_secs(10))?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.execute_batch(SCHEMA)?;
-    let created = conn.execute(
-        "INSERT OR IGNORE INTO chain VALUES (1, 0, ?1, 0, ?1, 0, ?2)",
-        params![GENESIS_HASH, now_us()],
-    )? == 1;
-    Ok((conn, created))
+/// The ledger database: the one handle through which events are appended, read, verified,
+/// exported and archived (the methods of `query`, `verify`, `export` and `access` too).
+pub struct LedgerDb {
+    pub(super) conn: Connection,
 }
 
-/// Opens an existing ledger to read it; never creates one.
-pub fn open_existing(path: &Path) -> Result<Connection> {
-    if !path.is_file() {
-        return Err(Error::not_found(format!(
-            "no audit ledger at {}",
-            path.display()
-        )));
+impl LedgerDb {
+    /// Opens (creating if needed) the ledger at `path`. Returns whether it was just created.
+    pub fn open(path: &Path) -> Result<(LedgerDb, bool)> {
+        let conn = Connection::open(path).map_err(|e| unavailable(path, e))?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.execute_batch(SCHEMA)?;
+        let created = conn.execute(
+            "INSERT OR IGNORE INTO chain VALUES (1, 0, ?1, 0, ?1, 0, ?2)",
+            params![GENESIS_HASH, now_us()],
+        )? == 1;
+        Ok((LedgerDb { conn }, created))
     }
-    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
-        .map_err(|e| unavailable(path, e))?;
-    conn.busy_timeout(Duration::from_secs(10))?;
-    Ok(conn)
+
+    /// Opens an existing ledger to read it; never creates one.
+    pub fn open_existing(path: &Path) -> Result<LedgerDb> {
+        if !path.is_file() {
+            return Err(Error::not_found(format!(
+                "no audit ledger at {}",
+                path.display()
+            )));
+        }
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .map_err(|e| unavailable(path, e))?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        Ok(LedgerDb { conn })
+    }
+
+    /// Runs `work` in one `BEGIN IMMEDIATE` transaction (the write lock held from the start, so
+    /// that another process appending waits): committed if it returns `Ok`, else rolled back.
+    pub(super) fn immediate<T>(&self, work: impl FnOnce() -> Result<T>) -> Result<T> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let done =
+            work().and_then(|value| Ok(self.conn.execute_batch("COMMIT").map(|()| value)?));
+        if done.is_err() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        done
+    }
+
+    fn head(&self) -> Result<Head> {
+        let mut select = self.conn.prepare_cached(
+            "SELECT head_seq, head_hash, sealed_seq, sealed_at_us FROM chain WHERE id = 1",
+        )?;
+        Ok(select.query_row([], |r| {
+            Ok(Head {
+                seq: r.get(0)?,
+                hash: r.get(1)?,
+                sealed_seq: r.get(2)?,
+                sealed_at_us: r.get(3)?,
+            })
+        })?)
+    }
+
+    /// Appends `events` in one transaction, numbering and chaining them, and seals the head
+    /// when due. On return (`Ok`) every event is on disk and carries its `seq`.
+    pub fn append(&self, events: &mut [Event], key: &SigningKey, sealing: Sealing) -> Result<()> {
+        self.immediate(|| self.append_in(events, key, sealing))
+    }
+
+    /// [`LedgerDb::append`] inside a write transaction the caller holds.
+    pub(super) fn append_in(
+        &self,
+        events: &mut [Event],
+        key: &SigningKey,
+        sealing: Sealing,
+    ) -> Result<()> {
+        let mut at = self.head()?;
+        {
+            let mut insert = self.conn.prepare_cached(
+                "INSERT INTO events (seq, event, prev_hash, hash, time) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for event in events.iter_mut() {
+                event.seq = at.seq + 1;
+                let canonical = event.canonical()?;
+                let hash = chain_hash(&at.hash, &canonical);
+                insert.execute(params![event.seq, canonical, at.hash, hash, event.time])?;
+                at.seq = event.seq;
+                at.hash = hash;
+            }
+        }
+        self.conn
+            .prepare_cached("UPDATE chain SET head_seq = ?1, head_hash = ?2 WHERE id = 1")?
+            .execute(params![at.seq, at.hash])?;
+        self.seal_if_due(&at, key, sealing, false)
+    }
+
+    /// Seals the head if it is due (or `force`d) and not sealed yet.
+    fn seal_if_due(
+        &self,
+        at: &Head,
+        key: &SigningKey,
+        sealing: Sealing,
+        force: bool,
+    ) -> Result<()> {
+        let now = now_us();
+        let unsealed = at.seq - at.sealed_seq;
+        let due = unsealed >= sealing.every
+            || now - at.sealed_at_us >= sealing.interval.as_micros() as i64
+            || force;
+        if unsealed == 0 || !due {
+            return Ok(());
+        }
+        let seal = canonical_json(&serde_json::json!({
+            "seq": at.seq,
+            "hash": at.hash,
+            "time": format_time_us(now),
+            "kid": key.kid(),
+        }));
+        let signature = URL_SAFE_NO_PAD.encode(key.sign(seal.as_bytes()));
+        self.conn.execute(
+            "INSERT INTO seals (seq, seal, signature) VALUES (?1, ?2, ?3)",
+            params![at.seq, seal, signature],
+        )?;
+        self.conn.execute(
+            "UPDATE chain SET sealed_seq = ?1, sealed_at_us = ?2 WHERE id = 1",
+            params![at.seq, now],
+        )?;
+        Ok(())
+    }
+
+    /// Seals the head now if events are unsealed (or only when due, without `force`).
+    pub fn seal(&self, key: &SigningKey, sealing: Sealing, force: bool) -> Result<()> {
+        self.immediate(|| self.seal_if_due(&self.head()?, key, sealing, force))
+    }
 }
 
 fn unavailable(path: &Path, e: rusqlite::Error) -> Error {
-    Error::internal(format!("cannot open audit ledger {}: {e}", path.display()))
+    Error::caused(format!("cannot open audit ledger {}", path.display()), e)
 }
 
 #[derive(Debug)]
@@ -105,103 +211,6 @@ struct Head {
     hash: String,
     sealed_seq: u64,
     sealed_at_us: i64,
-}
-
-fn head(conn: &Connection) -> Result<Head> {
-    let mut select = conn.prepare_cached(
-        "SELECT head_seq, head_hash, sealed_seq, sealed_at_us FROM chain WHERE id = 1",
-    )?;
-    Ok(select.query_row([], |r| {
-        Ok(Head {
-            seq: r.get(0)?,
-            hash: r.get(1)?,
-            sealed_seq: r.get(2)?,
-            sealed_at_us: r.get(3)?,
-        })
-    })?)
-}
-
-/// Appends `events` in one transaction, numbering and chaining them, and seals the head when
-/// due. On return (`Ok`) every event is on disk and carries its `seq`.
-pub fn append(
-    conn: &mut Connection,
-    events: &mut [Event],
-    key: &SigningKey,
-    sealing: Sealing,
-) -> Result<()> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    append_in(&tx, events, key, sealing)?;
-    tx.commit()?;
-    Ok(())
-}
-
-/// [`append`] inside a write transaction the caller holds.
-pub fn append_in(
-    tx: &Connection,
-    events: &mut [Event],
-    key: &SigningKey,
-    sealing: Sealing,
-) -> Result<()> {
-    let mut at = head(tx)?;
-    {
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO events (seq, event, prev_hash, hash, time) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for event in events.iter_mut() {
-            event.seq = at.seq + 1;
-            let canonical = event.canonical()?;
-            let hash = chain_hash(&at.hash, &canonical);
-            insert.execute(params![event.seq, canonical, at.hash, hash, event.time])?;
-            at.seq = event.seq;
-            at.hash = hash;
-        }
-    }
-    tx.prepare_cached("UPDATE chain SET head_seq = ?1, head_hash = ?2 WHERE id = 1")?
-        .execute(params![at.seq, at.hash])?;
-    seal_if_due(tx, &at, key, sealing, false)
-}
-
-/// Seals the head if it is due (or `force`d) and not sealed yet.
-fn seal_if_due(
-    conn: &Connection,
-    at: &Head,
-    key: &SigningKey,
-    sealing: Sealing,
-    force: bool,
-) -> Result<()> {
-    let now = now_us();
-    let unsealed = at.seq - at.sealed_seq;
-    let due = unsealed >= sealing.every
-        || now - at.sealed_at_us >= sealing.interval.as_micros() as i64
-        || force;
-    if unsealed == 0 || !due {
-        return Ok(());
-    }
-    let seal = canonical_json(&serde_json::json!({
-        "seq": at.seq,
-        "hash": at.hash,
-        "time": format_time_us(now),
-        "kid": key.kid(),
-    }));
-    let signature = URL_SAFE_NO_PAD.encode(key.sign(seal.as_bytes()));
-    conn.execute(
-        "INSERT INTO seals (seq, seal, signature) VALUES (?1, ?2, ?3)",
-        params![at.seq, seal, signature],
-    )?;
-    conn.execute(
-        "UPDATE chain SET sealed_seq = ?1, sealed_at_us = ?2 WHERE id = 1",
-        params![at.seq, now],
-    )?;
-    Ok(())
-}
-
-/// Seals the head now if events are unsealed (or only when due, without `force`).
-pub fn seal(conn: &mut Connection, key: &SigningKey, sealing: Sealing, force: bool) -> Result<()> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let at = head(&tx)?;
-    seal_if_due(&tx, &at, key, sealing, force)?;
-    tx.commit()?;
-    Ok(())
 }
 
 /// An event waiting for the writer, and who waits for it.
@@ -222,7 +231,7 @@ const MAX_GROUP: usize = 1024;
 
 impl Ledger {
     /// Starts the writer on an open ledger connection.
-    pub fn start(mut conn: Connection, key: Arc<SigningKey>, sealing: Sealing) -> Self {
+    pub fn start(ledger: LedgerDb, key: Arc<SigningKey>, sealing: Sealing) -> Self {
         let (queue, incoming) = mpsc::channel::<Pending>();
         let writer = std::thread::Builder::new()
             .name("audit-writer".into())
@@ -234,7 +243,7 @@ impl Ledger {
                         Ok(first) => first,
                         Err(mpsc::RecvTimeoutError::Timeout) => {
                             last_seal_check = Instant::now();
-                            if let Err(e) = seal(&mut conn, &key, sealing, false) {
+                            if let Err(e) = ledger.seal(&key, sealing, false) {
                                 tracing::error!(error = %e, "cannot seal the audit ledger");
                             }
                             continue;
@@ -250,7 +259,7 @@ impl Ledger {
                     }
                     let mut events: Vec<Event> =
                         group.iter_mut().map(|p| std::mem::take(&mut p.event)).collect();
-                    let written = append(&mut conn, &mut events, &key, sealing);
+                    let written = ledger.append(&mut events, &key, sealing);
                     if let Err(e) = &written {
                         tracing::error!(error = %e, events = events.len(), "cannot write the audit ledger");
                     }
@@ -260,7 +269,7 @@ impl Ledger {
                     }
                 }
                 // Shutting down: seal what is left, so the tail is covered too.
-                if let Err(e) = seal(&mut conn, &key, sealing, true) {
+                if let Err(e) = ledger.seal(&key, sealing, true) {
                     tracing::error!(error = %e, "cannot seal the audit ledger at shutdown");
                 }
             })

@@ -21,7 +21,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 pub use event::{Actor, Event};
-pub use ledger::{Ledger, Sealing};
+pub use ledger::{Ledger, LedgerDb, Sealing};
 
 use crate::Result;
 use crate::catalog::Catalog;
@@ -54,8 +54,8 @@ pub fn open_ledger(
     catalog: &Catalog,
     key: &SigningKey,
     sealing: Sealing,
-) -> Result<rusqlite::Connection> {
-    let (mut conn, created) = ledger::open(&dir.audit_db())?;
+) -> Result<LedgerDb> {
+    let (ledger, created) = LedgerDb::open(&dir.audit_db())?;
     if created {
         let rows = catalog.read(|c| c.governed_rows())?;
         let mut start = Event {
@@ -70,9 +70,9 @@ pub fn open_ledger(
             })],
             ..Details::default().into_event()
         };
-        ledger::append(&mut conn, std::slice::from_mut(&mut start), key, sealing)?;
+        ledger.append(std::slice::from_mut(&mut start), key, sealing)?;
     }
-    Ok(conn)
+    Ok(ledger)
 }
 
 /// Runs `work` outside any request (the command line, the demo) and records it as one event
@@ -85,7 +85,7 @@ pub fn record_command<T>(
     work: impl FnOnce(&Trail) -> Result<T>,
 ) -> Result<T> {
     let key = SigningKey::load_or_create(&dir.audit_key())?;
-    let mut conn = open_ledger(dir, catalog, &key, Sealing::default())?;
+    let ledger = open_ledger(dir, catalog, &key, Sealing::default())?;
     let trail = Trail::new();
     let outcome = work(&trail);
     let mut details = trail.take();
@@ -97,12 +97,7 @@ pub fn record_command<T>(
         error_code: failure.map(|e| e.code().as_str().into()),
         ..details.into_event()
     };
-    ledger::append(
-        &mut conn,
-        std::slice::from_mut(&mut event),
-        &key,
-        Sealing::default(),
-    )?;
+    ledger.append(std::slice::from_mut(&mut event), &key, Sealing::default())?;
     outcome
 }
 

@@ -1,6 +1,6 @@
 //! Reading the ledger: filtered pages of events, as JSON, ndjson or CSV.
 
-use rusqlite::Connection;
+use super::ledger::LedgerDb;
 use serde_json::Value;
 
 use super::event::format_time_us;
@@ -106,85 +106,87 @@ pub fn time_bound(text: &str) -> Result<String> {
         })
 }
 
-pub fn query(conn: &Connection, filter: &Filter) -> Result<Page> {
-    let limit = filter.limit.unwrap_or(DEFAULT_LIMIT);
-    if limit == 0 || limit > MAX_LIMIT {
-        return Err(Error::invalid(format!(
-            "limit must be between 1 and {MAX_LIMIT}"
-        )));
-    }
-    let after: u64 = match &filter.cursor {
-        None => 0,
-        Some(c) => c
-            .parse()
-            .map_err(|_| Error::invalid("cursor is not one this server gave"))?,
-    };
-    let (min_status, max_status) = match filter.outcome.as_deref() {
-        None => (0, 999),
-        Some("ok") => (0, 399),
-        Some("refused") => (400, 999),
-        Some(code) => match code.parse::<u16>() {
-            Ok(n) if n == 0 || (100..600).contains(&n) => (n, n),
-            _ => {
-                return Err(Error::invalid(
-                    "outcome must be ok, refused, an HTTP status or 0 (command-line runs)",
-                ));
-            }
-        },
-    };
-    let from = filter.from.as_deref().map(time_bound).transpose()?;
-    let to = filter.to.as_deref().map(time_bound).transpose()?;
-    // An id this server did not give matches nothing.
-    let request_time = filter
-        .request_id
-        .as_deref()
-        .map(|id| request_id_time(id).map_or_else(String::new, format_time_us));
-    let mut select = conn.prepare_cached(
-        "SELECT seq, event FROM events
-         WHERE seq > ?1
-           AND (?2 IS NULL OR time >= ?2) AND (?3 IS NULL OR time < ?3)
-           AND (?4 IS NULL OR json_extract(event, '$.actor.name') = ?4)
-           AND (?5 IS NULL OR json_extract(event, '$.action') = ?5)
-           AND (?6 IS NULL OR json_extract(event, '$.share') = ?6 COLLATE NOCASE)
-           AND (?7 IS NULL OR json_extract(event, '$.table') = ?7 COLLATE NOCASE)
-           AND json_extract(event, '$.status') BETWEEN ?8 AND ?9
-           AND (?10 IS NULL OR (time = ?12 AND request_id = ?10))
-         ORDER BY seq LIMIT ?11",
-    )?;
-    let rows = select.query_map(
-        rusqlite::params![
-            after,
-            from,
-            to,
-            filter.actor,
-            filter.action,
-            filter.share,
-            filter.table,
-            min_status,
-            max_status,
-            filter.request_id,
-            limit + 1,
-            request_time,
-        ],
-        |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?)),
-    )?;
-    let mut events = Vec::new();
-    let mut last = None;
-    for row in rows {
-        let (seq, text) = row?;
-        if events.len() as u64 == limit {
-            return Ok(Page {
-                events,
-                next_cursor: last.map(|s: u64| s.to_string()),
-            });
+impl LedgerDb {
+    pub fn query(&self, filter: &Filter) -> Result<Page> {
+        let limit = filter.limit.unwrap_or(DEFAULT_LIMIT);
+        if limit == 0 || limit > MAX_LIMIT {
+            return Err(Error::invalid(format!(
+                "limit must be between 1 and {MAX_LIMIT}"
+            )));
         }
-        events.push(serde_json::from_str(&text)?);
-        last = Some(seq);
+        let after: u64 = match &filter.cursor {
+            None => 0,
+            Some(c) => c
+                .parse()
+                .map_err(|_| Error::invalid("cursor is not one this server gave"))?,
+        };
+        let (min_status, max_status) = match filter.outcome.as_deref() {
+            None => (0, 999),
+            Some("ok") => (0, 399),
+            Some("refused") => (400, 999),
+            Some(code) => match code.parse::<u16>() {
+                Ok(n) if n == 0 || (100..600).contains(&n) => (n, n),
+                _ => {
+                    return Err(Error::invalid(
+                        "outcome must be ok, refused, an HTTP status or 0 (command-line runs)",
+                    ));
+                }
+            },
+        };
+        let from = filter.from.as_deref().map(time_bound).transpose()?;
+        let to = filter.to.as_deref().map(time_bound).transpose()?;
+        // An id this server did not give matches nothing.
+        let request_time = filter
+            .request_id
+            .as_deref()
+            .map(|id| request_id_time(id).map_or_else(String::new, format_time_us));
+        let mut select = self.conn.prepare_cached(
+            "SELECT seq, event FROM events
+             WHERE seq > ?1
+               AND (?2 IS NULL OR time >= ?2) AND (?3 IS NULL OR time < ?3)
+               AND (?4 IS NULL OR json_extract(event, '$.actor.name') = ?4)
+               AND (?5 IS NULL OR json_extract(event, '$.action') = ?5)
+               AND (?6 IS NULL OR json_extract(event, '$.share') = ?6 COLLATE NOCASE)
+               AND (?7 IS NULL OR json_extract(event, '$.table') = ?7 COLLATE NOCASE)
+               AND json_extract(event, '$.status') BETWEEN ?8 AND ?9
+               AND (?10 IS NULL OR (time = ?12 AND request_id = ?10))
+             ORDER BY seq LIMIT ?11",
+        )?;
+        let rows = select.query_map(
+            rusqlite::params![
+                after,
+                from,
+                to,
+                filter.actor,
+                filter.action,
+                filter.share,
+                filter.table,
+                min_status,
+                max_status,
+                filter.request_id,
+                limit + 1,
+                request_time,
+            ],
+            |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?)),
+        )?;
+        let mut events = Vec::new();
+        let mut last = None;
+        for row in rows {
+            let (seq, text) = row?;
+            if events.len() as u64 == limit {
+                return Ok(Page {
+                    events,
+                    next_cursor: last.map(|s: u64| s.to_string()),
+                });
+            }
+            events.push(serde_json::from_str(&text)?);
+            last = Some(seq);
+        }
+        Ok(Page {
+            events,
+            next_cursor: None,
+        })
     }
-    Ok(Page {
-        events,
-        next_cursor: None,
-    })
 }
 
 /// Columns of the CSV form, as JSON pointers into the event.
