@@ -1,18 +1,31 @@
-//! `cargo bench --bench audit --features bench-audit-off`: what the audit ledger costs.
-//! wrk (loopback, 10 s, 2 threads, 16 and 64 connections, three interleaved rounds) on `POST …/query`
-//! of a small table (two files) on a release server, with the ledger on, and with the same
-//! binary told not to record anything (`FIRESHARE_BENCH_AUDIT_OFF`, compiled in only with that
-//! feature). Prints requests/s, p99 latency, events/s written and how many events each group
-//! commit held; asserts nothing about time.
+//! `cargo bench --bench audit`: what the audit ledger costs. wrk (loopback, 10 s, 2 threads,
+//! 16 and 64 connections, three interleaved rounds) on `POST …/query` of a small table (two
+//! files) on a release server in this process, with the ledger on, and on a second server
+//! whose recorder (the state's `Recorder` seam) keeps nothing. Prints requests/s, p99 latency
+//! and events/s written; asserts nothing about time.
 
 mod common;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
-use common::Server;
+use fireshare::audit::{Event, Recorder};
+
+/// Records nothing.
+struct Nowhere;
+
+impl Recorder for Nowhere {
+    fn record(
+        &self,
+        _: Event,
+    ) -> Pin<Box<dyn Future<Output = fireshare::Result<u64>> + Send + '_>> {
+        Box::pin(async { Ok(0) })
+    }
+}
 use delta_kernel::arrow::array::{Int64Array, RecordBatch};
 use delta_kernel::arrow::datatypes::{DataType, Field, Schema};
-use fireshare::config::DataDir;
+use fireshare::data_dir::DataDir;
 use fireshare::delta::writer::TableWriter;
 
 const ROUNDS: usize = 3;
@@ -52,12 +65,13 @@ fn main() {
         ),
     );
 
-    let run = |env: &[(&str, &str)], label: &str, connections: u32| {
-        let server = Server::start(&data, env);
-        let url = format!(
-            "{}/delta-sharing/shares/s/schemas/fire/tables/loans/query",
-            server.base
-        );
+    let recorded = common::serve_in_process(&data, |state| state);
+    let unrecorded = common::serve_in_process(&data, |mut state| {
+        state.audit.recorder = Box::new(Nowhere);
+        state
+    });
+    let run = |base: &str, label: &str, connections: u32| {
+        let url = format!("{base}/delta-sharing/shares/s/schemas/fire/tables/loans/query");
         let before = head_seq(&data);
         let (rps, p99) = common::wrk(&url, &format!("Bearer {token}"), Some("{}"), connections);
         let events = head_seq(&data) - before;
@@ -72,9 +86,8 @@ fn main() {
     for connections in [16, 64] {
         let (mut on, mut off) = (0.0, 0.0);
         for _ in 0..ROUNDS {
-            let off_env = [("FIRESHARE_BENCH_AUDIT_OFF", "1")];
-            off += run(&off_env, "ledger off (bench build)", connections) / ROUNDS as f64;
-            on += run(&[], "ledger on", connections) / ROUNDS as f64;
+            off += run(&unrecorded, "ledger off", connections) / ROUNDS as f64;
+            on += run(&recorded, "ledger on", connections) / ROUNDS as f64;
         }
         println!(
             "means at {connections} connections: ledger off {off:.0} req/s, on {on:.0} req/s; the ledger costs {:.1}% of throughput",

@@ -14,8 +14,8 @@ use crate::admin::{Context, execute_script};
 use crate::audit::{note_change, record_command};
 use crate::auth::{Profile, Role, issue_token};
 use crate::catalog::Catalog;
-use crate::config::ServerConfig;
 use crate::delta::writer::{AddFile, TableWriter};
+use crate::web::ServerConfig;
 use crate::{Error, Result};
 
 pub const SHARE: &str = "regulatory_reports";
@@ -47,7 +47,7 @@ pub async fn run(config: ServerConfig) -> Result<()> {
         let results = record_command(dir, &catalog, "runSql", |trail| {
             let context = Context {
                 trail: Some(trail),
-                ..Context::of_server(&config, Role::Admin, Path::new("."))
+                ..config.admin_context(Role::Admin, Path::new("."))
             };
             execute_script(&catalog, &sql, &context)
         })?;
@@ -56,7 +56,7 @@ pub async fn run(config: ServerConfig) -> Result<()> {
         }
     }
     // Validate what is new before serving: recipients get only versions that pass.
-    let context = Context::of_server(&config, Role::Admin, Path::new("."));
+    let context = config.admin_context(Role::Admin, Path::new("."));
     record_command(dir, &catalog, "validateTable", |_| {
         let stores = crate::storage::Stores::open(dir)?;
         crate::fire::quality::validate_command(
@@ -85,7 +85,7 @@ pub async fn run(config: ServerConfig) -> Result<()> {
             .as_bytes(),
     )?;
     drop(catalog);
-    crate::server::serve(config, |_| {
+    crate::web::run(config, |_| {
         println!("\nfireshare demo is running. Paste into Python (pip install delta-sharing):\n");
         println!("import delta_sharing");
         println!("profile = {:?}", profile_path.display().to_string());
@@ -100,7 +100,7 @@ pub async fn run(config: ServerConfig) -> Result<()> {
 /// The FIRE schemas the demo validates against: the directory given (`--fire-schemas`) or
 /// remembered, else this project's built-in collateral rule pack, written into the data
 /// directory.
-fn ensure_fire_schemas(dir: &crate::config::DataDir, catalog: &Catalog) -> Result<()> {
+fn ensure_fire_schemas(dir: &crate::data_dir::DataDir, catalog: &Catalog) -> Result<()> {
     if catalog
         .read(|c| c.setting(crate::catalog::FIRE_SCHEMAS))?
         .is_some()

@@ -1,27 +1,39 @@
 //! fireshare: a self-hosted Delta Sharing server for regulated data.
 //!
-//! Modules depend downward only: `delta` and `storage` know nothing of HTTP or the catalog;
-//! `catalog` knows nothing of HTTP; `fire` reads FIRE schemas and derives quality rules;
-//! `audit` keeps the ledger of every request; `sharing` and
-//! `admin` sit on top of them; `server` wires
-//! everything into one actix-web application; `main.rs` only parses the command line.
+//! The modules, lowest first. Each uses only modules listed before it (`tests/structure.rs`
+//! checks this on every `cargo test`):
+//!
+//! - `error`: the one error type, a variant per protocol error code.
+//! - `clock`: wall-clock time in the units of the Delta log and the protocol.
+//! - `secret`: the server's HMAC key (file URLs, page tokens).
+//! - `signing_key`: the server's Ed25519 keys (OAuth tokens, audit seals and receipts).
+//! - `data_dir`: where the files of a data directory live.
+//! - `catalog`: tables, shares, recipients, tokens and grants, behind `catalog::Tx`.
+//! - `storage`: object stores, storage credentials, file URLs.
+//! - `delta`: reading Delta logs.
+//! - `auth`: recipients' and admins' credentials.
+//! - `audit`: the ledger of every request and change.
+//! - `fire`: FIRE schemas, quality rules and validation.
+//! - `sharing`: the Delta Sharing protocol, callable without a server.
+//! - `admin`: the admin SQL and its execution.
+//! - `web`: the HTTP server, the only module that knows actix.
+//! - `demo`: `fireshare demo`.
+//!
+//! `main.rs` is the command line on top of them all.
 
 pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod clock;
-pub mod config;
+pub mod data_dir;
 pub mod delta;
 pub mod demo;
 pub mod error;
 pub mod fire;
-pub mod http;
 pub mod secret;
-pub mod server;
 pub mod sharing;
 pub mod signing_key;
-pub mod state;
 pub mod storage;
 pub mod web;
 

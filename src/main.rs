@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use fireshare::audit::{note_change, record_command};
 use fireshare::auth::Role;
-use fireshare::config::{DataDir, ServerConfig};
+use fireshare::data_dir::DataDir;
+use fireshare::web::ServerConfig;
 
 #[derive(Parser)]
 #[command(
@@ -356,7 +357,7 @@ fn run(command: Command) -> fireshare::Result<()> {
                 every: audit_seal_every,
                 interval: audit_seal_interval,
             };
-            actix_web::rt::System::new().block_on(fireshare::server::serve(config, |_| {}))
+            actix_web::rt::System::new().block_on(fireshare::web::run(config, |_| {}))
         }
         Command::Sql {
             data,

@@ -17,7 +17,7 @@ use delta_kernel::arrow::array::{Int64Array, RecordBatch};
 use delta_kernel::arrow::datatypes::{DataType, Field, Schema};
 use fireshare::audit::{self, Actor, Event, Sealing};
 use fireshare::catalog::Catalog;
-use fireshare::config::DataDir;
+use fireshare::data_dir::DataDir;
 use fireshare::delta::writer::TableWriter;
 use fireshare::signing_key::SigningKey;
 use serde_json::Value;

@@ -1,4 +1,5 @@
-//! What the bench binaries share: a release `fireshare serve` on a loopback port.
+//! What the bench binaries share: a release `fireshare serve` on a loopback port, or a
+//! server in the bench's own process with a seam replaced.
 #![allow(dead_code)] // each bench uses a different part
 
 use std::path::Path;
@@ -10,22 +11,64 @@ use serde_json::json;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+/// The state of a server on `data` listening on `listen`.
+pub fn open_state(data: &Path, listen: &str) -> fireshare::web::AppState {
+    let config =
+        fireshare::web::ServerConfig::new(fireshare::data_dir::DataDir::new(data), listen, None);
+    fireshare::web::AppState::open(config).unwrap()
+}
+
 /// Runs `sql` as an admin against a new data directory `data`; returns the statements'
 /// results and a bearer token of recipient `r` (which `sql` creates).
 pub fn prepare_catalog(data: &Path, sql: &str) -> (Vec<fireshare::admin::StatementResult>, String) {
-    let state = fireshare::state::AppState::open(fireshare::config::ServerConfig::new(
-        fireshare::config::DataDir::new(data),
-        "127.0.0.1:0",
-        None,
-    ))
-    .unwrap();
-    let context =
-        fireshare::admin::Context::of_server(&state.config, fireshare::auth::Role::Admin, data);
+    let state = open_state(data, "127.0.0.1:0");
+    let context = state
+        .config
+        .admin_context(fireshare::auth::Role::Admin, data);
     let results = fireshare::admin::execute_script(&state.catalog, sql, &context).unwrap();
     let token = fireshare::auth::issue_token(&state.catalog, "r", None)
         .unwrap()
         .token;
     (results, token)
+}
+
+/// A free loopback port.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until the server at `base` answers its health probe.
+fn wait_ready(base: &str) {
+    for _ in 0..200 {
+        if reqwest::blocking::get(format!("{base}/healthz")).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!("server did not start");
+}
+
+/// A server in this process on a free loopback port, over the state `build` makes of a
+/// state opened on `data` (where a bench replaces a seam: the credential checks, the
+/// recorder). Returns its base URL; it serves until the bench exits.
+pub fn serve_in_process(
+    data: &Path,
+    build: impl FnOnce(fireshare::web::AppState) -> fireshare::web::AppState + Send + 'static,
+) -> String {
+    let listen = format!("127.0.0.1:{}", free_port());
+    let state = build(open_state(data, &listen));
+    std::thread::spawn(move || {
+        actix_web::rt::System::new()
+            .block_on(fireshare::web::serve(state, |_| {}))
+            .unwrap()
+    });
+    let base = format!("http://{listen}");
+    wait_ready(&base);
+    base
 }
 
 pub struct Server {
@@ -43,11 +86,7 @@ impl Drop for Server {
 impl Server {
     /// `fireshare serve` on a free loopback port, with `env` set.
     pub fn start(data: &Path, env: &[(&str, &str)]) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_fireshare"))
             .args([
                 "serve",
@@ -65,13 +104,8 @@ impl Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
         };
-        for _ in 0..200 {
-            if reqwest::blocking::get(format!("{}/healthz", server.base)).is_ok() {
-                return server;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        panic!("server did not start");
+        wait_ready(&server.base);
+        server
     }
 
     /// Peak resident set size of the server process, in MiB.

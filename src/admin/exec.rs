@@ -9,7 +9,7 @@ use crate::audit::Trail;
 use crate::auth::Role;
 use crate::catalog::{self, Catalog, history};
 use crate::clock::{format_ms, now_ms};
-use crate::config::DataDir;
+use crate::data_dir::DataDir;
 use crate::fire;
 use crate::storage::{CredentialKind, StorageCredential, Stores, check_location, parse_location};
 use crate::{Error, Result};
@@ -24,25 +24,6 @@ pub struct StatementResult {
     pub action: &'static str,
     /// What a write changed in the catalog (see [`crate::catalog::history::diff`]).
     pub changes: Option<serde_json::Value>,
-}
-
-impl<'a> Context<'a> {
-    /// The context of statements sent to (or on behalf of) a server with `config`.
-    pub fn of_server(
-        config: &'a crate::config::ServerConfig,
-        role: Role,
-        base_dir: &'a Path,
-    ) -> Self {
-        Context {
-            role,
-            base_dir,
-            public_url: &config.public_url,
-            activation_ttl: config.activation_ttl,
-            data_dir: Some(&config.data_dir),
-            trail: None,
-            who: None,
-        }
-    }
 }
 
 impl StatementResult {

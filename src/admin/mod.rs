@@ -4,7 +4,6 @@
 mod exec;
 pub mod parser;
 
-pub mod http;
-mod rest;
+pub mod rest;
 
 pub use exec::{Context, StatementResult, execute_script, results_json};

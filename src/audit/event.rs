@@ -27,6 +27,15 @@ impl Actor {
             ..Actor::default()
         }
     }
+
+    /// A recipient, by name, and the credential it used if known.
+    pub fn recipient(name: &str, token_id: Option<&str>) -> Self {
+        Actor {
+            kind: "recipient".into(),
+            name: Some(name.to_string()),
+            token_id: token_id.map(str::to_string),
+        }
+    }
 }
 
 /// A record of one request (or one command-line admin run). Optional fields are left out of

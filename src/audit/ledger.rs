@@ -7,7 +7,9 @@
 //! the machine. A server appends through [`Ledger`], one writer thread that commits every
 //! event waiting at that moment in one transaction (group commit).
 
+use std::future::Future;
 use std::path::Path;
+use std::pin::Pin;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -280,8 +282,7 @@ impl Ledger {
         }
     }
 
-    /// Records `event`; resolves once it is committed, with its sequence number.
-    pub async fn record(&self, event: Event) -> Result<u64> {
+    async fn record_one(&self, event: Event) -> Result<u64> {
         let (done, committed) = tokio::sync::oneshot::channel();
         let sent = match &*self.queue.lock().unwrap_or_else(|p| p.into_inner()) {
             Some(queue) => queue.send(Pending { event, done }).is_ok(),
@@ -296,7 +297,7 @@ impl Ledger {
     }
 
     /// Stops taking events, writes the ones queued, seals the head and waits for the writer.
-    pub fn close(&self) {
+    fn stop(&self) {
         self.queue.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(writer) = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = writer.join();
@@ -304,8 +305,18 @@ impl Ledger {
     }
 }
 
+impl super::Recorder for Ledger {
+    fn record(&self, event: Event) -> Pin<Box<dyn Future<Output = Result<u64>> + Send + '_>> {
+        Box::pin(self.record_one(event))
+    }
+
+    fn close(&self) {
+        self.stop();
+    }
+}
+
 impl Drop for Ledger {
     fn drop(&mut self) {
-        self.close();
+        self.stop();
     }
 }

@@ -2,19 +2,21 @@
 //! chained by hash and sealed with the server's audit key, so that an auditor holding only the
 //! public key can show that no record was altered, removed or reordered.
 //!
-//! Requests are recorded by construction: one middleware ([`http::audited`]) wraps the whole
-//! application and writes the event of every request, whatever its endpoint; handlers only add
-//! what they alone know (who the caller turned out to be, the version served, the files).
+//! A server records every request by construction (its recording middleware, in `web`, writes
+//! the event of every request whatever its endpoint, through a [`Recorder`]); the command line
+//! records each command ([`record_command`]). Handlers only add to a request's [`Trail`] what
+//! they alone know (who the caller turned out to be, the version served, the files).
 
 pub mod access;
 pub mod event;
 pub mod export;
-pub mod http;
 pub mod ledger;
 pub mod query;
 pub mod receipt;
 pub mod verify;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -26,12 +28,13 @@ pub use ledger::{Ledger, LedgerDb, Sealing};
 use crate::Result;
 use crate::catalog::Catalog;
 use crate::catalog::history;
-use crate::config::DataDir;
+use crate::data_dir::DataDir;
 use crate::signing_key::{SigningKey, VerifyingKey};
 
-/// The audit side of a server: the ledger writer and the key that signs seals and receipts.
+/// The audit side of a server: where its events are recorded and the key that signs seals
+/// and receipts.
 pub struct Audit {
-    pub ledger: Ledger,
+    pub recorder: Box<dyn Recorder>,
     pub key: Arc<SigningKey>,
 }
 
@@ -39,12 +42,21 @@ impl Audit {
     /// Opens (creating on first use) the data directory's ledger and starts its writer.
     pub fn open(dir: &DataDir, catalog: &Catalog, sealing: Sealing) -> Result<Self> {
         let key = Arc::new(SigningKey::load_or_create(&dir.audit_key())?);
-        let conn = open_ledger(dir, catalog, &key, sealing)?;
+        let ledger = open_ledger(dir, catalog, &key, sealing)?;
         Ok(Audit {
-            ledger: Ledger::start(conn, key.clone(), sealing),
+            recorder: Box::new(Ledger::start(ledger, key.clone(), sealing)),
             key,
         })
     }
+}
+
+/// Where a server's events go: the ledger's writer. The seam through which tests and benches
+/// record elsewhere (in memory, or nowhere to measure what recording costs).
+pub trait Recorder: Send + Sync {
+    /// Records `event`; resolves once it is committed, with its sequence number.
+    fn record(&self, event: Event) -> Pin<Box<dyn Future<Output = Result<u64>> + Send + '_>>;
+    /// Writes what is queued and stops taking events (when the server stops).
+    fn close(&self) {}
 }
 
 /// Opens the ledger; a new one starts with the catalog as it is (every governed row, as if

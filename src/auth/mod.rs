@@ -37,17 +37,6 @@ pub struct Recipient {
     pub token_id: String,
 }
 
-impl Recipient {
-    /// The caller as the audit ledger names it.
-    pub fn actor(&self) -> crate::audit::Actor {
-        crate::audit::Actor {
-            kind: "recipient".into(),
-            name: Some(self.name.clone()),
-            token_id: Some(self.token_id.clone()),
-        }
-    }
-}
-
 /// A freshly issued token: the secret exists only here and in the profile handed out.
 pub struct IssuedToken {
     pub token: String,
@@ -160,17 +149,6 @@ pub struct AdminCaller {
     pub name: String,
     pub role: Role,
     pub token_id: String,
-}
-
-impl AdminCaller {
-    /// The caller as the audit ledger names it (kind `admin` or `auditor`).
-    pub fn actor(&self) -> crate::audit::Actor {
-        crate::audit::Actor {
-            kind: self.role.as_str().into(),
-            name: Some(self.name.clone()),
-            token_id: None,
-        }
-    }
 }
 
 /// Creates an admin-API token for `name` with `role` and stores its hash.

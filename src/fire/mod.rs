@@ -12,7 +12,7 @@ use std::path::Path;
 use crate::Result;
 use crate::audit::{note_change, record_command};
 use crate::catalog::{self, Catalog};
-use crate::config::DataDir;
+use crate::data_dir::DataDir;
 
 /// Remembers `schemas` as the FIRE schema directory (an audited change, made only when it
 /// differs from the one remembered).

@@ -15,20 +15,20 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::Context;
 use super::capabilities::{Capabilities, ResponseFormat};
+use super::cursor::{open_cursor, seal_cursor};
 use super::ndjson::{self, FileIdHash};
 use super::query::{
     QueryBody, TablePath, UrlGrant, check_start_version, history_required, parse_timestamp,
     table_location,
 };
 use super::served;
-use super::tokens::{open_cursor, seal_cursor};
 use crate::audit::receipt::FileDigest;
 use crate::auth::Recipient;
 use crate::catalog::SharedTable;
 use crate::clock::now_ms;
 use crate::delta::{Commit, Commits, DataFile, Metadata, Protocol, Snapshot, VersionSpec};
-use crate::state::AppState;
 use crate::storage::Location;
 use crate::{Error, Result};
 
@@ -153,7 +153,7 @@ fn change_feed_on(metadata: &Metadata) -> bool {
 /// Opens the paging of a listing: checks `maxFiles` and opens the page token, which must have
 /// been issued for the same recipient, table and parameters.
 fn open_paging(
-    state: &AppState,
+    cx: &Context<'_>,
     who: &Recipient,
     shared: &SharedTable,
     caps: &Capabilities,
@@ -166,7 +166,7 @@ fn open_paging(
     let cursor = page_token
         .map(|token| -> Result<Cursor> {
             let cursor: Cursor =
-                open_cursor(&state.secret, PAGE_TOKEN, &scope, token, now_ms(), "page token")?;
+                open_cursor(cx.secret, PAGE_TOKEN, &scope, token, now_ms(), "page token")?;
             if cursor.params != params {
                 return Err(Error::invalid(
                     "Query parameter mismatch detected for the next page query: every page must repeat the first page's parameters.",
@@ -189,7 +189,7 @@ fn open_paging(
 
 /// The change feed must be on at the start and stay on through every commit of the range.
 fn check_change_feed(
-    state: &AppState,
+    cx: &Context<'_>,
     shared: &SharedTable,
     (start, end): (u64, u64),
     commits: &Commits,
@@ -199,9 +199,9 @@ fn check_change_feed(
             "Error getting change data for range [{start}, {end}] as change data was not recorded for version [{version}]"
         ))
     };
-    let at_start = state
+    let at_start = cx
         .delta
-        .snapshot(&table_location(state, shared)?, VersionSpec::Version(start))?;
+        .snapshot(&table_location(cx, shared)?, VersionSpec::Version(start))?;
     if !change_feed_on(at_start.metadata()) {
         return Err(not_recorded(start));
     }
@@ -222,14 +222,14 @@ fn start_past_latest(start: u64, latest: u64) -> Error {
 
 /// The range `[start, end]` a first `/changes` request asks for.
 fn resolve_range(
-    state: &AppState,
+    cx: &Context<'_>,
     shared: &SharedTable,
     params: &ChangesParams,
 ) -> Result<(u64, u64)> {
     let starting_version = version_param("startingVersion", params.starting_version.as_deref())?;
     let ending_version = version_param("endingVersion", params.ending_version.as_deref())?;
-    let root = table_location(state, shared)?;
-    let latest = state.delta.snapshot(&root, VersionSpec::Latest)?.version();
+    let root = table_location(cx, shared)?;
+    let latest = cx.delta.snapshot(&root, VersionSpec::Latest)?.version();
     let start = match (starting_version, &params.starting_timestamp) {
         (Some(_), Some(_)) => {
             return Err(Error::invalid(
@@ -242,9 +242,7 @@ fn resolve_range(
             ));
         }
         (Some(v), None) => v,
-        (None, Some(ts)) => state
-            .delta
-            .version_at_or_after(&root, parse_timestamp(ts)?)?,
+        (None, Some(ts)) => cx.delta.version_at_or_after(&root, parse_timestamp(ts)?)?,
     };
     let end = match (ending_version, &params.ending_timestamp) {
         (Some(_), Some(_)) => {
@@ -253,10 +251,10 @@ fn resolve_range(
             ));
         }
         // The latest version recipients see (older than the table's for FIRE-bound tables).
-        (None, None) => served::latest(state, shared)?,
+        (None, None) => served::latest(cx, shared)?,
         // Like the reference server: an ending version past the latest is clamped.
         (Some(v), None) => v.min(latest),
-        (None, Some(ts)) => state
+        (None, Some(ts)) => cx
             .delta
             .snapshot(&root, VersionSpec::Timestamp(parse_timestamp(ts)?))?
             .version(),
@@ -274,13 +272,13 @@ fn resolve_range(
 
 /// Checks a `GET …/changes` and resolves its range.
 pub fn prepare_changes(
-    state: &AppState,
+    cx: &Context<'_>,
     who: &Recipient,
     path: &TablePath,
     caps: &Capabilities,
     params: &ChangesParams,
 ) -> Result<PreparedChanges> {
-    let shared = path.resolve(state, who)?;
+    let shared = path.resolve(cx, who)?;
     if !shared.history {
         return Err(Error::invalid(format!(
             "cdf is not enabled on table {}.{}.{}: it is not shared WITH HISTORY",
@@ -300,7 +298,7 @@ pub fn prepare_changes(
         return Err(Error::invalid("maxFiles must be positive."));
     }
     let (paging, cursor) = open_paging(
-        state,
+        cx,
         who,
         &shared,
         caps,
@@ -318,11 +316,11 @@ pub fn prepare_changes(
     let (start, end, head) = match &cursor {
         Some(c) => (c.start, c.end, c.head),
         None => {
-            let (start, end) = resolve_range(state, &shared, params)?;
+            let (start, end) = resolve_range(cx, &shared, params)?;
             let head = if include_metadata {
                 start
             } else {
-                served::latest(state, &shared)?
+                served::latest(cx, &shared)?
             };
             (start, end, head)
         }
@@ -333,7 +331,7 @@ pub fn prepare_changes(
         streaming: false,
     };
     prepare(
-        state,
+        cx,
         who,
         shared,
         caps,
@@ -346,13 +344,13 @@ pub fn prepare_changes(
 
 /// Checks a `POST …/query` with `startingVersion` (and optionally `endingVersion`).
 pub fn prepare_streaming(
-    state: &AppState,
+    cx: &Context<'_>,
     who: &Recipient,
     path: &TablePath,
     caps: &Capabilities,
     body: &QueryBody,
 ) -> Result<PreparedChanges> {
-    let shared = path.resolve(state, who)?;
+    let shared = path.resolve(cx, who)?;
     if !shared.history {
         return Err(history_required(&shared));
     }
@@ -364,7 +362,7 @@ pub fn prepare_streaming(
         body.max_files,
     );
     let (paging, cursor) = open_paging(
-        state,
+        cx,
         who,
         &shared,
         caps,
@@ -376,13 +374,13 @@ pub fn prepare_streaming(
         None => {
             let start = u64::try_from(starting_version)
                 .map_err(|_| Error::invalid("startingVersion cannot be negative."))?;
-            let root = table_location(state, &shared)?;
-            let latest = state.delta.snapshot(&root, VersionSpec::Latest)?.version();
+            let root = table_location(cx, &shared)?;
+            let latest = cx.delta.snapshot(&root, VersionSpec::Latest)?.version();
             if start > latest {
                 return Err(start_past_latest(start, latest));
             }
             let end = match body.ending_version {
-                None => served::latest(state, &shared)?,
+                None => served::latest(cx, &shared)?,
                 Some(end) if end < starting_version => {
                     return Err(Error::invalid(format!(
                         "startingVersion({start}) must be smaller than or equal to endingVersion({end})."
@@ -403,13 +401,13 @@ pub fn prepare_streaming(
         include_protocol: body.include_historical_protocol == Some(true),
         streaming: true,
     };
-    prepare(state, who, shared, caps, range, options, paging, cursor)
+    prepare(cx, who, shared, caps, range, options, paging, cursor)
 }
 
 /// Reads the commits a page lists and chooses the response format.
 #[allow(clippy::too_many_arguments)]
 fn prepare(
-    state: &AppState,
+    cx: &Context<'_>,
     who: &Recipient,
     shared: SharedTable,
     caps: &Capabilities,
@@ -420,15 +418,15 @@ fn prepare(
 ) -> Result<PreparedChanges> {
     check_start_version(&shared, start)?;
     // The start too, when the versions recipients see end before it.
-    served::check(state, &shared, start..=end.max(start))?;
-    let root = table_location(state, &shared)?;
-    let head = state.delta.snapshot(&root, VersionSpec::Version(head))?;
+    served::check(cx, &shared, start..=end.max(start))?;
+    let root = table_location(cx, &shared)?;
+    let head = cx.delta.snapshot(&root, VersionSpec::Version(head))?;
     let format = caps.choose_format(head.protocol(), &head.metadata().configuration)?;
     paging.resume = cursor.map_or((start, 0), |c| (c.version, c.index));
     let commits = Commits::open(&root, paging.resume.0, end)?;
     // Checked by the first page; the log's past does not change between pages.
     if !options.streaming && paging.resume == (start, 0) {
-        check_change_feed(state, &shared, (start, end), &commits)?;
+        check_change_feed(cx, &shared, (start, end), &commits)?;
     }
     Ok(PreparedChanges {
         recipient_id: who.id.clone(),
@@ -491,7 +489,7 @@ fn merge_without_changes(commit: &Commit) -> bool {
 
 /// Writes the listing (or one page of it), handing it to `emit` in chunks.
 pub fn write_changes(
-    state: &AppState,
+    cx: &Context<'_>,
     changes: &PreparedChanges,
     mut emit: impl FnMut(Vec<u8>) -> ControlFlow<()>,
 ) -> Result<()> {
@@ -506,7 +504,7 @@ pub fn write_changes(
     }
     write_metadata(&mut out, changes.format, head.metadata(), head.version());
     let grant = UrlGrant::new(
-        state,
+        cx,
         &changes.shared,
         &changes.recipient_id,
         &changes.location,
@@ -531,7 +529,7 @@ pub fn write_changes(
                 "the table's log holds absolute file paths, which cannot be shared",
             ));
         }
-        let url = grant.sign(state, &file.path, now)?;
+        let url = grant.sign(cx, &file.path, now)?;
         let mut id_buffer = [0; 64];
         let scheme = paging.file_id_hash.unwrap_or_default();
         let id = ndjson::file_id(&file.path, scheme, &mut id_buffer);
@@ -557,7 +555,7 @@ pub fn write_changes(
                 let mut signed = action.clone();
                 signed["path"] = Value::String(url.url.clone());
                 let mut expires = url.expires_at;
-                if let Some(dv_url) = grant.sign_deletion_vector(state, &file, now)? {
+                if let Some(dv_url) = grant.sign_deletion_vector(cx, &file, now)? {
                     expires = expires.min(dv_url.expires_at);
                     signed["deletionVector"]["storageType"] = Value::from("p");
                     signed["deletionVector"]["pathOrInlineDv"] = Value::String(dv_url.url);
@@ -594,7 +592,7 @@ pub fn write_changes(
                 params: paging.params.clone(),
             };
             let expires = now + PAGE_TOKEN_TTL_MS;
-            seal_cursor(&state.secret, PAGE_TOKEN, &paging.scope, &cursor, expires)
+            seal_cursor(cx.secret, PAGE_TOKEN, &paging.scope, &cursor, expires)
         });
         let min_expiry = (sent > 0).then(|| grant.earliest_expiry(now));
         ndjson::write_end_stream(&mut out, token.as_deref(), None, min_expiry);

@@ -3,10 +3,10 @@
 
 use serde_json::{Value, json};
 
+use super::Context;
 use super::paging::{Page, finish_page, page_request};
 use crate::auth::Recipient;
 use crate::catalog::{Share, SharedTable};
-use crate::state::AppState;
 use crate::{Error, Result};
 
 /// `maxResults` and `pageToken` as sent.
@@ -18,9 +18,9 @@ pub struct ListParams {
 }
 
 impl ListParams {
-    fn page(&self, state: &AppState, scope: &str) -> Result<Page> {
+    fn page(&self, cx: &Context<'_>, scope: &str) -> Result<Page> {
         page_request(
-            &state.secret,
+            cx.secret,
             scope,
             self.max_results.as_deref(),
             self.page_token.as_deref(),
@@ -34,9 +34,8 @@ fn share_not_found(name: &str) -> Error {
     ))
 }
 
-fn granted_share(state: &AppState, who: &Recipient, name: &str) -> Result<Share> {
-    state
-        .catalog
+fn granted_share(cx: &Context<'_>, who: &Recipient, name: &str) -> Result<Share> {
+    cx.catalog
         .read(|c| c.granted_share(&who.id, name))?
         .ok_or_else(|| share_not_found(name))
 }
@@ -67,45 +66,43 @@ fn page_json(items: Vec<Value>, next: Option<String>) -> Value {
     body
 }
 
-pub fn list_shares(state: &AppState, who: &Recipient, params: &ListParams) -> Result<Value> {
+pub fn list_shares(cx: &Context<'_>, who: &Recipient, params: &ListParams) -> Result<Value> {
     let scope = format!("{}/shares", who.id);
-    let page = params.page(state, &scope)?;
+    let page = params.page(cx, &scope)?;
     let after = page
         .after
         .as_ref()
         .and_then(|a| a.first())
         .map(String::as_str);
-    let shares = state
+    let shares = cx
         .catalog
         .read(|c| c.granted_shares(&who.id, after, page.limit + 1))?;
-    let (shares, next) = finish_page(&state.secret, &scope, &page, shares, |s| {
-        vec![s.name.clone()]
-    });
+    let (shares, next) = finish_page(cx.secret, &scope, &page, shares, |s| vec![s.name.clone()]);
     Ok(page_json(shares.iter().map(share_json).collect(), next))
 }
 
-pub fn get_share(state: &AppState, who: &Recipient, share: &str) -> Result<Value> {
-    Ok(json!({ "share": share_json(&granted_share(state, who, share)?) }))
+pub fn get_share(cx: &Context<'_>, who: &Recipient, share: &str) -> Result<Value> {
+    Ok(json!({ "share": share_json(&granted_share(cx, who, share)?) }))
 }
 
 pub fn list_schemas(
-    state: &AppState,
+    cx: &Context<'_>,
     who: &Recipient,
     share: &str,
     params: &ListParams,
 ) -> Result<Value> {
-    let share = granted_share(state, who, share)?;
+    let share = granted_share(cx, who, share)?;
     let scope = format!("{}/schemas/{}", who.id, share.id);
-    let page = params.page(state, &scope)?;
+    let page = params.page(cx, &scope)?;
     let after = page
         .after
         .as_ref()
         .and_then(|a| a.first())
         .map(String::as_str);
-    let schemas = state
+    let schemas = cx
         .catalog
         .read(|c| c.share_schemas(&share.id, after, page.limit + 1))?;
-    let (schemas, next) = finish_page(&state.secret, &scope, &page, schemas, |s| vec![s.clone()]);
+    let (schemas, next) = finish_page(cx.secret, &scope, &page, schemas, |s| vec![s.clone()]);
     let items = schemas
         .iter()
         .map(|name| json!({"name": name, "share": share.name}))
@@ -115,25 +112,25 @@ pub fn list_schemas(
 
 /// Tables of one schema (`schema` given) or of the whole share (`all-tables`).
 pub fn list_tables(
-    state: &AppState,
+    cx: &Context<'_>,
     who: &Recipient,
     share: &str,
     schema: Option<&str>,
     params: &ListParams,
 ) -> Result<Value> {
-    let share = granted_share(state, who, share)?;
+    let share = granted_share(cx, who, share)?;
     let scope = format!(
         "{}/tables/{}/{}",
         who.id,
         share.id,
         schema.map(str::to_lowercase).unwrap_or_default()
     );
-    let page = params.page(state, &scope)?;
+    let page = params.page(cx, &scope)?;
     let after = page
         .after
         .as_ref()
         .and_then(|a| Some((a.first()?.as_str(), a.get(1)?.as_str())));
-    let tables = state.catalog.read(|c| {
+    let tables = cx.catalog.read(|c| {
         if let Some(schema) = schema
             && c.share_tables(&share.id, Some(schema), None, 1)?.is_empty()
         {
@@ -144,7 +141,7 @@ pub fn list_tables(
         }
         c.share_tables(&share.id, schema, after, page.limit + 1)
     })?;
-    let (tables, next) = finish_page(&state.secret, &scope, &page, tables, |t| {
+    let (tables, next) = finish_page(cx.secret, &scope, &page, tables, |t| {
         vec![t.schema.clone(), t.name.clone()]
     });
     Ok(page_json(tables.iter().map(table_json).collect(), next))
@@ -152,14 +149,13 @@ pub fn list_tables(
 
 /// The shared table `share.schema.table` if the recipient may read it.
 pub fn granted_table(
-    state: &AppState,
+    cx: &Context<'_>,
     who: &Recipient,
     share: &str,
     schema: &str,
     table: &str,
 ) -> Result<SharedTable> {
-    state
-        .catalog
+    cx.catalog
         .read(|c| c.granted_table(&who.id, share, schema, table))?
         .ok_or_else(|| {
             Error::not_found(format!(

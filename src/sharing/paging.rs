@@ -4,7 +4,7 @@
 //! between pages neither repeat nor vanish) and the listing it belongs to (recipient, endpoint,
 //! share, schema). It is signed, so a client can neither forge nor reuse it elsewhere.
 
-use super::tokens::{seal, unseal};
+use super::cursor::{seal, unseal};
 use crate::secret::ServerSecret;
 use crate::{Error, Result};
 

@@ -10,18 +10,18 @@ use std::ops::ControlFlow;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::Context;
 use super::capabilities::{Capabilities, ResponseFormat};
+use super::cursor::{open_cursor, seal_cursor};
 use super::listing::granted_table;
 use super::ndjson::{self, FileIdHash};
 use super::predicate::{FileFacts, Predicate};
 use super::served;
-use super::tokens::{open_cursor, seal_cursor};
 use crate::audit::receipt::FileDigest;
 use crate::auth::Recipient;
 use crate::catalog::SharedTable;
 use crate::clock::{now_ms, parse_timestamp_ms};
 use crate::delta::{DataFile, Snapshot, VersionSpec};
-use crate::state::AppState;
 use crate::storage::{Location, SignedUrl};
 use crate::{Error, Result};
 
@@ -42,8 +42,8 @@ pub struct TablePath {
 }
 
 impl TablePath {
-    pub(super) fn resolve(&self, state: &AppState, who: &Recipient) -> Result<SharedTable> {
-        granted_table(state, who, &self.share, &self.schema, &self.table)
+    pub(super) fn resolve(&self, cx: &Context<'_>, who: &Recipient) -> Result<SharedTable> {
+        granted_table(cx, who, &self.share, &self.schema, &self.table)
     }
 }
 
@@ -104,12 +104,12 @@ impl QueryBody {
 }
 
 /// Where a shared table is, named as the recipient knows it.
-pub(super) fn table_location(state: &AppState, shared: &SharedTable) -> Result<Location> {
-    state.stores.locate(
+pub(super) fn table_location(cx: &Context<'_>, shared: &SharedTable) -> Result<Location> {
+    cx.stores.locate(
         &format!("{}.{}.{}", shared.share, shared.schema, shared.name),
         &shared.table.location,
         shared.table.credential.as_deref(),
-        |id| state.catalog.read(|c| c.sealed_credential(id)),
+        |id| cx.catalog.read(|c| c.sealed_credential(id)),
     )
 }
 
@@ -165,22 +165,20 @@ fn parse_version_param(text: Option<&str>) -> Result<Option<i64>> {
 /// The table's latest version, or with `startingTimestamp` the earliest version committed at
 /// or after it (`GET …/version`, `HEAD …/{table}`).
 pub fn table_version(
-    state: &AppState,
+    cx: &Context<'_>,
     who: &Recipient,
     path: &TablePath,
     starting_timestamp: Option<&str>,
 ) -> Result<u64> {
-    let shared = path.resolve(state, who)?;
-    let root = table_location(state, &shared)?;
+    let shared = path.resolve(cx, who)?;
+    let root = table_location(cx, &shared)?;
     match starting_timestamp {
-        None => served::latest(state, &shared),
+        None => served::latest(cx, &shared),
         Some(_) if !shared.history => Err(history_required(&shared)),
         Some(ts) => {
-            let version = state
-                .delta
-                .version_at_or_after(&root, parse_timestamp(ts)?)?;
+            let version = cx.delta.version_at_or_after(&root, parse_timestamp(ts)?)?;
             check_start_version(&shared, version)?;
-            served::check(state, &shared, version..=version)?;
+            served::check(cx, &shared, version..=version)?;
             Ok(version)
         }
     }
@@ -280,20 +278,20 @@ impl PreparedTable {
     }
 
     /// The grant of this response's file URLs.
-    fn grant(&self, state: &AppState) -> UrlGrant<'_> {
-        UrlGrant::new(state, &self.shared, &self.recipient_id, &self.location)
+    fn grant(&self, cx: &Context<'_>) -> UrlGrant<'_> {
+        UrlGrant::new(cx, &self.shared, &self.recipient_id, &self.location)
     }
 
     /// Signs the file (and its deletion vector file) and writes its line.
     fn write_file(
         &self,
-        state: &AppState,
+        cx: &Context<'_>,
         grant: &UrlGrant<'_>,
         out: &mut Vec<u8>,
         file: &DataFile,
         now: i64,
     ) -> Result<()> {
-        let url = grant.sign(state, &file.path, now)?;
+        let url = grant.sign(cx, &file.path, now)?;
         let mut id_buffer = [0; 64];
         let id = ndjson::file_id(
             &file.path,
@@ -303,7 +301,7 @@ impl PreparedTable {
         match self.format {
             ResponseFormat::Parquet => ndjson::write_file(out, file, id, &url, self.line_version),
             ResponseFormat::Delta => {
-                let dv_url = grant.sign_deletion_vector(state, file, now)?;
+                let dv_url = grant.sign_deletion_vector(cx, file, now)?;
                 ndjson::write_delta_file(out, file, id, &url, dv_url.as_ref(), self.line_version);
             }
         }
@@ -322,7 +320,7 @@ pub(super) struct UrlGrant<'a> {
 
 impl<'a> UrlGrant<'a> {
     pub fn new(
-        state: &AppState,
+        cx: &Context<'_>,
         shared: &'a SharedTable,
         recipient_id: &'a str,
         location: &'a Location,
@@ -330,7 +328,7 @@ impl<'a> UrlGrant<'a> {
         let wanted = shared
             .url_ttl_ms
             .and_then(|ms| u64::try_from(ms).ok())
-            .map_or(state.config.url_ttl, std::time::Duration::from_millis);
+            .map_or(cx.url_ttl, std::time::Duration::from_millis);
         UrlGrant {
             table_id: &shared.table.id,
             recipient_id,
@@ -347,10 +345,10 @@ impl<'a> UrlGrant<'a> {
 
     /// A URL of `path` (decoded, relative to the table root): presigned by the table's cloud
     /// store, or pointing at this server's `/files/` route for a local table.
-    pub fn sign(&self, state: &AppState, path: &str, now: i64) -> Result<SignedUrl> {
+    pub fn sign(&self, cx: &Context<'_>, path: &str, now: i64) -> Result<SignedUrl> {
         if self.location.is_local() {
             let expires_at = self.earliest_expiry(now);
-            return Ok(state
+            return Ok(cx
                 .signer
                 .sign(self.table_id, self.recipient_id, path, expires_at));
         }
@@ -361,14 +359,14 @@ impl<'a> UrlGrant<'a> {
     /// inline vector.
     pub fn sign_deletion_vector(
         &self,
-        state: &AppState,
+        cx: &Context<'_>,
         file: &DataFile,
         now: i64,
     ) -> Result<Option<SignedUrl>> {
         match file.deletion_vector.as_ref().and_then(|dv| dv.file_path()) {
             None => Ok(None),
             Some(Ok(path)) if !path.contains("://") && !path.starts_with('/') => {
-                self.sign(state, &path, now).map(Some)
+                self.sign(cx, &path, now).map(Some)
             }
             Some(Ok(_)) => Err(Error::unsupported(
                 "a deletion vector of the table lies outside the table directory, which cannot be shared",
@@ -384,7 +382,7 @@ impl<'a> UrlGrant<'a> {
 /// the first request named a version) carried by a page or refresh token: it holds whether
 /// or not the table's history is shared, since the client started from the latest version.
 fn prepare(
-    state: &AppState,
+    cx: &Context<'_>,
     who: &Recipient,
     shared: SharedTable,
     caps: &Capabilities,
@@ -397,17 +395,17 @@ fn prepare(
     };
     // The latest version recipients see may be older than the table's (FIRE-bound tables).
     let resolved = match spec {
-        VersionSpec::Latest => VersionSpec::Version(served::latest(state, &shared)?),
+        VersionSpec::Latest => VersionSpec::Version(served::latest(cx, &shared)?),
         other => other,
     };
-    let location = table_location(state, &shared)?;
-    let snapshot = state.delta.snapshot(&location, resolved)?;
+    let location = table_location(cx, &shared)?;
+    let snapshot = cx.delta.snapshot(&location, resolved)?;
     if pinned.is_none() && spec != VersionSpec::Latest {
         check_start_version(&shared, snapshot.version())?;
     }
     // The latest served version needs no second look at the approvals.
     if spec != VersionSpec::Latest {
-        served::check(state, &shared, snapshot.version()..=snapshot.version())?;
+        served::check(cx, &shared, snapshot.version()..=snapshot.version())?;
     }
     let format = caps.choose_format(snapshot.protocol(), &snapshot.metadata().configuration)?;
     let line_version = match pinned {
@@ -429,16 +427,16 @@ fn prepare(
 
 /// `GET …/metadata`: the protocol and metaData lines.
 pub fn table_metadata(
-    state: &AppState,
+    cx: &Context<'_>,
     who: &Recipient,
     path: &TablePath,
     caps: &Capabilities,
     version: Option<&str>,
     timestamp: Option<&str>,
 ) -> Result<(PreparedTable, Vec<u8>)> {
-    let shared = path.resolve(state, who)?;
+    let shared = path.resolve(cx, who)?;
     let prepared = prepare(
-        state,
+        cx,
         who,
         shared,
         caps,
@@ -497,7 +495,7 @@ pub fn check_query_body(body: &QueryBody) -> Result<()> {
 
 /// Checks a `POST …/query` for a snapshot and resolves it.
 pub fn prepare_query(
-    state: &AppState,
+    cx: &Context<'_>,
     who: &Recipient,
     path: &TablePath,
     caps: &Capabilities,
@@ -505,14 +503,14 @@ pub fn prepare_query(
 ) -> Result<PreparedTable> {
     check_query_body(body)?;
     let file_id_hash = caps.file_id_scheme()?;
-    let shared = path.resolve(state, who)?;
+    let shared = path.resolve(cx, who)?;
     let scope = format!("{}/{}", who.id, shared.table.id);
     let params = params_hash(body, caps);
     let now = now_ms();
     let cursor = match (&body.page_token, &body.refresh_token) {
         (Some(token), _) => {
             let cursor: Cursor =
-                open_cursor(&state.secret, PAGE_TOKEN, &scope, token, now, "page token")?;
+                open_cursor(cx.secret, PAGE_TOKEN, &scope, token, now, "page token")?;
             if cursor.params != params {
                 return Err(Error::invalid(
                     "Query parameter mismatch detected for the next page query: every page must repeat the first page's parameters.",
@@ -521,7 +519,7 @@ pub fn prepare_query(
             Some(cursor)
         }
         (None, Some(token)) => Some(open_cursor(
-            &state.secret,
+            cx.secret,
             REFRESH_TOKEN,
             &scope,
             token,
@@ -532,7 +530,7 @@ pub fn prepare_query(
     };
     let pinned = cursor.as_ref().map(|c| (c.version, c.versioned));
     let mut prepared = prepare(
-        state,
+        cx,
         who,
         shared,
         caps,
@@ -597,17 +595,17 @@ fn unservable(file: &DataFile, format: ResponseFormat) -> Option<&'static str> {
 /// Produces the whole query response, handing it to `emit` in chunks; stops early when
 /// `emit` answers `Break` (the client went away).
 pub fn write_query(
-    state: &AppState,
+    cx: &Context<'_>,
     query: &PreparedTable,
     mut emit: impl FnMut(Vec<u8>) -> ControlFlow<()>,
 ) -> Result<()> {
     let mut out = chunk_buffer();
     query.write_head(&mut out);
     let now = now_ms();
-    let grant = query.grant(state);
+    let grant = query.grant(cx);
     let paging = &query.paging;
-    let page = for_each_page_file(state, query, |file| {
-        query.write_file(state, &grant, &mut out, file, now)?;
+    let page = for_each_page_file(cx, query, |file| {
+        query.write_file(cx, &grant, &mut out, file, now)?;
         if out.len() >= CHUNK_SIZE && emit(std::mem::replace(&mut out, chunk_buffer())).is_break() {
             return Ok(ControlFlow::Break(()));
         }
@@ -629,7 +627,7 @@ pub fn write_query(
         let next = next_offset.map(|offset| {
             let expires = now + PAGE_TOKEN_TTL_MS;
             seal_cursor(
-                &state.secret,
+                cx.secret,
                 PAGE_TOKEN,
                 &paging.scope,
                 &cursor(offset),
@@ -638,13 +636,7 @@ pub fn write_query(
         });
         let refresh = paging.refresh.then(|| {
             let expires = now + REFRESH_TOKEN_TTL_MS;
-            seal_cursor(
-                &state.secret,
-                REFRESH_TOKEN,
-                &paging.scope,
-                &cursor(0),
-                expires,
-            )
+            seal_cursor(cx.secret, REFRESH_TOKEN, &paging.scope, &cursor(0), expires)
         });
         let min_expiry = (sent > 0).then(|| grant.earliest_expiry(now));
         ndjson::write_end_stream(&mut out, next.as_deref(), refresh.as_deref(), min_expiry);
@@ -657,10 +649,10 @@ pub fn write_query(
 
 /// What the files of a response add up to, for its receipt: one walk over the same files,
 /// without signing or writing anything.
-pub fn delivered_files(state: &AppState, query: &PreparedTable) -> Result<FileDigest> {
+pub fn delivered_files(cx: &Context<'_>, query: &PreparedTable) -> Result<FileDigest> {
     let mut digest = FileDigest::default();
     let scheme = query.paging.file_id_hash.unwrap_or_default();
-    for_each_page_file(state, query, |file| {
+    for_each_page_file(cx, query, |file| {
         digest.add(ndjson::file_id(&file.path, scheme, &mut [0; 64]), file.size);
         Ok(ControlFlow::Continue(()))
     })?;
@@ -689,7 +681,7 @@ struct Page {
 /// Hands `visit` the files of this page: the selected ones after those earlier pages sent, at
 /// most `maxFiles` of them.
 fn for_each_page_file(
-    state: &AppState,
+    cx: &Context<'_>,
     query: &PreparedTable,
     mut visit: impl FnMut(&DataFile) -> Result<ControlFlow<()>>,
 ) -> Result<Page> {
@@ -699,7 +691,7 @@ fn for_each_page_file(
         sent: 0,
         end: PageEnd::Last,
     };
-    for_each_selected(state, query, |file| {
+    for_each_selected(cx, query, |file| {
         page.listed += 1;
         if page.listed <= paging.skip {
             return Ok(ControlFlow::Continue(()));
@@ -722,7 +714,7 @@ fn for_each_page_file(
 /// until their record counts cover `limitHint`. Any file that cannot be served fails the
 /// whole listing.
 fn for_each_selected(
-    state: &AppState,
+    cx: &Context<'_>,
     query: &PreparedTable,
     mut visit: impl FnMut(&DataFile) -> Result<ControlFlow<()>>,
 ) -> Result<()> {
@@ -734,7 +726,7 @@ fn for_each_selected(
             .is_some_and(|p| p.needs_stats(partition_columns));
     let mut rows_so_far: i64 = 0;
     let mut failure = None;
-    state.delta.for_each_file(&query.snapshot, |file| {
+    cx.delta.for_each_file(&query.snapshot, |file| {
         if let Some(problem) = unservable(file, query.format) {
             failure = Some(Error::unsupported(problem));
             return ControlFlow::Break(());

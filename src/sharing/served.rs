@@ -5,14 +5,14 @@
 
 use std::ops::RangeInclusive;
 
+use super::Context;
 use crate::catalog::SharedTable;
 use crate::delta::VersionSpec;
 use crate::fire::quality::Approvals;
-use crate::state::AppState;
 use crate::{Error, Result};
 
-fn approvals(state: &AppState, shared: &SharedTable) -> Result<Option<Approvals>> {
-    state.catalog.read(|c| Approvals::load(c, &shared.table.id))
+fn approvals(cx: &Context<'_>, shared: &SharedTable) -> Result<Option<Approvals>> {
+    cx.catalog.read(|c| Approvals::load(c, &shared.table.id))
 }
 
 fn name(shared: &SharedTable) -> String {
@@ -20,10 +20,10 @@ fn name(shared: &SharedTable) -> String {
 }
 
 /// The latest version recipients see.
-pub fn latest(state: &AppState, shared: &SharedTable) -> Result<u64> {
-    let root = super::query::table_location(state, shared)?;
-    let latest = state.delta.snapshot(&root, VersionSpec::Latest)?.version();
-    match approvals(state, shared)? {
+pub fn latest(cx: &Context<'_>, shared: &SharedTable) -> Result<u64> {
+    let root = super::query::table_location(cx, shared)?;
+    let latest = cx.delta.snapshot(&root, VersionSpec::Latest)?.version();
+    match approvals(cx, shared)? {
         None => Ok(latest),
         // Only versions the share offers count (START VERSION).
         Some(a) => a
@@ -39,8 +39,8 @@ pub fn latest(state: &AppState, shared: &SharedTable) -> Result<u64> {
 }
 
 /// Refuses a request that reaches a version recipients may not read.
-pub fn check(state: &AppState, shared: &SharedTable, versions: RangeInclusive<u64>) -> Result<()> {
-    let Some(a) = approvals(state, shared)? else {
+pub fn check(cx: &Context<'_>, shared: &SharedTable, versions: RangeInclusive<u64>) -> Result<()> {
+    let Some(a) = approvals(cx, shared)? else {
         return Ok(());
     };
     for version in versions {

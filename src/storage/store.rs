@@ -23,7 +23,7 @@ use super::credential::{CredentialKind, StorageCredential};
 use super::signed_url::SignedUrl;
 use super::vault::Vault;
 use crate::catalog::{self, SealedCredential, Table};
-use crate::config::DataDir;
+use crate::data_dir::DataDir;
 use crate::{Error, Result};
 
 /// The longest a file URL may live: what S3 (SigV4) and GCS (V4) accept, and a sane bound for

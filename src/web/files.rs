@@ -6,11 +6,13 @@ use actix_files::NamedFile;
 use actix_web::{HttpRequest, HttpResponse, web};
 use url::Url;
 
-use crate::audit::{Actor, Trail};
+use super::AppState;
+use super::recording::trail;
+use super::request::{blocking, client_ip};
+use crate::audit::Actor;
 use crate::auth;
 use crate::clock::now_ms;
 use crate::delta::decode_log_path;
-use crate::state::AppState;
 use crate::storage;
 use crate::{Error, Result};
 
@@ -24,10 +26,10 @@ pub async fn download(state: web::Data<AppState>, req: HttpRequest) -> Result<Ht
     let recipient_id = state
         .signer
         .verify(table_id, &path, req.query_string(), now_ms())?;
-    let client = crate::http::client_ip(&req, &state.config.trusted_proxies);
+    let client = client_ip(&req, &state.config.trusted_proxies);
     let table_id = table_id.to_string();
-    let trail = Trail::of(&req);
-    let file = crate::http::blocking(move || {
+    let trail = trail(&req);
+    let file = blocking(move || {
         let (table, recipient) = state
             .catalog
             .read(|c| Ok((c.table_by_id(&table_id)?, c.recipient_by_id(&recipient_id)?)))?;
@@ -35,11 +37,7 @@ pub async fn download(state: web::Data<AppState>, req: HttpRequest) -> Result<Ht
             Error::permission_denied("the recipient this file URL was issued to no longer exists")
         })?;
         trail.update(|d| {
-            d.actor = Some(Actor {
-                kind: "recipient".into(),
-                name: Some(recipient.name.clone()),
-                token_id: None,
-            });
+            d.actor = Some(Actor::recipient(&recipient.name, None));
             if let Some(table) = &table {
                 d.schema = Some(table.schema.clone());
                 d.table = Some(table.name.clone());

@@ -1,31 +1,38 @@
-//! The HTTP server: one actix-web application serving the sharing protocol and file downloads.
+//! Start-up and shutdown: one actix-web application serving every route, and the background
+//! work of a running server (last-used times, FIRE validation).
 
 use std::time::Instant;
 
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn};
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpServer, web};
 
-use crate::config::ServerConfig;
-use crate::sharing;
-use crate::state::AppState;
+use super::request::blocking;
+use super::{AppState, ServerConfig, recording, routes};
 use crate::{Error, Result};
 
 /// Largest request body accepted (query bodies carry predicate hints of up to 1 MiB).
 const MAX_BODY: usize = 2 * 1024 * 1024;
 
-/// Runs the server until Ctrl-C / SIGTERM. `ready` is called once the socket is bound.
-pub async fn serve(config: ServerConfig, ready: impl FnOnce(&AppState)) -> Result<()> {
-    let listen = config.listen.clone();
-    let state = web::Data::new(AppState::open(config)?);
+/// Opens the data directory of `config` and serves it until Ctrl-C / SIGTERM. `ready` is
+/// called once the socket is bound.
+pub async fn run(config: ServerConfig, ready: impl FnOnce(&AppState)) -> Result<()> {
+    serve(AppState::open(config)?, ready).await
+}
+
+/// Runs the server on `state` (whose seams a bench may have replaced) until Ctrl-C / SIGTERM. `ready` is called once the socket is
+/// bound.
+pub async fn serve(state: AppState, ready: impl FnOnce(&AppState)) -> Result<()> {
+    let listen = state.config.listen.clone();
+    let state = web::Data::new(state);
     let app_state = state.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(app_state.clone())
             .app_data(web::PayloadConfig::new(MAX_BODY))
             .wrap(ErrorHandlers::new().handler(StatusCode::PAYLOAD_TOO_LARGE, too_large))
-            .wrap(from_fn(crate::audit::http::audited))
+            .wrap(from_fn(recording::audited))
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 Error::invalid(format!("invalid query parameters: {e}")).into()
             }))
@@ -41,7 +48,7 @@ pub async fn serve(config: ServerConfig, ready: impl FnOnce(&AppState)) -> Resul
                     let response = response.await?;
                     let request_id = response
                         .headers()
-                        .get(crate::audit::http::REQUEST_ID)
+                        .get(recording::REQUEST_ID)
                         .and_then(|h| h.to_str().ok())
                         .unwrap_or_default();
                     // Never the query string (signatures) nor headers (tokens).
@@ -56,15 +63,7 @@ pub async fn serve(config: ServerConfig, ready: impl FnOnce(&AppState)) -> Resul
                     Ok(response)
                 }
             })
-            .service(
-                crate::http::endpoint("/healthz", "GET").route(web::get().to(|| async {
-                    HttpResponse::Ok()
-                        .content_type("text/plain; charset=utf-8")
-                        .body("ok")
-                })),
-            )
-            .configure(sharing::configure)
-            .configure(crate::admin::http::configure)
+            .configure(routes::configure)
     })
     // Without TCP_NODELAY a streamed body sent after its headers waits for the client's
     // delayed ACK (40 ms on Linux) before its first chunk leaves.
@@ -97,7 +96,7 @@ pub async fn serve(config: ServerConfig, ready: impl FnOnce(&AppState)) -> Resul
         loop {
             every.tick().await;
             let state = validator.clone();
-            let done = crate::http::blocking(move || {
+            let done = blocking(move || {
                 crate::fire::quality::validate_bound_tables(
                     &state.catalog,
                     &state.delta,
@@ -115,7 +114,7 @@ pub async fn serve(config: ServerConfig, ready: impl FnOnce(&AppState)) -> Resul
         .await
         .map_err(|e| Error::internal(format!("server failed: {e}")));
     flush_last_used(&state).await;
-    state.audit.ledger.close();
+    state.audit.recorder.close();
     served
 }
 
@@ -142,7 +141,7 @@ const LAST_USED_FLUSH: std::time::Duration = std::time::Duration::from_secs(30);
 
 async fn flush_last_used(state: &web::Data<AppState>) {
     let state = state.clone();
-    let written = crate::http::blocking(move || state.tokens.flush_last_used(&state.catalog)).await;
+    let written = blocking(move || state.tokens.flush_last_used(&state.catalog)).await;
     if let Err(e) = written {
         tracing::warn!(error = %e, "cannot record when tokens were last used");
     }

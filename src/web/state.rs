@@ -1,13 +1,15 @@
-//! What every request handler shares: the catalog, the Delta reader, the signing keys and the
-//! audit ledger.
+//! What every request handler shares: the catalog, the Delta reader, the stores, the signing
+//! keys, the credential checks and the audit ledger.
 
+use super::ServerConfig;
+use super::identity::{Authenticator, Tokens};
 use crate::Result;
 use crate::audit::Audit;
 use crate::auth::TokenCache;
 use crate::catalog::Catalog;
-use crate::config::ServerConfig;
 use crate::delta::DeltaLog;
 use crate::secret::ServerSecret;
+use crate::sharing;
 use crate::signing_key::SigningKey;
 use crate::storage::{FileUrlSigner, Stores};
 
@@ -26,9 +28,23 @@ pub struct AppState {
     pub tokens: TokenCache,
     /// The ledger every request is recorded in.
     pub audit: Audit,
+    /// Checks callers' credentials.
+    pub authenticator: Box<dyn Authenticator>,
 }
 
 impl AppState {
+    /// What the protocol logic needs of this server.
+    pub fn sharing(&self) -> sharing::Context<'_> {
+        sharing::Context {
+            catalog: &self.catalog,
+            delta: &self.delta,
+            stores: &self.stores,
+            signer: &self.signer,
+            secret: &self.secret,
+            url_ttl: self.config.url_ttl,
+        }
+    }
+
     /// Opens the data directory: catalog (migrated) and secret key (created on first start).
     pub fn open(config: ServerConfig) -> Result<Self> {
         config.data_dir.ensure()?;
@@ -48,6 +64,7 @@ impl AppState {
             signing_key,
             tokens: TokenCache::default(),
             audit,
+            authenticator: Box::new(Tokens),
         })
     }
 }

@@ -1,16 +1,18 @@
-//! The middleware that records every request, what handlers use to add to the record, and
-//! the published audit key.
+//! The middleware that records every request in the audit ledger, committed before its
+//! response leaves: the route names the action, handlers add what only they know through the
+//! request's [`Trail`].
 
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpMessage, HttpRequest, ResponseError, web};
 use serde_json::{Map, Value};
 
-use super::Trail;
-use super::event::Event;
-use crate::state::AppState;
+use super::AppState;
+use super::request::client_ip;
+use super::routes::RouteAction;
+use crate::audit::{Event, Trail};
 use crate::{Error, auth};
 
 /// The response header naming the request's event (`X-Request-Id`).
@@ -23,15 +25,9 @@ const UNRECORDED: [&str; 1] = ["/healthz"];
 /// a careless client may put OAuth credentials in the query string.
 const SECRET_PARAMS: [&str; 3] = ["X-Amz-Signature", "client_secret", "code"];
 
-/// Where the audit key's public half is published.
-pub const AUDIT_KEY_PATH: &str = "/.well-known/fireshare-audit-key";
-
-/// `GET /.well-known/fireshare-audit-key`: the key set that verifies seals and receipts, as
-/// `fireshare audit public-key` prints it.
-pub async fn public_key(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "max-age=3600"))
-        .json(state.audit.key.jwks())
+/// The trail of `req`; a detached one where no middleware set it up (unit tests).
+pub fn trail(req: &HttpRequest) -> Trail {
+    req.extensions().get::<Trail>().cloned().unwrap_or_default()
 }
 
 /// Records the request in the ledger once its response is ready, and sends the response only
@@ -41,7 +37,7 @@ pub async fn audited(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if UNRECORDED.contains(&req.path()) || bench_audit_off() {
+    if UNRECORDED.contains(&req.path()) {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let trail = Trail::new();
@@ -62,7 +58,7 @@ pub async fn audited(
                 status: e.as_response_error().status_code().as_u16(),
                 ..trail.take().into_event()
             };
-            if let Err(failed) = state.audit.ledger.record(event).await {
+            if let Err(failed) = state.audit.recorder.record(event).await {
                 tracing::error!(error = %failed, "the audit ledger cannot be written");
                 return Err(Error::unavailable(
                     "the audit ledger cannot be written, so nothing can be served; try again later",
@@ -74,7 +70,7 @@ pub async fn audited(
     };
     let event = event_of(&response, &state, trail);
     let request_id = event.request_id.clone();
-    let mut response = match state.audit.ledger.record(event).await {
+    let mut response = match state.audit.recorder.record(event).await {
         Ok(_) => response,
         Err(e) => {
             tracing::error!(error = %e, request_id, "refusing a request: the audit ledger cannot be written");
@@ -92,29 +88,9 @@ pub async fn audited(
     Ok(response)
 }
 
-/// Bench-only builds (`--features bench-audit-off`): with `FIRESHARE_BENCH_AUDIT_OFF` set,
-/// nothing is recorded, so that `benches/audit.rs` can measure what recording costs. A
-/// default build always records.
-fn bench_audit_off() -> bool {
-    #[cfg(feature = "bench-audit-off")]
-    {
-        static OFF: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        *OFF.get_or_init(|| {
-            let off = std::env::var_os("FIRESHARE_BENCH_AUDIT_OFF").is_some();
-            if off {
-                tracing::warn!("AUDIT LEDGER OFF (bench build)");
-            }
-            off
-        })
-    }
-    #[cfg(not(feature = "bench-audit-off"))]
-    false
-}
-
 fn event_of(response: &ServiceResponse<BoxBody>, state: &AppState, trail: Trail) -> Event {
     let req = response.request();
     let details = trail.take();
-    let pattern = req.match_pattern();
     let text_header = |name| {
         req.headers()
             .get(name)
@@ -133,8 +109,7 @@ fn event_of(response: &ServiceResponse<BoxBody>, state: &AppState, trail: Trail)
         _ => None,
     };
     let mut event = Event {
-        client_ip: crate::http::client_ip(req, &state.config.trusted_proxies)
-            .map(|ip| ip.to_string()),
+        client_ip: client_ip(req, &state.config.trusted_proxies).map(|ip| ip.to_string()),
         user_agent: text_header(header::USER_AGENT),
         method: Some(req.method().to_string()),
         path: Some(recorded_path(req.path())),
@@ -151,7 +126,7 @@ fn event_of(response: &ServiceResponse<BoxBody>, state: &AppState, trail: Trail)
         event.table = Some(table);
     }
     if event.action.is_empty() {
-        event.action = action(req.method().as_str(), pattern.as_deref());
+        event.action = action(req);
     }
     event.params = merge(query_params(req), event.params.take());
     // Any table response names its version in a header; listings name theirs in the trail.
@@ -203,67 +178,76 @@ fn merge(query: Option<Value>, handler: Option<Value>) -> Option<Value> {
     }
 }
 
-/// The action a route names. A new endpoint is recorded all the same, as `METHOD pattern`.
-fn action(method: &str, pattern: Option<&str>) -> String {
-    const TABLE: &str = "/delta-sharing/shares/{share}/schemas/{schema}/tables/{table}";
-    let Some(pattern) = pattern else {
-        return "unknownEndpoint".into();
-    };
-    let named = match (method, pattern.strip_prefix(TABLE)) {
-        ("GET", Some("/version")) | ("HEAD", Some("")) => "getTableVersion",
-        ("GET", Some("/metadata")) => "getTableMetadata",
-        ("POST", Some("/query")) => "queryTable",
-        ("GET", Some("/changes")) => "queryTableChanges",
-        ("POST", Some("/temporary-table-credentials")) => "getTemporaryTableCredentials",
-        ("POST", Some(tail)) if tail.starts_with("/queries/") => "getQueryResult",
-        _ => match (method, pattern) {
-            ("GET", "/delta-sharing/shares") => "listShares",
-            ("GET", "/delta-sharing/shares/{share}") => "getShare",
-            ("GET", "/delta-sharing/shares/{share}/schemas") => "listSchemas",
-            ("GET", "/delta-sharing/shares/{share}/schemas/{schema}/tables") => "listTables",
-            ("GET", "/delta-sharing/shares/{share}/all-tables") => "listAllTables",
-            ("GET" | "HEAD", "/files/{tail:.*}") => "downloadFile",
-            ("GET", "/activate/{code}") => "activateRecipient",
-            ("POST", "/oauth/token") => "issueAccessToken",
-            ("POST", "/admin/v1/sql") => "runSql",
-            ("GET", "/admin/v1/audit") => "queryAudit",
-            ("GET", p) if p.starts_with("/.well-known/") => "getPublicKey",
-            _ => return format!("{method} {pattern}"),
-        },
-    };
-    named.to_string()
-}
-
-impl Trail {
-    /// The trail of `req`; a detached one where no middleware set it up (unit tests).
-    pub fn of(req: &HttpRequest) -> Self {
-        req.extensions().get::<Trail>().cloned().unwrap_or_default()
+/// The action the route names; an endpoint registered without one is recorded all the same,
+/// as `METHOD pattern`.
+fn action(req: &HttpRequest) -> String {
+    if let Some(RouteAction(action)) = req.extensions().get::<RouteAction>() {
+        return action.to_string();
+    }
+    match req.match_pattern() {
+        Some(pattern) => format!("{} {pattern}", req.method()),
+        None => "unknownEndpoint".into(),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::action;
+    use actix_web::dev::Service;
+    use actix_web::http::Method;
+    use actix_web::{App, test as actix_test};
 
-    #[test]
-    fn routes_name_their_actions_and_new_ones_are_still_named() {
-        let table = "/delta-sharing/shares/{share}/schemas/{schema}/tables/{table}";
-        assert_eq!(
-            action("POST", Some(&format!("{table}/query"))),
-            "queryTable"
-        );
-        assert_eq!(action("HEAD", Some(table)), "getTableVersion");
-        assert_eq!(action("GET", Some("/files/{tail:.*}")), "downloadFile");
-        assert_eq!(
-            action("DELETE", Some("/delta-sharing/shares")),
-            "DELETE /delta-sharing/shares"
-        );
-        assert_eq!(action("GET", None), "unknownEndpoint");
+    use super::*;
+
+    #[actix_web::test]
+    async fn routes_name_their_actions_and_new_ones_are_still_named() {
+        // The real route table, each response labelled with the action it would be recorded
+        // under (no handler state: the handlers fail, the naming does not).
+        let app = actix_test::init_service(
+            App::new()
+                .configure(super::super::routes::configure)
+                .wrap_fn(|req, srv| {
+                    let response = srv.call(req);
+                    async move {
+                        let mut response = response.await?;
+                        let named = HeaderValue::from_str(&action(response.request())).unwrap();
+                        response
+                            .headers_mut()
+                            .insert(header::HeaderName::from_static("x-action"), named);
+                        Ok(response)
+                    }
+                }),
+        )
+        .await;
+        let table = "/delta-sharing/shares/s/schemas/d/tables/t";
+        for (method, path, expected) in [
+            (Method::POST, format!("{table}/query"), "queryTable"),
+            (Method::HEAD, table.to_string(), "getTableVersion"),
+            (Method::GET, format!("{table}/changes"), "queryTableChanges"),
+            (Method::GET, "/files/t1/a.parquet".into(), "downloadFile"),
+            (Method::GET, "/activate/fsl_x".into(), "activateRecipient"),
+            (Method::POST, "/admin/v1/sql".into(), "runSql"),
+            (
+                Method::DELETE,
+                "/delta-sharing/shares".into(),
+                "DELETE /delta-sharing/shares",
+            ),
+            (Method::GET, "/nowhere".into(), "unknownEndpoint"),
+        ] {
+            let req = actix_test::TestRequest::default()
+                .method(method.clone())
+                .uri(&path)
+                .to_request();
+            let response = actix_test::call_service(&app, req).await;
+            assert_eq!(
+                response.headers().get("x-action").unwrap(),
+                expected,
+                "{method} {path}"
+            );
+        }
     }
 
     #[test]
     fn activation_codes_never_reach_the_ledger() {
-        use super::recorded_path;
         assert_eq!(recorded_path("/activate/fsl_secret"), "/activate/{code}");
         assert_eq!(recorded_path("//Activate/fsl_secret"), "//Activate/{code}");
         assert_eq!(

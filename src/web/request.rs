@@ -1,7 +1,8 @@
-//! HTTP helpers shared by the sharing protocol and the admin API.
+//! What every handler reads of a request (its credentials and the caller's address), and
+//! the hand-off of blocking work.
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, web};
 
 use std::net::IpAddr;
 
@@ -39,20 +40,6 @@ pub fn client_ip(req: &HttpRequest, trusted: &[IpNet]) -> Option<IpAddr> {
             .find(|ip| !is_trusted(*ip))
             .unwrap_or(peer),
     )
-}
-
-/// A resource at `path` whose other methods than `allow` get 405 with an `Allow` header.
-pub fn endpoint(path: &str, allow: &'static str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(move |req: HttpRequest| async move {
-        let error = Error::unsupported(format!(
-            "{} is not allowed on {}: use {allow}",
-            req.method(),
-            req.path()
-        ));
-        HttpResponse::MethodNotAllowed()
-            .insert_header((header::ALLOW, allow))
-            .json(error.body())
-    }))
 }
 
 /// Runs blocking work (catalog, Delta log, file system) on the blocking pool, off the async

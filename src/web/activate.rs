@@ -4,20 +4,21 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use super::AppState;
+use super::recording::trail;
+use super::request::{blocking, client_ip};
 use crate::Result;
-use crate::audit::{Actor, Trail};
+use crate::audit::Actor;
 use crate::auth::{self, Activated, Profile};
 use crate::catalog::Activation;
 use crate::clock::format_ms;
-use crate::http::blocking;
-use crate::state::AppState;
 
 pub async fn activate(
     state: web::Data<AppState>,
     req: HttpRequest,
     code: web::Path<String>,
 ) -> Result<HttpResponse> {
-    let client = crate::http::client_ip(&req, &state.config.trusted_proxies);
+    let client = client_ip(&req, &state.config.trusted_proxies);
     let (code, catalog_state) = (code.into_inner(), state.clone());
     let outcome = blocking(move || auth::activate(&catalog_state.catalog, &code, client)).await?;
     let (token, recipient) = match outcome {
@@ -25,13 +26,7 @@ pub async fn activate(
         Activated::Refused(why) => return Ok(refusal(why)),
     };
     tracing::info!(recipient, token_id = token.token_id, "activation link used");
-    Trail::of(&req).update(|d| {
-        d.actor = Some(Actor {
-            kind: "recipient".into(),
-            name: Some(recipient.clone()),
-            token_id: None,
-        })
-    });
+    trail(&req).update(|d| d.actor = Some(Actor::recipient(&recipient, None)));
     let profile = Profile::new(&state.config.sharing_endpoint(), &token).to_json();
     let file_name: String = recipient
         .chars()

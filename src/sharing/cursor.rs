@@ -1,4 +1,4 @@
-//! Opaque tokens handed to clients: a JSON payload and an HMAC over it, both base64url. The
+//! Opaque tokens handed to clients (page and refresh tokens): a JSON payload and an HMAC over it, both base64url. The
 //! signature covers a purpose (domain) and a scope (who may use it, for what), so a token is
 //! useless when forged, altered, or replayed by another recipient or on another listing.
 

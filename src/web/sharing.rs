@@ -1,92 +1,35 @@
-//! Thin actix handlers: authenticate, call the plain function on a blocking thread (catalog and
-//! Delta log reads block), shape the HTTP response.
+//! The protocol's handlers: each checks the recipient, calls the plain function of `sharing`
+//! on a blocking thread (catalog and Delta log reads block) and shapes the HTTP response.
 
-use std::net::IpAddr;
 use std::ops::ControlFlow;
 
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, web};
 use bytes::Bytes;
 use serde::Deserialize;
 
-use super::capabilities::{self, Capabilities};
-use super::changes::{self, ChangesParams};
-use super::listing::{self, ListParams};
-use super::ndjson::CONTENT_TYPE;
-use super::query::{self, QueryBody, TablePath};
-
+use super::AppState;
+use super::identity::on_behalf_of;
+use super::recording::trail;
 use crate::audit::Trail;
 use crate::audit::event::{format_time_us, now_us};
 use crate::audit::receipt::{self, FileDigest, Receipt};
-use crate::auth::{self, Recipient};
-use crate::state::AppState;
+use crate::auth::Recipient;
+use crate::sharing::capabilities::{self, Capabilities};
+use crate::sharing::changes::{self, ChangesParams};
+use crate::sharing::listing::{self, ListParams};
+use crate::sharing::ndjson::CONTENT_TYPE;
+use crate::sharing::query::{self, QueryBody, TablePath};
 use crate::{Error, Result};
 
 type State = web::Data<AppState>;
 
-/// Authenticates the caller and runs `work` on the blocking pool.
+/// Checks the recipient and runs `work` for it on the blocking pool.
 async fn as_recipient<T: Send + 'static>(
     state: &State,
     req: &HttpRequest,
     work: impl FnOnce(&AppState, &Recipient) -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    let authorization = crate::http::authorization(req);
-    let client = crate::http::client_ip(req, &state.config.trusted_proxies);
-    let (state, trail) = (state.clone(), Trail::of(req));
-    crate::http::blocking(move || {
-        let who = caller(&state, authorization.as_deref(), client)?;
-        trail.update(|d| d.actor = Some(who.actor()));
-        work(&state, &who)
-    })
-    .await
-}
-
-/// The recipient an `Authorization` header names: an OAuth access token (a JWT) or a bearer
-/// token.
-fn caller(
-    state: &AppState,
-    authorization: Option<&str>,
-    client: Option<IpAddr>,
-) -> Result<Recipient> {
-    #[cfg(feature = "bench-auth-bypass")]
-    if let Some(who) = bench::bypass(state) {
-        return Ok(who);
-    }
-    match authorization.and_then(|h| h.split_once(' ')) {
-        Some((_, token)) if auth::oauth::looks_like_jwt(token.trim()) => auth::oauth::authenticate(
-            &state.catalog,
-            &state.tokens,
-            &state.signing_key,
-            &state.config.public_url,
-            token.trim(),
-            client,
-        ),
-        _ => auth::authenticate(&state.catalog, &state.tokens, authorization, client),
-    }
-}
-
-/// Bench-only builds (`--features bench-auth-bypass`): with `FIRESHARE_BENCH_AUTH_BYPASS=<recipient>`
-/// set, every request is that recipient's without any token check, so that `benches/auth.rs`
-/// can measure what checking costs. Never in a default build.
-#[cfg(feature = "bench-auth-bypass")]
-mod bench {
-    use std::sync::OnceLock;
-
-    use super::*;
-
-    pub fn bypass(state: &AppState) -> Option<Recipient> {
-        static WHO: OnceLock<Option<Recipient>> = OnceLock::new();
-        WHO.get_or_init(|| {
-            let name = std::env::var("FIRESHARE_BENCH_AUTH_BYPASS").ok()?;
-            let found = state.catalog.read(|c| c.require_recipient(&name)).ok()?;
-            tracing::warn!(recipient = name, "AUTHENTICATION BYPASSED (bench build)");
-            Some(Recipient {
-                id: found.id,
-                name: found.name,
-                token_id: String::new(),
-            })
-        })
-        .clone()
-    }
+    on_behalf_of(state, req, work).await
 }
 
 fn json(body: serde_json::Value) -> HttpResponse {
@@ -134,7 +77,7 @@ pub async fn list_shares(
 ) -> Result<HttpResponse> {
     let params = params.into_inner();
     let body = as_recipient(&state, &req, move |s, who| {
-        listing::list_shares(s, who, &params)
+        listing::list_shares(&s.sharing(), who, &params)
     })
     .await?;
     Ok(json(body))
@@ -147,7 +90,7 @@ pub async fn get_share(
 ) -> Result<HttpResponse> {
     let share = share.into_inner();
     let body = as_recipient(&state, &req, move |s, who| {
-        listing::get_share(s, who, &share)
+        listing::get_share(&s.sharing(), who, &share)
     })
     .await?;
     Ok(json(body))
@@ -161,7 +104,7 @@ pub async fn list_schemas(
 ) -> Result<HttpResponse> {
     let (share, params) = (share.into_inner(), params.into_inner());
     let body = as_recipient(&state, &req, move |s, who| {
-        listing::list_schemas(s, who, &share, &params)
+        listing::list_schemas(&s.sharing(), who, &share, &params)
     })
     .await?;
     Ok(json(body))
@@ -175,7 +118,7 @@ pub async fn list_tables(
 ) -> Result<HttpResponse> {
     let ((share, schema), params) = (path.into_inner(), params.into_inner());
     let body = as_recipient(&state, &req, move |s, who| {
-        listing::list_tables(s, who, &share, Some(&schema), &params)
+        listing::list_tables(&s.sharing(), who, &share, Some(&schema), &params)
     })
     .await?;
     Ok(json(body))
@@ -189,7 +132,7 @@ pub async fn list_all_tables(
 ) -> Result<HttpResponse> {
     let (share, params) = (share.into_inner(), params.into_inner());
     let body = as_recipient(&state, &req, move |s, who| {
-        listing::list_tables(s, who, &share, None, &params)
+        listing::list_tables(&s.sharing(), who, &share, None, &params)
     })
     .await?;
     Ok(json(body))
@@ -209,7 +152,7 @@ pub async fn table_version(
 ) -> Result<HttpResponse> {
     let (path, ts) = (path.into_inner(), params.into_inner().starting_timestamp);
     let version = as_recipient(&state, &req, move |s, who| {
-        query::table_version(s, who, &path, ts.as_deref())
+        query::table_version(&s.sharing(), who, &path, ts.as_deref())
     })
     .await?;
     Ok(table_response(version, None).finish())
@@ -223,7 +166,7 @@ pub async fn table_version_head(
 ) -> Result<HttpResponse> {
     let path = path.into_inner();
     let version = as_recipient(&state, &req, move |s, who| {
-        query::table_version(s, who, &path, None)
+        query::table_version(&s.sharing(), who, &path, None)
     })
     .await?;
     Ok(table_response(version, None).finish())
@@ -244,7 +187,7 @@ pub async fn table_metadata(
     let (path, params, caps) = (path.into_inner(), params.into_inner(), capabilities(&req));
     let (prepared, body) = as_recipient(&state, &req, move |s, who| {
         query::table_metadata(
-            s,
+            &s.sharing(),
             who,
             &path,
             &caps,
@@ -262,7 +205,7 @@ pub async fn query_table(
     path: web::Path<TablePath>,
     body: Bytes,
 ) -> Result<HttpResponse> {
-    let (path, caps, trail) = (path.into_inner(), capabilities(&req), Trail::of(&req));
+    let (path, caps, trail) = (path.into_inner(), capabilities(&req), trail(&req));
     // The body is parsed after authentication: strangers learn nothing, not even parse errors.
     let (plan, receipt) = as_recipient(&state, &req, move |s, who| {
         let body = QueryBody::parse(&body)?;
@@ -270,13 +213,13 @@ pub async fn query_table(
         let (versions, plan, files) = match body.starting_version {
             Some(_) => {
                 query::check_query_body(&body)?;
-                let prepared = changes::prepare_streaming(s, who, &path, &caps, &body)?;
+                let prepared = changes::prepare_streaming(&s.sharing(), who, &path, &caps, &body)?;
                 let files = changes::delivered_files(&prepared)?;
                 (prepared.versions(), QueryPlan::Changes(prepared), files)
             }
             None => {
-                let prepared = query::prepare_query(s, who, &path, &caps, &body)?;
-                let files = query::delivered_files(s, &prepared)?;
+                let prepared = query::prepare_query(&s.sharing(), who, &path, &caps, &body)?;
+                let files = query::delivered_files(&s.sharing(), &prepared)?;
                 (
                     prepared.version().into(),
                     QueryPlan::Snapshot(prepared),
@@ -297,7 +240,7 @@ pub async fn query_table(
             );
             response.insert_header((receipt::HEADER, receipt));
             stream(
-                move |emit| query::write_query(&state, &prepared, emit),
+                move |emit| query::write_query(&state.sharing(), &prepared, emit),
                 response,
             )
         }
@@ -305,7 +248,7 @@ pub async fn query_table(
             let mut response = changes_response(&prepared);
             response.insert_header((receipt::HEADER, receipt));
             stream(
-                move |emit| changes::write_changes(&state, &prepared, emit),
+                move |emit| changes::write_changes(&state.sharing(), &prepared, emit),
                 response,
             )
         }
@@ -389,9 +332,9 @@ pub async fn table_changes(
     params: web::Query<ChangesParams>,
 ) -> Result<HttpResponse> {
     let (path, params, caps) = (path.into_inner(), params.into_inner(), capabilities(&req));
-    let trail = Trail::of(&req);
+    let trail = trail(&req);
     let (prepared, receipt) = as_recipient(&state, &req, move |s, who| {
-        let prepared = changes::prepare_changes(s, who, &path, &caps, &params)?;
+        let prepared = changes::prepare_changes(&s.sharing(), who, &path, &caps, &params)?;
         let files = changes::delivered_files(&prepared)?;
         let receipt = deliver(s, &trail, who, &path, prepared.versions(), files)?;
         Ok((prepared, receipt))
@@ -400,7 +343,7 @@ pub async fn table_changes(
     let mut response = changes_response(&prepared);
     response.insert_header((receipt::HEADER, receipt));
     Ok(stream(
-        move |emit| changes::write_changes(&state, &prepared, emit),
+        move |emit| changes::write_changes(&state.sharing(), &prepared, emit),
         response,
     ))
 }

@@ -1,6 +1,5 @@
-//! `POST /oauth/token` (client credentials grant) and `GET /.well-known/jwks.json` (the key
-//! that signs access tokens). Answers follow RFC 6749 §5: `{"access_token", "token_type",
-//! "expires_in"}` or `{"error", "error_description"}`.
+//! `POST /oauth/token`: the client credentials grant. Answers follow RFC 6749 §5:
+//! `{"access_token", "token_type", "expires_in"}` or `{"error", "error_description"}`.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -8,11 +7,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 
+use super::AppState;
+use super::recording::trail;
+use super::request::{blocking, client_ip};
 use crate::Result;
-use crate::audit::{Actor, Trail};
+use crate::audit::Actor;
 use crate::auth::oauth::{self, ACCESS_TOKEN_TTL, OAuthError};
-use crate::http::blocking;
-use crate::state::AppState;
 
 pub async fn token(
     state: web::Data<AppState>,
@@ -25,14 +25,14 @@ pub async fn token(
         basic_credentials(&req).or_else(|| Some((field("client_id")?, field("client_secret")?)));
     let refusal = match (field("grant_type").as_deref(), credentials) {
         (Some("client_credentials"), Some(credentials)) => {
-            let trail = Trail::of(&req);
+            let trail = trail(&req);
             trail.update(|d| {
                 d.actor = Some(Actor {
                     token_id: Some(credentials.0.clone()),
                     ..Actor::anonymous()
                 })
             });
-            let client = crate::http::client_ip(&req, &state.config.trusted_proxies);
+            let client = client_ip(&req, &state.config.trusted_proxies);
             let state = state.clone();
             let issued = blocking(move || {
                 oauth::exchange(
@@ -105,8 +105,4 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
             .map(|s| s.into_owned())
     };
     Some((unescape(id)?, unescape(secret)?))
-}
-
-pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(state.signing_key.jwks())
 }

@@ -6,81 +6,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use serde::Deserialize;
 
-use super::{Context, execute_script, rest, results_json};
+use super::AppState;
+use super::identity::on_behalf_of;
+use super::recording::trail;
+use crate::admin::{Context, StatementResult, execute_script, rest, results_json};
 use crate::audit::{self, Trail};
-use crate::auth::{self, AdminCaller};
-use crate::http::{blocking, endpoint};
-use crate::state::AppState;
+use crate::auth::AdminCaller;
 use crate::{Error, Result};
-
-pub const PREFIX: &str = "/admin/v1";
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope(PREFIX)
-            .service(endpoint("/sql", "POST").route(web::post().to(run_sql)))
-            .service(endpoint("/audit", "GET").route(web::get().to(audit_events)))
-            .service(
-                endpoint("/shares", "GET, POST")
-                    .route(web::get().to(list_shares))
-                    .route(web::post().to(create_share)),
-            )
-            .service(
-                endpoint("/shares/{share}", "GET, DELETE")
-                    .route(web::get().to(show_share))
-                    .route(web::delete().to(drop_share)),
-            )
-            .service(endpoint("/shares/{share}/tables", "POST").route(web::post().to(add_table)))
-            .service(
-                endpoint("/shares/{share}/tables/{table}", "DELETE")
-                    .route(web::delete().to(remove_table)),
-            )
-            .service(endpoint("/shares/{share}/grants", "GET").route(web::get().to(share_grants)))
-            .service(
-                endpoint("/tables", "GET, POST")
-                    .route(web::get().to(list_tables))
-                    .route(web::post().to(create_table)),
-            )
-            .service(endpoint("/tables/{table}", "DELETE").route(web::delete().to(drop_table)))
-            .service(endpoint("/quality/{table}", "GET").route(web::get().to(quality_history)))
-            .service(
-                endpoint("/quality/{table}/versions/{version}", "GET")
-                    .route(web::get().to(quality_report)),
-            )
-            .service(
-                endpoint("/recipients", "GET, POST")
-                    .route(web::get().to(list_recipients))
-                    .route(web::post().to(create_recipient)),
-            )
-            .service(
-                endpoint("/recipients/{recipient}", "GET, DELETE")
-                    .route(web::get().to(describe_recipient))
-                    .route(web::delete().to(drop_recipient)),
-            )
-            .service(
-                endpoint("/recipients/{recipient}/grants", "GET")
-                    .route(web::get().to(recipient_grants)),
-            )
-            .service(
-                endpoint("/recipients/{recipient}/ip-access-list", "PUT, DELETE")
-                    .route(web::put().to(set_ip_access_list))
-                    .route(web::delete().to(unset_ip_access_list)),
-            )
-            .service(
-                endpoint("/recipients/{recipient}/tokens/rotate", "POST")
-                    .route(web::post().to(rotate_token)),
-            )
-            .service(
-                endpoint("/recipients/{recipient}/tokens/revoke", "POST")
-                    .route(web::post().to(revoke_tokens)),
-            )
-            .service(endpoint("/grants", "POST").route(web::post().to(grant)))
-            .service(
-                endpoint("/grants/{share}/{recipient}", "DELETE").route(web::delete().to(revoke)),
-            )
-            .default_service(web::to(unknown_endpoint)),
-    );
-}
 
 /// Body of `POST /admin/v1/sql`.
 #[derive(Deserialize)]
@@ -90,21 +22,13 @@ struct SqlRequest {
     statement: String,
 }
 
-/// Authenticates the caller and runs `work` on the blocking pool.
-async fn as_admin<T: Send + 'static>(
+/// Checks the admin or auditor and runs `work` for them on the blocking pool.
+pub(super) async fn as_admin<T: Send + 'static>(
     state: &web::Data<AppState>,
     req: &HttpRequest,
     work: impl FnOnce(&AppState, &AdminCaller) -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    let authorization = crate::http::authorization(req);
-    let (state, trail) = (state.clone(), Trail::of(req));
-    blocking(move || {
-        let caller =
-            auth::authenticate_admin(&state.catalog, &state.tokens, authorization.as_deref())?;
-        trail.update(|d| d.actor = Some(caller.actor()));
-        work(&state, &caller)
-    })
-    .await
+    on_behalf_of(state, req, work).await
 }
 
 /// Runs a script for the caller, each applied statement noted in the request's audit trail.
@@ -113,25 +37,25 @@ fn run_script(
     caller: &AdminCaller,
     trail: &Trail,
     sql: &str,
-) -> Result<Vec<super::StatementResult>> {
+) -> Result<Vec<StatementResult>> {
     // Relative table locations resolve against the server's working directory, as they
     // would for `fireshare sql` run there.
     let base_dir = std::env::current_dir()?;
     let context = Context {
         trail: Some(trail),
         who: Some(&caller.name),
-        ..Context::of_server(&state.config, caller.role, &base_dir)
+        ..state.config.admin_context(caller.role, &base_dir)
     };
     execute_script(&state.catalog, sql, &context)
 }
 
 /// `POST /admin/v1/sql`: the statements of `fireshare sql`, one result per statement.
-async fn run_sql(
+pub(super) async fn run_sql(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: Bytes,
 ) -> Result<HttpResponse> {
-    let trail = Trail::of(&req);
+    let trail = trail(&req);
     let results = as_admin(&state, &req, move |state, caller| {
         let request: SqlRequest = serde_json::from_slice(&body).map_err(|e| {
             Error::malformed(format!(
@@ -148,7 +72,10 @@ async fn run_sql(
 
 /// `GET /admin/v1/audit`: the ledger's events, filtered, a page at a time (admins and
 /// auditors).
-async fn audit_events(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse> {
+pub(super) async fn audit_events(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse> {
     let query = req.query_string().to_string();
     let (page, format) = as_admin(&state, &req, move |state, _| {
         let (filter, format) = audit::query::from_query_string(&query)?;
@@ -198,7 +125,7 @@ async fn rest(
     sql: Result<String>,
     answer: Answer,
 ) -> Result<HttpResponse> {
-    let trail = Trail::of(&req);
+    let trail = trail(&req);
     let results = as_admin(&state, &req, move |state, caller| {
         let sql = sql?;
         let results = run_script(state, caller, &trail, &sql)?;
@@ -233,20 +160,28 @@ fn named(template: &str, name: &str) -> Result<String> {
     rest::ident(name).map(|quoted| template.replace("{}", &quoted))
 }
 
-async fn list_shares(s: State, r: HttpRequest) -> Result<HttpResponse> {
+pub(super) async fn list_shares(s: State, r: HttpRequest) -> Result<HttpResponse> {
     rest(s, r, Ok("SHOW SHARES".into()), Answer::Items).await
 }
-async fn create_share(s: State, r: HttpRequest, b: Bytes) -> Result<HttpResponse> {
+pub(super) async fn create_share(s: State, r: HttpRequest, b: Bytes) -> Result<HttpResponse> {
     let sql = body::<rest::NewShare>(&b).and_then(|n| n.sql());
     rest(s, r, sql, Answer::Created).await
 }
-async fn show_share(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
+pub(super) async fn show_share(
+    s: State,
+    r: HttpRequest,
+    p: web::Path<String>,
+) -> Result<HttpResponse> {
     rest(s, r, named("SHOW ALL IN SHARE {}", &p), Answer::Items).await
 }
-async fn drop_share(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
+pub(super) async fn drop_share(
+    s: State,
+    r: HttpRequest,
+    p: web::Path<String>,
+) -> Result<HttpResponse> {
     rest(s, r, named("DROP SHARE {}", &p), Answer::Done).await
 }
-async fn add_table(
+pub(super) async fn add_table(
     s: State,
     r: HttpRequest,
     p: web::Path<String>,
@@ -255,7 +190,7 @@ async fn add_table(
     let sql = body::<rest::ShareMember>(&b).and_then(|m| m.sql(&p));
     rest(s, r, sql, Answer::Created).await
 }
-async fn remove_table(
+pub(super) async fn remove_table(
     s: State,
     r: HttpRequest,
     p: web::Path<(String, String)>,
@@ -265,25 +200,37 @@ async fn remove_table(
         .and_then(|t| named(&format!("ALTER SHARE {{}} REMOVE TABLE {t}"), &share));
     rest(s, r, sql, Answer::Done).await
 }
-async fn share_grants(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
+pub(super) async fn share_grants(
+    s: State,
+    r: HttpRequest,
+    p: web::Path<String>,
+) -> Result<HttpResponse> {
     rest(s, r, named("SHOW GRANTS ON SHARE {}", &p), Answer::Items).await
 }
-async fn list_tables(s: State, r: HttpRequest) -> Result<HttpResponse> {
+pub(super) async fn list_tables(s: State, r: HttpRequest) -> Result<HttpResponse> {
     rest(s, r, Ok("SHOW TABLES".into()), Answer::Items).await
 }
-async fn create_table(s: State, r: HttpRequest, b: Bytes) -> Result<HttpResponse> {
+pub(super) async fn create_table(s: State, r: HttpRequest, b: Bytes) -> Result<HttpResponse> {
     let sql = body::<rest::NewTable>(&b).and_then(|t| t.sql());
     rest(s, r, sql, Answer::Created).await
 }
-async fn drop_table(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
+pub(super) async fn drop_table(
+    s: State,
+    r: HttpRequest,
+    p: web::Path<String>,
+) -> Result<HttpResponse> {
     let sql = rest::table_name(&p).map(|t| format!("DROP TABLE {t}"));
     rest(s, r, sql, Answer::Done).await
 }
-async fn quality_history(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
+pub(super) async fn quality_history(
+    s: State,
+    r: HttpRequest,
+    p: web::Path<String>,
+) -> Result<HttpResponse> {
     let sql = rest::table_name(&p).map(|t| format!("DESCRIBE HISTORY {t}"));
     rest(s, r, sql, Answer::Items).await
 }
-async fn quality_report(
+pub(super) async fn quality_report(
     s: State,
     r: HttpRequest,
     p: web::Path<(String, u64)>,
@@ -293,24 +240,32 @@ async fn quality_report(
         rest::table_name(&table).map(|t| format!("SHOW QUALITY FOR TABLE {t} VERSION {version}"));
     rest(s, r, sql, Answer::Items).await
 }
-async fn list_recipients(s: State, r: HttpRequest) -> Result<HttpResponse> {
+pub(super) async fn list_recipients(s: State, r: HttpRequest) -> Result<HttpResponse> {
     rest(s, r, Ok("SHOW RECIPIENTS".into()), Answer::Items).await
 }
-async fn create_recipient(s: State, r: HttpRequest, b: Bytes) -> Result<HttpResponse> {
+pub(super) async fn create_recipient(s: State, r: HttpRequest, b: Bytes) -> Result<HttpResponse> {
     let sql = body::<rest::NewRecipient>(&b).and_then(|n| n.sql());
     rest(s, r, sql, Answer::Created).await
 }
-async fn describe_recipient(
+pub(super) async fn describe_recipient(
     s: State,
     r: HttpRequest,
     p: web::Path<String>,
 ) -> Result<HttpResponse> {
     rest(s, r, named("DESCRIBE RECIPIENT {}", &p), Answer::Items).await
 }
-async fn drop_recipient(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
+pub(super) async fn drop_recipient(
+    s: State,
+    r: HttpRequest,
+    p: web::Path<String>,
+) -> Result<HttpResponse> {
     rest(s, r, named("DROP RECIPIENT {}", &p), Answer::Done).await
 }
-async fn recipient_grants(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
+pub(super) async fn recipient_grants(
+    s: State,
+    r: HttpRequest,
+    p: web::Path<String>,
+) -> Result<HttpResponse> {
     rest(
         s,
         r,
@@ -319,7 +274,7 @@ async fn recipient_grants(s: State, r: HttpRequest, p: web::Path<String>) -> Res
     )
     .await
 }
-async fn set_ip_access_list(
+pub(super) async fn set_ip_access_list(
     s: State,
     r: HttpRequest,
     p: web::Path<String>,
@@ -328,7 +283,7 @@ async fn set_ip_access_list(
     let sql = body::<rest::IpAccessList>(&b).and_then(|l| l.sql(&p));
     rest(s, r, sql, Answer::Done).await
 }
-async fn unset_ip_access_list(
+pub(super) async fn unset_ip_access_list(
     s: State,
     r: HttpRequest,
     p: web::Path<String>,
@@ -341,7 +296,7 @@ async fn unset_ip_access_list(
     )
     .await
 }
-async fn rotate_token(
+pub(super) async fn rotate_token(
     s: State,
     r: HttpRequest,
     p: web::Path<String>,
@@ -355,7 +310,11 @@ async fn rotate_token(
     };
     rest(s, r, rotation.and_then(|g| g.sql(&p)), Answer::Done).await
 }
-async fn revoke_tokens(s: State, r: HttpRequest, p: web::Path<String>) -> Result<HttpResponse> {
+pub(super) async fn revoke_tokens(
+    s: State,
+    r: HttpRequest,
+    p: web::Path<String>,
+) -> Result<HttpResponse> {
     rest(
         s,
         r,
@@ -364,11 +323,15 @@ async fn revoke_tokens(s: State, r: HttpRequest, p: web::Path<String>) -> Result
     )
     .await
 }
-async fn grant(s: State, r: HttpRequest, b: Bytes) -> Result<HttpResponse> {
+pub(super) async fn grant(s: State, r: HttpRequest, b: Bytes) -> Result<HttpResponse> {
     let sql = body::<rest::NewGrant>(&b).and_then(|g| g.sql());
     rest(s, r, sql, Answer::Created).await
 }
-async fn revoke(s: State, r: HttpRequest, p: web::Path<(String, String)>) -> Result<HttpResponse> {
+pub(super) async fn revoke(
+    s: State,
+    r: HttpRequest,
+    p: web::Path<(String, String)>,
+) -> Result<HttpResponse> {
     let (share, recipient) = p.into_inner();
     let sql = rest::ident(&recipient).and_then(|r| {
         named(
@@ -379,7 +342,7 @@ async fn revoke(s: State, r: HttpRequest, p: web::Path<(String, String)>) -> Res
     rest(s, r, sql, Answer::Done).await
 }
 
-async fn unknown_endpoint(req: HttpRequest) -> Result<HttpResponse> {
+pub(super) async fn unknown_endpoint(req: HttpRequest) -> Result<HttpResponse> {
     Err(Error::not_found(format!(
         "no admin endpoint {} {}",
         req.method(),
