@@ -14,7 +14,9 @@ use crate::admin::{Context, execute_script};
 use crate::audit::{note_change, record_command};
 use crate::auth::{Profile, Role, issue_token};
 use crate::catalog::Catalog;
+use crate::delta::DeltaLog;
 use crate::delta::writer::{AddFile, TableWriter};
+use crate::storage::Stores;
 use crate::web::ServerConfig;
 use crate::{Error, Result};
 
@@ -28,6 +30,18 @@ pub async fn run(config: ServerConfig) -> Result<()> {
     let catalog = Catalog::open(&config.data_dir.catalog_db())?;
     let dir = &config.data_dir;
     let fresh = !tables.exists();
+    let (stores, delta) = (Stores::open(dir)?, DeltaLog::new());
+    let context = Context {
+        role: Role::Admin,
+        base_dir: Path::new("."),
+        public_url: &config.public_url,
+        activation_ttl: config.activation_ttl,
+        data_dir: Some(dir),
+        delta: &delta,
+        stores: &stores,
+        trail: None,
+        who: None,
+    };
     if fresh {
         ensure_fire_schemas(dir, &catalog)?;
         write_collateral(&tables.join("collateral"))?;
@@ -47,7 +61,7 @@ pub async fn run(config: ServerConfig) -> Result<()> {
         let results = record_command(dir, &catalog, "runSql", |trail| {
             let context = Context {
                 trail: Some(trail),
-                ..config.admin_context(Role::Admin, Path::new("."))
+                ..context
             };
             execute_script(&catalog, &sql, &context)
         })?;
@@ -56,9 +70,7 @@ pub async fn run(config: ServerConfig) -> Result<()> {
         }
     }
     // Validate what is new before serving: recipients get only versions that pass.
-    let context = config.admin_context(Role::Admin, Path::new("."));
     record_command(dir, &catalog, "validateTable", |_| {
-        let stores = crate::storage::Stores::open(dir)?;
         crate::fire::quality::validate_command(
             &catalog,
             &stores,

@@ -369,6 +369,8 @@ fn run(command: Command) -> fireshare::Result<()> {
             let (dir, catalog) = data.open()?;
             let base_dir = std::env::current_dir()?;
             let who = fireshare::audit::command_line_actor().name;
+            let stores = fireshare::storage::Stores::open(&dir)?;
+            let delta = fireshare::delta::DeltaLog::new();
             let results = record_command(&dir, &catalog, "runSql", |trail| {
                 let context = fireshare::admin::Context {
                     // Whoever can open the data directory administers it.
@@ -377,6 +379,8 @@ fn run(command: Command) -> fireshare::Result<()> {
                     public_url: &public_url,
                     activation_ttl: activation.activation_ttl,
                     data_dir: Some(&dir),
+                    delta: &delta,
+                    stores: &stores,
                     trail: Some(trail),
                     who: who.as_deref(),
                 };

@@ -22,9 +22,7 @@ pub fn open_state(data: &Path, listen: &str) -> fireshare::web::AppState {
 /// results and a bearer token of recipient `r` (which `sql` creates).
 pub fn prepare_catalog(data: &Path, sql: &str) -> (Vec<fireshare::admin::StatementResult>, String) {
     let state = open_state(data, "127.0.0.1:0");
-    let context = state
-        .config
-        .admin_context(fireshare::auth::Role::Admin, data);
+    let context = state.admin_context(fireshare::auth::Role::Admin, data);
     let results = fireshare::admin::execute_script(&state.catalog, sql, &context).unwrap();
     let token = fireshare::auth::issue_token(&state.catalog, "r", None)
         .unwrap()

@@ -1,9 +1,10 @@
-//! Administration: the SQL statements admins type (`CREATE SHARE`, `GRANT …`) and their
-//! execution against the catalog.
+//! Administration: the SQL statements admins type (`CREATE SHARE`, `GRANT …`), the same
+//! statements built from REST calls, and their execution against the catalog.
 
 mod exec;
-pub mod parser;
-
 pub mod rest;
+mod result;
+pub mod sql;
 
-pub use exec::{Context, StatementResult, execute_script, results_json};
+pub use exec::{Context, execute_script, execute_statements};
+pub use result::{StatementResult, results_json};

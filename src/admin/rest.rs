@@ -1,17 +1,17 @@
-//! The REST resources of the admin API, as admin SQL: every call becomes one statement that the
-//! same executor runs, so REST and SQL cannot disagree. REST names are plain (letters, digits,
-//! `_`, as `openapi/admin.yaml` states); objects with other names are reached through
-//! `POST /sql` and back quotes. Strings are quoted here; the parser then checks the statement
-//! like any typed one.
+//! The REST resources of the admin API, as statements: every call becomes one [`Statement`]
+//! that the same executor runs, so REST and SQL cannot disagree. REST names are plain (letters,
+//! digits, `_`, as `openapi/admin.yaml` states); objects with other names are reached through
+//! `POST /sql` and back quotes. The ledger keeps each statement as it writes itself back as SQL.
+
+use std::time::Duration;
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
 
-use super::StatementResult;
+use super::sql::{ObjectKind, Statement, TableCredential, TableName};
 use crate::{Error, Result};
 
-/// A plain name (letters, digits, `_`, not starting with a digit, at most 128), back-quoted.
-pub fn ident(name: &str) -> Result<String> {
+/// A plain name (letters, digits, `_`, not starting with a digit, at most 128).
+pub fn plain_name(name: &str) -> Result<String> {
     let plain = name.len() <= 128
         && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -20,28 +20,29 @@ pub fn ident(name: &str) -> Result<String> {
             "'{name}' is not a plain name (letters, digits and _): use POST /admin/v1/sql with back quotes for other names"
         )));
     }
-    Ok(format!("`{name}`"))
-}
-
-/// `'text'`, with quotes doubled.
-pub fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
+    Ok(name.to_string())
 }
 
 /// `schema.table`, both parts plain names.
-pub fn table_name(name: &str) -> Result<String> {
+pub fn table_name(name: &str) -> Result<TableName> {
     match name.split_once('.') {
-        Some((schema, table)) => Ok(format!("{}.{}", ident(schema)?, ident(table)?)),
+        Some((schema, table)) => Ok(TableName {
+            schema: plain_name(schema)?,
+            table: plain_name(table)?,
+        }),
         None => Err(Error::invalid(format!(
             "'{name}' is not a table name: use schema.table"
         ))),
     }
 }
 
-fn comment(comment: &Option<String>) -> String {
-    comment
-        .as_deref()
-        .map_or(String::new(), |c| format!(" COMMENT {}", literal(c)))
+/// A duration such as `90d` (see `clock::parse_duration`).
+fn duration(text: &str) -> Result<Duration> {
+    crate::clock::parse_duration(text).ok_or_else(|| {
+        Error::malformed(format!(
+            "'{text}' is not a duration: use a number and s, m, h, d or w, e.g. '90d'"
+        ))
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,12 +53,12 @@ pub struct NewShare {
 }
 
 impl NewShare {
-    pub fn sql(&self) -> Result<String> {
-        Ok(format!(
-            "CREATE SHARE {}{}",
-            ident(&self.name)?,
-            comment(&self.comment)
-        ))
+    pub fn statement(self) -> Result<Statement> {
+        Ok(Statement::CreateShare {
+            name: plain_name(&self.name)?,
+            comment: self.comment,
+            if_not_exists: false,
+        })
     }
 }
 
@@ -76,23 +77,27 @@ pub struct NewTable {
 }
 
 impl NewTable {
-    pub fn sql(&self) -> Result<String> {
+    pub fn statement(self) -> Result<Statement> {
         let credential = match (&self.credential, self.from_environment) {
             (Some(_), true) => {
                 return Err(Error::invalid(
                     "give either credential or fromEnvironment, not both",
                 ));
             }
-            (Some(name), false) => format!(" WITH CREDENTIAL {}", ident(name)?),
-            (None, true) => " FROM ENVIRONMENT".to_string(),
-            (None, false) => String::new(),
+            (Some(name), false) => TableCredential::Named(plain_name(name)?),
+            (None, true) => TableCredential::Environment,
+            (None, false) => TableCredential::None,
         };
-        Ok(format!(
-            "CREATE TABLE {} USING DELTA LOCATION {}{credential}{}",
-            table_name(&self.name)?,
-            literal(&self.location),
-            comment(&self.comment)
-        ))
+        if self.location.trim().is_empty() {
+            return Err(Error::invalid("the table location is empty"));
+        }
+        Ok(Statement::CreateTable {
+            name: table_name(&self.name)?,
+            location: self.location,
+            credential,
+            comment: self.comment,
+            if_not_exists: false,
+        })
     }
 }
 
@@ -112,25 +117,21 @@ pub struct ShareMember {
 }
 
 impl ShareMember {
-    pub fn sql(&self, share: &str) -> Result<String> {
-        let mut sql = format!(
-            "ALTER SHARE {} ADD TABLE {}",
-            ident(share)?,
-            table_name(&self.table)?
-        );
-        if let Some(alias) = &self.alias {
-            sql.push_str(&format!(" AS {}", table_name(alias)?));
-        }
-        match (self.history, self.start_version) {
+    pub fn statement(self, share: &str) -> Result<Statement> {
+        let start_version = match (self.history, self.start_version) {
             (_, Some(v)) if v < 0 => {
                 return Err(Error::invalid("start_version cannot be negative"));
             }
             (false, Some(_)) => return Err(Error::invalid("start_version needs history: true")),
-            (true, Some(v)) => sql.push_str(&format!(" WITH HISTORY START VERSION {v}")),
-            (true, None) => sql.push_str(" WITH HISTORY"),
-            (false, None) => {}
-        }
-        Ok(sql)
+            (_, v) => v.map(|v| v as u64),
+        };
+        Ok(Statement::AddTableToShare {
+            share: plain_name(share)?,
+            table: table_name(&self.table)?,
+            alias: self.alias.as_deref().map(table_name).transpose()?,
+            with_history: self.history,
+            start_version,
+        })
     }
 }
 
@@ -147,31 +148,26 @@ pub struct NewRecipient {
 }
 
 impl NewRecipient {
-    pub fn sql(&self) -> Result<String> {
-        let mut sql = format!("CREATE RECIPIENT {}", ident(&self.name)?);
-        if self.oauth {
-            sql.push_str(" USING OAUTH");
-        }
-        sql.push_str(&comment(&self.comment));
-        if let Some(lifetime) = &self.token_lifetime {
-            sql.push_str(&format!(" TOKEN LIFETIME {}", literal(lifetime)));
-        }
-        if let Some(list) = &self.ip_access_list {
-            sql.push_str(&format!(" IP ACCESS LIST {}", list_sql(list)?));
-        }
-        Ok(sql)
+    pub fn statement(self) -> Result<Statement> {
+        Ok(Statement::CreateRecipient {
+            name: plain_name(&self.name)?,
+            comment: self.comment,
+            token_lifetime: self.token_lifetime.as_deref().map(duration).transpose()?,
+            ip_access_list: self.ip_access_list.map(ip_access_list).transpose()?,
+            oauth: self.oauth,
+            if_not_exists: false,
+        })
     }
 }
 
-/// `('a', 'b')`.
-fn list_sql(entries: &[String]) -> Result<String> {
+/// An IP access list of at least one entry.
+fn ip_access_list(entries: Vec<String>) -> Result<Vec<String>> {
     if entries.is_empty() {
         return Err(Error::invalid(
             "an IP access list needs at least one entry (leave it out, or DELETE it, to allow every address)",
         ));
     }
-    let quoted: Vec<String> = entries.iter().map(|e| literal(e)).collect();
-    Ok(format!("({})", quoted.join(", ")))
+    Ok(entries)
 }
 
 #[derive(Debug, Deserialize)]
@@ -181,12 +177,11 @@ pub struct IpAccessList {
 }
 
 impl IpAccessList {
-    pub fn sql(&self, recipient: &str) -> Result<String> {
-        Ok(format!(
-            "ALTER RECIPIENT {} SET IP ACCESS LIST {}",
-            ident(recipient)?,
-            list_sql(&self.entries)?
-        ))
+    pub fn statement(self, recipient: &str) -> Result<Statement> {
+        Ok(Statement::SetIpAccessList {
+            recipient: plain_name(recipient)?,
+            list: Some(ip_access_list(self.entries)?),
+        })
     }
 }
 
@@ -198,17 +193,15 @@ pub struct Rotation {
 }
 
 impl Rotation {
-    pub fn sql(&self, recipient: &str) -> Result<String> {
-        let grace = self
-            .expire_existing_in
-            .as_deref()
-            .map_or(String::new(), |g| {
-                format!(" EXPIRE EXISTING IN {}", literal(g))
-            });
-        Ok(format!(
-            "ALTER RECIPIENT {} ROTATE TOKEN{grace}",
-            ident(recipient)?
-        ))
+    pub fn statement(self, recipient: &str) -> Result<Statement> {
+        Ok(Statement::RotateToken {
+            recipient: plain_name(recipient)?,
+            grace: self
+                .expire_existing_in
+                .as_deref()
+                .map(duration)
+                .transpose()?,
+        })
     }
 }
 
@@ -220,45 +213,36 @@ pub struct NewGrant {
 }
 
 impl NewGrant {
-    pub fn sql(&self) -> Result<String> {
-        Ok(format!(
-            "GRANT SELECT ON SHARE {} TO RECIPIENT {}",
-            ident(&self.share)?,
-            ident(&self.recipient)?
-        ))
+    pub fn statement(self) -> Result<Statement> {
+        Ok(Statement::Grant {
+            share: plain_name(&self.share)?,
+            recipient: plain_name(&self.recipient)?,
+        })
     }
 }
 
-/// A result table as JSON objects, one per row, keyed by column.
-pub fn objects(result: &StatementResult) -> Vec<Value> {
-    result
-        .rows
-        .iter()
-        .map(|row| {
-            let object: Map<String, Value> = result
-                .columns
-                .iter()
-                .cloned()
-                .zip(row.iter().map(|v| Value::String(v.clone())))
-                .collect();
-            Value::Object(object)
-        })
-        .collect()
+/// `DROP SHARE|RECIPIENT name` for a plain name.
+pub fn drop(kind: ObjectKind, name: &str) -> Result<Statement> {
+    Ok(Statement::Drop {
+        kind,
+        name: plain_name(name)?,
+        if_exists: false,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::admin::parser::parse;
+    use crate::admin::sql::parse;
 
     #[test]
-    fn rest_bodies_become_statements_the_parser_reads_back() {
-        let sqls = [
+    fn rest_bodies_become_statements_that_write_themselves_back_as_sql() {
+        let statements = [
             NewShare {
                 name: "q4".into(),
                 comment: Some("it's Q4".into()),
             }
-            .sql(),
+            .statement(),
             NewTable {
                 name: "fire.loans".into(),
                 location: "/data/lo'ans".into(),
@@ -266,7 +250,7 @@ mod tests {
                 from_environment: false,
                 comment: None,
             }
-            .sql(),
+            .statement(),
             NewTable {
                 name: "fire.loans".into(),
                 location: "s3://lake/loans".into(),
@@ -274,14 +258,14 @@ mod tests {
                 from_environment: false,
                 comment: None,
             }
-            .sql(),
+            .statement(),
             ShareMember {
                 table: "fire.loans".into(),
                 alias: Some("pub.loans".into()),
                 history: true,
                 start_version: Some(3),
             }
-            .sql("q4"),
+            .statement("q4"),
             NewRecipient {
                 name: "bank".into(),
                 comment: None,
@@ -289,41 +273,53 @@ mod tests {
                 ip_access_list: Some(vec!["10.0.0.0/8".into()]),
                 oauth: true,
             }
-            .sql(),
+            .statement(),
             IpAccessList {
                 entries: vec!["::1".into(), "10.0.0.1".into()],
             }
-            .sql("bank"),
+            .statement("bank"),
             Rotation {
                 expire_existing_in: Some("24h".into()),
             }
-            .sql("bank"),
+            .statement("bank"),
             NewGrant {
                 share: "q4".into(),
                 recipient: "bank".into(),
             }
-            .sql(),
+            .statement(),
+            drop(ObjectKind::Share, "q4"),
         ];
-        for sql in &sqls {
-            let sql = sql.as_ref().unwrap();
-            assert_eq!(parse(sql).map(|s| s.len()), Ok(1), "{sql}");
+        for statement in statements {
+            let statement = statement.unwrap();
+            let sql = statement.to_string();
+            assert_eq!(parse(&sql), Ok(vec![statement]), "{sql}");
         }
         assert_eq!(
-            sqls[0].as_ref().unwrap(),
+            NewShare {
+                name: "q4".into(),
+                comment: Some("it's Q4".into()),
+            }
+            .statement()
+            .unwrap()
+            .to_string(),
             "CREATE SHARE `q4` COMMENT 'it''s Q4'"
         );
         for bad in ["A*", "9lives", "", "a`b"] {
-            assert!(ident(bad).is_err(), "{bad}");
+            assert!(plain_name(bad).is_err(), "{bad}");
         }
         assert!(table_name("nodot").is_err());
-        assert!(IpAccessList { entries: vec![] }.sql("bank").is_err());
+        assert!(IpAccessList { entries: vec![] }.statement("bank").is_err());
         let member = |history, start_version| ShareMember {
             table: "a.b".into(),
             alias: None,
             history,
             start_version,
         };
-        assert!(member(false, Some(1)).sql("s").is_err());
-        assert!(member(true, Some(-1)).sql("s").is_err());
+        assert!(member(false, Some(1)).statement("s").is_err());
+        assert!(member(true, Some(-1)).statement("s").is_err());
+        let lifetime = Rotation {
+            expire_existing_in: Some("soon".into()),
+        };
+        assert!(lifetime.statement("bank").is_err());
     }
 }

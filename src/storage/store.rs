@@ -234,6 +234,15 @@ impl Stores {
         })
     }
 
+    /// Stores whose credentials are sealed under a fixed test key.
+    #[cfg(test)]
+    pub fn for_tests() -> Stores {
+        Stores {
+            vault: Vault::for_tests(),
+            opened: Mutex::default(),
+        }
+    }
+
     /// Seals and opens the secrets of storage credentials.
     pub fn vault(&self) -> &Vault {
         &self.vault

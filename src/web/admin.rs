@@ -9,7 +9,9 @@ use serde::Deserialize;
 use super::AppState;
 use super::identity::on_behalf_of;
 use super::recording::trail;
-use crate::admin::{Context, StatementResult, execute_script, rest, results_json};
+use crate::admin::rest::{self, plain_name, table_name};
+use crate::admin::sql::{ObjectKind, Statement};
+use crate::admin::{Context, StatementResult, execute_script, execute_statements, results_json};
 use crate::audit::{self, Trail};
 use crate::auth::AdminCaller;
 use crate::{Error, Result};
@@ -44,7 +46,7 @@ fn run_script(
     let context = Context {
         trail: Some(trail),
         who: Some(&caller.name),
-        ..state.config.admin_context(caller.role, &base_dir)
+        ..state.admin_context(caller.role, &base_dir)
     };
     execute_script(&state.catalog, sql, &context)
 }
@@ -118,22 +120,31 @@ enum Answer {
     Done,
 }
 
-/// Runs the statement `sql` (or its error) for the caller and shapes the answer.
+/// Runs `statement` (or its error) for the caller and shapes the answer.
 async fn rest(
     state: web::Data<AppState>,
     req: HttpRequest,
-    sql: Result<String>,
+    statement: Result<Statement>,
     answer: Answer,
 ) -> Result<HttpResponse> {
     let trail = trail(&req);
     let results = as_admin(&state, &req, move |state, caller| {
-        let sql = sql?;
-        let results = run_script(state, caller, &trail, &sql)?;
-        tracing::info!(admin = %caller.name, statement = %sql, "admin rest");
-        Ok(results)
+        let statement = statement?;
+        let text = statement.to_string();
+        tracing::info!(admin = %caller.name, statement = %text, "admin rest");
+        let base_dir = std::env::current_dir()?;
+        let context = Context {
+            trail: Some(&trail),
+            who: Some(&caller.name),
+            ..state.admin_context(caller.role, &base_dir)
+        };
+        execute_statements(&state.catalog, vec![(statement, text)], &context)
     })
     .await?;
-    let objects = results.first().map(rest::objects).unwrap_or_default();
+    let objects = results
+        .first()
+        .map(StatementResult::objects)
+        .unwrap_or_default();
     let first = || {
         objects
             .first()
@@ -154,81 +165,58 @@ fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {
 }
 
 type State = web::Data<AppState>;
-
-/// `template` with its `{}` replaced by the quoted plain name `name`.
-fn named(template: &str, name: &str) -> Result<String> {
-    rest::ident(name).map(|quoted| template.replace("{}", &quoted))
-}
+type Name = web::Path<String>;
+type Names = web::Path<(String, String)>;
 
 pub(super) async fn list_shares(s: State, r: HttpRequest) -> Result<HttpResponse> {
-    rest(s, r, Ok("SHOW SHARES".into()), Answer::Items).await
+    rest(s, r, Ok(Statement::ShowShares), Answer::Items).await
 }
 pub(super) async fn create_share(s: State, r: HttpRequest, b: Bytes) -> Result<HttpResponse> {
-    let sql = body::<rest::NewShare>(&b).and_then(|n| n.sql());
-    rest(s, r, sql, Answer::Created).await
+    let statement = body::<rest::NewShare>(&b).and_then(rest::NewShare::statement);
+    rest(s, r, statement, Answer::Created).await
 }
-pub(super) async fn show_share(
-    s: State,
-    r: HttpRequest,
-    p: web::Path<String>,
-) -> Result<HttpResponse> {
-    rest(s, r, named("SHOW ALL IN SHARE {}", &p), Answer::Items).await
+pub(super) async fn show_share(s: State, r: HttpRequest, p: Name) -> Result<HttpResponse> {
+    let statement = plain_name(&p).map(|share| Statement::ShowAllInShare { share });
+    rest(s, r, statement, Answer::Items).await
 }
-pub(super) async fn drop_share(
-    s: State,
-    r: HttpRequest,
-    p: web::Path<String>,
-) -> Result<HttpResponse> {
-    rest(s, r, named("DROP SHARE {}", &p), Answer::Done).await
+pub(super) async fn drop_share(s: State, r: HttpRequest, p: Name) -> Result<HttpResponse> {
+    rest(s, r, rest::drop(ObjectKind::Share, &p), Answer::Done).await
 }
-pub(super) async fn add_table(
-    s: State,
-    r: HttpRequest,
-    p: web::Path<String>,
-    b: Bytes,
-) -> Result<HttpResponse> {
-    let sql = body::<rest::ShareMember>(&b).and_then(|m| m.sql(&p));
-    rest(s, r, sql, Answer::Created).await
+pub(super) async fn add_table(s: State, r: HttpRequest, p: Name, b: Bytes) -> Result<HttpResponse> {
+    let statement = body::<rest::ShareMember>(&b).and_then(|m| m.statement(&p));
+    rest(s, r, statement, Answer::Created).await
 }
-pub(super) async fn remove_table(
-    s: State,
-    r: HttpRequest,
-    p: web::Path<(String, String)>,
-) -> Result<HttpResponse> {
+pub(super) async fn remove_table(s: State, r: HttpRequest, p: Names) -> Result<HttpResponse> {
     let (share, table) = p.into_inner();
-    let sql = rest::table_name(&table)
-        .and_then(|t| named(&format!("ALTER SHARE {{}} REMOVE TABLE {t}"), &share));
-    rest(s, r, sql, Answer::Done).await
+    let statement = (|| {
+        Ok(Statement::RemoveTableFromShare {
+            share: plain_name(&share)?,
+            table: table_name(&table)?,
+        })
+    })();
+    rest(s, r, statement, Answer::Done).await
 }
-pub(super) async fn share_grants(
-    s: State,
-    r: HttpRequest,
-    p: web::Path<String>,
-) -> Result<HttpResponse> {
-    rest(s, r, named("SHOW GRANTS ON SHARE {}", &p), Answer::Items).await
+pub(super) async fn share_grants(s: State, r: HttpRequest, p: Name) -> Result<HttpResponse> {
+    let statement = plain_name(&p).map(|share| Statement::ShowGrantsOnShare { share });
+    rest(s, r, statement, Answer::Items).await
 }
 pub(super) async fn list_tables(s: State, r: HttpRequest) -> Result<HttpResponse> {
-    rest(s, r, Ok("SHOW TABLES".into()), Answer::Items).await
+    rest(s, r, Ok(Statement::ShowTables), Answer::Items).await
 }
 pub(super) async fn create_table(s: State, r: HttpRequest, b: Bytes) -> Result<HttpResponse> {
-    let sql = body::<rest::NewTable>(&b).and_then(|t| t.sql());
-    rest(s, r, sql, Answer::Created).await
+    let statement = body::<rest::NewTable>(&b).and_then(rest::NewTable::statement);
+    rest(s, r, statement, Answer::Created).await
 }
-pub(super) async fn drop_table(
-    s: State,
-    r: HttpRequest,
-    p: web::Path<String>,
-) -> Result<HttpResponse> {
-    let sql = rest::table_name(&p).map(|t| format!("DROP TABLE {t}"));
-    rest(s, r, sql, Answer::Done).await
+pub(super) async fn drop_table(s: State, r: HttpRequest, p: Name) -> Result<HttpResponse> {
+    let statement = table_name(&p).map(|name| Statement::DropTable {
+        name,
+        if_exists: false,
+    });
+    rest(s, r, statement, Answer::Done).await
 }
-pub(super) async fn quality_history(
-    s: State,
-    r: HttpRequest,
-    p: web::Path<String>,
-) -> Result<HttpResponse> {
-    let sql = rest::table_name(&p).map(|t| format!("DESCRIBE HISTORY {t}"));
-    rest(s, r, sql, Answer::Items).await
+pub(super) async fn quality_history(s: State, r: HttpRequest, p: Name) -> Result<HttpResponse> {
+    let statement = table_name(&p).map(|table| Statement::DescribeHistory { table });
+    rest(s, r, statement, Answer::Items).await
 }
 pub(super) async fn quality_report(
     s: State,
@@ -236,70 +224,54 @@ pub(super) async fn quality_report(
     p: web::Path<(String, u64)>,
 ) -> Result<HttpResponse> {
     let (table, version) = p.into_inner();
-    let sql =
-        rest::table_name(&table).map(|t| format!("SHOW QUALITY FOR TABLE {t} VERSION {version}"));
-    rest(s, r, sql, Answer::Items).await
+    let statement = table_name(&table).map(|table| Statement::ShowQuality {
+        table,
+        version: Some(version),
+    });
+    rest(s, r, statement, Answer::Items).await
 }
 pub(super) async fn list_recipients(s: State, r: HttpRequest) -> Result<HttpResponse> {
-    rest(s, r, Ok("SHOW RECIPIENTS".into()), Answer::Items).await
+    rest(s, r, Ok(Statement::ShowRecipients), Answer::Items).await
 }
 pub(super) async fn create_recipient(s: State, r: HttpRequest, b: Bytes) -> Result<HttpResponse> {
-    let sql = body::<rest::NewRecipient>(&b).and_then(|n| n.sql());
-    rest(s, r, sql, Answer::Created).await
+    let statement = body::<rest::NewRecipient>(&b).and_then(rest::NewRecipient::statement);
+    rest(s, r, statement, Answer::Created).await
 }
-pub(super) async fn describe_recipient(
-    s: State,
-    r: HttpRequest,
-    p: web::Path<String>,
-) -> Result<HttpResponse> {
-    rest(s, r, named("DESCRIBE RECIPIENT {}", &p), Answer::Items).await
+pub(super) async fn describe_recipient(s: State, r: HttpRequest, p: Name) -> Result<HttpResponse> {
+    let statement = plain_name(&p).map(|recipient| Statement::DescribeRecipient { recipient });
+    rest(s, r, statement, Answer::Items).await
 }
-pub(super) async fn drop_recipient(
-    s: State,
-    r: HttpRequest,
-    p: web::Path<String>,
-) -> Result<HttpResponse> {
-    rest(s, r, named("DROP RECIPIENT {}", &p), Answer::Done).await
+pub(super) async fn drop_recipient(s: State, r: HttpRequest, p: Name) -> Result<HttpResponse> {
+    rest(s, r, rest::drop(ObjectKind::Recipient, &p), Answer::Done).await
 }
-pub(super) async fn recipient_grants(
-    s: State,
-    r: HttpRequest,
-    p: web::Path<String>,
-) -> Result<HttpResponse> {
-    rest(
-        s,
-        r,
-        named("SHOW GRANTS TO RECIPIENT {}", &p),
-        Answer::Items,
-    )
-    .await
+pub(super) async fn recipient_grants(s: State, r: HttpRequest, p: Name) -> Result<HttpResponse> {
+    let statement = plain_name(&p).map(|recipient| Statement::ShowGrantsToRecipient { recipient });
+    rest(s, r, statement, Answer::Items).await
 }
 pub(super) async fn set_ip_access_list(
     s: State,
     r: HttpRequest,
-    p: web::Path<String>,
+    p: Name,
     b: Bytes,
 ) -> Result<HttpResponse> {
-    let sql = body::<rest::IpAccessList>(&b).and_then(|l| l.sql(&p));
-    rest(s, r, sql, Answer::Done).await
+    let statement = body::<rest::IpAccessList>(&b).and_then(|l| l.statement(&p));
+    rest(s, r, statement, Answer::Done).await
 }
 pub(super) async fn unset_ip_access_list(
     s: State,
     r: HttpRequest,
-    p: web::Path<String>,
+    p: Name,
 ) -> Result<HttpResponse> {
-    rest(
-        s,
-        r,
-        named("ALTER RECIPIENT {} UNSET IP ACCESS LIST", &p),
-        Answer::Done,
-    )
-    .await
+    let statement = plain_name(&p).map(|recipient| Statement::SetIpAccessList {
+        recipient,
+        list: None,
+    });
+    rest(s, r, statement, Answer::Done).await
 }
 pub(super) async fn rotate_token(
     s: State,
     r: HttpRequest,
-    p: web::Path<String>,
+    p: Name,
     b: Bytes,
 ) -> Result<HttpResponse> {
     // An empty body rotates without a grace period.
@@ -308,38 +280,25 @@ pub(super) async fn rotate_token(
     } else {
         body::<rest::Rotation>(&b)
     };
-    rest(s, r, rotation.and_then(|g| g.sql(&p)), Answer::Done).await
+    rest(s, r, rotation.and_then(|g| g.statement(&p)), Answer::Done).await
 }
-pub(super) async fn revoke_tokens(
-    s: State,
-    r: HttpRequest,
-    p: web::Path<String>,
-) -> Result<HttpResponse> {
-    rest(
-        s,
-        r,
-        named("ALTER RECIPIENT {} REVOKE TOKENS", &p),
-        Answer::Done,
-    )
-    .await
+pub(super) async fn revoke_tokens(s: State, r: HttpRequest, p: Name) -> Result<HttpResponse> {
+    let statement = plain_name(&p).map(|recipient| Statement::RevokeTokens { recipient });
+    rest(s, r, statement, Answer::Done).await
 }
 pub(super) async fn grant(s: State, r: HttpRequest, b: Bytes) -> Result<HttpResponse> {
-    let sql = body::<rest::NewGrant>(&b).and_then(|g| g.sql());
-    rest(s, r, sql, Answer::Created).await
+    let statement = body::<rest::NewGrant>(&b).and_then(rest::NewGrant::statement);
+    rest(s, r, statement, Answer::Created).await
 }
-pub(super) async fn revoke(
-    s: State,
-    r: HttpRequest,
-    p: web::Path<(String, String)>,
-) -> Result<HttpResponse> {
+pub(super) async fn revoke(s: State, r: HttpRequest, p: Names) -> Result<HttpResponse> {
     let (share, recipient) = p.into_inner();
-    let sql = rest::ident(&recipient).and_then(|r| {
-        named(
-            &format!("REVOKE SELECT ON SHARE {{}} FROM RECIPIENT {r}"),
-            &share,
-        )
-    });
-    rest(s, r, sql, Answer::Done).await
+    let statement = (|| {
+        Ok(Statement::Revoke {
+            share: plain_name(&share)?,
+            recipient: plain_name(&recipient)?,
+        })
+    })();
+    rest(s, r, statement, Answer::Done).await
 }
 
 pub(super) async fn unknown_endpoint(req: HttpRequest) -> Result<HttpResponse> {

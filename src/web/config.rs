@@ -1,11 +1,8 @@
 //! Settings of a running server.
 
-use std::path::Path;
 use std::time::Duration;
 
-use crate::admin;
 use crate::audit::Sealing;
-use crate::auth::Role;
 use crate::auth::ip::IpNet;
 use crate::data_dir::DataDir;
 
@@ -47,20 +44,6 @@ impl ServerConfig {
             trusted_proxies: Vec::new(),
             sealing: Sealing::default(),
             fire_poll: Duration::from_secs(30),
-        }
-    }
-
-    /// The context of admin statements run with `role` for (or on behalf of) this server;
-    /// relative table locations are taken from `base_dir`.
-    pub fn admin_context<'a>(&'a self, role: Role, base_dir: &'a Path) -> admin::Context<'a> {
-        admin::Context {
-            role,
-            base_dir,
-            public_url: &self.public_url,
-            activation_ttl: self.activation_ttl,
-            data_dir: Some(&self.data_dir),
-            trail: None,
-            who: None,
         }
     }
 

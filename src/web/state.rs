@@ -1,10 +1,14 @@
 //! What every request handler shares: the catalog, the Delta reader, the stores, the signing
 //! keys, the credential checks and the audit ledger.
 
+use std::path::Path;
+
 use super::ServerConfig;
 use super::identity::{Authenticator, Tokens};
 use crate::Result;
+use crate::admin;
 use crate::audit::Audit;
+use crate::auth::Role;
 use crate::auth::TokenCache;
 use crate::catalog::Catalog;
 use crate::delta::DeltaLog;
@@ -33,6 +37,22 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The context of admin statements run with `role` on this server (its caches); relative
+    /// table locations are taken from `base_dir`.
+    pub fn admin_context<'a>(&'a self, role: Role, base_dir: &'a Path) -> admin::Context<'a> {
+        admin::Context {
+            role,
+            base_dir,
+            public_url: &self.config.public_url,
+            activation_ttl: self.config.activation_ttl,
+            data_dir: Some(&self.config.data_dir),
+            delta: &self.delta,
+            stores: &self.stores,
+            trail: None,
+            who: None,
+        }
+    }
+
     /// What the protocol logic needs of this server.
     pub fn sharing(&self) -> sharing::Context<'_> {
         sharing::Context {

@@ -93,7 +93,8 @@ fn partition_int_comparisons_are_exact() {
     // Numeric, not textual, order.
     assert_eq!(on_parts(&cmp("lessThan", "year", "long", "10000"), &p), T);
     // Literal on the left: 2022 > year.
-    let tree = json!({"op": "greaterThan", "children": [literal("2022", "int"), column("year", "int")]});
+    let tree =
+        json!({"op": "greaterThan", "children": [literal("2022", "int"), column("year", "int")]});
     assert_eq!(on_parts(&tree, &p), T);
 }
 
@@ -213,9 +214,9 @@ fn not_of_a_range_keeps_files_with_matching_rows() {
 #[test]
 fn stats_of_another_type_than_the_hint_are_not_used() {
     let schema = r#"{"type":"struct","fields":[
-        {"name":"id","type":"long","nullable":true,"metadata":{}},
-        {"name":"code","type":"string","nullable":true,"metadata":{}},
-        {"name":"s","type":{"type":"struct","fields":[{"name":"n","type":"integer","nullable":true,"metadata":{}}]},"nullable":true,"metadata":{}}]}"#;
+            {"name":"id","type":"long","nullable":true,"metadata":{}},
+            {"name":"code","type":"string","nullable":true,"metadata":{}},
+            {"name":"s","type":{"type":"struct","fields":[{"name":"n","type":"integer","nullable":true,"metadata":{}}]},"nullable":true,"metadata":{}}]}"#;
     let stats_id = json!({"numRecords": 3, "minValues": {"id": 5, "code": "1", "s": {"n": 5}},
                           "maxValues": {"id": 10, "code": "9", "s": {"n": 10}}, "nullCount": {"id": 0, "code": 0}});
     let check = |tree: Value| {
@@ -423,7 +424,8 @@ fn nested_and_case_insensitive_stats_columns() {
         json!({"numRecords": 1, "minValues": {"X": 1, "x": 5}, "maxValues": {"X": 1, "x": 5}});
     assert_eq!(on_stats(&cmp("equal", "x", "int", "1"), &twice), F);
     assert_eq!(on_stats(&cmp("equal", "X", "int", "5"), &twice), F);
-    let ambiguous = json!({"numRecords": 1, "minValues": {"AB": 1, "Ab": 5}, "maxValues": {"AB": 1, "Ab": 5}});
+    let ambiguous =
+        json!({"numRecords": 1, "minValues": {"AB": 1, "Ab": 5}, "maxValues": {"AB": 1, "Ab": 5}});
     assert_eq!(on_stats(&cmp("equal", "ab", "int", "3"), &ambiguous), U);
 }
 
@@ -498,16 +500,14 @@ fn malformed_hints_disable_filtering() {
         assert!(Predicate::parse(&json).is_none(), "{json}");
     }
     // Compatible widths mix.
-    let mixed =
-        json!({"op": "equal", "children": [column("x", "float"), literal("1", "double")]});
+    let mixed = json!({"op": "equal", "children": [column("x", "float"), literal("1", "double")]});
     assert!(Predicate::parse(&mixed.to_string()).is_some());
     let mixed = json!({"op": "equal", "children": [column("x", "int"), literal("1", "long")]});
     assert!(Predicate::parse(&mixed.to_string()).is_some());
     // Bare JSON numbers as literal values are accepted.
     let bare = json!({"op": "equal", "children": [column("x", "int"), {"op": "literal", "value": 3, "valueType": "int"}]});
     assert_eq!(on_parts(&bare, &[("x", Some("3"))]), T);
-    let flag =
-        json!({"op": "equal", "children": [column("b", "bool"), literal("true", "bool")]});
+    let flag = json!({"op": "equal", "children": [column("b", "bool"), literal("true", "bool")]});
     assert_eq!(on_parts(&flag, &[("b", Some("false"))]), F);
 }
 

@@ -1,0 +1,207 @@
+//! Runs parsed statements, each in its own catalog transaction, by family: tables, storage
+//! credentials, shares, recipients, FIRE binding, FIRE quality, listings (`Statement::family`
+//! says which; each file runs its own).
+
+mod credentials;
+mod fire;
+mod quality;
+mod recipients;
+mod shares;
+mod show;
+mod tables;
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::StatementResult;
+use super::sql::{Family, Statement, parse_with_text};
+use crate::audit::Trail;
+use crate::auth::Role;
+use crate::catalog::{self, Catalog, Tx, history};
+use crate::data_dir::DataDir;
+use crate::delta::{Commits, DeltaLog, VersionSpec};
+use crate::storage::Stores;
+use crate::{Error, Result};
+
+/// Who runs a script, and what statements need from their surroundings.
+pub struct Context<'a> {
+    pub role: Role,
+    /// Relative table locations are taken relative to it.
+    pub base_dir: &'a Path,
+    /// The server's public URL, e.g. `https://share.bank.example`: activation links start with it.
+    pub public_url: &'a str,
+    /// How long an activation link stays usable.
+    pub activation_ttl: Duration,
+    /// The data directory, whose audit ledger answers `SHOW ACCESS … AS OF`.
+    pub data_dir: Option<&'a DataDir>,
+    /// The Delta reader and the stores tables are read through: the server's, whose caches
+    /// stay warm, or the command's own.
+    pub delta: &'a DeltaLog,
+    pub stores: &'a Stores,
+    /// Where each applied statement is noted for the audit ledger.
+    pub trail: Option<&'a Trail>,
+    /// Who runs the script (recorded with decisions such as APPROVE VERSION).
+    pub who: Option<&'a str>,
+}
+
+/// Parses and runs a script. Statements run in order, each in its own transaction; the first
+/// failure stops the script (earlier statements stay done) and names the failing statement.
+/// An auditor's script may only read: it is refused whole otherwise.
+pub fn execute_script(
+    catalog: &Catalog,
+    sql: &str,
+    context: &Context<'_>,
+) -> Result<Vec<StatementResult>> {
+    let statements =
+        parse_with_text(sql).map_err(|e| Error::malformed(format!("syntax error: {e}")))?;
+    execute_statements(catalog, statements, context)
+}
+
+/// Runs statements, each with the text results and the ledger echo (as typed, or as the
+/// statement writes itself back for those the REST API builds), as [`execute_script`] does.
+pub fn execute_statements(
+    catalog: &Catalog,
+    statements: Vec<(Statement, String)>,
+    context: &Context<'_>,
+) -> Result<Vec<StatementResult>> {
+    let role = context.role;
+    if statements.is_empty() {
+        return Err(Error::malformed("no statement given"));
+    }
+    if role == Role::Auditor
+        && let Some((_, text)) = statements.iter().find(|(s, _)| !s.is_read_only())
+    {
+        return Err(Error::permission_denied(format!(
+            "auditors may only read (SHOW statements); refused: {text}"
+        )));
+    }
+    let total = statements.len();
+    let mut results = Vec::with_capacity(total);
+    for (index, (statement, text)) in statements.into_iter().enumerate() {
+        let result = read_storage(catalog, &statement, context)
+            .and_then(|stored| {
+                catalog.write(|tx| {
+                    let before = (!statement.is_read_only())
+                        .then(|| tx.governed_rows())
+                        .transpose()?;
+                    let run = Run {
+                        text: &text,
+                        context,
+                        stored: &stored,
+                    };
+                    let mut result = execute(tx, &statement, &run)?;
+                    result.action = statement.action();
+                    if let Some(before) = before {
+                        result.changes = Some(history::diff(&before, &tx.governed_rows()?));
+                    }
+                    Ok(result)
+                })
+            })
+            .map_err(|e| {
+                let done = if index > 0 {
+                    format!(
+                        " ({index} earlier statement{} applied)",
+                        if index == 1 { " was" } else { "s were" }
+                    )
+                } else {
+                    String::new()
+                };
+                e.map_message(|message| {
+                    format!(
+                        "statement {} of {total} failed{done}: {text}\n  {message}",
+                        index + 1
+                    )
+                })
+            })?;
+        tracing::info!(statement = %text, "executed");
+        if let Some(trail) = context.trail {
+            trail.update(|d| {
+                d.statements.push(result.audit_record());
+                // One statement names the request; a script is a script.
+                d.action = Some(
+                    if d.statements.len() == 1 {
+                        result.action
+                    } else {
+                        "runSql"
+                    }
+                    .into(),
+                );
+            });
+        }
+        results.push(result);
+    }
+    Ok(results)
+}
+
+/// One statement being run: its text (results echo it) and what it needs around it.
+pub(super) struct Run<'a> {
+    pub text: &'a str,
+    pub context: &'a Context<'a>,
+    pub stored: &'a StoredFacts,
+}
+
+fn execute(tx: &Tx<'_>, statement: &Statement, run: &Run<'_>) -> Result<StatementResult> {
+    match statement.family() {
+        Family::Tables => tables::execute(tx, statement, run),
+        Family::Credentials => credentials::execute(tx, statement, run),
+        Family::Shares => shares::execute(tx, statement, run),
+        Family::Recipients => recipients::execute(tx, statement, run),
+        Family::Fire => fire::execute(tx, statement, run),
+        Family::Quality => quality::execute(tx, statement, run),
+        Family::Show => show::execute(tx, statement, run),
+    }
+}
+
+/// What a statement reads from a table's storage, read before its catalog transaction: a slow
+/// or unreachable store must never hold the catalog, which every request waits on.
+#[derive(Default)]
+pub(super) struct StoredFacts {
+    /// `DESCRIBE HISTORY`: each commit's version, time and operation.
+    pub history: Vec<(u64, i64, String)>,
+    /// Binding a FIRE entity: the latest version and its columns.
+    pub latest_schema: Option<(u64, delta_kernel::arrow::datatypes::Schema)>,
+}
+
+fn read_storage(
+    catalog: &Catalog,
+    statement: &Statement,
+    context: &Context<'_>,
+) -> Result<StoredFacts> {
+    let table = match statement {
+        Statement::DescribeHistory { table } => table,
+        Statement::SetTableProperties { table, properties }
+            if properties.iter().any(|(k, _)| k == catalog::FIRE_ENTITY) =>
+        {
+            table
+        }
+        _ => return Ok(StoredFacts::default()),
+    };
+    let location = catalog.read(|c| {
+        let found = c.require_table(&table.schema, &table.table)?;
+        context.stores.table(c, &found)
+    })?;
+    let latest = context.delta.snapshot(&location, VersionSpec::Latest)?;
+    if !matches!(statement, Statement::DescribeHistory { .. }) {
+        return Ok(StoredFacts {
+            latest_schema: Some((latest.version(), latest.arrow_schema()?)),
+            ..StoredFacts::default()
+        });
+    }
+    let mut history = Vec::new();
+    for commit in Commits::open(&location, 0, latest.version())?.iter() {
+        let commit = commit?;
+        let operation = commit
+            .actions
+            .iter()
+            .find_map(|a| a["commitInfo"]["operation"].as_str())
+            .unwrap_or_default()
+            .to_string();
+        history.push((commit.version, commit.timestamp, operation));
+    }
+    Ok(StoredFacts {
+        history,
+        ..StoredFacts::default()
+    })
+}

@@ -1,0 +1,173 @@
+//! Reading FIRE quality: a table's history with its reports, a version's report, the known
+//! entities and their rules.
+
+use super::Run;
+use crate::admin::StatementResult;
+use crate::admin::sql::{Statement, TableName};
+use crate::catalog::Tx;
+use crate::clock::format_ms;
+use crate::{Error, Result};
+
+pub(super) fn execute(
+    tx: &Tx<'_>,
+    statement: &Statement,
+    run: &Run<'_>,
+) -> Result<StatementResult> {
+    let text = run.text;
+    let stored = run.stored;
+    match statement {
+        Statement::ShowQuality { table, version } => show_quality(tx, text, table, *version),
+        Statement::DescribeHistory { table } => {
+            let found = tx.require_table(&table.schema, &table.table)?;
+            let approvals = crate::fire::quality::Approvals::load(tx, &found.id)?;
+            let reports = tx.reports(&found.id)?;
+            let mut rows = Vec::new();
+            for (version, timestamp, operation) in &stored.history {
+                let report = reports.iter().find(|r| r.version == *version);
+                let status = approvals.as_ref().map_or_else(
+                    || "not bound to a FIRE entity".to_string(),
+                    |a| a.status(*version).to_string(),
+                );
+                rows.push(vec![
+                    version.to_string(),
+                    format_ms(*timestamp),
+                    operation.clone(),
+                    report.map_or(String::new(), |r| r.rows.to_string()),
+                    report.map_or(String::new(), |r| format!("{:.4}", r.pass_rate)),
+                    status,
+                ]);
+            }
+            Ok(StatementResult::table(
+                text,
+                &[
+                    "version",
+                    "timestamp",
+                    "operation",
+                    "rows",
+                    "pass_rate",
+                    "status",
+                ],
+                rows,
+            ))
+        }
+        Statement::ShowFireSchemas => {
+            let schemas = super::fire::fire_schemas(tx)?;
+            let mut rows = Vec::new();
+            for name in schemas.entity_names()? {
+                let row = match schemas.entity(&name) {
+                    Ok(entity) => vec![
+                        name,
+                        entity.fields.len().to_string(),
+                        crate::fire::rules::expectations(&entity).len().to_string(),
+                        entity.digest[..12].to_string(),
+                        String::new(),
+                    ],
+                    Err(e) => vec![
+                        name,
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        e.message().to_string(),
+                    ],
+                };
+                rows.push(row);
+            }
+            Ok(StatementResult::table(
+                text,
+                &[
+                    "entity",
+                    "columns",
+                    "expectations",
+                    "schema_digest",
+                    "problem",
+                ],
+                rows,
+            ))
+        }
+        Statement::ShowExpectations { entity } => {
+            let loaded = super::fire::fire_schemas(tx)?.entity(entity)?;
+            let rows = crate::fire::rules::expectations(&loaded)
+                .into_iter()
+                .map(|e| vec![entity.clone(), e.name, e.expression])
+                .collect();
+            Ok(StatementResult::table(
+                text,
+                &["entity", "expectation_name", "expectation_value"],
+                rows,
+            ))
+        }
+        other => unreachable!("{} is run by another family", other.action()),
+    }
+}
+
+/// `SHOW QUALITY FOR TABLE t [VERSION n]`: the schema errors and each rule of a version's
+/// report (the latest without a version), with up to three sample failures.
+fn show_quality(
+    tx: &Tx<'_>,
+    text: &str,
+    table: &TableName,
+    version: Option<u64>,
+) -> Result<StatementResult> {
+    let found = tx.require_table(&table.schema, &table.table)?;
+    let reports = tx.reports(&found.id)?;
+    let report = match version {
+        Some(v) => reports.iter().find(|r| r.version == v),
+        None => reports.last(),
+    }
+    .ok_or_else(|| {
+        Error::not_found(format!(
+            "no quality report for {table}{}: run fireshare fire validate",
+            version.map_or(String::new(), |v| format!(" version {v}"))
+        ))
+    })?;
+    let detail: serde_json::Value = serde_json::from_str(&report.report)?;
+    let mut rows: Vec<Vec<String>> = detail["schemaErrors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let e = e.as_str().unwrap_or_default().to_string();
+            vec![
+                report.version.to_string(),
+                "(schema)".into(),
+                report.rows.to_string(),
+                e,
+                String::new(),
+            ]
+        })
+        .collect();
+    for rule in detail["rules"].as_array().into_iter().flatten() {
+        let samples: Vec<String> = rule["samples"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .take(3)
+            .map(|s| {
+                format!(
+                    "{}#{}: {}",
+                    s["file"].as_str().unwrap_or(""),
+                    s["row"],
+                    s["value"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        rows.push(vec![
+            report.version.to_string(),
+            rule["name"].as_str().unwrap_or_default().to_string(),
+            rule["failing"].to_string(),
+            rule["message"].as_str().unwrap_or_default().to_string(),
+            samples.join("; "),
+        ]);
+    }
+    Ok(StatementResult::table(
+        text,
+        &[
+            "version",
+            "expectation_name",
+            "failing_rows",
+            "message",
+            "samples",
+        ],
+        rows,
+    ))
+}

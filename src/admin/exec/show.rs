@@ -1,0 +1,153 @@
+//! Listings of the catalog and who can read a table, now or as of a past time.
+
+use super::Run;
+use crate::admin::StatementResult;
+use crate::admin::sql::Statement;
+use crate::catalog::history;
+use crate::catalog::{self, Tx};
+use crate::clock::format_ms;
+use crate::{Error, Result};
+
+pub(super) fn execute(
+    tx: &Tx<'_>,
+    statement: &Statement,
+    run: &Run<'_>,
+) -> Result<StatementResult> {
+    let text = run.text;
+    let context = run.context;
+    match statement {
+        Statement::ShowTables => {
+            let rows = tx
+                .all_tables()?
+                .into_iter()
+                .map(|t| {
+                    vec![
+                        t.schema,
+                        t.name,
+                        t.location,
+                        t.comment.unwrap_or_default(),
+                        format_ms(t.created_at),
+                    ]
+                })
+                .collect();
+            Ok(StatementResult::table(
+                text,
+                &["schema", "name", "location", "comment", "created"],
+                rows,
+            ))
+        }
+        Statement::ShowShares => {
+            let rows = tx
+                .all_shares()?
+                .into_iter()
+                .map(|s| {
+                    vec![
+                        s.name,
+                        s.comment.unwrap_or_default(),
+                        format_ms(s.created_at),
+                    ]
+                })
+                .collect();
+            Ok(StatementResult::table(
+                text,
+                &["name", "comment", "created"],
+                rows,
+            ))
+        }
+        Statement::ShowRecipients => {
+            let rows = tx
+                .all_recipients()?
+                .into_iter()
+                .map(|r| {
+                    vec![
+                        r.name,
+                        r.comment.unwrap_or_default(),
+                        format_ms(r.created_at),
+                    ]
+                })
+                .collect();
+            Ok(StatementResult::table(
+                text,
+                &["name", "comment", "created"],
+                rows,
+            ))
+        }
+        Statement::ShowAllInShare { share } => {
+            let rows = tx
+                .tables_in_share(share)?
+                .into_iter()
+                .map(|m| {
+                    vec![
+                        "TABLE".to_string(),
+                        format!("{}.{}", m.table.schema, m.table.name),
+                        format!("{}.{}", m.schema, m.name),
+                        if m.history { "yes" } else { "no" }.to_string(),
+                        if m.history {
+                            m.start_version.to_string()
+                        } else {
+                            String::new()
+                        },
+                        format_ms(m.added_at),
+                    ]
+                })
+                .collect();
+            Ok(StatementResult::table(
+                text,
+                &[
+                    "type",
+                    "name",
+                    "shared_as",
+                    "history",
+                    "start_version",
+                    "added",
+                ],
+                rows,
+            ))
+        }
+        Statement::ShowGrantsOnShare { share } => grants(text, tx.grants_on_share(share)?),
+        Statement::ShowGrantsToRecipient { recipient } => {
+            grants(text, tx.grants_to_recipient(recipient)?)
+        }
+        Statement::ShowAccess { table, as_of } => {
+            let rows = match as_of {
+                None => tx.governed_rows()?,
+                Some(time) => {
+                    let dir = context.data_dir.ok_or_else(|| {
+                        Error::unsupported("AS OF needs the audit ledger of a data directory")
+                    })?;
+                    let ledger = crate::audit::LedgerDb::open_existing(&dir.audit_db())?;
+                    ledger.catalog_as_of(&crate::audit::query::time_bound(time)?)?
+                }
+            };
+            let rows = history::table_access(&rows, &table.schema, &table.table)
+                .into_iter()
+                .map(|a| vec![a.recipient, a.share, a.shared_as, format_ms(a.granted_at)])
+                .collect();
+            Ok(StatementResult::table(
+                text,
+                &["recipient", "share", "shared_as", "granted"],
+                rows,
+            ))
+        }
+        other => unreachable!("{} is run by another family", other.action()),
+    }
+}
+
+fn grants(text: &str, grants: Vec<catalog::Grant>) -> Result<StatementResult> {
+    let rows = grants
+        .into_iter()
+        .map(|g| {
+            vec![
+                g.recipient,
+                "SELECT".to_string(),
+                g.share,
+                format_ms(g.granted_at),
+            ]
+        })
+        .collect();
+    Ok(StatementResult::table(
+        text,
+        &["recipient", "privilege", "share", "granted"],
+        rows,
+    ))
+}
