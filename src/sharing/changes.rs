@@ -13,17 +13,13 @@ use std::ops::ControlFlow;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-use super::Context;
 use super::capabilities::{Capabilities, ResponseFormat};
-use super::cursor::{open_cursor, seal_cursor};
-use super::ndjson::{self, FileIdHash};
-use super::query::{
-    QueryBody, TablePath, UrlGrant, check_start_version, history_required, parse_timestamp,
-    table_location,
-};
-use super::served;
+use super::file_pages::{FilePaging, Listing};
+use super::ndjson;
+use super::query::QueryBody;
+use super::table::{TablePath, UrlGrant, check_start_version, history_required, table_location};
+use super::{Context, params, served};
 use crate::audit::receipt::FileDigest;
 use crate::auth::Recipient;
 use crate::catalog::SharedTable;
@@ -67,7 +63,9 @@ pub struct PreparedChanges {
     streaming: bool,
     /// The commits of this page, read one at a time while writing.
     commits: Commits,
-    paging: Paging,
+    paging: FilePaging,
+    /// Where this page starts: the first commit's version and the files of it already sent.
+    resume: (u64, usize),
 }
 
 /// What a listing includes besides its files.
@@ -77,69 +75,28 @@ struct Options {
     streaming: bool,
 }
 
-/// `maxFiles` / `pageToken` and the end-of-stream line.
-struct Paging {
-    max_files: Option<u64>,
-    /// Where this page starts: the first commit's version and the files of it already sent.
-    resume: (u64, usize),
-    /// Finish with an `endStreamAction` line (only clients that asked understand it).
-    end_stream: bool,
-    /// The client asked for it in its capabilities header (echoed back).
-    end_stream_capability: bool,
-    /// Who may use the page tokens, for which table.
-    scope: String,
-    /// Hash of the parameters every page must repeat.
-    params: String,
-    /// The `fileidhash` the client asked for (echoed back).
-    file_id_hash: Option<FileIdHash>,
-}
-
 /// What a page token pins: the resolved range, the head snapshot and where to resume.
 #[derive(Serialize, Deserialize)]
-struct Cursor {
+struct Position {
     start: u64,
     end: u64,
     head: u64,
     version: u64,
     index: usize,
-    params: String,
 }
 
 const PAGE_TOKEN: &str = "changes-page-token";
-const PAGE_TOKEN_TTL_MS: i64 = 3 * 24 * 3600 * 1000;
 
-impl PreparedChanges {
-    /// The `Delta-Table-Version` header: the starting version.
-    pub fn version(&self) -> u64 {
+impl Listing for PreparedChanges {
+    /// The starting version.
+    fn version(&self) -> u64 {
         self.start
     }
-    /// The `fileidhash` response header: the scheme the client asked for, if it did.
-    pub fn file_id_hash_header(&self) -> Option<&'static str> {
-        self.paging.file_id_hash.map(FileIdHash::header_value)
+    fn format(&self) -> ResponseFormat {
+        self.format
     }
-    pub fn capabilities_header(&self) -> String {
-        super::capabilities::response_header(self.format, self.paging.end_stream_capability)
-    }
-}
-
-fn version_param(name: &str, text: Option<&str>) -> Result<Option<u64>> {
-    text.map(|t| {
-        let v: i64 = t
-            .trim()
-            .parse()
-            .map_err(|_| Error::invalid(format!("{name} is not a valid number.")))?;
-        u64::try_from(v).map_err(|_| Error::invalid(format!("{name} cannot be negative.")))
-    })
-    .transpose()
-}
-
-/// A boolean query parameter: `true` or `false` in any case (Python sends `True`).
-fn flag(name: &str, text: Option<&str>) -> Result<bool> {
-    match text.map(str::trim) {
-        None => Ok(false),
-        Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
-        Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
-        Some(_) => Err(Error::invalid(format!("{name} must be true or false."))),
+    fn paging(&self) -> &FilePaging {
+        &self.paging
     }
 }
 
@@ -148,43 +105,6 @@ fn change_feed_on(metadata: &Metadata) -> bool {
         .configuration
         .get("delta.enableChangeDataFeed")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-}
-
-/// Opens the paging of a listing: checks `maxFiles` and opens the page token, which must have
-/// been issued for the same recipient, table and parameters.
-fn open_paging(
-    cx: &Context<'_>,
-    who: &Recipient,
-    shared: &SharedTable,
-    caps: &Capabilities,
-    (max_files, page_token): (Option<i64>, Option<&str>),
-    params: &impl Serialize,
-) -> Result<(Paging, Option<Cursor>)> {
-    let params = serde_json::json!([params, caps.response_formats]).to_string();
-    let params = hex::encode(Sha256::digest(params.as_bytes()));
-    let scope = format!("{}/{}", who.id, shared.table.id);
-    let cursor = page_token
-        .map(|token| -> Result<Cursor> {
-            let cursor: Cursor =
-                open_cursor(cx.secret, PAGE_TOKEN, &scope, token, now_ms(), "page token")?;
-            if cursor.params != params {
-                return Err(Error::invalid(
-                    "Query parameter mismatch detected for the next page query: every page must repeat the first page's parameters.",
-                ));
-            }
-            Ok(cursor)
-        })
-        .transpose()?;
-    let paging = Paging {
-        max_files: max_files.map(|m| m as u64),
-        resume: (0, 0),
-        end_stream: max_files.is_some() || caps.include_end_stream_action,
-        end_stream_capability: caps.include_end_stream_action,
-        scope,
-        params,
-        file_id_hash: caps.file_id_scheme()?,
-    };
-    Ok((paging, cursor))
 }
 
 /// The change feed must be on at the start and stay on through every commit of the range.
@@ -226,8 +146,8 @@ fn resolve_range(
     shared: &SharedTable,
     params: &ChangesParams,
 ) -> Result<(u64, u64)> {
-    let starting_version = version_param("startingVersion", params.starting_version.as_deref())?;
-    let ending_version = version_param("endingVersion", params.ending_version.as_deref())?;
+    let starting_version = params::version("startingVersion", params.starting_version.as_deref())?;
+    let ending_version = params::version("endingVersion", params.ending_version.as_deref())?;
     let root = table_location(cx, shared)?;
     let latest = cx.delta.snapshot(&root, VersionSpec::Latest)?.version();
     let start = match (starting_version, &params.starting_timestamp) {
@@ -242,7 +162,9 @@ fn resolve_range(
             ));
         }
         (Some(v), None) => v,
-        (None, Some(ts)) => cx.delta.version_at_or_after(&root, parse_timestamp(ts)?)?,
+        (None, Some(ts)) => cx
+            .delta
+            .version_at_or_after(&root, params::timestamp(ts)?)?,
     };
     let end = match (ending_version, &params.ending_timestamp) {
         (Some(_), Some(_)) => {
@@ -256,7 +178,7 @@ fn resolve_range(
         (Some(v), None) => v.min(latest),
         (None, Some(ts)) => cx
             .delta
-            .snapshot(&root, VersionSpec::Timestamp(parse_timestamp(ts)?))?
+            .snapshot(&root, VersionSpec::Timestamp(params::timestamp(ts)?))?
             .version(),
     };
     if start > latest {
@@ -285,35 +207,24 @@ pub fn prepare_changes(
             shared.share, shared.schema, shared.name
         )));
     }
-    let max_files = params
-        .max_files
-        .as_deref()
-        .map(|m| {
-            m.trim()
-                .parse::<i64>()
-                .map_err(|_| Error::invalid("maxFiles is not a valid number."))
-        })
-        .transpose()?;
-    if max_files.is_some_and(|m| m <= 0) {
-        return Err(Error::invalid("maxFiles must be positive."));
-    }
-    let (paging, cursor) = open_paging(
+    let max_files = params::max_files(params.max_files.as_deref())?;
+    let (paging, position) = FilePaging::open::<Position>(
         cx,
-        who,
-        &shared,
+        (PAGE_TOKEN, who, &shared),
         caps,
-        (max_files, params.page_token.as_deref()),
+        max_files,
         params,
+        params.page_token.as_deref(),
     )?;
-    let include_metadata = flag(
+    let include_metadata = params::flag(
         "includeHistoricalMetadata",
         params.include_historical_metadata.as_deref(),
     )?;
-    let include_protocol = flag(
+    let include_protocol = params::flag(
         "includeHistoricalProtocol",
         params.include_historical_protocol.as_deref(),
     )?;
-    let (start, end, head) = match &cursor {
+    let (start, end, head) = match &position {
         Some(c) => (c.start, c.end, c.head),
         None => {
             let (start, end) = resolve_range(cx, &shared, params)?;
@@ -338,7 +249,7 @@ pub fn prepare_changes(
         (start, end, head),
         options,
         paging,
-        cursor,
+        position,
     )
 }
 
@@ -361,15 +272,15 @@ pub fn prepare_streaming(
         body.include_historical_protocol,
         body.max_files,
     );
-    let (paging, cursor) = open_paging(
+    let (paging, position) = FilePaging::open::<Position>(
         cx,
-        who,
-        &shared,
+        (PAGE_TOKEN, who, &shared),
         caps,
-        (body.max_files, body.page_token.as_deref()),
+        params::positive_max_files(body.max_files)?,
         &params,
+        body.page_token.as_deref(),
     )?;
-    let range = match &cursor {
+    let range = match &position {
         Some(c) => (c.start, c.end, c.head),
         None => {
             let start = u64::try_from(starting_version)
@@ -401,7 +312,7 @@ pub fn prepare_streaming(
         include_protocol: body.include_historical_protocol == Some(true),
         streaming: true,
     };
-    prepare(cx, who, shared, caps, range, options, paging, cursor)
+    prepare(cx, who, shared, caps, range, options, paging, position)
 }
 
 /// Reads the commits a page lists and chooses the response format.
@@ -413,8 +324,8 @@ fn prepare(
     caps: &Capabilities,
     (start, end, head): (u64, u64, u64),
     options: Options,
-    mut paging: Paging,
-    cursor: Option<Cursor>,
+    paging: FilePaging,
+    position: Option<Position>,
 ) -> Result<PreparedChanges> {
     check_start_version(&shared, start)?;
     // The start too, when the versions recipients see end before it.
@@ -422,10 +333,10 @@ fn prepare(
     let root = table_location(cx, &shared)?;
     let head = cx.delta.snapshot(&root, VersionSpec::Version(head))?;
     let format = caps.choose_format(head.protocol(), &head.metadata().configuration)?;
-    paging.resume = cursor.map_or((start, 0), |c| (c.version, c.index));
-    let commits = Commits::open(&root, paging.resume.0, end)?;
+    let resume = position.map_or((start, 0), |p| (p.version, p.index));
+    let commits = Commits::open(&root, resume.0, end)?;
     // Checked by the first page; the log's past does not change between pages.
-    if !options.streaming && paging.resume == (start, 0) {
+    if !options.streaming && resume == (start, 0) {
         check_change_feed(cx, &shared, (start, end), &commits)?;
     }
     Ok(PreparedChanges {
@@ -441,6 +352,7 @@ fn prepare(
         streaming: options.streaming,
         commits,
         paging,
+        resume,
     })
 }
 
@@ -531,7 +443,7 @@ pub fn write_changes(
         }
         let url = grant.sign(cx, &file.path, now)?;
         let mut id_buffer = [0; 64];
-        let scheme = paging.file_id_hash.unwrap_or_default();
+        let scheme = paging.file_id_scheme();
         let id = ndjson::file_id(&file.path, scheme, &mut id_buffer);
         match changes.format {
             ResponseFormat::Parquet => {
@@ -583,16 +495,14 @@ pub fn write_changes(
     let sent = page.sent;
     if paging.end_stream {
         let token = page.next.map(|(version, index)| {
-            let cursor = Cursor {
+            let at = Position {
                 start: changes.start,
                 end: changes.end,
                 head: head.version(),
                 version,
                 index,
-                params: paging.params.clone(),
             };
-            let expires = now + PAGE_TOKEN_TTL_MS;
-            seal_cursor(cx.secret, PAGE_TOKEN, &paging.scope, &cursor, expires)
+            paging.next_page(cx, at, now)
         });
         let min_expiry = (sent > 0).then(|| grant.earliest_expiry(now));
         ndjson::write_end_stream(&mut out, token.as_deref(), None, min_expiry);
@@ -637,8 +547,8 @@ fn walk_page(
     'commits: for commit in changes.commits.iter() {
         let commit = commit?;
         let files = changed_files(&commit, changes.streaming);
-        let skip = if commit.version == paging.resume.0 {
-            paging.resume.1
+        let skip = if commit.version == changes.resume.0 {
+            changes.resume.1
         } else {
             0
         };
@@ -682,7 +592,7 @@ fn walk_page(
 /// What the files of a listing add up to, for its receipt (see `query::delivered_files`).
 pub fn delivered_files(changes: &PreparedChanges) -> Result<FileDigest> {
     let mut digest = FileDigest::default();
-    let scheme = changes.paging.file_id_hash.unwrap_or_default();
+    let scheme = changes.paging.file_id_scheme();
     walk_page(changes, |item| {
         if let Item::File { file, .. } = item {
             digest.add(ndjson::file_id(&file.path, scheme, &mut [0; 64]), file.size);

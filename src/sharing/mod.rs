@@ -1,16 +1,21 @@
 //! The Delta Sharing protocol as plain functions: listing shares, schemas and tables
 //! (`listing`), a table's version, metadata and files (`query`), its changes (`changes`), the
-//! versions recipients may read (`served`). The HTTP layer (`web`) only extracts and maps.
+//! versions recipients may read (`served`). `table` holds what every table endpoint shares,
+//! `params` the checks of parameters as sent, `file_pages` the one paging of file listings,
+//! `cursor` the signed tokens handed to clients. The HTTP layer (`web`) only extracts and maps.
 
 pub mod capabilities;
 pub mod changes;
 pub mod cursor;
+pub mod file_pages;
 pub mod listing;
 pub mod ndjson;
 pub mod paging;
+pub mod params;
 pub mod predicate;
 pub mod query;
 mod served;
+pub mod table;
 
 use std::time::Duration;
 

@@ -8,21 +8,19 @@
 use std::ops::ControlFlow;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use super::Context;
 use super::capabilities::{Capabilities, ResponseFormat};
-use super::cursor::{open_cursor, seal_cursor};
-use super::listing::granted_table;
-use super::ndjson::{self, FileIdHash};
+use super::file_pages::{FilePaging, Listing};
+use super::ndjson;
 use super::predicate::{FileFacts, Predicate};
-use super::served;
+use super::table::{TablePath, UrlGrant, check_start_version, history_required, table_location};
+use super::{Context, params, served};
 use crate::audit::receipt::FileDigest;
 use crate::auth::Recipient;
 use crate::catalog::SharedTable;
-use crate::clock::{now_ms, parse_timestamp_ms};
+use crate::clock::now_ms;
 use crate::delta::{DataFile, Snapshot, VersionSpec};
-use crate::storage::{Location, SignedUrl};
+use crate::storage::Location;
 use crate::{Error, Result};
 
 /// Bytes collected before a chunk is handed to the response body.
@@ -31,20 +29,6 @@ const CHUNK_SIZE: usize = 256 * 1024;
 /// A buffer that holds a chunk and the line that completes it without reallocating.
 fn chunk_buffer() -> Vec<u8> {
     Vec::with_capacity(CHUNK_SIZE + 16 * 1024)
-}
-
-/// `{share}/{schema}/{table}` as addressed in the URL.
-#[derive(Debug, Clone, Deserialize)]
-pub struct TablePath {
-    pub share: String,
-    pub schema: String,
-    pub table: String,
-}
-
-impl TablePath {
-    pub(super) fn resolve(&self, cx: &Context<'_>, who: &Recipient) -> Result<SharedTable> {
-        granted_table(cx, who, &self.share, &self.schema, &self.table)
-    }
 }
 
 /// Body of `POST …/query`. Unknown fields are ignored: clients send newer ones.
@@ -103,23 +87,6 @@ impl QueryBody {
     }
 }
 
-/// Where a shared table is, named as the recipient knows it.
-pub(super) fn table_location(cx: &Context<'_>, shared: &SharedTable) -> Result<Location> {
-    cx.stores.locate(
-        &format!("{}.{}.{}", shared.share, shared.schema, shared.name),
-        &shared.table.location,
-        shared.table.credential.as_deref(),
-        |id| cx.catalog.read(|c| c.sealed_credential(id)),
-    )
-}
-
-pub(super) fn history_required(shared: &SharedTable) -> Error {
-    Error::invalid(format!(
-        "Reading table by version or timestamp is not supported because history sharing is not enabled on table: {}.{}.{}",
-        shared.share, shared.schema, shared.name
-    ))
-}
-
 /// Turns `version` / `timestamp` parameters into a snapshot choice.
 fn version_spec(
     shared: &SharedTable,
@@ -137,29 +104,12 @@ fn version_spec(
             return Err(Error::invalid("table version cannot be negative."));
         }
         (Some(v), None) => VersionSpec::Version(v as u64),
-        (None, Some(ts)) => VersionSpec::Timestamp(parse_timestamp(ts)?),
+        (None, Some(ts)) => VersionSpec::Timestamp(params::timestamp(ts)?),
     };
     if !shared.history {
         return Err(history_required(shared));
     }
     Ok(spec)
-}
-
-pub(super) fn parse_timestamp(text: &str) -> Result<i64> {
-    parse_timestamp_ms(text).ok_or_else(|| {
-        Error::invalid(format!(
-            "Invalid timestamp '{text}': use ISO 8601 with a time zone, e.g. 2024-01-31T00:00:00Z"
-        ))
-    })
-}
-
-fn parse_version_param(text: Option<&str>) -> Result<Option<i64>> {
-    text.map(|t| {
-        t.trim()
-            .parse::<i64>()
-            .map_err(|_| Error::invalid(format!("version '{t}' is not a valid number")))
-    })
-    .transpose()
 }
 
 /// The table's latest version, or with `startingTimestamp` the earliest version committed at
@@ -176,23 +126,14 @@ pub fn table_version(
         None => served::latest(cx, &shared),
         Some(_) if !shared.history => Err(history_required(&shared)),
         Some(ts) => {
-            let version = cx.delta.version_at_or_after(&root, parse_timestamp(ts)?)?;
+            let version = cx
+                .delta
+                .version_at_or_after(&root, params::timestamp(ts)?)?;
             check_start_version(&shared, version)?;
             served::check(cx, &shared, version..=version)?;
             Ok(version)
         }
     }
-}
-
-/// `START VERSION`: versions before it are not shared.
-pub(super) fn check_start_version(shared: &SharedTable, version: u64) -> Result<()> {
-    if version < shared.start_version {
-        return Err(Error::invalid(format!(
-            "You can only query table data since version {}; the request resolves to version {version}.",
-            shared.start_version
-        )));
-    }
-    Ok(())
 }
 
 /// A table response ready to be streamed: checked, with its snapshot resolved.
@@ -207,62 +148,40 @@ pub struct PreparedTable {
     line_version: Option<u64>,
     predicate: Option<Predicate>,
     limit: Option<i64>,
-    paging: Paging,
-}
-
-/// Paging, refresh tokens, the end-of-stream line and the file-id scheme of a query
-/// (protocol.md §2.4, §5).
-#[derive(Default)]
-struct Paging {
-    /// `maxFiles`: at most this many file lines per response.
-    max_files: Option<u64>,
+    paging: FilePaging,
     /// Files (after filtering) sent by earlier pages.
     skip: u64,
-    /// Finish with an `endStreamAction` line: only clients that asked for one understand it.
-    end_stream: bool,
-    /// The client asked for it in its capabilities header (echoed back).
-    end_stream_capability: bool,
     /// Put a `refreshToken` in the `endStreamAction`.
     refresh: bool,
-    /// Hash of the parameters every page must repeat.
-    params: String,
-    /// Who may use the tokens, for which table.
-    scope: String,
-    /// The `fileidhash` the client asked for (echoed back).
-    file_id_hash: Option<FileIdHash>,
 }
 
 /// Where a paged or refreshed query resumes: the snapshot it pinned and what was sent.
-#[derive(Debug, Serialize, Deserialize)]
-struct Cursor {
+#[derive(Serialize, Deserialize)]
+struct Position {
     version: u64,
     /// The first page asked for a version or timestamp (its lines carry `version`).
     versioned: bool,
     /// Files (after filtering) already sent.
     offset: u64,
-    params: String,
 }
 
 const PAGE_TOKEN: &str = "query-page-token";
 const REFRESH_TOKEN: &str = "query-refresh-token";
-const PAGE_TOKEN_TTL_MS: i64 = 3 * 24 * 3600 * 1000;
 const REFRESH_TOKEN_TTL_MS: i64 = 3600 * 1000;
 
-impl PreparedTable {
-    /// The `Delta-Table-Version` header.
-    pub fn version(&self) -> u64 {
+impl Listing for PreparedTable {
+    fn version(&self) -> u64 {
         self.snapshot.version()
     }
-    /// The `fileidhash` response header: the scheme the client asked for, if it did.
-    pub fn file_id_hash_header(&self) -> Option<&'static str> {
-        self.paging.file_id_hash.map(FileIdHash::header_value)
+    fn format(&self) -> ResponseFormat {
+        self.format
     }
-
-    /// The `delta-sharing-capabilities` response header.
-    pub fn capabilities_header(&self) -> String {
-        super::capabilities::response_header(self.format, self.paging.end_stream_capability)
+    fn paging(&self) -> &FilePaging {
+        &self.paging
     }
+}
 
+impl PreparedTable {
     fn write_head(&self, out: &mut Vec<u8>) {
         let metadata = self.snapshot.metadata();
         match self.format {
@@ -293,11 +212,7 @@ impl PreparedTable {
     ) -> Result<()> {
         let url = grant.sign(cx, &file.path, now)?;
         let mut id_buffer = [0; 64];
-        let id = ndjson::file_id(
-            &file.path,
-            self.paging.file_id_hash.unwrap_or_default(),
-            &mut id_buffer,
-        );
+        let id = ndjson::file_id(&file.path, self.paging.file_id_scheme(), &mut id_buffer);
         match self.format {
             ResponseFormat::Parquet => ndjson::write_file(out, file, id, &url, self.line_version),
             ResponseFormat::Delta => {
@@ -306,75 +221,6 @@ impl PreparedTable {
             }
         }
         Ok(())
-    }
-}
-
-/// Whose file URLs: a table's files, issued to one recipient, living the share's URL lifetime
-/// (or the server's).
-pub(super) struct UrlGrant<'a> {
-    table_id: &'a str,
-    recipient_id: &'a str,
-    location: &'a Location,
-    lifetime: std::time::Duration,
-}
-
-impl<'a> UrlGrant<'a> {
-    pub fn new(
-        cx: &Context<'_>,
-        shared: &'a SharedTable,
-        recipient_id: &'a str,
-        location: &'a Location,
-    ) -> Self {
-        let wanted = shared
-            .url_ttl_ms
-            .and_then(|ms| u64::try_from(ms).ok())
-            .map_or(cx.url_ttl, std::time::Duration::from_millis);
-        UrlGrant {
-            table_id: &shared.table.id,
-            recipient_id,
-            location,
-            // Both settings are checked when made; this bound holds whatever the catalog says.
-            lifetime: wanted.min(crate::storage::MAX_URL_LIFETIME),
-        }
-    }
-
-    /// The earliest a URL handed out at `now` expires (ms since the epoch).
-    pub fn earliest_expiry(&self, now: i64) -> i64 {
-        self.location.earliest_expiry(self.lifetime, now)
-    }
-
-    /// A URL of `path` (decoded, relative to the table root): presigned by the table's cloud
-    /// store, or pointing at this server's `/files/` route for a local table.
-    pub fn sign(&self, cx: &Context<'_>, path: &str, now: i64) -> Result<SignedUrl> {
-        if self.location.is_local() {
-            let expires_at = self.earliest_expiry(now);
-            return Ok(cx
-                .signer
-                .sign(self.table_id, self.recipient_id, path, expires_at));
-        }
-        self.location.presign(path, self.lifetime, now)
-    }
-
-    /// The signed URL of the file's deletion vector file; `None` without one or for an
-    /// inline vector.
-    pub fn sign_deletion_vector(
-        &self,
-        cx: &Context<'_>,
-        file: &DataFile,
-        now: i64,
-    ) -> Result<Option<SignedUrl>> {
-        match file.deletion_vector.as_ref().and_then(|dv| dv.file_path()) {
-            None => Ok(None),
-            Some(Ok(path)) if !path.contains("://") && !path.starts_with('/') => {
-                self.sign(cx, &path, now).map(Some)
-            }
-            Some(Ok(_)) => Err(Error::unsupported(
-                "a deletion vector of the table lies outside the table directory, which cannot be shared",
-            )),
-            Some(Err(e)) => Err(Error::unsupported(format!(
-                "unreadable deletion vector: {e}"
-            ))),
-        }
     }
 }
 
@@ -421,7 +267,9 @@ fn prepare(
         line_version,
         predicate: None,
         limit: None,
-        paging: Paging::default(),
+        paging: FilePaging::default(),
+        skip: 0,
+        refresh: false,
     })
 }
 
@@ -440,7 +288,7 @@ pub fn table_metadata(
         who,
         shared,
         caps,
-        (parse_version_param(version)?, timestamp),
+        (params::metadata_version(version)?, timestamp),
         None,
     )?;
     let mut body = Vec::with_capacity(1024);
@@ -464,9 +312,7 @@ pub fn check_query_body(body: &QueryBody) -> Result<()> {
             "endingVersion can only be used with startingVersion.",
         ));
     }
-    if body.max_files.is_some_and(|m| m <= 0) {
-        return Err(Error::invalid("maxFiles must be positive."));
-    }
+    params::positive_max_files(body.max_files)?;
     let specific =
         body.version.is_some() || body.timestamp.is_some() || body.starting_version.is_some();
     for (asked, name) in [
@@ -502,33 +348,34 @@ pub fn prepare_query(
     body: &QueryBody,
 ) -> Result<PreparedTable> {
     check_query_body(body)?;
-    let file_id_hash = caps.file_id_scheme()?;
+    // A bad `fileidhash` is refused before the table is looked up.
+    caps.file_id_scheme()?;
     let shared = path.resolve(cx, who)?;
-    let scope = format!("{}/{}", who.id, shared.table.id);
-    let params = params_hash(body, caps);
-    let now = now_ms();
-    let cursor = match (&body.page_token, &body.refresh_token) {
-        (Some(token), _) => {
-            let cursor: Cursor =
-                open_cursor(cx.secret, PAGE_TOKEN, &scope, token, now, "page token")?;
-            if cursor.params != params {
-                return Err(Error::invalid(
-                    "Query parameter mismatch detected for the next page query: every page must repeat the first page's parameters.",
-                ));
-            }
-            Some(cursor)
+    let params = (
+        &body.json_predicate_hints,
+        &body.predicate_hints,
+        body.limit_hint,
+        body.max_files,
+    );
+    let max_files = params::positive_max_files(body.max_files)?;
+    let (mut paging, page) = FilePaging::open::<Position>(
+        cx,
+        (PAGE_TOKEN, who, &shared),
+        caps,
+        max_files,
+        &params,
+        body.page_token.as_deref(),
+    )?;
+    let position = match (page, &body.refresh_token) {
+        (Some(page), _) => Some(page),
+        (None, Some(token)) => {
+            Some(paging.open_token::<Position>(cx, REFRESH_TOKEN, token, "refresh token")?)
         }
-        (None, Some(token)) => Some(open_cursor(
-            cx.secret,
-            REFRESH_TOKEN,
-            &scope,
-            token,
-            now,
-            "refresh token",
-        )?),
         (None, None) => None,
     };
-    let pinned = cursor.as_ref().map(|c| (c.version, c.versioned));
+    let refresh = body.include_refresh_token == Some(true) || body.refresh_token.is_some();
+    paging.end_stream |= refresh;
+    let pinned = position.as_ref().map(|p| (p.version, p.versioned));
     let mut prepared = prepare(
         cx,
         who,
@@ -537,17 +384,9 @@ pub fn prepare_query(
         (body.version, body.timestamp.as_deref()),
         pinned,
     )?;
-    let refresh = body.include_refresh_token == Some(true) || body.refresh_token.is_some();
-    prepared.paging = Paging {
-        max_files: body.max_files.map(|m| m as u64),
-        skip: cursor.as_ref().map_or(0, |c| c.offset),
-        end_stream: body.max_files.is_some() || refresh || caps.include_end_stream_action,
-        end_stream_capability: caps.include_end_stream_action,
-        refresh,
-        params,
-        scope,
-        file_id_hash,
-    };
+    prepared.paging = paging;
+    prepared.skip = position.map_or(0, |p| p.offset);
+    prepared.refresh = refresh;
     // SQL `predicateHints` are optional for servers and ignored; JSON hints are applied.
     prepared.predicate = body
         .json_predicate_hints
@@ -567,18 +406,6 @@ pub fn prepare_query(
             .is_some_and(|h| !h.is_empty());
     prepared.limit = body.limit_hint.filter(|_| !hinted);
     Ok(prepared)
-}
-
-/// Hash of the query parameters that must not change between pages.
-fn params_hash(body: &QueryBody, caps: &Capabilities) -> String {
-    let params = serde_json::json!([
-        body.json_predicate_hints,
-        body.predicate_hints,
-        body.limit_hint,
-        body.max_files,
-        caps.response_formats,
-    ]);
-    hex::encode(Sha256::digest(params.to_string().as_bytes()))
 }
 
 /// Why a file cannot be listed in `format`, if it cannot.
@@ -618,26 +445,15 @@ pub fn write_query(
         PageEnd::Last => None,
     };
     if paging.end_stream {
-        let cursor = |offset| Cursor {
+        let at = |offset| Position {
             version: query.snapshot.version(),
             versioned: query.line_version.is_some(),
             offset,
-            params: paging.params.clone(),
         };
-        let next = next_offset.map(|offset| {
-            let expires = now + PAGE_TOKEN_TTL_MS;
-            seal_cursor(
-                cx.secret,
-                PAGE_TOKEN,
-                &paging.scope,
-                &cursor(offset),
-                expires,
-            )
-        });
-        let refresh = paging.refresh.then(|| {
-            let expires = now + REFRESH_TOKEN_TTL_MS;
-            seal_cursor(cx.secret, REFRESH_TOKEN, &paging.scope, &cursor(0), expires)
-        });
+        let next = next_offset.map(|offset| paging.next_page(cx, at(offset), now));
+        let refresh = query
+            .refresh
+            .then(|| paging.token(cx, REFRESH_TOKEN, at(0), now + REFRESH_TOKEN_TTL_MS));
         let min_expiry = (sent > 0).then(|| grant.earliest_expiry(now));
         ndjson::write_end_stream(&mut out, next.as_deref(), refresh.as_deref(), min_expiry);
     }
@@ -651,7 +467,7 @@ pub fn write_query(
 /// without signing or writing anything.
 pub fn delivered_files(cx: &Context<'_>, query: &PreparedTable) -> Result<FileDigest> {
     let mut digest = FileDigest::default();
-    let scheme = query.paging.file_id_hash.unwrap_or_default();
+    let scheme = query.paging.file_id_scheme();
     for_each_page_file(cx, query, |file| {
         digest.add(ndjson::file_id(&file.path, scheme, &mut [0; 64]), file.size);
         Ok(ControlFlow::Continue(()))
@@ -693,7 +509,7 @@ fn for_each_page_file(
     };
     for_each_selected(cx, query, |file| {
         page.listed += 1;
-        if page.listed <= paging.skip {
+        if page.listed <= query.skip {
             return Ok(ControlFlow::Continue(()));
         }
         if paging.max_files == Some(page.sent) {

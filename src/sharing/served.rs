@@ -21,7 +21,7 @@ fn name(shared: &SharedTable) -> String {
 
 /// The latest version recipients see.
 pub fn latest(cx: &Context<'_>, shared: &SharedTable) -> Result<u64> {
-    let root = super::query::table_location(cx, shared)?;
+    let root = super::table::table_location(cx, shared)?;
     let latest = cx.delta.snapshot(&root, VersionSpec::Latest)?.version();
     match approvals(cx, shared)? {
         None => Ok(latest),

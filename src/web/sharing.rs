@@ -16,9 +16,11 @@ use crate::audit::receipt::{self, FileDigest, Receipt};
 use crate::auth::Recipient;
 use crate::sharing::capabilities::{self, Capabilities};
 use crate::sharing::changes::{self, ChangesParams};
+use crate::sharing::file_pages::Listing;
 use crate::sharing::listing::{self, ListParams};
 use crate::sharing::ndjson::CONTENT_TYPE;
-use crate::sharing::query::{self, QueryBody, TablePath};
+use crate::sharing::query::{self, QueryBody};
+use crate::sharing::table::TablePath;
 use crate::{Error, Result};
 
 type State = web::Data<AppState>;
@@ -58,13 +60,9 @@ fn table_response(version: u64, capabilities: Option<String>) -> HttpResponseBui
 }
 
 /// A table response listing files: also echoes the `fileidhash` scheme the client asked for.
-fn files_response(
-    version: u64,
-    capabilities: String,
-    file_id_hash: Option<&'static str>,
-) -> HttpResponseBuilder {
-    let mut response = table_response(version, Some(capabilities));
-    if let Some(scheme) = file_id_hash {
+fn files_response(listing: &impl Listing) -> HttpResponseBuilder {
+    let mut response = table_response(listing.version(), Some(listing.capabilities_header()));
+    if let Some(scheme) = listing.file_id_hash_header() {
         response.insert_header(("fileidhash", scheme));
     }
     response
@@ -233,11 +231,7 @@ pub async fn query_table(
     .await?;
     Ok(match plan {
         QueryPlan::Snapshot(prepared) => {
-            let mut response = files_response(
-                prepared.version(),
-                prepared.capabilities_header(),
-                prepared.file_id_hash_header(),
-            );
+            let mut response = files_response(&prepared);
             response.insert_header((receipt::HEADER, receipt));
             stream(
                 move |emit| query::write_query(&state.sharing(), &prepared, emit),
@@ -245,7 +239,7 @@ pub async fn query_table(
             )
         }
         QueryPlan::Changes(prepared) => {
-            let mut response = changes_response(&prepared);
+            let mut response = files_response(&prepared);
             response.insert_header((receipt::HEADER, receipt));
             stream(
                 move |emit| changes::write_changes(&state.sharing(), &prepared, emit),
@@ -253,14 +247,6 @@ pub async fn query_table(
             )
         }
     })
-}
-
-fn changes_response(prepared: &changes::PreparedChanges) -> HttpResponseBuilder {
-    files_response(
-        prepared.version(),
-        prepared.capabilities_header(),
-        prepared.file_id_hash_header(),
-    )
 }
 
 /// What a `POST …/query` lists: a snapshot, or the changes since `startingVersion`.
@@ -340,7 +326,7 @@ pub async fn table_changes(
         Ok((prepared, receipt))
     })
     .await?;
-    let mut response = changes_response(&prepared);
+    let mut response = files_response(&prepared);
     response.insert_header((receipt::HEADER, receipt));
     Ok(stream(
         move |emit| changes::write_changes(&state.sharing(), &prepared, emit),
