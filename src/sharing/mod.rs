@@ -16,6 +16,8 @@ pub mod predicate;
 pub mod query;
 mod served;
 pub mod table;
+#[cfg(test)]
+mod tests;
 
 use std::time::Duration;
 
