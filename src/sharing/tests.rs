@@ -218,9 +218,14 @@ fn versions_and_timestamps_resolve_within_what_is_shared() {
     assert!(fx.query(json!({"version": 99})).is_err());
     assert!(fx.query(json!({"timestamp": "last week"})).is_err());
     // A time after every commit resolves to the latest version; before the table, to none.
-    let later = fx.query(json!({"timestamp": "2999-01-01T00:00:00Z"})).unwrap();
+    let later = fx
+        .query(json!({"timestamp": "2999-01-01T00:00:00Z"}))
+        .unwrap();
     assert_eq!(later[1]["metaData"]["version"], COMMITS);
-    assert!(fx.query(json!({"timestamp": "2000-01-01T00:00:00Z"})).is_err());
+    assert!(
+        fx.query(json!({"timestamp": "2000-01-01T00:00:00Z"}))
+            .is_err()
+    );
     // Without history, versions are not shared; START VERSION bounds them.
     fx.catalog
         .write(|tx| tx.set_table_history("s", ("fire", "loans"), None))

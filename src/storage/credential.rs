@@ -1,11 +1,12 @@
 //! Storage credentials: the named keys that tables on cloud stores are read and signed with.
 //!
-//! Each kind takes its own options. The secret options are sealed in the catalog (see
-//! `vault`) and never shown again; `key_id` names the key for people (the access key id, the
-//! service account, the account).
+//! Each kind takes its own options (its `backend` module says which). The secret options are
+//! sealed in the catalog (see `vault`) and never shown again; `key_id` names the key for
+//! people (the access key id, the service account, the account).
 
 use std::collections::BTreeMap;
 
+use super::backend::{BACKENDS, Backend};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,43 +16,26 @@ pub enum CredentialKind {
     Azure,
 }
 
-/// One option of a kind: its name, whether it must be given, whether it is secret.
-struct OptionSpec(&'static str, bool, bool);
-
-const S3_OPTIONS: &[OptionSpec] = &[
-    OptionSpec("access_key_id", true, false),
-    OptionSpec("secret_access_key", true, true),
-    OptionSpec("session_token", false, true),
-    OptionSpec("region", false, false),
-    OptionSpec("endpoint", false, false),
-    OptionSpec("path_style", false, false),
-];
-const GCS_OPTIONS: &[OptionSpec] = &[OptionSpec("service_account_key", true, true)];
-const AZURE_OPTIONS: &[OptionSpec] = &[
-    OptionSpec("account_name", true, false),
-    OptionSpec("account_key", true, true),
-    OptionSpec("endpoint", false, false),
-];
-
 /// True for option names that hold no secret in any kind: the only values statement texts keep
 /// (everything else, a misspelt secret option included, is redacted).
 pub fn is_public_option(name: &str) -> bool {
-    [S3_OPTIONS, GCS_OPTIONS, AZURE_OPTIONS]
+    BACKENDS
         .iter()
-        .flat_map(|specs| specs.iter())
-        .any(|spec| !spec.2 && spec.0.eq_ignore_ascii_case(name))
+        .flat_map(|backend| backend.options())
+        .any(|spec| !spec.secret && spec.name.eq_ignore_ascii_case(name))
 }
 
 impl CredentialKind {
     pub fn parse(text: &str) -> Result<Self> {
-        match text.to_ascii_uppercase().as_str() {
-            "S3" => Ok(CredentialKind::S3),
-            "GCS" => Ok(CredentialKind::Gcs),
-            "AZURE" => Ok(CredentialKind::Azure),
-            _ => Err(Error::invalid(format!(
-                "unknown storage credential type '{text}': expected S3, GCS or AZURE"
-            ))),
-        }
+        BACKENDS
+            .iter()
+            .map(|backend| backend.kind())
+            .find(|kind| kind.as_str().eq_ignore_ascii_case(text))
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "unknown storage credential type '{text}': expected S3, GCS or AZURE"
+                ))
+            })
     }
 
     pub fn as_str(self) -> &'static str {
@@ -62,22 +46,20 @@ impl CredentialKind {
         }
     }
 
-    fn options(self) -> &'static [OptionSpec] {
-        match self {
-            CredentialKind::S3 => S3_OPTIONS,
-            CredentialKind::Gcs => GCS_OPTIONS,
-            CredentialKind::Azure => AZURE_OPTIONS,
-        }
+    /// The store kind these credentials are for.
+    pub(super) fn backend(self) -> &'static dyn Backend {
+        *BACKENDS
+            .iter()
+            .find(|backend| backend.kind() == self)
+            .expect("every kind has its backend")
     }
 
     /// The kind that reads locations with this URL scheme.
     pub fn of_scheme(scheme: &str) -> Option<Self> {
-        match scheme {
-            "s3" | "s3a" => Some(CredentialKind::S3),
-            "gs" => Some(CredentialKind::Gcs),
-            "az" | "abfs" | "abfss" => Some(CredentialKind::Azure),
-            _ => None,
-        }
+        BACKENDS
+            .iter()
+            .find(|backend| backend.schemes().contains(&scheme))
+            .map(|backend| backend.kind())
     }
 }
 
@@ -101,7 +83,7 @@ impl std::fmt::Debug for StorageCredential {
 impl StorageCredential {
     /// Checks the options of `CREATE STORAGE CREDENTIAL … TYPE kind WITH (…)`.
     pub fn new(kind: CredentialKind, options: &[(String, String)]) -> Result<Self> {
-        let specs = kind.options();
+        let specs = kind.backend().options();
         let mut credential = StorageCredential {
             kind,
             public: BTreeMap::new(),
@@ -109,15 +91,15 @@ impl StorageCredential {
         };
         for (name, value) in options {
             let name = name.to_ascii_lowercase();
-            let spec = specs.iter().find(|s| s.0 == name).ok_or_else(|| {
-                let accepted: Vec<&str> = specs.iter().map(|s| s.0).collect();
+            let spec = specs.iter().find(|s| s.name == name).ok_or_else(|| {
+                let accepted: Vec<&str> = specs.iter().map(|s| s.name).collect();
                 Error::invalid(format!(
                     "{} credentials take no option '{name}'; they take: {}",
                     kind.as_str(),
                     accepted.join(", ")
                 ))
             })?;
-            let map = if spec.2 {
+            let map = if spec.secret {
                 &mut credential.secret
             } else {
                 &mut credential.public
@@ -126,38 +108,19 @@ impl StorageCredential {
                 return Err(Error::invalid(format!("option '{name}' is given twice")));
             }
         }
-        for spec in specs.iter().filter(|s| s.1) {
-            if credential.get(spec.0).is_none_or(|v| v.trim().is_empty()) {
+        for spec in specs.iter().filter(|s| s.required) {
+            if credential
+                .get(spec.name)
+                .is_none_or(|v| v.trim().is_empty())
+            {
                 return Err(Error::invalid(format!(
                     "{} credentials need option '{}'",
                     kind.as_str(),
-                    spec.0
+                    spec.name
                 )));
             }
         }
-        if let Some(style) = credential.get("path_style")
-            && !matches!(style, "true" | "false")
-        {
-            return Err(Error::invalid("path_style must be 'true' or 'false'"));
-        }
-        if credential.get("endpoint").is_some() && credential.get("path_style") == Some("false") {
-            return Err(Error::invalid(
-                "path_style 'false' with an endpoint would send every bucket's requests to the endpoint's host: \
-                 give path_style 'true', or leave out the endpoint for AWS",
-            ));
-        }
-        if kind == CredentialKind::Azure {
-            use base64::Engine as _;
-            let key = credential.get("account_key").unwrap_or_default();
-            if base64::engine::general_purpose::STANDARD
-                .decode(key)
-                .is_err()
-            {
-                return Err(Error::invalid(
-                    "account_key is not a storage account key (those are base64)",
-                ));
-            }
-        }
+        kind.backend().check(&credential)?;
         if let Some(endpoint) = credential.get("endpoint") {
             url::Url::parse(endpoint)
                 .ok()
@@ -167,9 +130,6 @@ impl StorageCredential {
                         "endpoint '{endpoint}' is not an http:// or https:// URL"
                     ))
                 })?;
-        }
-        if kind == CredentialKind::Gcs {
-            gcs_service_account(credential.get("service_account_key").unwrap_or_default())?;
         }
         Ok(credential)
     }
@@ -183,42 +143,8 @@ impl StorageCredential {
 
     /// What names the key without revealing it.
     pub fn key_id(&self) -> String {
-        match self.kind {
-            CredentialKind::S3 => self.get("access_key_id"),
-            CredentialKind::Azure => self.get("account_name"),
-            CredentialKind::Gcs => {
-                return gcs_service_account(self.get("service_account_key").unwrap_or_default())
-                    .unwrap_or_default();
-            }
-        }
-        .unwrap_or_default()
-        .to_string()
+        self.kind.backend().key_id(self)
     }
-}
-
-/// The service account (client email) of a GCS key. Only service-account keys carry the
-/// private key that signs URLs locally: any other kind (authorized user, metadata server)
-/// would cost one `signBlob` call to Google per file URL, so it is refused.
-fn gcs_service_account(key: &str) -> Result<String> {
-    let refused = |why: &str| {
-        Error::invalid(format!(
-            "service_account_key must be the JSON key file of a Google service account ({why}): \
-             file URLs are signed with its private key, locally; without one every URL would \
-             cost a signBlob call to Google"
-        ))
-    };
-    let json: serde_json::Value =
-        serde_json::from_str(key).map_err(|_| refused("it is not JSON"))?;
-    if json["type"] != "service_account" {
-        return Err(refused("its type is not \"service_account\""));
-    }
-    if json["private_key"].as_str().is_none_or(str::is_empty) {
-        return Err(refused("it has no private_key"));
-    }
-    json["client_email"]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| refused("it has no client_email"))
 }
 
 #[cfg(test)]

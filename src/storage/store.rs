@@ -1,25 +1,22 @@
 //! The object stores tables are read through, and the signers of their files' URLs.
 //!
 //! Every table has a [`Location`]: its root URL and the store that reaches it. Local tables
-//! share one local store; a table on S3, GCS or Azure gets a store built from its storage
-//! credential (or from the environment's), kept per credential and bucket so that its HTTP
-//! connections and signing keys are reused.
+//! share one local store; a table on S3, GCS or Azure gets a store its kind's module builds
+//! (see `backend`) from its storage credential (or from the environment's), kept per
+//! credential and bucket so that its HTTP connections and signing keys are reused.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
-use delta_kernel::object_store::aws::AmazonS3Builder;
-use delta_kernel::object_store::azure::MicrosoftAzureBuilder;
-use delta_kernel::object_store::gcp::GoogleCloudStorageBuilder;
+use delta_kernel::object_store::DynObjectStore;
 use delta_kernel::object_store::local::LocalFileSystem;
 use delta_kernel::object_store::path::Path as ObjectPath;
 use delta_kernel::object_store::signer::{Method, Signer};
-use delta_kernel::object_store::{ClientOptions, DynObjectStore, RetryConfig};
 use url::Url;
 
 use super::credential::{CredentialKind, StorageCredential};
+use super::runtime::block_on;
 use super::signed_url::SignedUrl;
 use super::vault::Vault;
 use crate::catalog::{self, SealedCredential, Table};
@@ -65,57 +62,6 @@ static LOCAL: LazyLock<Arc<TableStore>> = LazyLock::new(|| {
         signed: Mutex::default(),
     })
 });
-
-/// Runs storage I/O from synchronous code: handlers' blocking threads, the CLI, and the
-/// demo's start-up (which runs inside an async runtime, where tokio's own `block_on` would
-/// panic). The future is polled on the calling thread inside the storage runtime's context,
-/// whose workers drive the cloud clients' connections; a future that is ready at once (a
-/// presigned URL) costs no thread switch.
-pub fn block_on<F: Future>(future: F) -> F::Output {
-    static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("fireshare-storage")
-            .enable_all()
-            .build()
-            .expect("the storage runtime starts")
-    });
-    /// Wakes the thread; the flag keeps the wake even if code polled in between parks the
-    /// thread itself and takes the unpark.
-    struct Unpark {
-        thread: std::thread::Thread,
-        woken: std::sync::atomic::AtomicBool,
-    }
-    impl std::task::Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.woken.store(true, std::sync::atomic::Ordering::Release);
-            self.thread.unpark();
-        }
-    }
-    let _entered = RUNTIME.enter();
-    let unpark = Arc::new(Unpark {
-        thread: std::thread::current(),
-        woken: std::sync::atomic::AtomicBool::new(false),
-    });
-    let waker = std::task::Waker::from(unpark.clone());
-    let mut context = std::task::Context::from_waker(&waker);
-    // Out of tokio's cooperative budget: inside another runtime's task (the demo), an
-    // exhausted budget would answer Pending forever, since this thread never yields to it.
-    let mut future = std::pin::pin!(tokio::task::unconstrained(future));
-    loop {
-        match future.as_mut().poll(&mut context) {
-            std::task::Poll::Ready(output) => return output,
-            std::task::Poll::Pending => {
-                while !unpark
-                    .woken
-                    .swap(false, std::sync::atomic::Ordering::Acquire)
-                {
-                    std::thread::park();
-                }
-            }
-        }
-    }
-}
 
 impl Location {
     /// A table on the local filesystem (`file://` root).
@@ -358,21 +304,13 @@ pub fn check_location(url: &Url, credential: Option<&StorageCredential>) -> Resu
     build(String::new(), url, credential).map(drop)
 }
 
-/// Requests to a store fail within seconds rather than retrying for minutes: a recipient
-/// waiting on an unreachable bucket should get an error, not a hang.
-fn client_options() -> (ClientOptions, RetryConfig) {
-    let options = ClientOptions::new()
-        .with_connect_timeout(Duration::from_secs(5))
-        .with_timeout(Duration::from_secs(30));
-    let retry = RetryConfig {
-        max_retries: 2,
-        retry_timeout: Duration::from_secs(15),
-        ..RetryConfig::default()
-    };
-    (options, retry)
-}
-
-fn build(key: String, url: &Url, credential: Option<&StorageCredential>) -> Result<TableStore> {
+/// The store of a table at `url`, read with `credential` (`None`: the environment's), under
+/// `key`.
+pub(super) fn build(
+    key: String,
+    url: &Url,
+    credential: Option<&StorageCredential>,
+) -> Result<TableStore> {
     let scheme = url.scheme();
     let kind = CredentialKind::of_scheme(scheme).ok_or_else(|| {
         Error::unsupported(format!(
@@ -387,255 +325,19 @@ fn build(key: String, url: &Url, credential: Option<&StorageCredential>) -> Resu
             c.kind.as_str()
         )));
     }
-    let (options, retry) = client_options();
-    let failed = |e: delta_kernel::object_store::Error| {
-        Error::invalid(format!("cannot configure the store of {url}: {e}"))
-    };
-    let (objects, signer, reuse_urls): (Arc<DynObjectStore>, Arc<dyn Signer>, bool) = match kind {
-        CredentialKind::S3 => {
-            let mut builder = match credential {
-                Some(_) => AmazonS3Builder::new(),
-                None => AmazonS3Builder::from_env(),
-            }
-            .with_url(url.as_str())
-            .with_client_options(options)
-            .with_retry(retry);
-            if let Some(c) = credential {
-                let get = |name| c.get(name).unwrap_or_default();
-                builder = builder
-                    .with_access_key_id(get("access_key_id"))
-                    .with_secret_access_key(get("secret_access_key"))
-                    .with_region(c.get("region").unwrap_or("us-east-1"));
-                if let Some(token) = c.get("session_token") {
-                    builder = builder.with_token(token);
-                }
-                if let Some(endpoint) = c.get("endpoint") {
-                    builder = builder
-                        .with_endpoint(endpoint)
-                        .with_allow_http(endpoint.starts_with("http://"));
-                }
-                // S3-compatible servers mostly want path-style requests; AWS itself
-                // prefers virtual-hosted ones.
-                let path_style = c
-                    .get("path_style")
-                    .map_or(c.get("endpoint").is_some(), |s| s == "true");
-                builder = builder.with_virtual_hosted_style_request(!path_style);
-            }
-            let s3 = Arc::new(builder.build().map_err(failed)?);
-            let long_term = credential.is_some_and(|c| c.get("session_token").is_none());
-            (s3.clone(), s3, long_term)
-        }
-        CredentialKind::Gcs => {
-            let c = credential.ok_or_else(|| {
-                    Error::invalid(
-                        "gs:// tables need a STORAGE CREDENTIAL of TYPE GCS holding a service-account key: \
-                         without a private key every file URL would cost a signBlob call to Google",
-                    )
-                })?;
-            let gcs = GoogleCloudStorageBuilder::new()
-                .with_url(url.as_str())
-                .with_service_account_key(c.get("service_account_key").unwrap_or_default())
-                .with_client_options(options)
-                .with_retry(retry)
-                .build()
-                .map_err(failed)?;
-            let gcs = Arc::new(gcs);
-            (gcs.clone(), gcs, true)
-        }
-        CredentialKind::Azure => {
-            let mut builder = match credential {
-                Some(_) => MicrosoftAzureBuilder::new(),
-                None => MicrosoftAzureBuilder::from_env(),
-            }
-            .with_url(url.as_str())
-            .with_client_options(options)
-            .with_retry(retry);
-            if let Some(c) = credential {
-                let get = |name| c.get(name).unwrap_or_default();
-                builder = builder
-                    .with_account(get("account_name"))
-                    .with_access_key(get("account_key"));
-                if let Some(endpoint) = c.get("endpoint") {
-                    builder = builder
-                        .with_endpoint(endpoint.to_string())
-                        .with_allow_http(endpoint.starts_with("http://"));
-                }
-            }
-            let azure = Arc::new(builder.build().map_err(failed)?);
-            (azure.clone(), azure, credential.is_some())
-        }
-    };
+    let opened = kind.backend().open(url, credential)?;
     Ok(TableStore {
         key,
-        objects,
-        signer: Some(signer),
-        reuse_urls,
+        objects: opened.objects,
+        signer: Some(opened.signer),
+        reuse_urls: opened.reuse_urls,
         signed: Mutex::default(),
     })
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-
-    const HOUR: Duration = Duration::from_secs(3600);
-
-    fn location(url: &str, kind: CredentialKind, options: &[(&str, &str)]) -> Location {
-        let options: Vec<(String, String)> = options
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let credential = StorageCredential::new(kind, &options).unwrap();
-        let url = Url::parse(url).unwrap();
-        let store = build("test".into(), &url, Some(&credential)).unwrap();
-        Location {
-            name: "s.t".into(),
-            url,
-            store: Arc::new(store),
-        }
-    }
-
-    fn query(url: &str) -> BTreeMap<String, String> {
-        Url::parse(url)
-            .unwrap()
-            .query_pairs()
-            .into_owned()
-            .collect()
-    }
-
-    #[test]
-    fn s3_urls_are_sigv4_presigned_for_aws_and_custom_endpoints() {
-        let s3 = [
-            ("access_key_id", "AKIAEXAMPLE"),
-            ("secret_access_key", "secret"),
-        ];
-        let aws = location(
-            "s3://bank-lake/fire/loans/",
-            CredentialKind::S3,
-            &[s3[0], s3[1], ("region", "eu-west-1")],
-        );
-        let file = "region=eu/part 1.parquet";
-        let signed = aws.presign(file, HOUR, 1_500).unwrap();
-        assert_eq!(
-            signed.expires_at,
-            1_000 + 3_600_000,
-            "dated in whole seconds"
-        );
-        // Signed again within the first quarter of its life: the same URL; later, a new one.
-        assert_eq!(aws.presign(file, HOUR, 901_000).unwrap(), signed);
-        let later = aws.presign(file, HOUR, 901_001).unwrap();
-        assert_eq!(later.expires_at, 901_000 + 3_600_000);
-        assert_eq!(aws.earliest_expiry(HOUR, 1_500), 1_000 + 2_700_000);
-        // With a session token the credential may expire first: no reuse.
-        let session = location(
-            "s3://bank-lake/fire/loans/",
-            CredentialKind::S3,
-            &[s3[0], s3[1], ("session_token", "token")],
-        );
-        let first = session.presign("a.parquet", HOUR, 0).unwrap();
-        assert_ne!(session.presign("a.parquet", HOUR, 5_000).unwrap(), first);
-        assert_eq!(session.earliest_expiry(HOUR, 1_500), 1_000 + 3_600_000);
-        let signed = signed.url;
-        assert!(
-            signed.starts_with(
-                "https://bank-lake.s3.eu-west-1.amazonaws.com/fire/loans/region%3Deu/part%201.parquet?"
-            ),
-            "{signed}"
-        );
-        let q = query(&signed);
-        assert_eq!(q["X-Amz-Algorithm"], "AWS4-HMAC-SHA256");
-        assert!(q["X-Amz-Credential"].starts_with("AKIAEXAMPLE/"));
-        assert!(q["X-Amz-Credential"].ends_with("/eu-west-1/s3/aws4_request"));
-        assert_eq!(q["X-Amz-Expires"], "3600");
-        assert_eq!(q["X-Amz-SignedHeaders"], "host");
-        assert_eq!(q["X-Amz-Signature"].len(), 64);
-        assert!(!signed.contains("secret"));
-
-        let minio = location(
-            "s3://lake/t/",
-            CredentialKind::S3,
-            &[s3[0], s3[1], ("endpoint", "http://minio.internal:9000")],
-        );
-        let signed = minio.presign("a.parquet", MAX_URL_LIFETIME, 0).unwrap().url;
-        assert!(
-            signed.starts_with("http://minio.internal:9000/lake/t/a.parquet?"),
-            "path style at the endpoint: {signed}"
-        );
-        // SigV4 URLs live at most 7 days.
-        assert_eq!(query(&signed)["X-Amz-Expires"], "604800");
-        assert!(minio.presign("../other/a.parquet", HOUR, 0).is_err());
-        assert!(minio.presign("s3://elsewhere/a.parquet", HOUR, 0).is_err());
-    }
-
-    #[test]
-    fn gcs_urls_are_v4_signed_with_the_service_account_key() {
-        use aws_lc_rs::encoding::AsDer;
-        use base64::Engine as _;
-        let key = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
-        let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&key).unwrap();
-        let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
-        let lines: Vec<&str> = body
-            .as_bytes()
-            .chunks(64)
-            .map(|c| std::str::from_utf8(c).unwrap())
-            .collect();
-        let pem = format!(
-            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-            lines.join("\n")
-        );
-        let account = serde_json::json!({
-            "type": "service_account",
-            "project_id": "bank",
-            "private_key_id": "k1",
-            "private_key": pem,
-            "client_email": "sharing@bank.iam.gserviceaccount.com",
-        })
-        .to_string();
-        let gcs = location(
-            "gs://bank-lake/fire/",
-            CredentialKind::Gcs,
-            &[("service_account_key", &account)],
-        );
-        let signed = gcs.presign("part-0.parquet", HOUR, 0).unwrap().url;
-        assert!(
-            signed.starts_with("https://storage.googleapis.com/bank-lake/fire/part-0.parquet?"),
-            "{signed}"
-        );
-        let q = query(&signed);
-        assert_eq!(q["X-Goog-Algorithm"], "GOOG4-RSA-SHA256");
-        assert!(q["X-Goog-Credential"].starts_with("sharing@bank.iam.gserviceaccount.com/"));
-        assert!(q["X-Goog-Credential"].ends_with("/storage/goog4_request"));
-        assert_eq!(q["X-Goog-Expires"], "3600");
-        assert_eq!(
-            q["X-Goog-Signature"].len(),
-            512,
-            "a 2048-bit RSA signature in hex"
-        );
-    }
-
-    #[test]
-    fn azure_urls_carry_a_read_only_sas_signed_with_the_account_key() {
-        let azure = location(
-            "abfss://lake@bankacct.dfs.core.windows.net/fire/",
-            CredentialKind::Azure,
-            &[
-                ("account_name", "bankacct"),
-                ("account_key", "c2VjcmV0LWtleS1vZi10aGUtYWNjb3VudA=="),
-            ],
-        );
-        let signed = azure.presign("part-0.parquet", HOUR, 0).unwrap().url;
-        assert!(
-            signed.starts_with("https://bankacct.blob.core.windows.net/lake/fire/part-0.parquet?"),
-            "{signed}"
-        );
-        let q = query(&signed);
-        assert_eq!(q["sp"], "r", "read only");
-        assert_eq!(q["sr"], "b", "one blob");
-        assert!(q.contains_key("se") && q.contains_key("sv"));
-        assert!(!q["sig"].is_empty());
-    }
 
     #[test]
     fn credentials_must_fit_the_location() {
