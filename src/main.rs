@@ -1,4 +1,5 @@
-//! The `fireshare` command line. Parsing only: every command calls into the library.
+//! The `fireshare` command line: parses the arguments, opens what each command needs (the data
+//! directory, its catalog, ledger and stores) and calls the library, then prints the outcome.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -193,7 +194,7 @@ enum AuditCommand {
         #[command(flatten)]
         data: DataDirArg,
         #[command(flatten)]
-        filter: fireshare::audit::query::Filter,
+        filter: fireshare::audit::search::Filter,
         /// json, ndjson or csv.
         #[arg(long, default_value = "ndjson", value_parser = ["json", "ndjson", "csv"])]
         format: String,
@@ -471,7 +472,7 @@ fn run(command: Command) -> fireshare::Result<()> {
 }
 
 fn audit(command: AuditCommand) -> fireshare::Result<()> {
-    use fireshare::audit::{self, LedgerDb, query};
+    use fireshare::audit::{self, LedgerDb, search};
     let key = |data: &DataDirArg, file: Option<PathBuf>| match file {
         Some(file) => audit::read_public_key(&file),
         None => audit::own_public_key(&DataDir::new(&data.data_dir)),
@@ -520,13 +521,13 @@ fn audit(command: AuditCommand) -> fireshare::Result<()> {
             let mut filter = filter;
             let mut all = Vec::new();
             if format == "csv" {
-                print!("{}", query::csv_header());
+                print!("{}", search::csv_header());
             }
             loop {
                 let page = ledger.query(&filter)?;
                 for event in &page.events {
                     match format.as_str() {
-                        "csv" => print!("{}", query::csv_line(event)),
+                        "csv" => print!("{}", search::csv_line(event)),
                         "ndjson" => println!("{event}"),
                         _ => all.push(event.clone()),
                     }
@@ -549,7 +550,7 @@ fn audit(command: AuditCommand) -> fireshare::Result<()> {
         } => {
             let dir = DataDir::new(&data.data_dir);
             let ledger = ledger_of(&data)?;
-            let bound = |t: Option<String>| t.as_deref().map(query::time_bound).transpose();
+            let bound = |t: Option<String>| t.as_deref().map(search::time_bound).transpose();
             let range = ledger
                 .seq_range(bound(from)?.as_deref(), bound(to)?.as_deref())?
                 .ok_or_else(|| fireshare::Error::not_found("no event in that time range"))?;
@@ -565,7 +566,7 @@ fn audit(command: AuditCommand) -> fireshare::Result<()> {
         AuditCommand::Archive { data, before, file } => {
             let dir = DataDir::new(&data.data_dir);
             let ledger = ledger_of(&data)?;
-            let before = query::time_bound(&before)?;
+            let before = search::time_bound(&before)?;
             let key = audit::own_signing_key(&dir)?;
             let actor = audit::command_line_actor();
             match ledger.archive(&key, &before, &file, actor)? {

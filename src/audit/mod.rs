@@ -11,8 +11,8 @@ pub mod access;
 pub mod event;
 pub mod export;
 pub mod ledger;
-pub mod query;
 pub mod receipt;
+pub mod search;
 pub mod verify;
 
 use std::future::Future;

@@ -4,13 +4,13 @@
 //! process (the `fireshare sql` command) without a restart. Writes run in `BEGIN IMMEDIATE`
 //! transactions; WAL mode lets readers go on while a writer works.
 
-mod activation;
-mod credentials;
+mod activation_links;
 pub mod history;
 mod migrations;
 mod objects;
 mod quality;
 mod settings;
+mod storage_credentials;
 mod tokens;
 
 use std::path::Path;
@@ -20,11 +20,11 @@ use std::time::Duration;
 
 use rusqlite::{Connection, TransactionBehavior};
 
-pub use activation::{Activation, LinkInfo};
-pub use credentials::{CredentialInfo, NewCredential, SealedCredential};
+pub use activation_links::{Activation, LinkInfo};
 pub use objects::{Grant, NewRecipient, Recipient, Share, SharedTable, Table};
 pub use quality::{Decision, FIRE_ENTITY, FIRE_MIN_PASS_RATE, FileKey, QualityReport};
 pub use settings::FIRE_SCHEMAS;
+pub use storage_credentials::{CredentialInfo, NewCredential, SealedCredential};
 pub use tokens::{AdminTokenInfo, AdminTokenOwner, OAuthClient, TokenInfo, TokenOwner};
 
 use crate::Result;

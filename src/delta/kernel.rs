@@ -1,4 +1,5 @@
-//! The only file that talks to delta_kernel (including its unstable `internal-api`).
+//! The only file that calls delta_kernel's own API (snapshots, log replay, its unstable
+//! `internal-api`); elsewhere only its re-exports of arrow, parquet and object_store are used.
 //!
 //! The kernel is synchronous: call these functions from a blocking thread (`web::block`,
 //! `spawn_blocking`), never from an async worker. Its default engine runs its own I/O runtime.

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::Context;
-use super::paging::{Page, finish_page, page_request};
+use super::list_pages::{Page, finish_page, page_request};
 use crate::auth::Recipient;
 use crate::catalog::{Share, SharedTable};
 use crate::{Error, Result};

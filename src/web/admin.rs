@@ -80,7 +80,7 @@ pub(super) async fn audit_events(
 ) -> Result<HttpResponse> {
     let query = req.query_string().to_string();
     let (page, format) = as_admin(&state, &req, move |state, _| {
-        let (filter, format) = audit::query::from_query_string(&query)?;
+        let (filter, format) = audit::search::from_query_string(&query)?;
         let ledger = audit::LedgerDb::open_existing(&state.config.data_dir.audit_db())?;
         Ok((ledger.query(&filter)?, format))
     })
@@ -97,8 +97,8 @@ pub(super) async fn audit_events(
                 .collect::<String>(),
         ),
         "csv" => response.content_type("text/csv; charset=utf-8").body(
-            std::iter::once(audit::query::csv_header())
-                .chain(page.events.iter().map(audit::query::csv_line))
+            std::iter::once(audit::search::csv_header())
+                .chain(page.events.iter().map(audit::search::csv_line))
                 .collect::<String>(),
         ),
         _ => response.json(serde_json::json!({

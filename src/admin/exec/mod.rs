@@ -2,12 +2,12 @@
 //! credentials, shares, recipients, FIRE binding, FIRE quality, listings (`Statement::family`
 //! says which; each file runs its own).
 
-mod credentials;
 mod fire;
 mod quality;
 mod recipients;
 mod shares;
 mod show;
+mod storage_credentials;
 mod tables;
 #[cfg(test)]
 mod tests;
@@ -145,7 +145,7 @@ pub(super) struct Run<'a> {
 fn execute(tx: &Tx<'_>, statement: &Statement, run: &Run<'_>) -> Result<StatementResult> {
     match statement.family() {
         Family::Tables => tables::execute(tx, statement, run),
-        Family::Credentials => credentials::execute(tx, statement, run),
+        Family::Credentials => storage_credentials::execute(tx, statement, run),
         Family::Shares => shares::execute(tx, statement, run),
         Family::Recipients => recipients::execute(tx, statement, run),
         Family::Fire => fire::execute(tx, statement, run),

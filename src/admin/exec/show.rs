@@ -116,7 +116,7 @@ pub(super) fn execute(
                         Error::unsupported("AS OF needs the audit ledger of a data directory")
                     })?;
                     let ledger = crate::audit::LedgerDb::open_existing(&dir.audit_db())?;
-                    ledger.catalog_as_of(&crate::audit::query::time_bound(time)?)?
+                    ledger.catalog_as_of(&crate::audit::search::time_bound(time)?)?
                 }
             };
             let rows = history::table_access(&rows, &table.schema, &table.table)
