@@ -14,10 +14,6 @@ pub(super) fn execute(
 ) -> Result<StatementResult> {
     let context = run.context;
     let stored = run.stored;
-    let status = |message: String| Ok(StatementResult::status(run.text, message));
-    let done_or_skipped = |done: bool, what: String, skipped: &str| {
-        status(if done { what } else { skipped.to_string() })
-    };
     match statement {
         Statement::SetTableProperties { table, properties } => {
             let found = tx.require_table(&table.schema, &table.table)?;
@@ -57,7 +53,7 @@ pub(super) fn execute(
             for note in notes {
                 message.push_str(&format!("; {note}"));
             }
-            status(message)
+            run.status(message)
         }
         Statement::UnsetTableProperties { table, keys } => {
             let found = tx.require_table(&table.schema, &table.table)?;
@@ -70,7 +66,7 @@ pub(super) fn execute(
                     removed.push(key.clone());
                 }
             }
-            done_or_skipped(
+            run.done_or_skipped(
                 !removed.is_empty(),
                 format!("unset on {table}: {}", removed.join(", ")),
                 "no such property: nothing to unset",
@@ -96,7 +92,7 @@ pub(super) fn execute(
                 decided_at: now_ms(),
             };
             tx.put_decision(&found.id, &decision)?;
-            status(format!(
+            run.status(format!(
                 "version {version} of {table} {} by {}",
                 if *approved { "approved" } else { "rejected" },
                 decision.decided_by

@@ -142,6 +142,18 @@ pub(super) struct Run<'a> {
     pub stored: &'a StoredFacts,
 }
 
+impl Run<'_> {
+    /// A one-line status.
+    fn status(&self, message: String) -> Result<StatementResult> {
+        Ok(StatementResult::status(self.text, message))
+    }
+
+    /// `done` when the statement changed something, else `skipped` (`IF [NOT] EXISTS`).
+    fn done_or_skipped(&self, done: bool, what: String, skipped: &str) -> Result<StatementResult> {
+        self.status(if done { what } else { skipped.to_string() })
+    }
+}
+
 fn execute(tx: &Tx<'_>, statement: &Statement, run: &Run<'_>) -> Result<StatementResult> {
     match statement.family() {
         Family::Tables => tables::execute(tx, statement, run),

@@ -15,10 +15,6 @@ pub(super) fn execute(
 ) -> Result<StatementResult> {
     let text = run.text;
     let context = run.context;
-    let status = |message: String| Ok(StatementResult::status(run.text, message));
-    let done_or_skipped = |done: bool, what: String, skipped: &str| {
-        status(if done { what } else { skipped.to_string() })
-    };
     match statement {
         Statement::CreateRecipient {
             name,
@@ -39,7 +35,7 @@ pub(super) fn execute(
                 oauth: *oauth,
             };
             if !tx.create_recipient(&new, *if_not_exists)? {
-                return status("recipient exists, nothing done".to_string());
+                return run.status("recipient exists, nothing done".to_string());
             }
             new_credentials(tx, text, name, context, format!("created recipient {name}"))
         }
@@ -48,7 +44,7 @@ pub(super) fn execute(
                 crate::auth::ip::check_list(list)?;
             }
             tx.set_ip_access_list(recipient, list.as_deref())?;
-            status(match list {
+            run.status(match list {
                 Some(list) => format!("{recipient} may now call only from {}", list.join(", ")),
                 None => format!("{recipient} may now call from any address"),
             })
@@ -73,7 +69,7 @@ pub(super) fn execute(
             let revoked = tx.revoke_credentials(&found.id)?;
             let links = tx.withdraw_activation_links(&found.id)?;
             let what = if found.oauth { "client" } else { "token" };
-            status(format!(
+            run.status(format!(
                 "revoked {revoked} {what}{} of {} and withdrew {links} unused activation link{}",
                 if revoked == 1 { "" } else { "s" },
                 found.name,
@@ -112,7 +108,7 @@ pub(super) fn execute(
             // Listings show the prefix with an ellipsis: accept it pasted as shown.
             let prefix = prefix.trim_end_matches('…');
             tx.revoke_admin_token(prefix)?;
-            status(format!("revoked the admin token {prefix}…"))
+            run.status(format!("revoked the admin token {prefix}…"))
         }
         Statement::Drop {
             kind: ObjectKind::Recipient,
@@ -120,7 +116,7 @@ pub(super) fn execute(
             if_exists,
         } => {
             let dropped = tx.drop_recipient(name, *if_exists)?;
-            done_or_skipped(
+            run.done_or_skipped(
                 dropped,
                 format!("dropped recipient {name} and revoked its tokens"),
                 "no such recipient, nothing done",

@@ -11,10 +11,6 @@ pub(super) fn execute(
     statement: &Statement,
     run: &Run<'_>,
 ) -> Result<StatementResult> {
-    let status = |message: String| Ok(StatementResult::status(run.text, message));
-    let done_or_skipped = |done: bool, what: String, skipped: &str| {
-        status(if done { what } else { skipped.to_string() })
-    };
     match statement {
         Statement::CreateShare {
             name,
@@ -22,7 +18,7 @@ pub(super) fn execute(
             if_not_exists,
         } => {
             let created = tx.create_share(name, comment.as_deref(), *if_not_exists)?;
-            done_or_skipped(
+            run.done_or_skipped(
                 created,
                 format!("created share {name}"),
                 "share exists, nothing done",
@@ -41,7 +37,7 @@ pub(super) fn execute(
             let history = with_history.then(|| start_version.unwrap_or(0));
             tx.add_table_to_share(share, (&table.schema, &table.table), alias_parts, history)?;
             let shown = alias.as_ref().unwrap_or(table);
-            status(format!(
+            run.status(format!(
                 "added table {table} to share {share} as {shown}{}",
                 describe_history(history)
             ))
@@ -54,7 +50,7 @@ pub(super) fn execute(
         } => {
             let history = with_history.then(|| start_version.unwrap_or(0));
             tx.set_table_history(share, (&table.schema, &table.table), history)?;
-            status(format!(
+            run.status(format!(
                 "table {table} of share {share} is now shared{}",
                 if history.is_some() {
                     describe_history(history)
@@ -65,17 +61,17 @@ pub(super) fn execute(
         }
         Statement::RemoveTableFromShare { share, table } => {
             tx.remove_table_from_share(share, (&table.schema, &table.table))?;
-            status(format!("removed table {table} from share {share}"))
+            run.status(format!("removed table {table} from share {share}"))
         }
         Statement::Grant { share, recipient } => {
             tx.grant(share, recipient)?;
-            status(format!(
+            run.status(format!(
                 "granted SELECT on share {share} to recipient {recipient}"
             ))
         }
         Statement::Revoke { share, recipient } => {
             tx.revoke(share, recipient)?;
-            status(format!(
+            run.status(format!(
                 "revoked SELECT on share {share} from recipient {recipient}"
             ))
         }
@@ -85,7 +81,7 @@ pub(super) fn execute(
             if_exists,
         } => {
             let dropped = tx.drop_share(name, *if_exists)?;
-            done_or_skipped(
+            run.done_or_skipped(
                 dropped,
                 format!("dropped share {name}"),
                 "no such share, nothing done",
@@ -99,7 +95,7 @@ pub(super) fn execute(
             }
             let ms = lifetime.map(crate::clock::duration_ms);
             tx.set_share_url_ttl(share, ms)?;
-            status(match ms {
+            run.status(match ms {
                 Some(ms) => format!(
                     "file URLs of share {share} now live {} (at most what each table's store accepts)",
                     crate::clock::format_duration_ms(ms)

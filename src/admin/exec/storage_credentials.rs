@@ -15,10 +15,6 @@ pub(super) fn execute(
 ) -> Result<StatementResult> {
     let text = run.text;
     let context = run.context;
-    let status = |message: String| Ok(StatementResult::status(run.text, message));
-    let done_or_skipped = |done: bool, what: String, skipped: &str| {
-        status(if done { what } else { skipped.to_string() })
-    };
     match statement {
         Statement::CreateStorageCredential {
             name,
@@ -43,7 +39,7 @@ pub(super) fn execute(
                 },
                 *if_not_exists,
             )?;
-            done_or_skipped(
+            run.done_or_skipped(
                 created,
                 format!(
                     "created storage credential {name} ({} key {}); its secrets are encrypted and will not be shown again",
@@ -103,7 +99,7 @@ pub(super) fn execute(
             if_exists,
         } => {
             let dropped = tx.drop_credential(name, *if_exists)?;
-            done_or_skipped(
+            run.done_or_skipped(
                 dropped,
                 format!("dropped storage credential {name}"),
                 "no such storage credential, nothing done",

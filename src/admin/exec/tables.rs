@@ -13,10 +13,6 @@ pub(super) fn execute(
     run: &Run<'_>,
 ) -> Result<StatementResult> {
     let context = run.context;
-    let status = |message: String| Ok(StatementResult::status(run.text, message));
-    let done_or_skipped = |done: bool, what: String, skipped: &str| {
-        status(if done { what } else { skipped.to_string() })
-    };
     match statement {
         Statement::CreateTable {
             name,
@@ -55,7 +51,7 @@ pub(super) fn execute(
                 comment.as_deref(),
                 *if_not_exists,
             )?;
-            done_or_skipped(
+            run.done_or_skipped(
                 created,
                 format!("created table {name} at {url}"),
                 "table exists, nothing done",
@@ -63,7 +59,7 @@ pub(super) fn execute(
         }
         Statement::DropTable { name, if_exists } => {
             let dropped = tx.drop_table(&name.schema, &name.table, *if_exists)?;
-            done_or_skipped(
+            run.done_or_skipped(
                 dropped,
                 format!("dropped table {name} (its files are untouched)"),
                 "no such table, nothing done",
