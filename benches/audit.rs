@@ -1,8 +1,9 @@
 //! `cargo bench --bench audit`: what the audit ledger costs. wrk (loopback, 10 s, 2 threads,
 //! 16 and 64 connections, three interleaved rounds) on `POST …/query` of a small table (two
-//! files) on a release server in this process, with the ledger on, and on a second server
-//! whose recorder (the state's `Recorder` seam) keeps nothing. Prints requests/s, p99 latency
-//! and events/s written; asserts nothing about time.
+//! files) on a release `fireshare serve`, with the ledger on, and on the same server run by
+//! this binary in a process of its own with a recorder (the state's `Recorder` seam) that
+//! keeps nothing. Prints requests/s, p99 latency and events/s written; asserts nothing about
+//! time.
 
 mod common;
 
@@ -38,7 +39,11 @@ fn head_seq(data: &std::path::Path) -> u64 {
 }
 
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
+    if common::serve_seam(|_, mut state| {
+        state.audit.recorder = Box::new(Nowhere);
+        state
+    }) || !std::env::args().any(|a| a == "--bench")
+    {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -65,13 +70,16 @@ fn main() {
         ),
     );
 
-    let recorded = common::serve_in_process(&data, |state| state);
-    let unrecorded = common::serve_in_process(&data, |mut state| {
-        state.audit.recorder = Box::new(Nowhere);
-        state
-    });
-    let run = |base: &str, label: &str, connections: u32| {
-        let url = format!("{base}/delta-sharing/shares/s/schemas/fire/tables/loans/query");
+    // A server for each run, as the ledger alone records it: `seam` names the one without.
+    let run = |seam: Option<&str>, label: &str, connections: u32| {
+        let server = match seam {
+            None => common::Server::start(&data, &[]),
+            Some(seam) => common::start_seam(&data, seam),
+        };
+        let url = format!(
+            "{}/delta-sharing/shares/s/schemas/fire/tables/loans/query",
+            server.base
+        );
         let before = head_seq(&data);
         let (rps, p99) = common::wrk(&url, &format!("Bearer {token}"), Some("{}"), connections);
         let events = head_seq(&data) - before;
@@ -86,8 +94,8 @@ fn main() {
     for connections in [16, 64] {
         let (mut on, mut off) = (0.0, 0.0);
         for _ in 0..ROUNDS {
-            off += run(&unrecorded, "ledger off", connections) / ROUNDS as f64;
-            on += run(&recorded, "ledger on", connections) / ROUNDS as f64;
+            off += run(Some("no-ledger"), "ledger off", connections) / ROUNDS as f64;
+            on += run(None, "ledger on", connections) / ROUNDS as f64;
         }
         println!(
             "means at {connections} connections: ledger off {off:.0} req/s, on {on:.0} req/s; the ledger costs {:.1}% of throughput",

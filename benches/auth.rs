@@ -1,11 +1,13 @@
 //! `cargo bench --bench auth`: what checking credentials costs. wrk (loopback, 10 s, 2
 //! threads, 16 connections, three interleaved rounds) on `GET /delta-sharing/shares` of a
-//! release server in this process, with a bearer token, with an OAuth access token, and on a
-//! second server whose credential check (the state's `Authenticator` seam) accepts anything as
-//! the recipient. Prints requests/s, p99 latency and the overhead against no checks; asserts
-//! nothing about time.
+//! release `fireshare serve`, with a bearer token and with an OAuth access token, and of the
+//! same server run by this binary in a process of its own with a credential check (the
+//! state's `Authenticator` seam) that accepts anything as the recipient. Prints requests/s,
+//! p99 latency and the overhead against no checks; asserts nothing about time.
 
 mod common;
+
+use common::Server;
 
 use std::net::IpAddr;
 
@@ -33,7 +35,16 @@ impl Authenticator for NoChecks {
 const ROUNDS: usize = 3;
 
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
+    if common::serve_seam(|_, mut state| {
+        let r = state.catalog.read(|c| c.require_recipient("r")).unwrap();
+        state.authenticator = Box::new(NoChecks(Recipient {
+            id: r.id,
+            name: r.name,
+            token_id: String::new(),
+        }));
+        state
+    }) || !std::env::args().any(|a| a == "--bench")
+    {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -47,44 +58,36 @@ fn main() {
     let oauth = &created[5].rows[0];
     let (client_id, client_secret) = (oauth[1].clone(), oauth[2].clone());
 
-    let checked = common::serve_in_process(&data, |state| state);
-    let unchecked = common::serve_in_process(&data, |mut state| {
-        let r = state.catalog.read(|c| c.require_recipient("r")).unwrap();
-        state.authenticator = Box::new(NoChecks(Recipient {
-            id: r.id,
-            name: r.name,
-            token_id: String::new(),
-        }));
-        state
-    });
-    let access_token = {
-        let response: serde_json::Value = reqwest::blocking::Client::new()
-            .post(format!("{checked}/oauth/token"))
-            .basic_auth(&client_id, Some(&client_secret))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("grant_type=client_credentials")
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        response["access_token"].as_str().unwrap().to_string()
-    };
-    let run = |base: &str, label: &str, authorization: &str| {
-        let url = format!("{base}/delta-sharing/shares");
-        let (rps, p99) = common::wrk(&url, authorization, None, 16);
+    // A server for each run: `seam` names the one without checks.
+    let run = |seam: Option<&str>, label: &str, authorization: &dyn Fn(&Server) -> String| {
+        let server = match seam {
+            None => Server::start(&data, &[]),
+            Some(seam) => common::start_seam(&data, seam),
+        };
+        let url = format!("{}/delta-sharing/shares", server.base);
+        let (rps, p99) = common::wrk(&url, &authorization(&server), None, 16);
         println!("{label}: {rps:.0} req/s, p99 {p99}");
         rps
     };
     // Three rounds, the three runs interleaved, so that drift of the machine hits all alike.
     let (mut bearer, mut jwt, mut bypass) = (0.0, 0.0, 0.0);
     for _ in 0..ROUNDS {
-        bypass += run(&unchecked, "no checks", "Bearer none") / ROUNDS as f64;
-        bearer += run(&checked, "bearer token", &format!("Bearer {token}")) / ROUNDS as f64;
-        jwt += run(
-            &checked,
-            "OAuth access token",
-            &format!("Bearer {access_token}"),
-        ) / ROUNDS as f64;
+        bypass += run(Some("no-checks"), "no checks", &|_| {
+            "Bearer none".to_string()
+        }) / ROUNDS as f64;
+        bearer += run(None, "bearer token", &|_| format!("Bearer {token}")) / ROUNDS as f64;
+        jwt += run(None, "OAuth access token", &|server| {
+            let response: serde_json::Value = reqwest::blocking::Client::new()
+                .post(format!("{}/oauth/token", server.base))
+                .basic_auth(&client_id, Some(&client_secret))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("grant_type=client_credentials")
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            format!("Bearer {}", response["access_token"].as_str().unwrap())
+        }) / ROUNDS as f64;
     }
     println!(
         "means: no checks {bypass:.0} req/s, bearer {bearer:.0}, OAuth {jwt:.0}; auth overhead: bearer {:.1}%, OAuth {:.1}% (throughput lost against no checks)",

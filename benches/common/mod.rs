@@ -1,5 +1,5 @@
-//! What the bench binaries share: a release `fireshare serve` on a loopback port, or a
-//! server in the bench's own process with a seam replaced.
+//! What the bench binaries share: a release `fireshare serve` on a loopback port, or the
+//! same server with a seam replaced, run by the bench binary itself in a process of its own.
 #![allow(dead_code)] // each bench uses a different part
 
 use std::path::Path;
@@ -50,23 +50,44 @@ fn wait_ready(base: &str) {
     panic!("server did not start");
 }
 
-/// A server in this process on a free loopback port, over the state `build` makes of a
-/// state opened on `data` (where a bench replaces a seam: the credential checks, the
-/// recorder). Returns its base URL; it serves until the bench exits.
-pub fn serve_in_process(
-    data: &Path,
-    build: impl FnOnce(fireshare::web::AppState) -> fireshare::web::AppState + Send + 'static,
-) -> String {
+/// The argument that makes a bench binary serve (see [`serve_seam`]).
+const SERVE_SEAM: &str = "--serve-seam";
+
+/// A server with a seam replaced, in a process of its own like `fireshare serve`: the bench
+/// binary started again with `--serve-seam seam data listen`, where [`serve_seam`] builds it.
+pub fn start_seam(data: &Path, seam: &str) -> Server {
     let listen = format!("127.0.0.1:{}", free_port());
-    let state = build(open_state(data, &listen));
-    std::thread::spawn(move || {
-        actix_web::rt::System::new()
-            .block_on(fireshare::web::serve(state, |_| {}))
-            .unwrap()
-    });
-    let base = format!("http://{listen}");
-    wait_ready(&base);
-    base
+    let child = Command::new(std::env::current_exe().unwrap())
+        .arg(SERVE_SEAM)
+        .arg(seam)
+        .arg(data)
+        .arg(&listen)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server {
+        child,
+        base: format!("http://{listen}"),
+    };
+    wait_ready(&server.base);
+    server
+}
+
+/// When this process was started by [`start_seam`], serves (until killed) the state `build`
+/// makes of its seam's name and a state opened on its data directory, and returns true.
+pub fn serve_seam(
+    build: impl FnOnce(&str, fireshare::web::AppState) -> fireshare::web::AppState,
+) -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    let Some(at) = args.iter().position(|a| a == SERVE_SEAM) else {
+        return false;
+    };
+    let (seam, data, listen) = (&args[at + 1], Path::new(&args[at + 2]), &args[at + 3]);
+    let state = build(seam, open_state(data, listen));
+    actix_web::rt::System::new()
+        .block_on(fireshare::web::serve(state, |_| {}))
+        .unwrap();
+    true
 }
 
 pub struct Server {

@@ -60,10 +60,7 @@ pub async fn audited(
             };
             if let Err(failed) = state.audit.recorder.record(event).await {
                 tracing::error!(error = %failed, "the audit ledger cannot be written");
-                return Err(Error::unavailable(
-                    "the audit ledger cannot be written, so nothing can be served; try again later",
-                )
-                .into());
+                return Err(ledger_unavailable().into());
             }
             return Err(e);
         }
@@ -74,10 +71,10 @@ pub async fn audited(
         Ok(_) => response,
         Err(e) => {
             tracing::error!(error = %e, request_id, "refusing a request: the audit ledger cannot be written");
-            let refusal = Error::unavailable(
-                "the audit ledger cannot be written, so nothing can be served; try again later",
-            );
-            ServiceResponse::new(response.into_parts().0, refusal.error_response())
+            ServiceResponse::new(
+                response.into_parts().0,
+                ledger_unavailable().error_response(),
+            )
         }
     };
     if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -86,6 +83,13 @@ pub async fn audited(
             .insert(header::HeaderName::from_static(REQUEST_ID), value);
     }
     Ok(response)
+}
+
+/// What a client is told when its request cannot be recorded.
+fn ledger_unavailable() -> Error {
+    Error::unavailable(
+        "the audit ledger cannot be written, so nothing can be served; try again later",
+    )
 }
 
 fn event_of(response: &ServiceResponse<BoxBody>, state: &AppState, trail: Trail) -> Event {

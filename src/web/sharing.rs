@@ -14,6 +14,7 @@ use crate::audit::Trail;
 use crate::audit::event::{format_time_us, now_us};
 use crate::audit::receipt::{self, FileDigest, Receipt};
 use crate::auth::Recipient;
+use crate::sharing::Context;
 use crate::sharing::capabilities::{self, Capabilities};
 use crate::sharing::changes::{self, ChangesParams};
 use crate::sharing::file_pages::Listing;
@@ -34,10 +35,16 @@ async fn as_recipient<T: Send + 'static>(
     on_behalf_of(state, req, work).await
 }
 
-fn json(body: serde_json::Value) -> HttpResponse {
-    HttpResponse::Ok()
+/// A listing (shares, schemas, tables) for the recipient, as JSON.
+async fn listed(
+    state: &State,
+    req: &HttpRequest,
+    list: impl FnOnce(&Context<'_>, &Recipient) -> Result<serde_json::Value> + Send + 'static,
+) -> Result<HttpResponse> {
+    let body = as_recipient(state, req, move |s, who| list(&s.sharing(), who)).await?;
+    Ok(HttpResponse::Ok()
         .content_type("application/json; charset=utf-8")
-        .body(body.to_string())
+        .body(body.to_string()))
 }
 
 fn capabilities(req: &HttpRequest) -> Capabilities {
@@ -74,11 +81,10 @@ pub async fn list_shares(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
     let params = params.into_inner();
-    let body = as_recipient(&state, &req, move |s, who| {
-        listing::list_shares(&s.sharing(), who, &params)
+    listed(&state, &req, move |cx, who| {
+        listing::list_shares(cx, who, &params)
     })
-    .await?;
-    Ok(json(body))
+    .await
 }
 
 pub async fn get_share(
@@ -87,11 +93,10 @@ pub async fn get_share(
     share: web::Path<String>,
 ) -> Result<HttpResponse> {
     let share = share.into_inner();
-    let body = as_recipient(&state, &req, move |s, who| {
-        listing::get_share(&s.sharing(), who, &share)
+    listed(&state, &req, move |cx, who| {
+        listing::get_share(cx, who, &share)
     })
-    .await?;
-    Ok(json(body))
+    .await
 }
 
 pub async fn list_schemas(
@@ -101,11 +106,10 @@ pub async fn list_schemas(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
     let (share, params) = (share.into_inner(), params.into_inner());
-    let body = as_recipient(&state, &req, move |s, who| {
-        listing::list_schemas(&s.sharing(), who, &share, &params)
+    listed(&state, &req, move |cx, who| {
+        listing::list_schemas(cx, who, &share, &params)
     })
-    .await?;
-    Ok(json(body))
+    .await
 }
 
 pub async fn list_tables(
@@ -115,11 +119,10 @@ pub async fn list_tables(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
     let ((share, schema), params) = (path.into_inner(), params.into_inner());
-    let body = as_recipient(&state, &req, move |s, who| {
-        listing::list_tables(&s.sharing(), who, &share, Some(&schema), &params)
+    listed(&state, &req, move |cx, who| {
+        listing::list_tables(cx, who, &share, Some(&schema), &params)
     })
-    .await?;
-    Ok(json(body))
+    .await
 }
 
 pub async fn list_all_tables(
@@ -129,11 +132,10 @@ pub async fn list_all_tables(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse> {
     let (share, params) = (share.into_inner(), params.into_inner());
-    let body = as_recipient(&state, &req, move |s, who| {
-        listing::list_tables(&s.sharing(), who, &share, None, &params)
+    listed(&state, &req, move |cx, who| {
+        listing::list_tables(cx, who, &share, None, &params)
     })
-    .await?;
-    Ok(json(body))
+    .await
 }
 
 #[derive(Deserialize)]
