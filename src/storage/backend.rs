@@ -4,7 +4,7 @@
 //! (`local`) and are served by this server itself.
 //!
 //! To add a kind: a module implementing [`Backend`], a [`CredentialKind`] variant, and its
-//! entry in [`BACKENDS`].
+//! entry in `kinds::BACKENDS`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +14,6 @@ use delta_kernel::object_store::{ClientOptions, DynObjectStore, RetryConfig};
 use url::Url;
 
 use super::credential::{CredentialKind, StorageCredential};
-use super::{azure, gcs, s3};
 use crate::{Error, Result};
 
 /// One option a kind's credentials take.
@@ -49,9 +48,6 @@ pub trait Backend: Sync {
     /// environment's credentials). Makes no network call.
     fn open(&self, url: &Url, credential: Option<&StorageCredential>) -> Result<Opened>;
 }
-
-/// Every kind, in the order error messages list them.
-pub static BACKENDS: [&dyn Backend; 3] = [&s3::S3, &gcs::Gcs, &azure::Azure];
 
 /// Requests to a store fail within seconds rather than retrying for minutes: a recipient
 /// waiting on an unreachable bucket should get an error, not a hang.

@@ -7,6 +7,7 @@ mod azure;
 mod backend;
 mod credential;
 mod gcs;
+mod kinds;
 mod local;
 mod location;
 mod runtime;
@@ -16,7 +17,8 @@ mod store;
 mod stored_file;
 mod vault;
 
-pub use credential::{CredentialKind, StorageCredential, is_public_option};
+pub use credential::{CredentialKind, StorageCredential};
+pub use kinds::is_public_option;
 pub use local::resolve_in_table;
 pub use location::{local_root, parse_location};
 pub use runtime::block_on;

@@ -11,7 +11,6 @@ use serde_json::{Map, Value};
 
 use super::AppState;
 use super::request::client_ip;
-use super::routes::RouteAction;
 use crate::audit::{Event, Trail};
 use crate::{Error, auth};
 
@@ -24,6 +23,10 @@ const UNRECORDED: [&str; 1] = ["/healthz"];
 /// Query parameters never recorded: file URL signatures are credentials while they last, and
 /// a careless client may put OAuth credentials in the query string.
 const SECRET_PARAMS: [&str; 3] = ["X-Amz-Signature", "client_secret", "code"];
+
+/// The action a route's requests are recorded as, set where the route is registered.
+#[derive(Clone, Copy)]
+pub struct RouteAction(pub &'static str);
 
 /// The trail of `req`; a detached one where no middleware set it up (unit tests).
 pub fn trail(req: &HttpRequest) -> Trail {

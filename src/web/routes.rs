@@ -10,6 +10,7 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{FromRequest, Handler, HttpMessage, HttpRequest, HttpResponse, Responder, Route};
 use actix_web::{Resource, web};
 
+use super::recording::RouteAction;
 use super::{activate, admin, files, sharing, token_endpoint, well_known};
 use crate::Error;
 
@@ -19,10 +20,6 @@ pub const SHARING_PREFIX: &str = "/delta-sharing";
 pub const ADMIN_PREFIX: &str = "/admin/v1";
 /// Where the audit key's public half is published.
 pub const AUDIT_KEY_PATH: &str = "/.well-known/fireshare-audit-key";
-
-/// The action a route's requests are recorded as (see [`named`]).
-#[derive(Clone, Copy)]
-pub struct RouteAction(pub &'static str);
 
 /// `method` answered by `handler`, its requests recorded in the audit ledger as `action`.
 fn named<F, Args>(method: Route, action: &'static str, handler: F) -> Route

@@ -1,7 +1,7 @@
 //! The tokens of the admin SQL: words (keywords are not reserved), back-quoted identifiers,
 //! string and number literals, punctuation; comments and whitespace are skipped.
 
-use super::parser::ParseError;
+use super::error::ParseError;
 
 /// Every keyword of the grammar. Only used to describe tokens in errors ("keyword 'GRANT'" rather
 /// than "identifier 'GRANT'"), since keywords are not reserved.

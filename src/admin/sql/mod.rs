@@ -14,10 +14,12 @@
 //! matching family function of `parser.rs` (`parse_create`, `parse_show`, ...).
 
 mod ast;
+mod error;
 mod lexer;
 mod parser;
 #[cfg(test)]
 mod tests;
 
 pub use ast::{Family, ObjectKind, Statement, TableCredential, TableName};
-pub use parser::{ParseError, REDACTED, parse, parse_with_text};
+pub use error::ParseError;
+pub use parser::{REDACTED, parse, parse_with_text};
