@@ -585,10 +585,12 @@ fn a_killed_server_has_recorded_every_response_it_sent() {
     let (data, server, profile) = shared_loans(dir.path());
     let token = common::bearer(&profile);
     let stop = Arc::new(AtomicBool::new(false));
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let query = server.url("/delta-sharing/shares/s/schemas/fire/tables/loans/query");
     let workers: Vec<_> = (0..8)
         .map(|_| {
-            let (stop, query, token) = (stop.clone(), query.clone(), token.clone());
+            let (stop, count) = (stop.clone(), count.clone());
+            let (query, token) = (query.clone(), token.clone());
             std::thread::spawn(move || {
                 let http = reqwest::blocking::Client::new();
                 let mut received = Vec::new();
@@ -601,20 +603,30 @@ fn a_killed_server_has_recorded_every_response_it_sent() {
                     // Only a response read whole counts as received.
                     if response.status() == 200 && response.text().is_ok() {
                         received.push(id.unwrap().to_str().unwrap().to_string());
+                        count.fetch_add(1, Ordering::Relaxed);
                     }
                 }
                 received
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(1500));
+    // Killed once 40 responses are in, whatever the machine's speed, while 8 clients still
+    // send (the deadline only bounds a server that answers nothing).
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while count.load(Ordering::Relaxed) < 40 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server answers nothing"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     drop(server); // SIGKILL, mid-load
     stop.store(true, Ordering::Relaxed);
     let received: Vec<String> = workers
         .into_iter()
         .flat_map(|w| w.join().unwrap())
         .collect();
-    assert!(received.len() > 20, "only {} responses", received.len());
+    assert!(received.len() >= 40, "{} responses", received.len());
 
     let conn = rusqlite::Connection::open(data.join("audit.db")).unwrap();
     for id in &received {

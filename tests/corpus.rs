@@ -186,7 +186,7 @@ fn check_table(client: &Client, name: &str, expect: &Value) -> Result<&'static s
 
 #[test]
 fn corpus_tables_read_back_through_the_server() {
-    let Some(shared) = shared_dir("corpus_tables_read_back_through_the_server") else {
+    let Some(shared) = shared_dir(&["delta-tables"]) else {
         return;
     };
     let corpus = shared.join("delta-tables");

@@ -21,7 +21,7 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 
 fn collateral() -> Option<Entity> {
-    let shared = common::shared_dir("fire validation")?;
+    let shared = common::shared_dir(&["fire/schemas"])?;
     Some(
         SchemaDir::new(shared.join("fire/schemas"))
             .entity("collateral")
@@ -474,7 +474,7 @@ fn fireshare_out(args: &[&str]) -> String {
 
 #[test]
 fn versions_are_validated_incrementally_and_reported() {
-    let Some(shared) = common::shared_dir("fire versions") else {
+    let Some(shared) = common::shared_dir(&["fire/schemas"]) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -565,7 +565,7 @@ fn versions_are_validated_incrementally_and_reported() {
 
 #[test]
 fn recipients_read_only_approved_versions_with_the_real_connector() {
-    let Some(shared) = common::shared_dir("fire serving") else {
+    let Some(shared) = common::shared_dir(&["fire/schemas"]) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -697,7 +697,7 @@ fn recipients_read_only_approved_versions_with_the_real_connector() {
 
 #[test]
 fn deleted_rows_do_not_count_and_partition_values_are_checked() {
-    let Some(shared) = common::shared_dir("fire deletion vectors") else {
+    let Some(shared) = common::shared_dir(&["fire/schemas", "delta-tables"]) else {
         return;
     };
     // Entities of our own for two corpus tables written by Spark: `value` must be negative
@@ -715,11 +715,18 @@ fn deleted_rows_do_not_count_and_partition_values_are_checked() {
             "properties": {"part": {"type": "integer", "minimum": 0}, "col2": {"type": "string"}}}"#,
     )
     .unwrap();
-    // table: (entity, rows a reader returns, rows before deletion vectors)
-    for (table, entity, rows, written) in [
-        ("table-with-dv-small", "negative", 8, 10),
-        ("dv-partitioned-with-checkpoint", "parts", 35, 37),
+    // The corpus says how many rows a reader returns and how many the files hold before their
+    // deletion vectors.
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(shared.join("delta-tables/expected.json")).unwrap(),
+    )
+    .unwrap();
+    for (table, entity) in [
+        ("table-with-dv-small", "negative"),
+        ("dv-partitioned-with-checkpoint", "parts"),
     ] {
+        let rows = expected[table]["rows"].as_u64().unwrap();
+        let written = expected[table]["stats_num_records"].as_u64().unwrap();
         let entity = SchemaDir::new(schemas.path()).entity(entity).unwrap();
         let validator = Validator::new(&entity).unwrap();
         let root = std::fs::canonicalize(shared.join("delta-tables").join(table)).unwrap();

@@ -250,7 +250,15 @@ fn python_connector_reads_tables_on_s3() {
     // refuses them afterwards.
     sql(&data, "ALTER SHARE regulatory SET URL LIFETIME '2s'");
     let server = Server::start(&data);
+    let now_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64
+    };
+    let before = now_ms();
     let lines = query(&server, "sales").text().unwrap();
+    let after = now_ms();
     let file = lines
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
@@ -258,14 +266,25 @@ fn python_connector_reads_tables_on_s3() {
         .unwrap();
     let url = file["file"]["url"].as_str().unwrap();
     let expires = file["file"]["expirationTimestamp"].as_i64().unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
+    // The contract: signed at a whole second during the request, living the share's 2 s, and
+    // the URL's own signature date and lifetime say the same.
+    let signed_at = expires - 2_000;
     assert!(
-        (1_000..=2_500).contains(&(expires - now)),
-        "{expires} - {now}"
+        expires % 1_000 == 0 && (before / 1_000 * 1_000..=after).contains(&signed_at),
+        "expires {expires}, request between {before} and {after}"
     );
+    let params: std::collections::HashMap<String, String> = url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    assert_eq!(params["X-Amz-Expires"], "2");
+    let date = chrono::NaiveDateTime::parse_from_str(&params["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
+        .unwrap()
+        .and_utc()
+        .timestamp_millis();
+    assert_eq!(date, signed_at, "{url}");
+    let now = now_ms();
     assert_eq!(reqwest::blocking::get(url).unwrap().status(), 200);
     std::thread::sleep(std::time::Duration::from_millis(
         (expires - now + 1_500) as u64,

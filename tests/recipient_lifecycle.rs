@@ -98,11 +98,17 @@ fn onboarding_rotation_and_revocation() {
     };
     assert_eq!(read(&profile_path).trim(), "7");
 
-    // Rotation with a grace period: both tokens work, then only the new one.
-    // A grace period long enough for two connector runs on a loaded machine.
-    let grace = Duration::from_secs(10);
+    // Rotation with a grace period: both tokens work, then only the new one. The grace holds
+    // one connector run with the old profile many times over on a loaded machine; the new
+    // profile's run does not depend on it.
+    let grace = Duration::from_secs(20);
     let rotated_at = std::time::Instant::now();
-    let rotated = admin_sql("ALTER RECIPIENT regulator ROTATE TOKEN EXPIRE EXISTING IN '10s'");
+    let rotated = admin_sql("ALTER RECIPIENT regulator ROTATE TOKEN EXPIRE EXISTING IN '20s'");
+    assert_eq!(
+        read(&profile_path).trim(),
+        "7",
+        "the old profile reads during the grace period"
+    );
     let (status, profile) = download(&activation_url(&rotated["results"][0]));
     assert_eq!(status, 200);
     let second_path = dir.path().join("rotated.share");
@@ -111,16 +117,7 @@ fn onboarding_rotation_and_revocation() {
         .as_str()
         .unwrap()
         .to_string();
-    assert_eq!(
-        read(&profile_path).trim(),
-        "7",
-        "the old profile reads during the grace period"
-    );
     assert_eq!(read(&second_path).trim(), "7");
-    assert!(
-        rotated_at.elapsed() < grace,
-        "the reads outlasted the grace period"
-    );
     std::thread::sleep((grace + Duration::from_millis(500)).saturating_sub(rotated_at.elapsed()));
     assert_eq!(status_with(&first), 401, "the grace period is over");
     assert_eq!(status_with(&second), 200);

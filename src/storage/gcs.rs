@@ -132,10 +132,43 @@ mod tests {
         assert!(q["X-Goog-Credential"].starts_with("sharing@bank.iam.gserviceaccount.com/"));
         assert!(q["X-Goog-Credential"].ends_with("/storage/goog4_request"));
         assert_eq!(q["X-Goog-Expires"], "3600");
-        assert_eq!(
-            q["X-Goog-Signature"].len(),
-            512,
-            "a 2048-bit RSA signature in hex"
+        // The signature verifies with the service account's public key over the V4
+        // string-to-sign recomputed here (GCS's canonical request of a GET).
+        use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
+        use sha2::{Digest, Sha256};
+        let encode = |text: &str| {
+            percent_encoding::utf8_percent_encode(text, UNRESERVED_COMPLEMENT).to_string()
+        };
+        let canonical_query: Vec<String> = q
+            .iter()
+            .filter(|(k, _)| *k != "X-Goog-Signature")
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect();
+        let canonical_request = format!(
+            "GET\n/bank-lake/fire/part-0.parquet\n{}\nhost:storage.googleapis.com\n\nhost\nUNSIGNED-PAYLOAD",
+            canonical_query.join("&")
         );
+        let scope = q["X-Goog-Credential"].split_once('/').unwrap().1;
+        let string_to_sign = format!(
+            "GOOG4-RSA-SHA256\n{}\n{scope}\n{}",
+            q["X-Goog-Date"],
+            hex::encode(Sha256::digest(canonical_request.as_bytes()))
+        );
+        let signature = hex::decode(&q["X-Goog-Signature"]).unwrap();
+        let public = UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, key.public_key().as_ref());
+        assert!(
+            public.verify(string_to_sign.as_bytes(), &signature).is_ok(),
+            "the URL's signature verifies with the service account's key"
+        );
+        let mut forged = string_to_sign.into_bytes();
+        forged[0] ^= 1;
+        assert!(public.verify(&forged, &signature).is_err());
     }
+
+    /// Every byte but the unreserved ones (RFC 3986) percent-encoded, as V4 signing wants.
+    const UNRESERVED_COMPLEMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
 }

@@ -17,24 +17,63 @@ const PYTHON_PACKAGES: &[&str] = &[
     "azure-storage-blob==12.31.1",
 ];
 
-/// `../shared` (or `$FIRESHARE_SHARED_DIR`). When it is missing the caller skips its test
-/// loudly, unless `FIRESHARE_REQUIRE_SHARED=1` (set by CI), which makes that a failure.
-pub fn shared_dir(test: &str) -> Option<PathBuf> {
+/// `../shared` (or `$FIRESHARE_SHARED_DIR`), which must hold every folder of `needs`
+/// (`delta-tables`, `fire/schemas`). When one is missing the calling test fails, saying what
+/// is missing and how to provide it, unless the user opted out with `FIRESHARE_SKIP_SHARED=1`:
+/// then the test is skipped (`None`), said at once on the terminal and again in the one line
+/// `tests/zz_skipped.rs` prints at the end of the run. `FIRESHARE_REQUIRE_SHARED=1` (set by
+/// `.ci/run`) makes opting out a failure too.
+pub fn shared_dir(needs: &[&str]) -> Option<PathBuf> {
     let dir = std::env::var_os("FIRESHARE_SHARED_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    if dir.join("delta-tables/expected.json").is_file() {
+    let present = |need: &&str| match *need {
+        "delta-tables" => dir.join("delta-tables/expected.json").is_file(),
+        folder => std::fs::read_dir(dir.join(folder)).is_ok_and(|mut d| d.next().is_some()),
+    };
+    let missing: Vec<&str> = needs.iter().filter(|n| !present(n)).copied().collect();
+    if missing.is_empty() {
         return Some(dir);
     }
+    let test = format!(
+        "{}::{}",
+        env!("CARGO_CRATE_NAME"),
+        std::thread::current().name().unwrap_or("?")
+    );
     let why = format!(
-        "{test}: NOT RUN: the shared reference data is missing at {} (set FIRESHARE_SHARED_DIR)",
+        "{test}: the shared reference data is missing: {} under {} (set FIRESHARE_SHARED_DIR to its \
+         folder, or FIRESHARE_SKIP_SHARED=1 to skip the tests that read it)",
+        missing.join(" and "),
         dir.display()
     );
-    if std::env::var("FIRESHARE_REQUIRE_SHARED").as_deref() == Ok("1") {
-        panic!("{why}; FIRESHARE_REQUIRE_SHARED=1 makes this a failure");
+    let skip = std::env::var("FIRESHARE_SKIP_SHARED").as_deref() == Ok("1");
+    if !skip || std::env::var("FIRESHARE_REQUIRE_SHARED").as_deref() == Ok("1") {
+        panic!("{why}");
     }
-    eprintln!("\n*** {why} ***\n");
+    note_skipped(&test, &why);
     None
+}
+
+/// Where this run's skipped tests are noted: one file per `cargo test` run (the test
+/// binaries' common parent process).
+pub fn skipped_notes() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("skipped-shared")
+        .join(std::os::unix::process::parent_id().to_string())
+}
+
+fn note_skipped(test: &str, why: &str) {
+    use std::io::Write;
+    // Straight to the terminal: the harness hides what passing tests print.
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED {why}");
+    let notes = skipped_notes();
+    std::fs::create_dir_all(notes.parent().unwrap()).unwrap();
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(notes)
+        .unwrap();
+    writeln!(file, "{test}").unwrap();
 }
 
 /// A Python interpreter with the client suite's packages installed (see [`venv`]).
