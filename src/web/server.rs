@@ -41,8 +41,7 @@ pub async fn serve(state: AppState, ready: impl FnOnce(&AppState)) -> Result<()>
                     .error_handler(|e, _| Error::invalid(format!("invalid path: {e}")).into()),
             )
             .wrap_fn(|req, srv| {
-                let (method, path, started) =
-                    (req.method().clone(), req.path().to_string(), Instant::now());
+                let (method, started) = (req.method().clone(), Instant::now());
                 let response = srv.call(req);
                 async move {
                     let response = response.await?;
@@ -51,10 +50,12 @@ pub async fn serve(state: AppState, ready: impl FnOnce(&AppState)) -> Result<()>
                         .get(recording::REQUEST_ID)
                         .and_then(|h| h.to_str().ok())
                         .unwrap_or_default();
-                    // Never the query string (signatures) nor headers (tokens).
+                    // The route's pattern, never the path (activation codes, file names) nor
+                    // the query string (signatures) nor headers (tokens).
+                    let route = response.request().match_pattern();
                     tracing::info!(
                         %method,
-                        path,
+                        route = route.as_deref().unwrap_or("(no route)"),
                         request_id,
                         status = response.status().as_u16(),
                         ms = started.elapsed().as_millis() as u64,

@@ -236,6 +236,16 @@ impl Server {
 
     /// `run` with more options for the command.
     pub fn run_with(command: &str, data_dir: &Path, options: &[&str]) -> Server {
+        Server::run_env(command, data_dir, options, &[])
+    }
+
+    /// `run_with` with environment variables for the server (`RUST_LOG`, say).
+    pub fn run_env(
+        command: &str,
+        data_dir: &Path,
+        options: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -249,6 +259,7 @@ impl Server {
             .arg(data_dir)
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(options)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
