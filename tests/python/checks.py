@@ -208,10 +208,26 @@ def expect_error(response, status, code):
     assert body["errorCode"] == code and body["message"], body
 
 
+def same_refusal(method, hidden_path, missing_path, json=None):
+    """The answers for an existing but ungranted object and for a missing one are the same
+    bytes once the two names are swapped, with the same headers but for the request id."""
+    hidden = requests.request(method, f"{endpoint}{hidden_path}", headers=auth, json=json)
+    missing = requests.request(method, f"{endpoint}{missing_path}", headers=auth, json=json)
+    expect_error(hidden, 404, "RESOURCE_DOES_NOT_EXIST")
+    assert hidden.content.replace(b"hidden", b"NAME").replace(b"secret", b"TABLE") == \
+        missing.content.replace(b"nonexistent", b"NAME").replace(b"nothing", b"TABLE"), (hidden.text, missing.text)
+    names = lambda r: sorted(k.lower() for k in r.headers if k.lower() not in ("x-request-id", "date"))
+    assert names(hidden) == names(missing), (hidden.headers, missing.headers)
+
+
 def case_not_granted():
     # The outsider's share exists but is not granted: indistinguishable from a missing one.
-    expect_error(requests.get(f"{endpoint}/shares/hidden/schemas", headers=auth), 404, "RESOURCE_DOES_NOT_EXIST")
-    expect_error(requests.get(f"{endpoint}/shares/nonexistent/schemas", headers=auth), 404, "RESOURCE_DOES_NOT_EXIST")
+    same_refusal("GET", "/shares/hidden", "/shares/nonexistent")
+    same_refusal("GET", "/shares/hidden/schemas", "/shares/nonexistent/schemas")
+    same_refusal("GET", "/shares/hidden/all-tables", "/shares/nonexistent/all-tables")
+    table = "/shares/{}/schemas/default/tables/{}"
+    for tail, method, body in [("/query", "POST", {}), ("/metadata", "GET", None), ("/version", "GET", None)]:
+        same_refusal(method, table.format("hidden", "secret") + tail, table.format("nonexistent", "nothing") + tail, body)
     try:
         delta_sharing.load_as_pandas(f"{profile}#hidden.default.secret")
         raise AssertionError("reading an ungranted table succeeded")
