@@ -198,6 +198,54 @@ fn rest_resources_do_what_their_statements_do() {
         201
     );
 
+    // What REST did is seen through the sharing API too, by recipients' own tokens.
+    let (status, _) = call(
+        Method::POST,
+        "/recipients",
+        &admin,
+        Some(json!({"name": "watcher"})),
+    );
+    assert_eq!(status, 201);
+    let granted = call(
+        Method::POST,
+        "/grants",
+        &admin,
+        Some(json!({"share": "q4", "recipient": "watcher"})),
+    );
+    assert_eq!(granted.0, 201);
+    let bank = bearer(&profile(&data, &server, "bank", &[]));
+    let watcher = bearer(&profile(&data, &server, "watcher", &[]));
+    let sharing = |token: &str, path: &str| {
+        status_and_body(
+            http.get(format!("{}{path}", server.endpoint()))
+                .bearer_auth(token)
+                .send()
+                .unwrap(),
+        )
+    };
+    let tables = |token: &str| -> Vec<String> {
+        let (status, body) = sharing(token, "/shares/q4/all-tables");
+        assert_eq!(status, 200, "{body}");
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                format!(
+                    "{}.{}",
+                    t["schema"].as_str().unwrap(),
+                    t["name"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(tables(&watcher), ["pub.loans"], "shared under its alias");
+    assert_eq!(
+        sharing(&bank, "/shares").0,
+        403,
+        "bank may call only from 10.0.0.0/8"
+    );
+
     // Reads answer the same rows as the statements, as objects.
     let cli = |statement: &str| -> Value {
         let out = fireshare()
@@ -273,6 +321,11 @@ fn rest_resources_do_what_their_statements_do() {
         200
     );
     assert_eq!(
+        sharing(&bank, "/shares").0,
+        200,
+        "from 127.0.0.1 now, with the token rotated out an hour from now"
+    );
+    assert_eq!(
         call(
             Method::PUT,
             "/recipients/bank/ip-access-list",
@@ -292,11 +345,17 @@ fn rest_resources_do_what_their_statements_do() {
         .0,
         200
     );
+    assert_eq!(sharing(&bank, "/shares").0, 200, "any address again");
     let (status, revoked) = call(Method::POST, "/recipients/bank/tokens/revoke", &admin, None);
     assert_eq!(status, 200);
     assert!(
         revoked["status"].as_str().unwrap().starts_with("revoked"),
         "{revoked}"
+    );
+    assert_eq!(
+        sharing(&bank, "/shares").0,
+        401,
+        "revoked on the next request"
     );
 
     // Refusals: auditors write nothing; unknown objects are 404; bad bodies 400.
@@ -320,13 +379,28 @@ fn rest_resources_do_what_their_statements_do() {
         call(Method::DELETE, "/shares/q4/tables/pub.loans", &admin, None).0,
         200
     );
+    assert!(tables(&watcher).is_empty(), "the table left the share");
+    assert_eq!(
+        call(Method::DELETE, "/grants/q4/watcher", &admin, None).0,
+        200
+    );
+    assert_eq!(
+        sharing(&watcher, "/shares").1["items"],
+        json!([]),
+        "the grant is gone"
+    );
     assert_eq!(
         call(Method::DELETE, "/recipients/bank", &admin, None).0,
         200
     );
+    assert_eq!(call(Method::GET, "/recipients/bank", &auditor, None).0, 404);
     assert_eq!(
         call(Method::DELETE, "/tables/fire.loans", &admin, None).0,
         200
+    );
+    assert_eq!(
+        call(Method::GET, "/tables", &auditor, None).1["items"],
+        json!([])
     );
     assert_eq!(call(Method::DELETE, "/shares/q4", &admin, None).0, 200);
     assert_eq!(call(Method::PATCH, "/shares", &admin, None).0, 405);

@@ -22,9 +22,18 @@ const REFUSALS: &[(&str, &str)] = &[
     ("deltalog-invalid-protocol-version", "UNSUPPORTED_OPERATION"),
     ("simple_table_features", "UNSUPPORTED_OPERATION"),
     ("versions-not-contiguous", "MALFORMED_REQUEST"),
-    ("deltalog-state-reconstruction-without-protocol", "MALFORMED_REQUEST"),
-    ("deltalog-state-reconstruction-without-metadata", "MALFORMED_REQUEST"),
-    ("deltalog-state-reconstruction-from-checkpoint-missing-metadata", "MALFORMED_REQUEST"),
+    (
+        "deltalog-state-reconstruction-without-protocol",
+        "MALFORMED_REQUEST",
+    ),
+    (
+        "deltalog-state-reconstruction-without-metadata",
+        "MALFORMED_REQUEST",
+    ),
+    (
+        "deltalog-state-reconstruction-from-checkpoint-missing-metadata",
+        "MALFORMED_REQUEST",
+    ),
     ("no-delta-log-folder", "MALFORMED_REQUEST"),
 ];
 
@@ -162,8 +171,7 @@ fn check_table(client: &Client, name: &str, expect: &Value) -> Result<&'static s
             .ok_or("a table expected to fail that the test does not know")?;
         let result = client.query(name, json!({}));
         let body = &result.lines[0];
-        return if result.status == 400 && body["errorCode"] == code && body["message"].is_string()
-        {
+        return if result.status == 400 && body["errorCode"] == code && body["message"].is_string() {
             Ok("refused (broken or unsupported log)")
         } else {
             Err(format!("expected 400 {code}, got {} {body}", result.status))
@@ -254,9 +262,16 @@ fn corpus_tables_read_back_through_the_server() {
                         .map(|(v, at)| (v.clone(), at["rows"].clone()))
                         .collect();
                     let undeclared = features.iter().find_map(|f| {
-                        UNDECLARED.iter().find(|u| f.strip_prefix("rf:") == Some(**u))
+                        UNDECLARED
+                            .iter()
+                            .find(|u| f.strip_prefix("rf:") == Some(**u))
                     });
-                    delta_only.push(json!([table_name(name), expect["rows"], versions, undeclared]));
+                    delta_only.push(json!([
+                        table_name(name),
+                        expect["rows"],
+                        versions,
+                        undeclared
+                    ]));
                 }
             }
             Err(e) => failures.push(format!("{name}: {e}")),
@@ -313,7 +328,10 @@ fn corpus_tables_read_back_through_the_server() {
     );
     // Every table is accounted for: refused as the corpus expects, or read (as parquet here,
     // or in the delta format by the connector, unless it needs a feature the connector lacks).
-    let refused = outcomes.get("refused (broken or unsupported log)").copied().unwrap_or(0);
+    let refused = outcomes
+        .get("refused (broken or unsupported log)")
+        .copied()
+        .unwrap_or(0);
     assert_eq!(refused, REFUSALS.len(), "{outcomes:?}");
     assert_eq!(
         outcomes.get("read").copied().unwrap_or(0) + delta_only.len() + refused,
