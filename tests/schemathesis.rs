@@ -14,8 +14,9 @@ use std::process::Command;
 use common::{Server, bearer, sql, venv};
 use fireshare::delta::writer::{AddFile, TableWriter};
 
-/// Fewer generated requests than this and the run says little.
-const MIN_REQUESTS: u64 = 200;
+/// The generated requests each API gets at least (seeded: about 1,500 to the sharing API and
+/// 1,700 to the admin API), as the README states.
+const MIN_REQUESTS: u64 = 1_400;
 
 #[test]
 fn the_server_conforms_to_its_openapi_description() {
