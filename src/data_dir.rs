@@ -34,16 +34,31 @@ impl DataDir {
     pub fn storage_key(&self) -> PathBuf {
         self.0.join("storage.key")
     }
-    /// Creates the directory (owner-only) if it does not exist yet.
+    /// Creates the directory owner-only (0700) if it does not exist yet; makes an existing one
+    /// and every file directly in it owner-only too (0700, 0600), saying so when it was not:
+    /// the catalog holds token hashes and IP lists, the ledger the whole access history.
     pub fn ensure(&self) -> std::io::Result<()> {
-        if self.0.is_dir() {
-            return Ok(());
+        use std::os::unix::fs::PermissionsExt;
+        if !self.0.is_dir() {
+            std::fs::create_dir_all(&self.0)?;
+            return std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o700));
         }
-        std::fs::create_dir_all(&self.0)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&self.0)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                dir = %self.0.display(),
+                mode = format!("{mode:o}"),
+                "the data directory was open to other users: made it 0700"
+            );
             std::fs::set_permissions(&self.0, std::fs::Permissions::from_mode(0o700))?;
+        }
+        for entry in std::fs::read_dir(&self.0)? {
+            let entry = entry?;
+            let meta = entry.metadata()?;
+            if meta.is_file() && meta.permissions().mode() & 0o077 != 0 {
+                tracing::warn!(file = %entry.path().display(), "made a file of the data directory 0600");
+                std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(0o600))?;
+            }
         }
         Ok(())
     }

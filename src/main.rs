@@ -309,6 +309,10 @@ fn parse_ip_net(text: &str) -> Result<fireshare::auth::ip::IpNet, String> {
 }
 
 fn main() -> ExitCode {
+    // Whatever this process creates — catalog, ledger and their WAL files, keys, profiles,
+    // the demo's tables — only its owner may read.
+    // SAFETY: umask only swaps the process's file-creation mask; nothing else runs yet.
+    unsafe { libc::umask(0o077) };
     let cli = Cli::parse();
     let quiet = matches!(
         cli.command,

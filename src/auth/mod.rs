@@ -180,8 +180,8 @@ pub fn issue_admin_token(
     })
 }
 
-/// The token of an `Authorization: Bearer …` header.
-fn bearer(authorization: Option<&str>) -> Result<&str> {
+/// The token of an `Authorization: Bearer …` header; any other scheme is refused (401).
+pub fn bearer(authorization: Option<&str>) -> Result<&str> {
     authorization
         .and_then(|h| h.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))

@@ -38,19 +38,19 @@ impl Authenticator for Tokens {
         authorization: Option<&str>,
         client: Option<IpAddr>,
     ) -> Result<Recipient> {
-        match authorization.and_then(|h| h.split_once(' ')) {
-            Some((_, token)) if auth::oauth::looks_like_jwt(token.trim()) => {
-                auth::oauth::authenticate(
-                    &state.catalog,
-                    &state.tokens,
-                    &state.signing_key,
-                    &state.config.public_url,
-                    token.trim(),
-                    client,
-                )
-            }
-            _ => auth::authenticate(&state.catalog, &state.tokens, authorization, client),
+        // Every kind of token comes as `Bearer`: an access token sent as `Basic` is refused.
+        let token = auth::bearer(authorization)?;
+        if auth::oauth::looks_like_jwt(token) {
+            return auth::oauth::authenticate(
+                &state.catalog,
+                &state.tokens,
+                &state.signing_key,
+                &state.config.public_url,
+                token,
+                client,
+            );
         }
+        auth::authenticate(&state.catalog, &state.tokens, authorization, client)
     }
 
     fn admin(&self, state: &AppState, authorization: Option<&str>) -> Result<AdminCaller> {

@@ -1,0 +1,147 @@
+//! The attacks of the hardening review, each repeated against the binary: what must hold is
+//! asserted, bounded in time, count and memory.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use common::{Server, sql};
+use delta_kernel::arrow::array::{Int64Array, RecordBatch};
+use delta_kernel::arrow::datatypes::{DataType, Field, Schema};
+use fireshare::delta::writer::TableWriter;
+use serde_json::{Value, json};
+
+/// A one-commit table at `dir/loans`, shared as s.fire.loans with recipient r (whose
+/// `recipient` options are given); returns what `fireshare sql` printed.
+fn shared_loans(dir: &Path, data: &Path, recipient: &str) -> String {
+    let root = dir.join("loans");
+    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+    let mut table = TableWriter::create(&root, "loans", "", &schema, &[], &[]).unwrap();
+    let batch =
+        RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from_iter_values(0..3))]).unwrap();
+    let file = table.write_file(&batch, &[]).unwrap();
+    table.commit("WRITE", &[file], &[]).unwrap();
+    sql(
+        data,
+        &format!(
+            "CREATE TABLE fire.loans USING DELTA LOCATION '{}'; CREATE SHARE s;
+             ALTER SHARE s ADD TABLE fire.loans; CREATE RECIPIENT r {recipient};
+             GRANT SELECT ON SHARE s TO RECIPIENT r;",
+            root.display()
+        ),
+    )
+}
+
+#[test]
+fn access_tokens_come_as_bearer_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let created = shared_loans(dir.path(), &data, "USING OAUTH");
+    let row = created.lines().find(|l| l.contains("fsc_")).unwrap();
+    let fields: Vec<&str> = row.split('|').map(str::trim).collect();
+    let server = Server::start(&data);
+    let http = reqwest::blocking::Client::new();
+    let granted: Value = http
+        .post(server.url("/oauth/token"))
+        .basic_auth(fields[1], Some(fields[2]))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials")
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let access = granted["access_token"].as_str().unwrap();
+    let shares = |authorization: String| {
+        http.get(format!("{}/shares", server.endpoint()))
+            .header("Authorization", authorization)
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(shares(format!("Bearer {access}")), 200);
+    assert_eq!(
+        shares(format!("bearer {access}")),
+        200,
+        "the scheme's case does not matter"
+    );
+    assert_eq!(shares(format!("Basic {access}")), 401);
+    assert_eq!(shares(format!("Token {access}")), 401);
+}
+
+#[test]
+fn the_data_directory_and_its_files_are_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // A data directory made beforehand, open to everyone, with a file of its own.
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(data.join("notes.txt"), "x").unwrap();
+    std::fs::set_permissions(
+        data.join("notes.txt"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    shared_loans(dir.path(), &data, "");
+    let server = Server::start(&data);
+    let token = common::bearer(&common::profile(&data, &server, "r", &[]));
+    let status = reqwest::blocking::Client::new()
+        .post(format!(
+            "{}/shares/s/schemas/fire/tables/loans/query",
+            server.endpoint()
+        ))
+        .bearer_auth(&token)
+        .json(&json!({}))
+        .send()
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    drop(server);
+    let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    let mut seen = Vec::new();
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let path = entry.unwrap().path();
+        // The server's log and the profile are written by this test, not by fireshare.
+        if ["server.log", "r.share"].contains(&path.file_name().unwrap().to_str().unwrap()) {
+            continue;
+        }
+        let expected = if path.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode(&path), expected, "{}", path.display());
+        seen.push(path.file_name().unwrap().to_string_lossy().into_owned());
+    }
+    for file in [
+        "catalog.db",
+        "catalog.db-wal",
+        "audit.db",
+        "server.key",
+        "notes.txt",
+    ] {
+        assert!(seen.iter().any(|s| s == file), "{file} in {seen:?}");
+    }
+}
+
+#[test]
+fn activation_codes_reach_no_log_even_when_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let created = shared_loans(dir.path(), &data, "IP ACCESS LIST ('192.0.2.7')");
+    let code = created
+        .split_whitespace()
+        .find_map(|w| w.split("/activate/").nth(1))
+        .unwrap()
+        .to_string();
+    // The default log level, as a deployment runs it.
+    let server = Server::run_env("serve", &data, &[], &[("RUST_LOG", "info")]);
+    let refused = reqwest::blocking::get(server.url(&format!("/activate/{code}"))).unwrap();
+    assert_eq!(refused.status(), 403, "outside the IP list");
+    drop(server);
+    let log = std::fs::read_to_string(data.join("server.log")).unwrap();
+    assert!(
+        log.contains("/activate/{code}"),
+        "the request is logged by its route: {log}"
+    );
+    assert!(!log.contains(&code), "{log}");
+}
