@@ -53,6 +53,24 @@ struct ActivationArg {
     activation_ttl: std::time::Duration,
 }
 
+/// Bounds on clients' connections (a slow or idle client never holds a worker).
+#[derive(clap::Args)]
+struct LimitArgs {
+    /// A request's line and headers must arrive within this (else 408 and the connection
+    /// closes).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    request_timeout: std::time::Duration,
+    /// A request's whole body must arrive within this after its headers (else 400).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    body_timeout: std::time::Duration,
+    /// An idle keep-alive connection is closed after this.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    keep_alive: std::time::Duration,
+    /// Connections open at once; further ones wait to be accepted.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the Delta Sharing protocol (GET /healthz answers 200 once ready).
@@ -85,6 +103,8 @@ enum Command {
         /// How often new versions of tables bound to a FIRE entity are looked for and validated.
         #[arg(long, default_value = "30s", value_parser = parse_duration)]
         fire_poll: std::time::Duration,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Run admin statements, e.g. "CREATE SHARE s; GRANT SELECT ON SHARE s TO RECIPIENT r".
     ///
@@ -350,6 +370,7 @@ fn run(command: Command) -> fireshare::Result<()> {
             audit_seal_every,
             audit_seal_interval,
             fire_poll,
+            limits,
         } => {
             data.open()?;
             let mut config =
@@ -358,6 +379,12 @@ fn run(command: Command) -> fireshare::Result<()> {
             config.activation_ttl = activation.activation_ttl;
             config.trusted_proxies = trusted_proxies;
             config.fire_poll = fire_poll;
+            config.limits = fireshare::web::Limits {
+                head_timeout: limits.request_timeout,
+                body_timeout: limits.body_timeout,
+                keep_alive: limits.keep_alive,
+                max_connections: limits.max_connections as usize,
+            };
             config.sealing = fireshare::audit::Sealing {
                 every: audit_seal_every,
                 interval: audit_seal_interval,

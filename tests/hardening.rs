@@ -145,3 +145,75 @@ fn activation_codes_reach_no_log_even_when_refused() {
     );
     assert!(!log.contains(&code), "{log}");
 }
+
+/// What the server sends on a raw connection after `request`, until it closes the connection
+/// (or `within` passes); and how long it took.
+fn raw_exchange(
+    server: &Server,
+    request: &[u8],
+    within: std::time::Duration,
+) -> (String, std::time::Duration) {
+    use std::io::{Read, Write};
+    let started = std::time::Instant::now();
+    let mut socket = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    socket.set_read_timeout(Some(within)).unwrap();
+    socket.write_all(request).unwrap();
+    let mut answer = Vec::new();
+    let mut buffer = [0; 4096];
+    loop {
+        match socket.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => answer.extend_from_slice(&buffer[..n]),
+            Err(e) => panic!(
+                "still open after {within:?} ({e}): {}",
+                String::from_utf8_lossy(&answer)
+            ),
+        }
+    }
+    (
+        String::from_utf8_lossy(&answer).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[test]
+fn slow_and_idle_clients_are_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    shared_loans(dir.path(), &data, "");
+    let server = Server::run_with(
+        "serve",
+        &data,
+        &[
+            "--body-timeout",
+            "2s",
+            "--request-timeout",
+            "2s",
+            "--keep-alive",
+            "2s",
+        ],
+    );
+    let bound = std::time::Duration::from_secs(20);
+    // A body announced as 1,000 bytes of which one arrives: cut when its time is up.
+    let (answer, took) = raw_exchange(
+        &server,
+        b"POST /delta-sharing/shares/s/schemas/fire/tables/loans/query HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n{",
+        bound,
+    );
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("did not arrive within 2 s"), "{answer}");
+    assert!(took >= std::time::Duration::from_secs(2), "{took:?}");
+    // A head that never ends.
+    let (answer, _) = raw_exchange(&server, b"GET /healthz HTTP/1.1\r\nHost: t\r\n", bound);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    // An idle keep-alive connection after a complete request.
+    let (answer, _) = raw_exchange(&server, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", bound);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // Bodies larger than the bound are refused before they are read.
+    let (answer, _) = raw_exchange(
+        &server,
+        b"POST /delta-sharing/shares/s/schemas/fire/tables/loans/query HTTP/1.1\r\nHost: t\r\nContent-Length: 9999999\r\n\r\n",
+        bound,
+    );
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+}

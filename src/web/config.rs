@@ -25,6 +25,32 @@ pub struct ServerConfig {
     pub sealing: Sealing,
     /// How often new versions of FIRE-bound tables are looked for and validated.
     pub fire_poll: Duration,
+    /// What a client's connection may hold.
+    pub limits: Limits,
+}
+
+/// Bounds on clients' connections.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The request head (line and headers) must arrive within it.
+    pub head_timeout: Duration,
+    /// The whole request body must arrive within it, counted from the head.
+    pub body_timeout: Duration,
+    /// An idle keep-alive connection is closed after it.
+    pub keep_alive: Duration,
+    /// Connections open at once, over all workers; more wait to be accepted.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            head_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            keep_alive: Duration::from_secs(60),
+            max_connections: 1024,
+        }
+    }
 }
 
 /// Default lifetime of activation links.
@@ -44,6 +70,7 @@ impl ServerConfig {
             trusted_proxies: Vec::new(),
             sealing: Sealing::default(),
             fire_poll: Duration::from_secs(30),
+            limits: Limits::default(),
         }
     }
 

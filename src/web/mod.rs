@@ -9,6 +9,7 @@ mod config;
 mod error;
 mod files;
 mod identity;
+mod limits;
 mod recording;
 mod request;
 mod routes;
@@ -18,7 +19,7 @@ mod state;
 mod token_endpoint;
 mod well_known;
 
-pub use config::{ACTIVATION_TTL, ServerConfig};
+pub use config::{ACTIVATION_TTL, Limits, ServerConfig};
 pub use identity::{Authenticator, Tokens};
 pub use routes::{ADMIN_PREFIX, SHARING_PREFIX};
 pub use server::{run, serve};

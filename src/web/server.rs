@@ -3,17 +3,13 @@
 
 use std::time::Instant;
 
-use actix_web::dev::{Service, ServiceResponse};
-use actix_web::http::{StatusCode, header};
-use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, from_fn};
+use actix_web::dev::Service;
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
 use super::request::blocking;
-use super::{AppState, ServerConfig, recording, routes};
+use super::{AppState, ServerConfig, limits, recording, routes};
 use crate::{Error, Result};
-
-/// Largest request body accepted (query bodies carry predicate hints of up to 1 MiB).
-const MAX_BODY: usize = 2 * 1024 * 1024;
 
 /// Opens the data directory of `config` and serves it until Ctrl-C / SIGTERM. `ready` is
 /// called once the socket is bound.
@@ -21,17 +17,18 @@ pub async fn run(config: ServerConfig, ready: impl FnOnce(&AppState)) -> Result<
     serve(AppState::open(config)?, ready).await
 }
 
-/// Runs the server on `state` (whose seams a bench may have replaced) until Ctrl-C / SIGTERM. `ready` is called once the socket is
-/// bound.
+/// Runs the server on `state` (whose seams a bench may have replaced) until Ctrl-C /
+/// SIGTERM. `ready` is called once the socket is bound.
 pub async fn serve(state: AppState, ready: impl FnOnce(&AppState)) -> Result<()> {
-    let listen = state.config.listen.clone();
+    let (listen, limits) = (state.config.listen.clone(), state.config.limits);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let state = web::Data::new(state);
     let app_state = state.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(app_state.clone())
-            .app_data(web::PayloadConfig::new(MAX_BODY))
-            .wrap(ErrorHandlers::new().handler(StatusCode::PAYLOAD_TOO_LARGE, too_large))
+            .app_data(web::PayloadConfig::new(limits::MAX_BODY))
+            .wrap(from_fn(limits::bounded_body))
             .wrap(from_fn(recording::audited))
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 Error::invalid(format!("invalid query parameters: {e}")).into()
@@ -75,6 +72,10 @@ pub async fn serve(state: AppState, ready: impl FnOnce(&AppState)) -> Result<()>
             tracing::warn!(error = %e, "cannot set TCP_NODELAY");
         }
     })
+    .client_request_timeout(limits.head_timeout)
+    .keep_alive(limits.keep_alive)
+    .max_connections(limits.max_connections.div_ceil(workers).max(1))
+    .workers(workers)
     .bind(&listen)
     .map_err(|e| Error::internal(format!("cannot listen on {listen}: {e}")))?;
     tracing::info!(listen, public_url = %state.config.public_url, "fireshare is serving");
@@ -117,24 +118,6 @@ pub async fn serve(state: AppState, ready: impl FnOnce(&AppState)) -> Result<()>
     flush_last_used(&state).await;
     state.audit.recorder.close();
     served
-}
-
-/// actix refuses an oversized body itself, in plain text: say it as every other error is said.
-fn too_large<B>(response: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let (req, response) = response.into_parts();
-    let error = Error::malformed(format!(
-        "the request body is larger than {} MiB",
-        MAX_BODY >> 20
-    ));
-    let mut response = response.set_body(error.body().to_string());
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json; charset=utf-8"),
-    );
-    let response = ServiceResponse::new(req, response)
-        .map_into_boxed_body()
-        .map_into_right_body();
-    Ok(ErrorHandlerResponse::Response(response))
 }
 
 /// How often the tokens' last-used times are written.
