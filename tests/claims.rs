@@ -37,7 +37,9 @@ fn loans_table(dir: &Path, versions: &[&[i64]], replace: bool) -> PathBuf {
         } else {
             Vec::new()
         };
-        table.commit("WRITE", std::slice::from_ref(&file), &removes).unwrap();
+        table
+            .commit("WRITE", std::slice::from_ref(&file), &removes)
+            .unwrap();
         live.push(file);
     }
     for version in 0..=versions.len() {

@@ -217,3 +217,76 @@ fn slow_and_idle_clients_are_cut_off() {
     );
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
 }
+
+#[test]
+fn long_reads_never_hold_up_writers() {
+    use fireshare::audit::{self, Actor, Event, Sealing};
+    use fireshare::catalog::Catalog;
+    use fireshare::data_dir::DataDir;
+    use fireshare::signing_key::SigningKey;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    shared_loans(dir.path(), &data, "");
+    // A long ledger (requests of a busy server), which SHOW ACCESS … AS OF folds.
+    {
+        let dir = DataDir::new(&data);
+        let catalog = Catalog::open(&dir.catalog_db()).unwrap();
+        let key = SigningKey::load_or_create(&dir.audit_key()).unwrap();
+        let ledger = audit::open_ledger(&dir, &catalog, &key, Sealing::default()).unwrap();
+        for batch in 0..100 {
+            let mut events: Vec<Event> = (0..1000)
+                .map(|i| Event {
+                    time: format!("2026-01-01T00:{:02}:{:02}.000000Z", batch % 60, i % 60),
+                    request_id: format!("b{batch}-{i}"),
+                    actor: Actor::recipient("r", None),
+                    action: "queryTable".into(),
+                    status: 200,
+                    ..Event::default()
+                })
+                .collect();
+            ledger
+                .append(&mut events, &key, Sealing::default())
+                .unwrap();
+        }
+    }
+    let server = Server::start(&data);
+    let auditor = common::admin_token(&data, "auditor", "audit");
+    let read = |count: usize| {
+        let statement =
+            "SHOW ACCESS ON TABLE fire.loans AS OF '2999-01-01T00:00:00Z';".repeat(count);
+        reqwest::blocking::Client::builder()
+            .timeout(None)
+            .build()
+            .unwrap()
+            .post(server.url("/admin/v1/sql"))
+            .bearer_auth(&auditor)
+            .json(&json!({ "statement": statement }))
+            .send()
+            .unwrap()
+            .status()
+    };
+    // Enough reads to outlast a writer's 10 s wait for the lock, whatever the machine's speed.
+    let started = std::time::Instant::now();
+    assert_eq!(read(1), 200);
+    let one = started.elapsed().max(std::time::Duration::from_millis(1));
+    let count = (15_000 / one.as_millis().max(1) as usize).clamp(20, 1000);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(|| read(count));
+        std::thread::sleep(one * 2);
+        let out = common::fireshare()
+            .args(["sql", "CREATE SHARE during_reads", "--data-dir"])
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !reader.is_finished() || count == 20,
+            "the write waited for the {count} reads"
+        );
+        assert_eq!(reader.join().unwrap(), 200);
+    });
+}

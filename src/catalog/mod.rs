@@ -119,7 +119,15 @@ pub struct Tx<'a> {
 
 impl From<rusqlite::Error> for crate::Error {
     fn from(e: rusqlite::Error) -> Self {
-        crate::Error::caused("database error", e)
+        use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
+        match e.sqlite_error_code() {
+            // Another process held the write lock past the busy timeout: say so, don't hang.
+            Some(DatabaseBusy | DatabaseLocked) => crate::Error::Unavailable {
+                message: "the database is busy: another writer held it for 10 s; try again".into(),
+                source: Some(std::sync::Arc::new(e)),
+            },
+            _ => crate::Error::caused("database error", e),
+        }
     }
 }
 

@@ -13,7 +13,7 @@ pub(super) fn execute(
     run: &Run<'_>,
 ) -> Result<StatementResult> {
     let context = run.context;
-    let stored = run.stored;
+    let gathered = run.gathered;
     match statement {
         Statement::SetTableProperties { table, properties } => {
             let found = tx.require_table(&table.schema, &table.table)?;
@@ -21,7 +21,7 @@ pub(super) fn execute(
             for (key, value) in properties {
                 match key.as_str() {
                     catalog::FIRE_ENTITY => {
-                        let (version, schema) = stored
+                        let (version, schema) = gathered
                             .latest_schema
                             .as_ref()
                             .ok_or_else(|| Error::internal("the table's schema was not read"))?;

@@ -80,23 +80,27 @@ pub fn execute_statements(
     let total = statements.len();
     let mut results = Vec::with_capacity(total);
     for (index, (statement, text)) in statements.into_iter().enumerate() {
-        let result = read_storage(catalog, &statement, context)
-            .and_then(|stored| {
-                catalog.write(|tx| {
-                    let before = (!statement.is_read_only())
-                        .then(|| tx.governed_rows())
-                        .transpose()?;
-                    let run = Run {
-                        text: &text,
-                        context,
-                        stored: &stored,
-                    };
-                    let mut result = execute(tx, &statement, &run)?;
-                    result.action = statement.action();
-                    if let Some(before) = before {
+        let result = gather(catalog, &statement, context)
+            .and_then(|gathered| {
+                let run = Run {
+                    text: &text,
+                    context,
+                    gathered: &gathered,
+                };
+                // What only reads takes no write lock: a long listing never holds up a writer.
+                let executed = if statement.is_read_only() {
+                    catalog.read(|tx| execute(tx, &statement, &run))
+                } else {
+                    catalog.write(|tx| {
+                        let before = tx.governed_rows()?;
+                        let mut result = execute(tx, &statement, &run)?;
                         result.changes = Some(history::diff(&before, &tx.governed_rows()?));
-                    }
-                    Ok(result)
+                        Ok(result)
+                    })
+                };
+                executed.map(|result| StatementResult {
+                    action: statement.action(),
+                    ..result
                 })
             })
             .map_err(|e| {
@@ -139,7 +143,7 @@ pub fn execute_statements(
 pub(super) struct Run<'a> {
     pub text: &'a str,
     pub context: &'a Context<'a>,
-    pub stored: &'a StoredFacts,
+    pub gathered: &'a Gathered,
 }
 
 impl Run<'_> {
@@ -166,29 +170,41 @@ fn execute(tx: &Tx<'_>, statement: &Statement, run: &Run<'_>) -> Result<Statemen
     }
 }
 
-/// What a statement reads from a table's storage, read before its catalog transaction: a slow
-/// or unreachable store must never hold the catalog, which every request waits on.
+/// What a statement reads outside the catalog — a table's storage, the audit ledger — read
+/// before its catalog transaction: a slow store or a long ledger must never hold the catalog,
+/// which every request waits on.
 #[derive(Default)]
-pub(super) struct StoredFacts {
+pub(super) struct Gathered {
     /// `DESCRIBE HISTORY`: each commit's version, time and operation.
     pub history: Vec<(u64, i64, String)>,
     /// Binding a FIRE entity: the latest version and its columns.
     pub latest_schema: Option<(u64, delta_kernel::arrow::datatypes::Schema)>,
+    /// `SHOW ACCESS … AS OF`: the catalog's governed rows then, rebuilt from the ledger.
+    pub access_as_of: Option<history::CatalogRows>,
 }
 
-fn read_storage(
-    catalog: &Catalog,
-    statement: &Statement,
-    context: &Context<'_>,
-) -> Result<StoredFacts> {
+fn gather(catalog: &Catalog, statement: &Statement, context: &Context<'_>) -> Result<Gathered> {
     let table = match statement {
+        Statement::ShowAccess {
+            as_of: Some(time), ..
+        } => {
+            let dir = context.data_dir.ok_or_else(|| {
+                Error::unsupported("AS OF needs the audit ledger of a data directory")
+            })?;
+            let ledger = crate::audit::LedgerDb::open_existing(&dir.audit_db())?;
+            let rows = ledger.catalog_as_of(&crate::audit::search::time_bound(time)?)?;
+            return Ok(Gathered {
+                access_as_of: Some(rows),
+                ..Gathered::default()
+            });
+        }
         Statement::DescribeHistory { table } => table,
         Statement::SetTableProperties { table, properties }
             if properties.iter().any(|(k, _)| k == catalog::FIRE_ENTITY) =>
         {
             table
         }
-        _ => return Ok(StoredFacts::default()),
+        _ => return Ok(Gathered::default()),
     };
     let location = catalog.read(|c| {
         let found = c.require_table(&table.schema, &table.table)?;
@@ -196,9 +212,9 @@ fn read_storage(
     })?;
     let latest = context.delta.snapshot(&location, VersionSpec::Latest)?;
     if !matches!(statement, Statement::DescribeHistory { .. }) {
-        return Ok(StoredFacts {
+        return Ok(Gathered {
             latest_schema: Some((latest.version(), latest.arrow_schema()?)),
-            ..StoredFacts::default()
+            ..Gathered::default()
         });
     }
     let mut history = Vec::new();
@@ -212,8 +228,8 @@ fn read_storage(
             .to_string();
         history.push((commit.version, commit.timestamp, operation));
     }
-    Ok(StoredFacts {
+    Ok(Gathered {
         history,
-        ..StoredFacts::default()
+        ..Gathered::default()
     })
 }

@@ -14,7 +14,7 @@ pub(super) fn execute(
     run: &Run<'_>,
 ) -> Result<StatementResult> {
     let text = run.text;
-    let stored = run.stored;
+    let gathered = run.gathered;
     match statement {
         Statement::ShowQuality { table, version } => show_quality(tx, text, table, *version),
         Statement::DescribeHistory { table } => {
@@ -22,7 +22,7 @@ pub(super) fn execute(
             let approvals = crate::fire::quality::Approvals::load(tx, &found.id)?;
             let reports = tx.reports(&found.id)?;
             let mut rows = Vec::new();
-            for (version, timestamp, operation) in &stored.history {
+            for (version, timestamp, operation) in &gathered.history {
                 let report = reports.iter().find(|r| r.version == *version);
                 let status = approvals.as_ref().map_or_else(
                     || "not bound to a FIRE entity".to_string(),

@@ -1,12 +1,12 @@
 //! Listings of the catalog and who can read a table, now or as of a past time.
 
 use super::Run;
+use crate::Result;
 use crate::admin::StatementResult;
 use crate::admin::sql::Statement;
 use crate::catalog::history;
 use crate::catalog::{self, Tx};
 use crate::clock::format_ms;
-use crate::{Error, Result};
 
 pub(super) fn execute(
     tx: &Tx<'_>,
@@ -14,7 +14,6 @@ pub(super) fn execute(
     run: &Run<'_>,
 ) -> Result<StatementResult> {
     let text = run.text;
-    let context = run.context;
     match statement {
         Statement::ShowTables => {
             let rows = tx
@@ -109,17 +108,15 @@ pub(super) fn execute(
             grants(text, tx.grants_to_recipient(recipient)?)
         }
         Statement::ShowAccess { table, as_of } => {
-            let rows = match as_of {
-                None => tx.governed_rows()?,
-                Some(time) => {
-                    let dir = context.data_dir.ok_or_else(|| {
-                        Error::unsupported("AS OF needs the audit ledger of a data directory")
-                    })?;
-                    let ledger = crate::audit::LedgerDb::open_existing(&dir.audit_db())?;
-                    ledger.catalog_as_of(&crate::audit::search::time_bound(time)?)?
+            let now;
+            let rows = match (as_of, &run.gathered.access_as_of) {
+                (Some(_), Some(then)) => then,
+                _ => {
+                    now = tx.governed_rows()?;
+                    &now
                 }
             };
-            let rows = history::table_access(&rows, &table.schema, &table.table)
+            let rows = history::table_access(rows, &table.schema, &table.table)
                 .into_iter()
                 .map(|a| vec![a.recipient, a.share, a.shared_as, format_ms(a.granted_at)])
                 .collect();
