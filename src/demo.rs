@@ -41,6 +41,7 @@ pub async fn run(config: ServerConfig) -> Result<()> {
         stores: &stores,
         trail: None,
         who: None,
+        max_output: None,
     };
     if fresh {
         ensure_fire_schemas(dir, &catalog)?;

@@ -415,6 +415,7 @@ fn run(command: Command) -> fireshare::Result<()> {
                     stores: &stores,
                     trail: Some(trail),
                     who: who.as_deref(),
+                    max_output: None,
                 };
                 fireshare::admin::execute_script(&catalog, &statements, &context)
             })?;

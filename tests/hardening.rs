@@ -290,3 +290,68 @@ fn long_reads_never_hold_up_writers() {
         assert_eq!(reader.join().unwrap(), 200);
     });
 }
+
+#[test]
+fn admin_requests_hold_bounded_memory_whatever_the_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let comment = "c".repeat(4096);
+    let shares: String = (0..20)
+        .map(|i| format!("CREATE SHARE s{i} COMMENT '{comment}';"))
+        .collect();
+    sql(&data, &shares);
+    let server = Server::start(&data);
+    let auditor = common::admin_token(&data, "auditor", "audit");
+    let admin = common::admin_token(&data, "admin", "ops");
+    let post = |token: &str, statement: String| {
+        let response = reqwest::blocking::Client::new()
+            .post(server.url("/admin/v1/sql"))
+            .bearer_auth(token)
+            .json(&json!({ "statement": statement }))
+            .send()
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<Value>().unwrap_or_default())
+    };
+    // 1,000 listings of 80 KB each would make 80 MB of results: refused past 16 MiB.
+    let (status, body) = post(&auditor, "SHOW SHARES;".repeat(1000));
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("pass 16 MiB"),
+        "{body}"
+    );
+    // More statements than a script holds, two scripts at once.
+    std::thread::scope(|scope| {
+        let big = || {
+            post(
+                &auditor,
+                "SHOW EXPECTATIONS FOR ENTITY collateral;".repeat(50_000),
+            )
+        };
+        let (a, b) = (scope.spawn(big), scope.spawn(big));
+        for (status, body) in [a.join().unwrap(), b.join().unwrap()] {
+            assert_eq!(status, 400);
+            assert!(
+                body["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("at most 1000 statements"),
+                "{body}"
+            );
+        }
+    });
+    // Names and comments are bounded.
+    let (status, body) = post(&admin, format!("CREATE SHARE {}", "n".repeat(1 << 20)));
+    assert!(
+        status == 400 && body["message"].as_str().unwrap().contains("at most 255"),
+        "{body}"
+    );
+    let (status, _) = post(
+        &admin,
+        format!("CREATE SHARE x COMMENT '{}'", "c".repeat(4097)),
+    );
+    assert_eq!(status, 400);
+    let rss = server.peak_rss_mib();
+    assert!(rss < 300.0, "the server peaked at {rss:.0} MiB");
+    eprintln!("peak RSS under the admin attacks: {rss:.0} MiB");
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::sql::{ObjectKind, Statement, TableCredential, TableName};
+use super::sql::{ObjectKind, Statement, TableCredential, TableName, check_comment};
 use crate::{Error, Result};
 
 /// A plain name (letters, digits, `_`, not starting with a digit, at most 128).
@@ -54,6 +54,7 @@ pub struct NewShare {
 
 impl NewShare {
     pub fn statement(self) -> Result<Statement> {
+        check_comment(&self.comment).map_err(Error::invalid)?;
         Ok(Statement::CreateShare {
             name: plain_name(&self.name)?,
             comment: self.comment,
@@ -88,6 +89,7 @@ impl NewTable {
             (None, true) => TableCredential::Environment,
             (None, false) => TableCredential::None,
         };
+        check_comment(&self.comment).map_err(Error::invalid)?;
         if self.location.trim().is_empty() {
             return Err(Error::invalid("the table location is empty"));
         }
@@ -149,6 +151,7 @@ pub struct NewRecipient {
 
 impl NewRecipient {
     pub fn statement(self) -> Result<Statement> {
+        check_comment(&self.comment).map_err(Error::invalid)?;
         Ok(Statement::CreateRecipient {
             name: plain_name(&self.name)?,
             comment: self.comment,

@@ -38,6 +38,12 @@ impl StatementResult {
         }
     }
 
+    /// Bytes of its columns and cells.
+    pub fn size(&self) -> usize {
+        let cells: usize = self.rows.iter().flatten().map(String::len).sum();
+        cells + self.columns.iter().map(String::len).sum::<usize>()
+    }
+
     /// What the audit ledger keeps of the statement: its text, name and changes, never its
     /// result rows (they may hold a new token).
     pub fn audit_record(&self) -> Value {

@@ -17,6 +17,9 @@ use crate::sharing;
 use crate::signing_key::SigningKey;
 use crate::storage::{FileUrlSigner, Stores};
 
+/// The most bytes the results of one admin request may hold.
+const MAX_OUTPUT: usize = 16 << 20;
+
 pub struct AppState {
     pub config: ServerConfig,
     pub catalog: Catalog,
@@ -50,6 +53,7 @@ impl AppState {
             stores: &self.stores,
             trail: None,
             who: None,
+            max_output: Some(MAX_OUTPUT),
         }
     }
 

@@ -44,7 +44,13 @@ pub struct Context<'a> {
     pub trail: Option<&'a Trail>,
     /// Who runs the script (recorded with decisions such as APPROVE VERSION).
     pub who: Option<&'a str>,
+    /// The most bytes a script's results may hold (a server bounds what one request makes
+    /// it hold; the command line shows everything).
+    pub max_output: Option<usize>,
 }
+
+/// The most statements a script holds.
+pub const MAX_STATEMENTS: usize = 1000;
 
 /// Parses and runs a script. Statements run in order, each in its own transaction; the first
 /// failure stops the script (earlier statements stay done) and names the failing statement.
@@ -78,7 +84,13 @@ pub fn execute_statements(
         )));
     }
     let total = statements.len();
+    if total > MAX_STATEMENTS {
+        return Err(Error::invalid(format!(
+            "a script holds at most {MAX_STATEMENTS} statements; this one has {total}: run it in parts"
+        )));
+    }
     let mut results = Vec::with_capacity(total);
+    let mut output = 0;
     for (index, (statement, text)) in statements.into_iter().enumerate() {
         let result = gather(catalog, &statement, context)
             .and_then(|gathered| {
@@ -120,6 +132,17 @@ pub fn execute_statements(
                 })
             })?;
         tracing::info!(statement = %text, "executed");
+        output += result.size();
+        if let Some(max) = context.max_output
+            && output > max
+        {
+            return Err(Error::invalid(format!(
+                "the results pass {} MiB at statement {} of {total}, so none is sent (the writes among them are applied): \
+                 run fewer statements at a time, or fireshare sql on the data directory",
+                max >> 20,
+                index + 1
+            )));
+        }
         if let Some(trail) = context.trail {
             trail.update(|d| {
                 d.statements.push(result.audit_record());

@@ -22,6 +22,7 @@ fn context(role: Role) -> Context<'static> {
         stores: &STORES,
         trail: None,
         who: None,
+        max_output: None,
     }
 }
 

@@ -193,6 +193,19 @@ pub enum Statement {
     },
 }
 
+/// The longest comment of an object.
+pub const MAX_COMMENT: usize = 4096;
+
+/// Refuses a comment longer than [`MAX_COMMENT`] characters.
+pub fn check_comment(comment: &Option<String>) -> Result<(), String> {
+    match comment.as_ref().map(|c| c.chars().count()) {
+        Some(length) if length > MAX_COMMENT => Err(format!(
+            "a comment holds at most {MAX_COMMENT} characters; this one has {length}"
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The part of the executor that runs a statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {

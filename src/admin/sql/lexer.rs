@@ -5,6 +5,11 @@ use super::error::ParseError;
 
 /// Every keyword of the grammar. Only used to describe tokens in errors ("keyword 'GRANT'" rather
 /// than "identifier 'GRANT'"), since keywords are not reserved.
+/// The longest name (of a table, share, recipient, credential…).
+pub const MAX_NAME: usize = 255;
+/// The longest string literal: a location, a credential's key file, a comment.
+const MAX_STRING: usize = 64 * 1024;
+
 pub(super) const KEYWORDS: &[&str] = &[
     "ACCESS",
     "ADD",
@@ -211,6 +216,19 @@ impl<'a> Lexer<'a> {
                 return Err(self.error_at(start, format!("unexpected character {c:?}{hint}")));
             }
         };
+        let (length, limit, what) = match &kind {
+            TokenKind::Word(name) | TokenKind::QuotedIdent(name) => {
+                (name.chars().count(), MAX_NAME, "a name")
+            }
+            TokenKind::Str(text) => (text.chars().count(), MAX_STRING, "a string"),
+            _ => (0, usize::MAX, ""),
+        };
+        if length > limit {
+            return Err(self.error_at(
+                start,
+                format!("{what} holds at most {limit} characters; this one has {length}"),
+            ));
+        }
         Ok(Token {
             kind,
             start,

@@ -20,6 +20,8 @@ mod parser;
 #[cfg(test)]
 mod tests;
 
-pub use ast::{Family, ObjectKind, Statement, TableCredential, TableName};
+pub use ast::{
+    Family, MAX_COMMENT, ObjectKind, Statement, TableCredential, TableName, check_comment,
+};
 pub use error::ParseError;
 pub use parser::{REDACTED, parse, parse_with_text};

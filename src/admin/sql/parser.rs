@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::ast::{ObjectKind, Statement, TableCredential, TableName};
+use super::ast::{ObjectKind, Statement, TableCredential, TableName, check_comment};
 use super::error::ParseError;
 use super::lexer::{KEYWORDS, Lexer, Token, TokenKind};
 
@@ -256,11 +256,7 @@ fn parse_alter_table(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
         decision => {
             c.expect_keyword("VERSION")?;
             let version = c.number("a version number")?;
-            let comment = if c.accept_keyword("COMMENT")? {
-                Some(c.string_literal()?)
-            } else {
-                None
-            };
+            let comment = parse_comment(c)?;
             return Ok(Statement::DecideVersion {
                 table,
                 version,
@@ -544,11 +540,13 @@ fn parse_if_exists(c: &mut Cursor<'_>) -> Result<bool, ParseError> {
 }
 
 fn parse_comment(c: &mut Cursor<'_>) -> Result<Option<String>, ParseError> {
-    if c.accept_keyword("COMMENT")? {
-        Ok(Some(c.string_literal()?))
-    } else {
-        Ok(None)
+    if !c.accept_keyword("COMMENT")? {
+        return Ok(None);
     }
+    let start = c.peek()?.start;
+    let comment = Some(c.string_literal()?);
+    check_comment(&comment).map_err(|e| c.error_at(start, e))?;
+    Ok(comment)
 }
 
 // ----------------------------------------------------------------------------------------------
