@@ -355,3 +355,41 @@ fn admin_requests_hold_bounded_memory_whatever_the_script() {
     assert!(rss < 300.0, "the server peaked at {rss:.0} MiB");
     eprintln!("peak RSS under the admin attacks: {rss:.0} MiB");
 }
+
+#[test]
+fn a_damaged_log_answers_the_same_warm_or_cold() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    shared_loans(dir.path(), &data, "");
+    let log = dir.path().join("loans/_delta_log");
+    let query = |server: &Server, token: &str| {
+        let response = reqwest::blocking::Client::new()
+            .post(format!(
+                "{}/shares/s/schemas/fire/tables/loans/query",
+                server.endpoint()
+            ))
+            .bearer_auth(token)
+            .json(&json!({}))
+            .send()
+            .unwrap();
+        (response.status().as_u16(), response.text().unwrap())
+    };
+    let warm = Server::start(&data);
+    let token = common::bearer(&common::profile(&data, &warm, "r", &[]));
+    assert_eq!(query(&warm, &token).0, 200);
+    for damage in ["truncate the latest commit", "delete the log"] {
+        match damage {
+            "truncate the latest commit" => {
+                let latest = log.join(format!("{:020}.json", 1));
+                let text = std::fs::read(&latest).unwrap();
+                std::fs::write(&latest, &text[..text.len() / 2]).unwrap();
+            }
+            _ => std::fs::remove_dir_all(&log).unwrap(),
+        }
+        let from_warm = query(&warm, &token);
+        let cold = Server::start(&data);
+        let from_cold = query(&cold, &token);
+        assert_ne!(from_cold.0, 200, "{damage}: {from_cold:?}");
+        assert_eq!(from_warm, from_cold, "{damage}");
+    }
+}

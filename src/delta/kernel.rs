@@ -267,12 +267,28 @@ impl DeltaLog {
     fn latest(&self, location: &Location) -> Result<SnapshotRef> {
         let (key, root) = (cache_key(location), &location.url);
         let engine = self.engine(location);
+        let cold = || {
+            delta_kernel::Snapshot::builder_for(root.as_str())
+                .build(engine.as_ref())
+                .map_err(|e| table_error(root, e))
+        };
         let cached = self.lock_cache().get(&key).cloned();
         let snapshot = match cached {
-            Some(existing) => delta_kernel::Snapshot::builder_from(existing).build(engine.as_ref()),
-            None => delta_kernel::Snapshot::builder_for(root.as_str()).build(engine.as_ref()),
-        }
-        .map_err(|e| table_error(root, e))?;
+            None => cold()?,
+            Some(existing) => {
+                let refreshed = delta_kernel::Snapshot::builder_from(existing.clone())
+                    .build(engine.as_ref())
+                    .map_err(|e| table_error(root, e))?;
+                // No new commit: the answer must not depend on the cache, so the log file the
+                // cached snapshot ends with must still be there, whole; else read the log as
+                // a cold server would (and fail as it would).
+                if refreshed.version() == existing.version() && !still_in_log(location, &existing) {
+                    cold()?
+                } else {
+                    refreshed
+                }
+            }
+        };
         self.lock_cache().insert(key, snapshot.clone());
         Ok(snapshot)
     }
@@ -280,6 +296,27 @@ impl DeltaLog {
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<(String, Url), SnapshotRef>> {
         self.latest.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Whether the last log file `snapshot` was built from (its latest commit, else its
+/// checkpoint) is still in the table's log with the size it had.
+fn still_in_log(location: &Location, snapshot: &SnapshotRef) -> bool {
+    let listed = &snapshot.log_segment().listed;
+    let Some(file) = listed
+        .latest_commit_file
+        .as_ref()
+        .or(listed.checkpoint_parts.last())
+        .map(|f| &f.location)
+    else {
+        return false;
+    };
+    let Ok(path) = delta_kernel::object_store::path::Path::from_url_path(file.location.path())
+    else {
+        return false;
+    };
+    use delta_kernel::object_store::ObjectStoreExt as _;
+    crate::storage::block_on(location.store.objects.head(&path))
+        .is_ok_and(|meta| meta.size == file.size)
 }
 
 fn cache_key(location: &Location) -> (String, Url) {
