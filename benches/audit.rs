@@ -33,7 +33,7 @@ const ROUNDS: usize = 3;
 
 /// The ledger's last sequence number.
 fn head_seq(data: &std::path::Path) -> u64 {
-    let conn = rusqlite::Connection::open(DataDir::new(data).audit_db()).unwrap();
+    let conn = rusqlite::Connection::open(DataDir::new(data).catalog_db()).unwrap();
     conn.query_row("SELECT head_seq FROM chain", [], |r| r.get(0))
         .unwrap()
 }

@@ -13,6 +13,7 @@ impl DataDir {
     pub fn path(&self) -> &Path {
         &self.0
     }
+    /// The catalog and the audit ledger.
     pub fn catalog_db(&self) -> PathBuf {
         self.0.join("catalog.db")
     }
@@ -22,8 +23,9 @@ impl DataDir {
     pub fn signing_key(&self) -> PathBuf {
         self.0.join("server.ed25519")
     }
-    /// The audit ledger: its own database, so that catalog writes never wait on it.
-    pub fn audit_db(&self) -> PathBuf {
+    /// Where earlier versions kept the audit ledger; it now shares the catalog's database, so
+    /// that a change and the event recording it commit together. Merged on first open.
+    pub fn legacy_audit_db(&self) -> PathBuf {
         self.0.join("audit.db")
     }
     /// Signs the ledger's seals and the delivery receipts.

@@ -510,7 +510,7 @@ fn audit(command: AuditCommand) -> fireshare::Result<()> {
         None => audit::own_public_key(&DataDir::new(&data.data_dir)),
     };
     let ledger_of =
-        |data: &DataDirArg| LedgerDb::open_existing(&DataDir::new(&data.data_dir).audit_db());
+        |data: &DataDirArg| LedgerDb::open_existing(&DataDir::new(&data.data_dir).catalog_db());
     match command {
         AuditCommand::Verify {
             data,

@@ -329,10 +329,10 @@ fn tampering_is_reported_at_the_right_event() {
     for (what, change, expected) in cases {
         let copy = dir.path().join(what.replace(' ', "-"));
         std::fs::create_dir_all(&copy).unwrap();
-        for file in ["audit.db", "audit.ed25519", "catalog.db"] {
+        for file in ["audit.ed25519", "catalog.db"] {
             std::fs::copy(pristine.join(file), copy.join(file)).unwrap();
         }
-        let conn = rusqlite::Connection::open(copy.join("audit.db")).unwrap();
+        let conn = rusqlite::Connection::open(copy.join("catalog.db")).unwrap();
         conn.execute_batch(change).unwrap();
         if what.contains("recompute") {
             rechain_from(&conn, 23);
@@ -483,7 +483,7 @@ fn exports_and_archives_verify_and_the_chain_goes_on() {
             .unwrap(),
     )
     .unwrap();
-    let conn = rusqlite::Connection::open(data.join("audit.db")).unwrap();
+    let conn = rusqlite::Connection::open(data.join("catalog.db")).unwrap();
     let first_prev: String = conn
         .query_row("SELECT prev_hash FROM events WHERE seq = 22", [], |r| {
             r.get(0)
@@ -628,7 +628,7 @@ fn a_killed_server_has_recorded_every_response_it_sent() {
         .collect();
     assert!(received.len() >= 40, "{} responses", received.len());
 
-    let conn = rusqlite::Connection::open(data.join("audit.db")).unwrap();
+    let conn = rusqlite::Connection::open(data.join("catalog.db")).unwrap();
     for id in &received {
         let status: u16 = conn
             .query_row(
@@ -811,7 +811,7 @@ fn nothing_is_served_while_the_ledger_cannot_be_written() {
     };
     assert_eq!(query().status(), 200);
     // The ledger's disk "fills up": every insert fails.
-    let ledger = rusqlite::Connection::open(data.join("audit.db")).unwrap();
+    let ledger = rusqlite::Connection::open(data.join("catalog.db")).unwrap();
     ledger
         .execute_batch(
             "CREATE TRIGGER full BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END;",

@@ -115,7 +115,7 @@ fn the_data_directory_and_its_files_are_private() {
     for file in [
         "catalog.db",
         "catalog.db-wal",
-        "audit.db",
+        "audit.ed25519",
         "server.key",
         "notes.txt",
     ] {

@@ -1,11 +1,14 @@
-//! The ledger database (`audit.db`): events chained by hash, seals signing the chain head, and
-//! the writer that appends them.
+//! The ledger's tables (events chained by hash, seals signing the chain head) and the writer
+//! that appends to them. They live in the catalog's database (`catalog.db`), so that a
+//! catalog change and the event recording it commit in one transaction
+//! ([`append_in_transaction`]), or neither does.
 //!
 //! Appends run in `BEGIN IMMEDIATE` transactions that read the chain head from the database,
-//! so that a server and `fireshare sql` in another process extend one chain. The database is
-//! in WAL mode with `synchronous=FULL`: a committed event survives a crash of the process or
-//! the machine. A server appends through [`Ledger`], one writer thread that commits every
-//! event waiting at that moment in one transaction (group commit).
+//! so that a server and `fireshare sql` in another process, and the catalog's own
+//! transactions, extend one chain. The database is in WAL mode with `synchronous=FULL`: a
+//! committed event survives a crash of the process or the machine. A server records requests
+//! through [`Ledger`], one writer thread that commits every event waiting at that moment in
+//! one transaction (group commit).
 
 use std::future::Future;
 use std::path::Path;
@@ -76,7 +79,8 @@ pub struct LedgerDb {
 }
 
 impl LedgerDb {
-    /// Opens (creating if needed) the ledger at `path`. Returns whether it was just created.
+    /// Opens (creating its tables if needed) the ledger in the database at `path`. Returns
+    /// whether it was just created.
     pub fn open(path: &Path) -> Result<(LedgerDb, bool)> {
         let conn = Connection::open(path).map_err(|e| unavailable(path, e))?;
         conn.busy_timeout(Duration::from_secs(10))?;
@@ -101,6 +105,17 @@ impl LedgerDb {
         let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
             .map_err(|e| unavailable(path, e))?;
         conn.busy_timeout(Duration::from_secs(10))?;
+        let kept: bool = conn.query_row(
+            "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'chain'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !kept {
+            return Err(Error::not_found(format!(
+                "no audit ledger in {}",
+                path.display()
+            )));
+        }
         Ok(LedgerDb { conn })
     }
 
@@ -116,91 +131,120 @@ impl LedgerDb {
         done
     }
 
-    fn head(&self) -> Result<Head> {
-        let mut select = self.conn.prepare_cached(
-            "SELECT head_seq, head_hash, sealed_seq, sealed_at_us FROM chain WHERE id = 1",
-        )?;
-        Ok(select.query_row([], |r| {
-            Ok(Head {
-                seq: r.get(0)?,
-                hash: r.get(1)?,
-                sealed_seq: r.get(2)?,
-                sealed_at_us: r.get(3)?,
-            })
-        })?)
+    /// Takes over a ledger kept in a database of its own (`legacy`, as earlier versions did):
+    /// its events, seals and chain, in one transaction, into this fresh one.
+    pub fn merge(&self, legacy: &Path) -> Result<()> {
+        self.conn.execute("ATTACH DATABASE ?1 AS legacy", [legacy.to_string_lossy()])?;
+        let merged = self.immediate(|| {
+            self.conn.execute_batch(
+                "DELETE FROM chain;
+                 INSERT INTO events (seq, event, prev_hash, hash, time)
+                     SELECT seq, event, prev_hash, hash, time FROM legacy.events;
+                 INSERT INTO seals SELECT * FROM legacy.seals;
+                 INSERT INTO chain SELECT * FROM legacy.chain;",
+            )?;
+            Ok(())
+        });
+        self.conn.execute("DETACH DATABASE legacy", [])?;
+        merged
     }
 
     /// Appends `events` in one transaction, numbering and chaining them, and seals the head
     /// when due. On return (`Ok`) every event is on disk and carries its `seq`.
     pub fn append(&self, events: &mut [Event], key: &SigningKey, sealing: Sealing) -> Result<()> {
-        self.immediate(|| self.append_in(events, key, sealing))
-    }
-
-    /// [`LedgerDb::append`] inside a write transaction the caller holds.
-    pub(super) fn append_in(
-        &self,
-        events: &mut [Event],
-        key: &SigningKey,
-        sealing: Sealing,
-    ) -> Result<()> {
-        let mut at = self.head()?;
-        {
-            let mut insert = self.conn.prepare_cached(
-                "INSERT INTO events (seq, event, prev_hash, hash, time) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            for event in events.iter_mut() {
-                event.seq = at.seq + 1;
-                let canonical = event.canonical()?;
-                let hash = chain_hash(&at.hash, &canonical);
-                insert.execute(params![event.seq, canonical, at.hash, hash, event.time])?;
-                at.seq = event.seq;
-                at.hash = hash;
-            }
-        }
-        self.conn
-            .prepare_cached("UPDATE chain SET head_seq = ?1, head_hash = ?2 WHERE id = 1")?
-            .execute(params![at.seq, at.hash])?;
-        self.seal_if_due(&at, key, sealing, false)
-    }
-
-    /// Seals the head if it is due (or `force`d) and not sealed yet.
-    fn seal_if_due(
-        &self,
-        at: &Head,
-        key: &SigningKey,
-        sealing: Sealing,
-        force: bool,
-    ) -> Result<()> {
-        let now = now_us();
-        let unsealed = at.seq - at.sealed_seq;
-        let due = unsealed >= sealing.every
-            || now - at.sealed_at_us >= sealing.interval.as_micros() as i64
-            || force;
-        if unsealed == 0 || !due {
-            return Ok(());
-        }
-        let seal = canonical_json(&serde_json::json!({
-            "seq": at.seq,
-            "hash": at.hash,
-            "time": format_time_us(now),
-            "kid": key.kid(),
-        }));
-        let signature = URL_SAFE_NO_PAD.encode(key.sign(seal.as_bytes()));
-        self.conn.execute(
-            "INSERT INTO seals (seq, seal, signature) VALUES (?1, ?2, ?3)",
-            params![at.seq, seal, signature],
-        )?;
-        self.conn.execute(
-            "UPDATE chain SET sealed_seq = ?1, sealed_at_us = ?2 WHERE id = 1",
-            params![at.seq, now],
-        )?;
-        Ok(())
+        self.immediate(|| append_in(&self.conn, events, key, sealing))
     }
 
     /// Seals the head now if events are unsealed (or only when due, without `force`).
     pub fn seal(&self, key: &SigningKey, sealing: Sealing, force: bool) -> Result<()> {
-        self.immediate(|| self.seal_if_due(&self.head()?, key, sealing, force))
+        self.immediate(|| seal_if_due(&self.conn, &head(&self.conn)?, key, sealing, force))
     }
+}
+
+fn head(conn: &Connection) -> Result<Head> {
+    let mut select = conn.prepare_cached(
+        "SELECT head_seq, head_hash, sealed_seq, sealed_at_us FROM chain WHERE id = 1",
+    )?;
+    Ok(select.query_row([], |r| {
+        Ok(Head {
+            seq: r.get(0)?,
+            hash: r.get(1)?,
+            sealed_seq: r.get(2)?,
+            sealed_at_us: r.get(3)?,
+        })
+    })?)
+}
+
+/// [`LedgerDb::append`] inside a write transaction the caller holds on `conn`.
+pub(super) fn append_in(
+    conn: &Connection,
+    events: &mut [Event],
+    key: &SigningKey,
+    sealing: Sealing,
+) -> Result<()> {
+    let mut at = head(conn)?;
+    {
+        let mut insert = conn.prepare_cached(
+            "INSERT INTO events (seq, event, prev_hash, hash, time) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for event in events.iter_mut() {
+            event.seq = at.seq + 1;
+            let canonical = event.canonical()?;
+            let hash = chain_hash(&at.hash, &canonical);
+            insert.execute(params![event.seq, canonical, at.hash, hash, event.time])?;
+            at.seq = event.seq;
+            at.hash = hash;
+        }
+    }
+    conn
+        .prepare_cached("UPDATE chain SET head_seq = ?1, head_hash = ?2 WHERE id = 1")?
+        .execute(params![at.seq, at.hash])?;
+    seal_if_due(conn, &at, key, sealing, false)
+}
+
+/// Seals the head if it is due (or `force`d) and not sealed yet.
+fn seal_if_due(
+    conn: &Connection,
+    at: &Head,
+    key: &SigningKey,
+    sealing: Sealing,
+    force: bool,
+) -> Result<()> {
+    let now = now_us();
+    let unsealed = at.seq - at.sealed_seq;
+    let due = unsealed >= sealing.every
+        || now - at.sealed_at_us >= sealing.interval.as_micros() as i64
+        || force;
+    if unsealed == 0 || !due {
+        return Ok(());
+    }
+    let seal = canonical_json(&serde_json::json!({
+        "seq": at.seq,
+        "hash": at.hash,
+        "time": format_time_us(now),
+        "kid": key.kid(),
+    }));
+    let signature = URL_SAFE_NO_PAD.encode(key.sign(seal.as_bytes()));
+    conn.execute(
+        "INSERT INTO seals (seq, seal, signature) VALUES (?1, ?2, ?3)",
+        params![at.seq, seal, signature],
+    )?;
+    conn.execute(
+        "UPDATE chain SET sealed_seq = ?1, sealed_at_us = ?2 WHERE id = 1",
+        params![at.seq, now],
+    )?;
+    Ok(())
+}
+
+/// Appends `events` to the ledger inside the catalog transaction `tx`: they commit with the
+/// change they record, or neither does (the ledger's tables share the catalog's database).
+pub fn append_in_transaction(
+    tx: &crate::catalog::Tx<'_>,
+    events: &mut [Event],
+    key: &SigningKey,
+    sealing: Sealing,
+) -> Result<()> {
+    append_in(tx.connection(), events, key, sealing)
 }
 
 fn unavailable(path: &Path, e: rusqlite::Error) -> Error {

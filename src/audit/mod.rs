@@ -67,8 +67,14 @@ pub fn open_ledger(
     key: &SigningKey,
     sealing: Sealing,
 ) -> Result<LedgerDb> {
-    let (ledger, created) = LedgerDb::open(&dir.audit_db())?;
-    if created {
+    let (ledger, created) = LedgerDb::open(&dir.catalog_db())?;
+    let legacy = dir.legacy_audit_db();
+    if created && legacy.is_file() {
+        ledger.merge(&legacy)?;
+        let merged = legacy.with_extension("db.merged-into-catalog");
+        std::fs::rename(&legacy, &merged)?;
+        tracing::info!(from = %legacy.display(), "merged the audit ledger into the catalog's database");
+    } else if created {
         let rows = catalog.read(|c| c.governed_rows())?;
         let mut start = Event {
             action: "startLedger".into(),

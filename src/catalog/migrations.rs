@@ -50,6 +50,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0011_storage_credentials",
         include_str!("../../catalog/migrations/0011_storage_credentials.sql"),
     ),
+    (
+        "0012_catalog_changes",
+        include_str!("../../catalog/migrations/0012_catalog_changes.sql"),
+    ),
 ];
 
 pub(super) fn run(conn: &mut Connection) -> Result<()> {

@@ -31,9 +31,9 @@ use crate::Result;
 
 pub struct Catalog {
     conn: Mutex<Connection>,
-    /// A second connection (none in memory) that only asks `PRAGMA data_version`, which moves
-    /// when any other connection — of this process or another — commits. Its own lock: change
-    /// checks never wait for a writer.
+    /// A second connection (none in memory) that only reads the catalog's change counter,
+    /// which every catalog write of any process moves. Its own lock: change checks never wait
+    /// for a writer.
     watch: Option<Mutex<Connection>>,
     /// Bumped by every write of this process.
     generation: AtomicU64,
@@ -44,7 +44,7 @@ pub struct Catalog {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeStamp {
     generation: u64,
-    data_version: i64,
+    changes: i64,
 }
 
 impl Catalog {
@@ -60,25 +60,27 @@ impl Catalog {
         Self::setup(Connection::open_in_memory()?, None)
     }
 
-    /// See [`ChangeStamp`]. Reads SQLite's shared-memory WAL index: no write, no file access.
+    /// See [`ChangeStamp`]: one row read from the page cache, no write.
     pub fn change_stamp(&self) -> ChangeStamp {
-        let data_version = self.watch.as_ref().map_or(0, |watch| {
+        let changes = self.watch.as_ref().map_or(0, |watch| {
             let conn = watch.lock().unwrap_or_else(|p| p.into_inner());
             // On error, a value no earlier stamp holds: whatever was kept is dropped.
-            conn.prepare_cached("PRAGMA data_version")
+            conn.prepare_cached("SELECT n FROM catalog_changes")
                 .and_then(|mut s| s.query_row([], |r| r.get(0)))
                 .unwrap_or(-1)
         });
         ChangeStamp {
             generation: self.generation.load(Ordering::Acquire),
-            data_version,
+            changes,
         }
     }
 
     fn setup(mut conn: Connection, watch: Option<Mutex<Connection>>) -> Result<Self> {
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // FULL: a change commits with its audit event, which must survive a crash of the
+        // machine too.
+        conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         migrations::run(&mut conn)?;
         Ok(Catalog {
@@ -104,6 +106,7 @@ impl Catalog {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&Tx { conn: &tx })?;
+        tx.execute("UPDATE catalog_changes SET n = n + 1", [])?;
         tx.commit()?;
         self.generation.fetch_add(1, Ordering::AcqRel);
         Ok(value)
@@ -115,6 +118,14 @@ impl Catalog {
 /// database or its SQL.
 pub struct Tx<'a> {
     conn: &'a Connection,
+}
+
+impl Tx<'_> {
+    /// The transaction's connection, for the audit ledger alone: its tables share the
+    /// catalog's database so that a change and the event recording it commit together.
+    pub fn connection(&self) -> &Connection {
+        self.conn
+    }
 }
 
 impl From<rusqlite::Error> for crate::Error {

@@ -214,7 +214,7 @@ fn gather(catalog: &Catalog, statement: &Statement, context: &Context<'_>) -> Re
             let dir = context.data_dir.ok_or_else(|| {
                 Error::unsupported("AS OF needs the audit ledger of a data directory")
             })?;
-            let ledger = crate::audit::LedgerDb::open_existing(&dir.audit_db())?;
+            let ledger = crate::audit::LedgerDb::open_existing(&dir.catalog_db())?;
             let rows = ledger.catalog_as_of(&crate::audit::search::time_bound(time)?)?;
             return Ok(Gathered {
                 access_as_of: Some(rows),
