@@ -199,7 +199,12 @@ impl LedgerDb {
                 })],
                 ..Details::default().into_event()
             };
-            super::ledger::append_in(&self.conn, std::slice::from_mut(&mut cut), key, Sealing::default())?;
+            super::ledger::append_in(
+                &self.conn,
+                std::slice::from_mut(&mut cut),
+                key,
+                Sealing::default(),
+            )?;
             self.conn
                 .execute("DELETE FROM events WHERE seq <= ?1", [last])?;
             self.conn

@@ -134,7 +134,8 @@ impl LedgerDb {
     /// Takes over a ledger kept in a database of its own (`legacy`, as earlier versions did):
     /// its events, seals and chain, in one transaction, into this fresh one.
     pub fn merge(&self, legacy: &Path) -> Result<()> {
-        self.conn.execute("ATTACH DATABASE ?1 AS legacy", [legacy.to_string_lossy()])?;
+        self.conn
+            .execute("ATTACH DATABASE ?1 AS legacy", [legacy.to_string_lossy()])?;
         let merged = self.immediate(|| {
             self.conn.execute_batch(
                 "DELETE FROM chain;
@@ -196,8 +197,7 @@ pub(super) fn append_in(
             at.hash = hash;
         }
     }
-    conn
-        .prepare_cached("UPDATE chain SET head_seq = ?1, head_hash = ?2 WHERE id = 1")?
+    conn.prepare_cached("UPDATE chain SET head_seq = ?1, head_hash = ?2 WHERE id = 1")?
         .execute(params![at.seq, at.hash])?;
     seal_if_due(conn, &at, key, sealing, false)
 }
