@@ -12,7 +12,7 @@ use delta_kernel::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 
 use crate::admin::{Context, execute_script};
 use crate::audit::{note_change, record_command};
-use crate::auth::{Profile, Role, issue_token};
+use crate::auth::{Profile, Role, issue_token_in};
 use crate::catalog::Catalog;
 use crate::delta::DeltaLog;
 use crate::delta::writer::{AddFile, TableWriter};
@@ -85,8 +85,8 @@ pub async fn run(config: ServerConfig) -> Result<()> {
     }
     let token = record_command(dir, &catalog, "createToken", |trail| {
         let text = format!("fireshare demo: token for {RECIPIENT}");
-        note_change(trail, &catalog, (&text, "createToken"), || {
-            issue_token(&catalog, RECIPIENT, None)
+        note_change(trail, &catalog, (&text, "createToken"), |tx| {
+            issue_token_in(tx, RECIPIENT, None)
         })
     })?;
     let profile_path = absolute(&config.data_dir.path().join("regulator.share"))?;

@@ -445,8 +445,8 @@ fn run(command: Command) -> fireshare::Result<()> {
                 role.as_str()
             );
             let issued = record_command(&dir, &catalog, "createAdminToken", |trail| {
-                note_change(trail, &catalog, (&text, "createAdminToken"), || {
-                    fireshare::auth::issue_admin_token(&catalog, &name, role, expires_in)
+                note_change(trail, &catalog, (&text, "createAdminToken"), |tx| {
+                    fireshare::auth::issue_admin_token_in(tx, &name, role, expires_in)
                 })
             })?;
             println!("{}", issued.token);
@@ -464,8 +464,8 @@ fn run(command: Command) -> fireshare::Result<()> {
             let (dir, catalog) = data.open()?;
             let text = format!("fireshare token create --recipient {recipient}");
             let token = record_command(&dir, &catalog, "createToken", |trail| {
-                note_change(trail, &catalog, (&text, "createToken"), || {
-                    fireshare::auth::issue_token(&catalog, &recipient, expires_in)
+                note_change(trail, &catalog, (&text, "createToken"), |tx| {
+                    fireshare::auth::issue_token_in(tx, &recipient, expires_in)
                 })
             })?;
             println!(

@@ -393,3 +393,166 @@ fn a_damaged_log_answers_the_same_warm_or_cold() {
         assert_eq!(from_warm, from_cold, "{damage}");
     }
 }
+
+/// The catalog's governed rows, after checking that the ledger alone rebuilds the same rows
+/// (as it does when every change committed with its event).
+fn rows_match_the_ledger(data: &Path, when: &str) -> Value {
+    use fireshare::audit::event::{format_time_us, now_us};
+    let db = fireshare::data_dir::DataDir::new(data).catalog_db();
+    let catalog = fireshare::catalog::Catalog::open(&db).unwrap();
+    let now = catalog.read(|c| c.governed_rows()).unwrap();
+    let ledger = fireshare::audit::LedgerDb::open_existing(&db).unwrap();
+    let folded = ledger
+        .catalog_as_of(&format_time_us(now_us() + 1_000_000))
+        .unwrap();
+    for (table, rows) in now.iter().chain(folded.iter()) {
+        let (in_catalog, in_ledger) = (now.get(table), folded.get(table));
+        let missing: Vec<_> = rows
+            .iter()
+            .filter(|r| {
+                in_catalog.is_none_or(|s| !s.contains(*r))
+                    || in_ledger.is_none_or(|s| !s.contains(*r))
+            })
+            .take(3)
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "{when}: {table} rows in only one of the catalog ({}) and the ledger ({}), such as {missing:?}",
+            in_catalog.map_or(0, |s| s.len()),
+            in_ledger.map_or(0, |s| s.len()),
+        );
+    }
+    json!(now)
+}
+
+fn audit_verifies(data: &Path) {
+    let out = common::fireshare()
+        .args(["audit", "verify", "--data-dir"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "audit verify: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_change_commits_with_its_event_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let created = sql(&data, "CREATE SHARE s; CREATE RECIPIENT r");
+    let code = created
+        .split_whitespace()
+        .find_map(|w| w.split("/activate/").nth(1))
+        .unwrap()
+        .to_string();
+    let admin = common::admin_token(&data, "admin", "ops");
+    let server = Server::start(&data);
+    let http = reqwest::blocking::Client::new();
+    let post = |path: &str, body: Value| {
+        let response = http
+            .post(server.url(path))
+            .bearer_auth(&admin)
+            .json(&body)
+            .send()
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<Value>().unwrap_or_default())
+    };
+    let activate = || {
+        reqwest::blocking::get(server.url(&format!("/activate/{code}")))
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    // The ledger cannot take an event (a full disk, say), while the catalog's tables could.
+    let db = rusqlite::Connection::open(data.join("catalog.db")).unwrap();
+    db.execute_batch(
+        "CREATE TRIGGER ledger_full BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+    )
+    .unwrap();
+    let grant = json!({"statement": "GRANT SELECT ON SHARE s TO RECIPIENT r"});
+    let (status, body) = post("/admin/v1/sql", grant.clone());
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["errorCode"], "TEMPORARILY_UNAVAILABLE", "{body}");
+    let script = json!({"statement": "CREATE SHARE t; CREATE SHARE u; GRANT SELECT ON SHARE t TO RECIPIENT r"});
+    assert_eq!(post("/admin/v1/sql", script).0, 503);
+    assert_eq!(post("/admin/v1/shares", json!({"name": "v"})).0, 503);
+    assert_eq!(activate(), 503, "the activation cannot be recorded");
+    db.execute_batch("DROP TRIGGER ledger_full").unwrap();
+
+    let now = rows_match_the_ledger(&data, "after the refusals");
+    assert_eq!(now["grants"], json!([]));
+    let (_, shares) = post(
+        "/admin/v1/sql",
+        json!({"statement": "SHOW SHARES; SHOW GRANTS ON SHARE s"}),
+    );
+    let listed = shares.to_string();
+    assert!(
+        !["\"t\"", "\"u\"", "\"v\""]
+            .iter()
+            .any(|n| listed.contains(n)),
+        "{shares}"
+    );
+    assert_eq!(shares["results"][1]["rows"], json!([]), "{shares}");
+    assert_eq!(activate(), 200, "the link is still usable");
+    assert_eq!(post("/admin/v1/sql", grant).0, 200);
+    let now = rows_match_the_ledger(&data, "after the grant");
+    assert_eq!(now["grants"].as_array().unwrap().len(), 1);
+    drop(server);
+    audit_verifies(&data);
+}
+
+#[test]
+fn a_killed_script_leaves_all_of_it_with_its_event_or_nothing() {
+    use std::time::{Duration, Instant};
+    const SHARES: usize = 200;
+    // 20 in `cargo test`; FIRESHARE_KILLS=200 for the longer run the README reports.
+    let kills: usize = std::env::var("FIRESHARE_KILLS").map_or(20, |n| n.parse().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let script = |round: usize| -> String {
+        (0..SHARES)
+            .map(|i| format!("CREATE SHARE k{round}_{i};"))
+            .collect()
+    };
+    let started = Instant::now();
+    sql(&data, &script(0));
+    let whole = started.elapsed();
+    let (mut kept, mut lost) = (1, 0);
+    for round in 1..=kills {
+        let mut child = common::fireshare()
+            .args(["sql", "--data-dir"])
+            .arg(&data)
+            .arg(script(round))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Anywhere from before the transaction to after its commit (later scripts take longer:
+        // the catalog grows).
+        std::thread::sleep(whole.mul_f64(rand::random::<f64>() * 2.0));
+        let _ = child.kill();
+        child.wait().unwrap();
+        let now = rows_match_the_ledger(&data, &format!("round {round}"));
+        let created = now["shares"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|row| row.as_str().unwrap().contains(&format!("\"k{round}_")))
+            .count();
+        assert!(
+            created == 0 || created == SHARES,
+            "round {round}: {created} shares"
+        );
+        if created == 0 { lost += 1 } else { kept += 1 }
+    }
+    eprintln!(
+        "{kept} scripts committed whole with their event, {lost} killed scripts left nothing (a whole script: {whole:?})"
+    );
+    assert!(lost > 0, "no script was killed before its commit");
+    assert!(whole < Duration::from_secs(60));
+    audit_verifies(&data);
+}

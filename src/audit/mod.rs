@@ -5,7 +5,9 @@
 //! A server records every request by construction (its recording middleware, in `web`, writes
 //! the event of every request whatever its endpoint, through a [`Recorder`]); the command line
 //! records each command ([`record_command`]). Handlers only add to a request's [`Trail`] what
-//! they alone know (who the caller turned out to be, the version served, the files).
+//! they alone know (who the caller turned out to be, the version served, the files). A catalog
+//! change is recorded in its own transaction ([`Trail::write`]): the ledger shares the catalog's
+//! database, so a change and its event commit together or not at all.
 
 pub mod access;
 pub mod event;
@@ -13,23 +15,22 @@ pub mod export;
 pub mod ledger;
 pub mod receipt;
 pub mod search;
+mod trail;
 pub mod verify;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
-
-use serde_json::Value;
+use std::sync::Arc;
 
 pub use event::{Actor, Event};
 pub use ledger::{Ledger, LedgerDb, Sealing};
+pub use trail::{Details, InTransaction, Trail, request_id_at, request_id_time};
 
-use crate::Result;
-use crate::catalog::Catalog;
 use crate::catalog::history;
+use crate::catalog::{Catalog, Tx};
 use crate::data_dir::DataDir;
 use crate::signing_key::{SigningKey, VerifyingKey};
+use crate::{Error, Result};
 
 /// The audit side of a server: where its events are recorded and the key that signs seals
 /// and receipts.
@@ -94,29 +95,43 @@ pub fn open_ledger(
 }
 
 /// Runs `work` outside any request (the command line, the demo) and records it as one event
-/// of the command-line user, also when it fails. The ledger is opened first: when it cannot be
-/// written, nothing runs.
+/// of the command-line user, also when it fails. A change `work` makes through
+/// [`Trail::write`] (see [`note_change`]) commits with its event; anything else is recorded
+/// once `work` returns. The ledger is opened first: when it cannot be written, nothing runs.
 pub fn record_command<T>(
     dir: &DataDir,
     catalog: &Catalog,
     action: &str,
     work: impl FnOnce(&Trail) -> Result<T>,
 ) -> Result<T> {
-    let key = SigningKey::load_or_create(&dir.audit_key())?;
+    let key = Arc::new(SigningKey::load_or_create(&dir.audit_key())?);
     let ledger = open_ledger(dir, catalog, &key, Sealing::default())?;
     let trail = Trail::new();
+    let named = action.to_string();
+    trail.record_changes(InTransaction {
+        key: key.clone(),
+        sealing: Sealing::default(),
+        event: Box::new(move |details| command_event(details, &named, None)),
+    });
     let outcome = work(&trail);
-    let mut details = trail.take();
-    details.action.get_or_insert_with(|| action.into());
-    let failure = outcome.as_ref().err();
-    let mut event = Event {
+    let details = trail.take();
+    if details.recorded.is_none() {
+        let mut event = command_event(details, action, outcome.as_ref().err());
+        ledger.append(std::slice::from_mut(&mut event), &key, Sealing::default())?;
+    }
+    outcome
+}
+
+/// The event of a command that ran `details`, named `action` unless it names itself.
+fn command_event(details: Details, action: &str, failure: Option<&Error>) -> Event {
+    let action = details.action.clone().unwrap_or_else(|| action.into());
+    Event {
         actor: command_line_actor(),
         status: failure.map_or(0, |e| e.code().http_status()),
         error_code: failure.map(|e| e.code().as_str().into()),
+        action,
         ..details.into_event()
-    };
-    ledger.append(std::slice::from_mut(&mut event), &key, Sealing::default())?;
-    outcome
+    }
 }
 
 /// Whoever runs a command on the data directory: an admin, named by their login.
@@ -129,23 +144,37 @@ pub fn command_line_actor() -> Actor {
     }
 }
 
-/// Runs `change` (one catalog write) and notes in `trail` what it changed, as a statement
-/// named `text`. Rows are compared before and after, outside `change`'s transaction: for the
-/// command line, whose writes are rare.
+/// Runs `change` in one catalog write transaction, notes in `trail` what it changed, as a
+/// statement named `text`, and commits the trail's event with it.
 pub fn note_change<T>(
     trail: &Trail,
     catalog: &Catalog,
-    (text, action): (&str, &str),
-    change: impl FnOnce() -> Result<T>,
+    named: (&str, &str),
+    change: impl FnOnce(&Tx<'_>) -> Result<T>,
 ) -> Result<T> {
-    let before = catalog.read(|c| c.governed_rows())?;
-    let done = change()?;
-    let after = catalog.read(|c| c.governed_rows())?;
+    trail.write(catalog, |tx| {
+        let done = note_in(trail, tx, named, change)?;
+        trail.commit_in(tx)?;
+        Ok(done)
+    })
+}
+
+/// Runs `change` in the write transaction `tx` and notes in `trail` what it changed, as a
+/// statement named `text` whose action is `action`.
+pub fn note_in<T>(
+    trail: &Trail,
+    tx: &Tx<'_>,
+    (text, action): (&str, &str),
+    change: impl FnOnce(&Tx<'_>) -> Result<T>,
+) -> Result<T> {
+    let before = tx.governed_rows()?;
+    let done = change(tx)?;
+    let changes = history::diff(&before, &tx.governed_rows()?);
     trail.update(|d| {
         d.statements.push(serde_json::json!({
             "statement": text,
             "action": action,
-            "changes": history::diff(&before, &after),
+            "changes": changes,
         }))
     });
     Ok(done)
@@ -155,7 +184,7 @@ pub fn note_change<T>(
 pub fn own_signing_key(dir: &DataDir) -> Result<SigningKey> {
     let path = dir.audit_key();
     if !path.is_file() {
-        return Err(crate::Error::not_found(format!(
+        return Err(Error::not_found(format!(
             "no audit key at {}: no server or command has written a ledger in this data directory",
             path.display()
         )));
@@ -169,9 +198,8 @@ pub fn own_public_key(dir: &DataDir) -> Result<VerifyingKey> {
 
 /// A key set file, as `fireshare audit public-key` prints it.
 pub fn read_public_key(path: &std::path::Path) -> Result<VerifyingKey> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        crate::Error::invalid(format!("cannot read key set {}: {e}", path.display()))
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::invalid(format!("cannot read key set {}: {e}", path.display())))?;
     VerifyingKey::from_jwks(&text)
 }
 
@@ -192,104 +220,4 @@ pub fn describe(verified: &verify::Verified) -> String {
     }
     text.push_str(&format!("; head hash {}", verified.last_hash));
     text
-}
-
-/// What a handler adds to its request's event. Shared between the middleware and the
-/// handler's blocking work.
-#[derive(Clone, Default)]
-pub struct Trail(Arc<Mutex<Details>>);
-
-pub struct Details {
-    pub request_id: String,
-    /// When the request came in.
-    pub time: String,
-    pub started: Instant,
-    pub actor: Option<Actor>,
-    /// Replaces the action the route names (admin statements name themselves).
-    pub action: Option<String>,
-    /// The table, where the URL does not name it (file downloads: its catalog name).
-    pub schema: Option<String>,
-    pub table: Option<String>,
-    pub versions: Option<Value>,
-    pub params: Option<Value>,
-    pub files: Option<u64>,
-    pub statements: Vec<Value>,
-    pub receipt: Option<String>,
-}
-
-impl Default for Details {
-    fn default() -> Self {
-        let now = event::now_us();
-        Details {
-            request_id: request_id_at(now),
-            time: event::format_time_us(now),
-            started: Instant::now(),
-            actor: None,
-            action: None,
-            schema: None,
-            table: None,
-            versions: None,
-            params: None,
-            files: None,
-            statements: Vec::new(),
-            receipt: None,
-        }
-    }
-}
-
-impl Details {
-    /// An event of these details, as an anonymous actor's; the rest is for the caller to fill.
-    pub(crate) fn into_event(self) -> Event {
-        Event {
-            seq: 0,
-            time: self.time,
-            request_id: self.request_id,
-            actor: self.actor.unwrap_or_else(Actor::anonymous),
-            action: self.action.unwrap_or_default(),
-            schema: self.schema,
-            table: self.table,
-            versions: self.versions,
-            params: self.params,
-            files: self.files,
-            duration_us: self.started.elapsed().as_micros() as u64,
-            statements: self.statements,
-            receipt: self.receipt,
-            ..Event::default()
-        }
-    }
-}
-
-impl Trail {
-    /// The trail of a request arriving now.
-    pub fn new() -> Self {
-        Trail::default()
-    }
-
-    pub fn update(&self, f: impl FnOnce(&mut Details)) {
-        f(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()));
-    }
-
-    pub fn request_id(&self) -> String {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .request_id
-            .clone()
-    }
-
-    pub(crate) fn take(&self) -> Details {
-        std::mem::take(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()))
-    }
-}
-
-/// A request id, as returned in `X-Request-Id`: the request's time (µs, 16 hex digits) and 64
-/// random bits. The ledger finds an event by its id through its time.
-pub fn request_id_at(time_us: i64) -> String {
-    format!("{time_us:016x}{:016x}", rand::random::<u64>())
-}
-
-/// The time a request id was given at (see [`request_id_at`]).
-pub fn request_id_time(request_id: &str) -> Option<i64> {
-    let hex = request_id.get(..16).filter(|_| request_id.len() == 32)?;
-    i64::from_str_radix(hex, 16).ok()
 }

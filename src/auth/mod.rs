@@ -63,20 +63,21 @@ pub fn issue_token(
     recipient: &str,
     lifetime: Option<std::time::Duration>,
 ) -> Result<IssuedToken> {
-    catalog.write(|tx| issue_token_in(tx, recipient, lifetime.map(duration_ms)))
+    catalog.write(|tx| issue_token_in(tx, recipient, lifetime))
 }
 
-fn issue_token_in(
+/// [`issue_token`] inside the write transaction `tx`.
+pub fn issue_token_in(
     tx: &catalog::Tx<'_>,
     recipient: &str,
-    lifetime_ms: Option<i64>,
+    lifetime: Option<std::time::Duration>,
 ) -> Result<IssuedToken> {
     let token = new_token(TOKEN_PREFIX);
     let (token_id, expires_at) = tx.insert_token(
         recipient,
         &token_hash(&token),
         &token[..DISPLAY_PREFIX_LEN],
-        lifetime_ms,
+        lifetime.map(duration_ms),
     )?;
     Ok(IssuedToken {
         token,
@@ -102,11 +103,11 @@ pub enum Activated {
     Refused(catalog::Activation),
 }
 
-/// Presents an activation code from `client`: consumes its link and issues a token, in one
-/// transaction (a failure, such as an address outside the recipient's IP access list, leaves
-/// the link unused).
-pub fn activate(catalog: &Catalog, code: &str, client: Option<IpAddr>) -> Result<Activated> {
-    catalog.write(|tx| match tx.consume_activation_link(&token_hash(code))? {
+/// Presents an activation code from `client` inside the write transaction `tx`: consumes its
+/// link and issues a token (a failure, such as an address outside the recipient's IP access
+/// list, rolls both back and leaves the link unused).
+pub fn activate(tx: &catalog::Tx<'_>, code: &str, client: Option<IpAddr>) -> Result<Activated> {
+    match tx.consume_activation_link(&token_hash(code))? {
         catalog::Activation::Granted { recipient } => {
             let found = tx.require_recipient(&recipient)?;
             check_ip(&found.name, found.ip_access_list.as_deref(), client)?;
@@ -114,7 +115,7 @@ pub fn activate(catalog: &Catalog, code: &str, client: Option<IpAddr>) -> Result
             Ok(Activated::Token { recipient, token })
         }
         refused => Ok(Activated::Refused(refused)),
-    })
+    }
 }
 
 /// What an admin-API token allows.
@@ -158,21 +159,28 @@ pub fn issue_admin_token(
     role: Role,
     lifetime: Option<std::time::Duration>,
 ) -> Result<IssuedToken> {
+    catalog.write(|tx| issue_admin_token_in(tx, name, role, lifetime))
+}
+
+/// [`issue_admin_token`] inside the write transaction `tx`.
+pub fn issue_admin_token_in(
+    tx: &catalog::Tx<'_>,
+    name: &str,
+    role: Role,
+    lifetime: Option<std::time::Duration>,
+) -> Result<IssuedToken> {
     if name.trim().is_empty() {
         return Err(Error::invalid("an admin token needs a name (who holds it)"));
     }
     let token = new_token(ADMIN_TOKEN_PREFIX);
     let expires_at = lifetime.map(|d| now_ms().saturating_add(duration_ms(d)));
-    let hash = token_hash(&token);
-    let token_id = catalog.write(|tx| {
-        tx.insert_admin_token(
-            name,
-            role.as_str(),
-            &hash,
-            &token[..DISPLAY_PREFIX_LEN],
-            expires_at,
-        )
-    })?;
+    let token_id = tx.insert_admin_token(
+        name,
+        role.as_str(),
+        &token_hash(&token),
+        &token[..DISPLAY_PREFIX_LEN],
+        expires_at,
+    )?;
     Ok(IssuedToken {
         token,
         token_id,

@@ -32,8 +32,8 @@ pub fn remember_schemas(dir: &DataDir, catalog: &Catalog, schemas: &Path) -> Res
     }
     let text = format!("--fire-schemas {value}");
     record_command(dir, catalog, "setFireSchemas", |trail| {
-        note_change(trail, catalog, (&text, "setFireSchemas"), || {
-            catalog.write(|tx| tx.set_setting(catalog::FIRE_SCHEMAS, &value))
+        note_change(trail, catalog, (&text, "setFireSchemas"), |tx| {
+            tx.set_setting(catalog::FIRE_SCHEMAS, &value)
         })
     })
 }

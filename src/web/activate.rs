@@ -1,14 +1,15 @@
 //! `GET /activate/{code}`: a recipient's one-time profile download. The link is consumed and
-//! the token issued in one transaction; the token exists only in this download.
+//! the token issued in one transaction, with the request's event; the token exists only in this
+//! download.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::AppState;
-use super::recording::trail;
+use super::recording::record_changes;
 use super::request::{blocking, client_ip};
 use crate::Result;
-use crate::audit::Actor;
+use crate::audit::{self, Actor};
 use crate::auth::{self, Activated, Profile};
 use crate::catalog::Activation;
 use crate::clock::format_ms;
@@ -20,13 +21,26 @@ pub async fn activate(
 ) -> Result<HttpResponse> {
     let client = client_ip(&req, &state.config.trusted_proxies);
     let (code, catalog_state) = (code.into_inner(), state.clone());
-    let outcome = blocking(move || auth::activate(&catalog_state.catalog, &code, client)).await?;
+    // The token is issued and its event appended in one transaction: a ledger that cannot be
+    // written leaves the link unused, to try again.
+    let trail = record_changes(&req, &state, 200);
+    let outcome = blocking(move || {
+        trail.write(&catalog_state.catalog, |tx| {
+            let used = ("use of an activation link", "activateRecipient");
+            let outcome = audit::note_in(&trail, tx, used, |tx| auth::activate(tx, &code, client))?;
+            if let Activated::Token { recipient, .. } = &outcome {
+                trail.update(|d| d.actor = Some(Actor::recipient(recipient, None)));
+                trail.commit_in(tx)?;
+            }
+            Ok(outcome)
+        })
+    })
+    .await?;
     let (token, recipient) = match outcome {
         Activated::Token { recipient, token } => (token, recipient),
         Activated::Refused(why) => return Ok(refusal(why)),
     };
     tracing::info!(recipient, token_id = token.token_id, "activation link used");
-    trail(&req).update(|d| d.actor = Some(Actor::recipient(&recipient, None)));
     let profile = Profile::new(&state.config.sharing_endpoint(), &token).to_json();
     let file_name: String = recipient
         .chars()

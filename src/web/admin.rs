@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::identity::on_behalf_of;
-use super::recording::trail;
+use super::recording::record_changes;
 use crate::admin::rest::{self, plain_name, table_name};
 use crate::admin::sql::{ObjectKind, Statement};
 use crate::admin::{Context, StatementResult, execute_script, execute_statements, results_json};
@@ -33,7 +33,7 @@ pub(super) async fn as_admin<T: Send + 'static>(
     on_behalf_of(state, req, work).await
 }
 
-/// Runs a script for the caller, each applied statement noted in the request's audit trail.
+/// Runs a script for the caller: its changes commit with the request's event.
 fn run_script(
     state: &AppState,
     caller: &AdminCaller,
@@ -57,7 +57,7 @@ pub(super) async fn run_sql(
     req: HttpRequest,
     body: Bytes,
 ) -> Result<HttpResponse> {
-    let trail = trail(&req);
+    let trail = record_changes(&req, &state, 200);
     let results = as_admin(&state, &req, move |state, caller| {
         let request: SqlRequest = serde_json::from_slice(&body).map_err(|e| {
             Error::malformed(format!(
@@ -127,7 +127,11 @@ async fn rest(
     statement: Result<Statement>,
     answer: Answer,
 ) -> Result<HttpResponse> {
-    let trail = trail(&req);
+    let status = match answer {
+        Answer::Created => 201,
+        Answer::Items | Answer::Done => 200,
+    };
+    let trail = record_changes(&req, &state, status);
     let results = as_admin(&state, &req, move |state, caller| {
         let statement = statement?;
         let text = statement.to_string();

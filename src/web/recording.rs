@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::AppState;
 use super::request::client_ip;
-use crate::audit::{Event, Trail};
+use crate::audit::{Details, Event, InTransaction, Trail};
 use crate::{Error, auth};
 
 /// The response header naming the request's event (`X-Request-Id`).
@@ -54,12 +54,16 @@ pub async fn audited(
     let response = match next.call(req).await {
         Ok(response) => response.map_into_boxed_body(),
         Err(e) => {
+            let details = trail.take();
+            if details.recorded.is_some() {
+                return Err(e);
+            }
             let event = Event {
                 action: "failedRequest".into(),
                 method: Some(method),
                 path: Some(recorded_path(&path)),
                 status: e.as_response_error().status_code().as_u16(),
-                ..trail.take().into_event()
+                ..details.into_event()
             };
             if let Err(failed) = state.audit.recorder.record(event).await {
                 tracing::error!(error = %failed, "the audit ledger cannot be written");
@@ -68,16 +72,22 @@ pub async fn audited(
             return Err(e);
         }
     };
-    let event = event_of(&response, &state, trail);
-    let request_id = event.request_id.clone();
-    let mut response = match state.audit.recorder.record(event).await {
-        Ok(_) => response,
-        Err(e) => {
-            tracing::error!(error = %e, request_id, "refusing a request: the audit ledger cannot be written");
-            ServiceResponse::new(
-                response.into_parts().0,
-                ledger_unavailable().error_response(),
-            )
+    let details = trail.take();
+    let request_id = details.request_id.clone();
+    // A change's event committed with the change (see `record_changes`): nothing left to do.
+    let mut response = if details.recorded.is_some() {
+        response
+    } else {
+        let event = event_of(&response, &state, details);
+        match state.audit.recorder.record(event).await {
+            Ok(_) => response,
+            Err(e) => {
+                tracing::error!(error = %e, request_id, "refusing a request: the audit ledger cannot be written");
+                ServiceResponse::new(
+                    response.into_parts().0,
+                    ledger_unavailable().error_response(),
+                )
+            }
         }
     };
     if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -88,6 +98,20 @@ pub async fn audited(
     Ok(response)
 }
 
+/// Makes the catalog changes `req`'s handler writes through its trail ([`Trail::write`])
+/// append the request's event in their own transaction, as answered with `status` (the
+/// response's size is not known then, and is not recorded). Returns the trail.
+pub fn record_changes(req: &HttpRequest, state: &AppState, status: u16) -> Trail {
+    let trail = trail(req);
+    let facts = RequestFacts::of(req, state);
+    trail.record_changes(InTransaction {
+        key: state.audit.key.clone(),
+        sealing: state.config.sealing,
+        event: Box::new(move |details| facts.event(details, status)),
+    });
+    trail
+}
+
 /// What a client is told when its request cannot be recorded.
 fn ledger_unavailable() -> Error {
     Error::unavailable(
@@ -95,47 +119,18 @@ fn ledger_unavailable() -> Error {
     )
 }
 
-fn event_of(response: &ServiceResponse<BoxBody>, state: &AppState, trail: Trail) -> Event {
+fn event_of(response: &ServiceResponse<BoxBody>, state: &AppState, details: Details) -> Event {
     let req = response.request();
-    let details = trail.take();
-    let text_header = |name| {
-        req.headers()
-            .get(name)
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_string)
-    };
-    let path_param = |name| req.match_info().get(name).map(str::to_string);
-    let status = response.status().as_u16();
-    let error_code = response
+    let mut event = RequestFacts::of(req, state).event(details, response.status().as_u16());
+    event.error_code = response
         .response()
         .error()
         .and_then(|e| e.as_error::<Error>())
         .map(|e| e.code().as_str().to_string());
-    let bytes = match response.response().body().size() {
+    event.bytes = match response.response().body().size() {
         BodySize::Sized(n) if req.method() != actix_web::http::Method::HEAD => Some(n),
         _ => None,
     };
-    let mut event = Event {
-        client_ip: client_ip(req, &state.config.trusted_proxies).map(|ip| ip.to_string()),
-        user_agent: text_header(header::USER_AGENT),
-        method: Some(req.method().to_string()),
-        path: Some(recorded_path(req.path())),
-        share: path_param("share"),
-        status,
-        error_code,
-        bytes,
-        ..details.into_event()
-    };
-    if let Some(schema) = path_param("schema") {
-        event.schema = Some(schema);
-    }
-    if let Some(table) = path_param("table") {
-        event.table = Some(table);
-    }
-    if event.action.is_empty() {
-        event.action = action(req);
-    }
-    event.params = merge(query_params(req), event.params.take());
     // Any table response names its version in a header; listings name theirs in the trail.
     if event.versions.is_none() {
         event.versions = response
@@ -144,12 +139,75 @@ fn event_of(response: &ServiceResponse<BoxBody>, state: &AppState, trail: Trail)
             .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
             .map(Value::from);
     }
-    // A fireshare token is named by its display prefix; other credentials (OAuth access
-    // tokens) by what the handler found (the client id).
-    if let Some(prefix) = auth::token_display(text_header(header::AUTHORIZATION).as_deref()) {
-        event.actor.token_id = Some(prefix);
-    }
     event
+}
+
+/// What the ledger keeps of a request itself, whatever its answer: from where, to which route,
+/// with which credential (named, never kept).
+struct RequestFacts {
+    client_ip: Option<String>,
+    user_agent: Option<String>,
+    method: String,
+    path: String,
+    share: Option<String>,
+    schema: Option<String>,
+    table: Option<String>,
+    action: String,
+    params: Option<Value>,
+    token_id: Option<String>,
+}
+
+impl RequestFacts {
+    fn of(req: &HttpRequest, state: &AppState) -> Self {
+        let text_header = |name| {
+            req.headers()
+                .get(name)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_string)
+        };
+        let path_param = |name| req.match_info().get(name).map(str::to_string);
+        RequestFacts {
+            client_ip: client_ip(req, &state.config.trusted_proxies).map(|ip| ip.to_string()),
+            user_agent: text_header(header::USER_AGENT),
+            method: req.method().to_string(),
+            path: recorded_path(req.path()),
+            share: path_param("share"),
+            schema: path_param("schema"),
+            table: path_param("table"),
+            action: action(req),
+            params: query_params(req),
+            // A fireshare token is named by its display prefix; other credentials (OAuth
+            // access tokens) by what the handler found (the client id).
+            token_id: auth::token_display(text_header(header::AUTHORIZATION).as_deref()),
+        }
+    }
+
+    /// The event of this request with what its handler noted, answered `status`.
+    fn event(&self, details: Details, status: u16) -> Event {
+        let mut event = Event {
+            client_ip: self.client_ip.clone(),
+            user_agent: self.user_agent.clone(),
+            method: Some(self.method.clone()),
+            path: Some(self.path.clone()),
+            share: self.share.clone(),
+            status,
+            ..details.into_event()
+        };
+        if self.schema.is_some() {
+            event.schema = self.schema.clone();
+        }
+        if self.table.is_some() {
+            event.table = self.table.clone();
+        }
+        if event.action.is_empty() {
+            event.action = self.action.clone();
+        }
+        event.params = merge(self.params.clone(), event.params.take());
+        if self.token_id.is_some() {
+            event.actor.token_id = self.token_id.clone();
+        }
+        event
+    }
 }
 
 /// The path, but never an activation link's code: it is a credential until used. Whatever

@@ -1,4 +1,4 @@
-//! Runs parsed statements, each in its own catalog transaction, by family: tables, storage
+//! Runs parsed statements, a script in one catalog transaction, by family: tables, storage
 //! credentials, shares, recipients, FIRE binding, FIRE quality, listings (`Statement::family`
 //! says which; each file runs its own).
 
@@ -40,7 +40,8 @@ pub struct Context<'a> {
     /// stay warm, or the command's own.
     pub delta: &'a DeltaLog,
     pub stores: &'a Stores,
-    /// Where each applied statement is noted for the audit ledger.
+    /// Where each statement is noted for the audit ledger; a script's changes commit with the
+    /// trail's event (see [`Trail::write`]).
     pub trail: Option<&'a Trail>,
     /// Who runs the script (recorded with decisions such as APPROVE VERSION).
     pub who: Option<&'a str>,
@@ -52,9 +53,10 @@ pub struct Context<'a> {
 /// The most statements a script holds.
 pub const MAX_STATEMENTS: usize = 1000;
 
-/// Parses and runs a script. Statements run in order, each in its own transaction; the first
-/// failure stops the script (earlier statements stay done) and names the failing statement.
-/// An auditor's script may only read: it is refused whole otherwise.
+/// Parses and runs a script. Statements run in order, in one transaction: every one is
+/// applied or none is (the first failure names the failing statement), and the changes commit
+/// with the script's ledger event. An auditor's script may only read: it is refused whole
+/// otherwise.
 pub fn execute_script(
     catalog: &Catalog,
     sql: &str,
@@ -72,11 +74,10 @@ pub fn execute_statements(
     statements: Vec<(Statement, String)>,
     context: &Context<'_>,
 ) -> Result<Vec<StatementResult>> {
-    let role = context.role;
     if statements.is_empty() {
         return Err(Error::malformed("no statement given"));
     }
-    if role == Role::Auditor
+    if context.role == Role::Auditor
         && let Some((_, text)) = statements.iter().find(|(s, _)| !s.is_read_only())
     {
         return Err(Error::permission_denied(format!(
@@ -89,77 +90,138 @@ pub fn execute_statements(
             "a script holds at most {MAX_STATEMENTS} statements; this one has {total}: run it in parts"
         )));
     }
-    let mut results = Vec::with_capacity(total);
-    let mut output = 0;
-    for (index, (statement, text)) in statements.into_iter().enumerate() {
-        let result = gather(catalog, &statement, context)
-            .and_then(|gathered| {
-                let run = Run {
-                    text: &text,
-                    context,
-                    gathered: &gathered,
-                };
-                // What only reads takes no write lock: a long listing never holds up a writer.
-                let executed = if statement.is_read_only() {
-                    catalog.read(|tx| execute(tx, &statement, &run))
-                } else {
-                    catalog.write(|tx| {
-                        let before = tx.governed_rows()?;
-                        let mut result = execute(tx, &statement, &run)?;
-                        result.changes = Some(history::diff(&before, &tx.governed_rows()?));
-                        Ok(result)
-                    })
-                };
-                executed.map(|result| StatementResult {
-                    action: statement.action(),
-                    ..result
-                })
-            })
-            .map_err(|e| {
-                let done = if index > 0 {
-                    format!(
-                        " ({index} earlier statement{} applied)",
-                        if index == 1 { " was" } else { "s were" }
-                    )
-                } else {
-                    String::new()
-                };
-                e.map_message(|message| {
-                    format!(
-                        "statement {} of {total} failed{done}: {text}\n  {message}",
-                        index + 1
-                    )
-                })
-            })?;
+    // What statements read outside the catalog is read before its transaction, from the
+    // catalog as it is: a slow store must never hold the catalog's write lock.
+    let gathered = statements
+        .iter()
+        .map(|(statement, _)| gather(catalog, None, statement, context))
+        .collect();
+    let script = Script {
+        catalog,
+        statements: &statements,
+        context,
+        writes: statements.iter().any(|(s, _)| !s.is_read_only()),
+    };
+    let results = match context.trail {
+        // What only reads takes no write lock: a long listing never holds up a writer.
+        _ if !script.writes => catalog.read(|tx| script.run(tx, gathered))?,
+        Some(trail) => trail.write(catalog, |tx| {
+            let results = script.run(tx, gathered)?;
+            note(trail, &results);
+            trail.commit_in(tx)?;
+            Ok(results)
+        })?,
+        None => catalog.write(|tx| script.run(tx, gathered))?,
+    };
+    if let Some(trail) = context.trail.filter(|_| !script.writes) {
+        note(trail, &results);
+    }
+    for (_, text) in &statements {
         tracing::info!(statement = %text, "executed");
-        output += result.size();
-        if let Some(max) = context.max_output
-            && output > max
-        {
-            return Err(Error::invalid(format!(
-                "the results pass {} MiB at statement {} of {total}, so none is sent (the writes among them are applied): \
-                 run fewer statements at a time, or fireshare sql on the data directory",
-                max >> 20,
-                index + 1
-            )));
-        }
-        if let Some(trail) = context.trail {
-            trail.update(|d| {
-                d.statements.push(result.audit_record());
-                // One statement names the request; a script is a script.
-                d.action = Some(
-                    if d.statements.len() == 1 {
-                        result.action
-                    } else {
-                        "runSql"
-                    }
-                    .into(),
-                );
-            });
-        }
-        results.push(result);
     }
     Ok(results)
+}
+
+/// Notes the statements run in the trail's event.
+fn note(trail: &Trail, results: &[StatementResult]) {
+    trail.update(|d| {
+        d.statements
+            .extend(results.iter().map(StatementResult::audit_record));
+        // One statement names the request; a script is a script.
+        d.action = Some(
+            match results {
+                [only] => only.action,
+                _ => "runSql",
+            }
+            .into(),
+        );
+    });
+}
+
+/// A script being run in one transaction.
+struct Script<'a> {
+    catalog: &'a Catalog,
+    statements: &'a [(Statement, String)],
+    context: &'a Context<'a>,
+    /// Whether any statement changes the catalog.
+    writes: bool,
+}
+
+impl Script<'_> {
+    fn run(&self, tx: &Tx<'_>, gathered: Vec<Result<Gathered>>) -> Result<Vec<StatementResult>> {
+        let total = self.statements.len();
+        let none_applied = if self.writes && total > 1 {
+            " (so none of the script was applied)"
+        } else {
+            ""
+        };
+        let mut results = Vec::with_capacity(total);
+        let (mut output, mut rows) = (0, None);
+        for (index, ((statement, text), gathered)) in
+            self.statements.iter().zip(gathered).enumerate()
+        {
+            let result = self
+                .run_one(tx, statement, text, gathered, &mut rows)
+                .map_err(|e| {
+                    e.map_message(|message| {
+                        format!(
+                            "statement {} of {total} failed{none_applied}: {text}\n  {message}",
+                            index + 1
+                        )
+                    })
+                })?;
+            output += result.size();
+            if let Some(max) = self.context.max_output
+                && output > max
+            {
+                return Err(Error::invalid(format!(
+                    "the results pass {} MiB at statement {} of {total}, so none is sent{none_applied}: \
+                     run fewer statements at a time, or fireshare sql on the data directory",
+                    max >> 20,
+                    index + 1
+                )));
+            }
+            results.push(result);
+        }
+        Ok(results)
+    }
+
+    fn run_one(
+        &self,
+        tx: &Tx<'_>,
+        statement: &Statement,
+        text: &str,
+        gathered: Result<Gathered>,
+        rows: &mut Option<history::CatalogRows>,
+    ) -> Result<StatementResult> {
+        // What could not be read before the transaction (a table the script itself adds) is
+        // read in it.
+        let gathered = match gathered {
+            Ok(gathered) => gathered,
+            Err(_) => gather(self.catalog, Some(tx), statement, self.context)?,
+        };
+        let run = Run {
+            text,
+            context: self.context,
+            gathered: &gathered,
+        };
+        let mut result = if statement.is_read_only() {
+            execute(tx, statement, &run)?
+        } else {
+            // The rows after one statement are the rows before the next.
+            let before = match rows.take() {
+                Some(rows) => rows,
+                None => tx.governed_rows()?,
+            };
+            let mut result = execute(tx, statement, &run)?;
+            let after = tx.governed_rows()?;
+            result.changes = Some(history::diff(&before, &after));
+            *rows = Some(after);
+            result
+        };
+        result.action = statement.action();
+        Ok(result)
+    }
 }
 
 /// One statement being run: its text (results echo it) and what it needs around it.
@@ -206,7 +268,13 @@ pub(super) struct Gathered {
     pub access_as_of: Option<history::CatalogRows>,
 }
 
-fn gather(catalog: &Catalog, statement: &Statement, context: &Context<'_>) -> Result<Gathered> {
+/// `within` the script's transaction when given, else in a read of its own.
+fn gather(
+    catalog: &Catalog,
+    within: Option<&Tx<'_>>,
+    statement: &Statement,
+    context: &Context<'_>,
+) -> Result<Gathered> {
     let table = match statement {
         Statement::ShowAccess {
             as_of: Some(time), ..
@@ -229,10 +297,14 @@ fn gather(catalog: &Catalog, statement: &Statement, context: &Context<'_>) -> Re
         }
         _ => return Ok(Gathered::default()),
     };
-    let location = catalog.read(|c| {
+    let locate = |c: &Tx<'_>| {
         let found = c.require_table(&table.schema, &table.table)?;
         context.stores.table(c, &found)
-    })?;
+    };
+    let location = match within {
+        Some(tx) => locate(tx)?,
+        None => catalog.read(locate)?,
+    };
     let latest = context.delta.snapshot(&location, VersionSpec::Latest)?;
     if !matches!(statement, Statement::DescribeHistory { .. }) {
         return Ok(Gathered {
