@@ -70,16 +70,18 @@ pub async fn run(config: ServerConfig) -> Result<()> {
             eprint!("{}", result.render());
         }
     }
-    // Validate what is new before serving: recipients get only versions that pass.
+    // Validate what is new before serving: recipients get only versions that pass. The
+    // history below shows the outcome, version by version.
     record_command(dir, &catalog, "validateTable", |_| {
         crate::fire::quality::validate_command(
             &catalog,
             &stores,
             "fire.collateral_gold",
             None,
-            |line| eprintln!("{line}"),
+            |_| {},
         )
     })?;
+    eprintln!("\nFIRE quality of fire.collateral_gold (recipients read only versions that pass):");
     for result in execute_script(&catalog, "DESCRIBE HISTORY fire.collateral_gold", &context)? {
         eprint!("{}", result.render());
     }

@@ -17,8 +17,25 @@ use fireshare::web::ServerConfig;
     about = "A Delta Sharing server for regulated data: share Delta tables with regulators, governed by recipients and grants."
 )]
 struct Cli {
+    /// How log lines are written to stderr: text for people, json (one object per line) for
+    /// log collectors. RUST_LOG sets what is logged (default: fireshare's INFO, other crates'
+    /// warnings).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "FIRESHARE_LOG_FORMAT"
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(clap::Args)]
@@ -342,13 +359,19 @@ fn main() -> ExitCode {
             | Command::Audit { .. }
             | Command::Fire { .. }
     );
-    tracing_subscriber::fmt()
+    // Other crates' INFO lines (the Delta kernel's spans, say) are not for operators.
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .filter(|given| !given.trim().is_empty())
+        .unwrap_or_else(|| if quiet { "warn" } else { "warn,fireshare=info" }.into());
+    let filter = tracing_subscriber::EnvFilter::new(filter);
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| if quiet { "warn" } else { "info" }.into()),
-        )
-        .init();
+        .with_env_filter(filter);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     match run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

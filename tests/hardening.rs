@@ -521,6 +521,7 @@ fn a_killed_script_leaves_all_of_it_with_its_event_or_nothing() {
     let started = Instant::now();
     sql(&data, &script(0));
     let whole = started.elapsed();
+    let mut estimate = whole;
     let (mut kept, mut lost) = (1, 0);
     for round in 1..=kills {
         let mut child = common::fireshare()
@@ -531,11 +532,25 @@ fn a_killed_script_leaves_all_of_it_with_its_event_or_nothing() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        // Anywhere from before the transaction to after its commit (later scripts take longer:
-        // the catalog grows).
-        std::thread::sleep(whole.mul_f64(rand::random::<f64>() * 2.0));
-        let _ = child.kill();
-        child.wait().unwrap();
+        // Anywhere from before the transaction to after its commit. A script takes longer as
+        // the catalog grows: the estimate follows what runs left alone took.
+        let deadline = estimate.mul_f64(rand::random::<f64>() * 1.5);
+        let started = Instant::now();
+        loop {
+            if child.try_wait().unwrap().is_some() {
+                estimate = started.elapsed();
+                break;
+            }
+            if started.elapsed() >= deadline {
+                let _ = child.kill();
+                child.wait().unwrap();
+                if deadline > estimate {
+                    estimate = estimate.mul_f64(1.2);
+                }
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
         let now = rows_match_the_ledger(&data, &format!("round {round}"));
         let created = now["shares"]
             .as_array()

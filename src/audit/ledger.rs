@@ -259,9 +259,10 @@ struct Head {
     sealed_at_us: i64,
 }
 
-/// An event waiting for the writer, and who waits for it.
+/// An event waiting for the writer (none: a readiness probe, answered once a write
+/// transaction commits), and who waits for it.
 struct Pending {
-    event: Event,
+    event: Option<Event>,
     done: tokio::sync::oneshot::Sender<Result<u64>>,
 }
 
@@ -303,14 +304,18 @@ impl Ledger {
                             Err(_) => break,
                         }
                     }
+                    // Probes ride along; a group of probes alone commits an empty append.
+                    let probes: Vec<bool> = group.iter().map(|p| p.event.is_none()).collect();
                     let mut events: Vec<Event> =
-                        group.iter_mut().map(|p| std::mem::take(&mut p.event)).collect();
+                        group.iter_mut().filter_map(|p| p.event.take()).collect();
                     let written = ledger.append(&mut events, &key, sealing);
                     if let Err(e) = &written {
                         tracing::error!(error = %e, events = events.len(), "cannot write the audit ledger");
                     }
-                    for (pending, event) in group.into_iter().zip(events) {
-                        let outcome = written.as_ref().map(|()| event.seq).map_err(Clone::clone);
+                    let mut seqs = events.iter().map(|e| e.seq);
+                    for (pending, probe) in group.into_iter().zip(probes) {
+                        let seq = if probe { 0 } else { seqs.next().unwrap_or(0) };
+                        let outcome = written.as_ref().map(|()| seq).map_err(Clone::clone);
                         let _ = pending.done.send(outcome);
                     }
                 }
@@ -326,7 +331,7 @@ impl Ledger {
         }
     }
 
-    async fn record_one(&self, event: Event) -> Result<u64> {
+    async fn record_one(&self, event: Option<Event>) -> Result<u64> {
         let (done, committed) = tokio::sync::oneshot::channel();
         let sent = match &*self.queue.lock().unwrap_or_else(|p| p.into_inner()) {
             Some(queue) => queue.send(Pending { event, done }).is_ok(),
@@ -351,7 +356,11 @@ impl Ledger {
 
 impl super::Recorder for Ledger {
     fn record(&self, event: Event) -> Pin<Box<dyn Future<Output = Result<u64>> + Send + '_>> {
-        Box::pin(self.record_one(event))
+        Box::pin(self.record_one(Some(event)))
+    }
+
+    fn writable(&self) -> Pin<Box<dyn Future<Output = Result<()>> + Send + '_>> {
+        Box::pin(async { self.record_one(None).await.map(|_| ()) })
     }
 
     fn close(&self) {

@@ -56,6 +56,11 @@ impl Audit {
 pub trait Recorder: Send + Sync {
     /// Records `event`; resolves once it is committed, with its sequence number.
     fn record(&self, event: Event) -> Pin<Box<dyn Future<Output = Result<u64>> + Send + '_>>;
+    /// Resolves once a write transaction of the ledger commits (a readiness probe): an error
+    /// when events could not be recorded now.
+    fn writable(&self) -> Pin<Box<dyn Future<Output = Result<()>> + Send + '_>> {
+        Box::pin(async { Ok(()) })
+    }
     /// Writes what is queued and stops taking events (when the server stops).
     fn close(&self) {}
 }

@@ -72,8 +72,15 @@ pub(super) fn run(conn: &mut Connection) -> Result<()> {
         tx.execute_batch(sql)
             .map_err(|e| Error::internal(format!("catalog migration {name} failed: {e}")))?;
         tx.pragma_update(None, "user_version", (index + 1) as i64)?;
-        tracing::info!(migration = name, "applied catalog migration");
+        tracing::debug!(migration = name, "applied catalog migration");
     }
     tx.commit()?;
+    if applied < MIGRATIONS.len() {
+        tracing::info!(
+            from = applied,
+            to = MIGRATIONS.len(),
+            "migrated the catalog's schema"
+        );
+    }
     Ok(())
 }

@@ -8,6 +8,7 @@ mod admin;
 mod config;
 mod error;
 mod files;
+mod health;
 mod identity;
 mod limits;
 mod recording;

@@ -1,6 +1,6 @@
 //! The middleware that records every request in the audit ledger, committed before its
-//! response leaves: the route names the action, handlers add what only they know through the
-//! request's [`Trail`].
+//! response leaves, and logs one line for it: the route names the action, handlers add what
+//! only they know through the request's [`Trail`].
 
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -18,7 +18,7 @@ use crate::{Error, auth};
 pub const REQUEST_ID: &str = "x-request-id";
 
 /// Paths not recorded: health probes would drown the ledger.
-const UNRECORDED: [&str; 1] = ["/healthz"];
+const UNRECORDED: [&str; 2] = [super::routes::HEALTHZ, super::routes::READYZ];
 
 /// Query parameters never recorded: file URL signatures are credentials while they last, and
 /// a careless client may put OAuth credentials in the query string.
@@ -73,7 +73,11 @@ pub async fn audited(
         }
     };
     let details = trail.take();
-    let request_id = details.request_id.clone();
+    let (request_id, actor, started) = (
+        details.request_id.clone(),
+        details.actor.clone(),
+        details.started,
+    );
     // A change's event committed with the change (see `record_changes`): nothing left to do.
     let mut response = if details.recorded.is_some() {
         response
@@ -95,7 +99,41 @@ pub async fn audited(
             .headers_mut()
             .insert(header::HeaderName::from_static(REQUEST_ID), value);
     }
+    log_request(&response, actor.as_ref(), &request_id, started);
     Ok(response)
+}
+
+/// The request's one log line: its route's pattern, never the path (activation codes, file
+/// names) nor the query string (signatures) nor a header (tokens).
+fn log_request(
+    response: &ServiceResponse<BoxBody>,
+    actor: Option<&crate::audit::Actor>,
+    request_id: &str,
+    started: std::time::Instant,
+) {
+    let req = response.request();
+    let route = req.match_pattern();
+    tracing::info!(
+        method = %req.method(),
+        route = route.as_deref().unwrap_or("(no route)"),
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        request_id,
+        actor = actor.map_or("anonymous", |a| a.kind.as_str()),
+        name = actor.and_then(|a| a.name.as_deref()).unwrap_or("-"),
+        bytes = response_bytes(response),
+        "request"
+    );
+}
+
+/// The size of a response's body, when it is known before it is sent (not for streams).
+fn response_bytes(response: &ServiceResponse<BoxBody>) -> Option<u64> {
+    match response.response().body().size() {
+        BodySize::Sized(n) if response.request().method() != actix_web::http::Method::HEAD => {
+            Some(n)
+        }
+        _ => None,
+    }
 }
 
 /// Makes the catalog changes `req`'s handler writes through its trail ([`Trail::write`])
@@ -127,10 +165,7 @@ fn event_of(response: &ServiceResponse<BoxBody>, state: &AppState, details: Deta
         .error()
         .and_then(|e| e.as_error::<Error>())
         .map(|e| e.code().as_str().to_string());
-    event.bytes = match response.response().body().size() {
-        BodySize::Sized(n) if req.method() != actix_web::http::Method::HEAD => Some(n),
-        _ => None,
-    };
+    event.bytes = response_bytes(response);
     // Any table response names its version in a header; listings name theirs in the trail.
     if event.versions.is_none() {
         event.versions = response

@@ -11,13 +11,16 @@ use actix_web::{FromRequest, Handler, HttpMessage, HttpRequest, HttpResponse, Re
 use actix_web::{Resource, web};
 
 use super::recording::RouteAction;
-use super::{activate, admin, files, sharing, token_endpoint, well_known};
+use super::{activate, admin, files, health, sharing, token_endpoint, well_known};
 use crate::Error;
 
 /// Path prefix of the protocol endpoints; a profile's `endpoint` ends with it.
 pub const SHARING_PREFIX: &str = "/delta-sharing";
 /// Path prefix of the admin API (`openapi/admin.yaml`).
 pub const ADMIN_PREFIX: &str = "/admin/v1";
+/// Liveness and readiness probes (not recorded in the ledger).
+pub const HEALTHZ: &str = "/healthz";
+pub const READYZ: &str = "/readyz";
 /// Where the audit key's public half is published.
 pub const AUDIT_KEY_PATH: &str = "/.well-known/fireshare-audit-key";
 
@@ -52,38 +55,35 @@ fn endpoint(path: &str, allow: &'static str) -> Resource {
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(endpoint("/healthz", "GET").route(web::get().to(|| async {
-        HttpResponse::Ok()
-            .content_type("text/plain; charset=utf-8")
-            .body("ok")
-    })))
-    .service(sharing_scope())
-    .service(admin_scope())
-    .service(endpoint("/activate/{code}", "GET").route(named(
-        web::get(),
-        "activateRecipient",
-        activate::activate,
-    )))
-    .service(endpoint("/oauth/token", "POST").route(named(
-        web::post(),
-        "issueAccessToken",
-        token_endpoint::token,
-    )))
-    .service(endpoint("/.well-known/jwks.json", "GET").route(named(
-        web::get(),
-        "getPublicKey",
-        well_known::jwks,
-    )))
-    .service(endpoint(AUDIT_KEY_PATH, "GET").route(named(
-        web::get(),
-        "getPublicKey",
-        well_known::audit_key,
-    )))
-    .service(
-        endpoint("/files/{tail:.*}", "GET, HEAD")
-            .route(named(web::get(), "downloadFile", files::download))
-            .route(named(web::head(), "downloadFile", files::download)),
-    );
+    cfg.service(endpoint(HEALTHZ, "GET").route(web::get().to(health::alive)))
+        .service(endpoint(READYZ, "GET").route(web::get().to(health::ready)))
+        .service(sharing_scope())
+        .service(admin_scope())
+        .service(endpoint("/activate/{code}", "GET").route(named(
+            web::get(),
+            "activateRecipient",
+            activate::activate,
+        )))
+        .service(endpoint("/oauth/token", "POST").route(named(
+            web::post(),
+            "issueAccessToken",
+            token_endpoint::token,
+        )))
+        .service(endpoint("/.well-known/jwks.json", "GET").route(named(
+            web::get(),
+            "getPublicKey",
+            well_known::jwks,
+        )))
+        .service(endpoint(AUDIT_KEY_PATH, "GET").route(named(
+            web::get(),
+            "getPublicKey",
+            well_known::audit_key,
+        )))
+        .service(
+            endpoint("/files/{tail:.*}", "GET, HEAD")
+                .route(named(web::get(), "downloadFile", files::download))
+                .route(named(web::head(), "downloadFile", files::download)),
+        );
 }
 
 /// The protocol endpoints, under [`SHARING_PREFIX`].

@@ -1,9 +1,6 @@
 //! Start-up and shutdown: one actix-web application serving every route, and the background
 //! work of a running server (last-used times, FIRE validation).
 
-use std::time::Instant;
-
-use actix_web::dev::Service;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
@@ -37,30 +34,6 @@ pub async fn serve(state: AppState, ready: impl FnOnce(&AppState)) -> Result<()>
                 web::PathConfig::default()
                     .error_handler(|e, _| Error::invalid(format!("invalid path: {e}")).into()),
             )
-            .wrap_fn(|req, srv| {
-                let (method, started) = (req.method().clone(), Instant::now());
-                let response = srv.call(req);
-                async move {
-                    let response = response.await?;
-                    let request_id = response
-                        .headers()
-                        .get(recording::REQUEST_ID)
-                        .and_then(|h| h.to_str().ok())
-                        .unwrap_or_default();
-                    // The route's pattern, never the path (activation codes, file names) nor
-                    // the query string (signatures) nor headers (tokens).
-                    let route = response.request().match_pattern();
-                    tracing::info!(
-                        %method,
-                        route = route.as_deref().unwrap_or("(no route)"),
-                        request_id,
-                        status = response.status().as_u16(),
-                        ms = started.elapsed().as_millis() as u64,
-                        "request"
-                    );
-                    Ok(response)
-                }
-            })
             .configure(routes::configure)
     })
     // Without TCP_NODELAY a streamed body sent after its headers waits for the client's

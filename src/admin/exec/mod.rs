@@ -117,7 +117,7 @@ pub fn execute_statements(
         note(trail, &results);
     }
     for (_, text) in &statements {
-        tracing::info!(statement = %text, "executed");
+        tracing::debug!(statement = %text, "executed");
     }
     Ok(results)
 }
