@@ -5,6 +5,7 @@
 //!
 //! - `error`: the one error type, a variant per protocol error code.
 //! - `clock`: wall-clock time in the units of the Delta log and the protocol.
+//! - `metrics`: the Prometheus series every module counts into.
 //! - `secret`: the server's HMAC key (file URLs, page tokens).
 //! - `signing_key`: the server's Ed25519 keys (OAuth tokens, audit seals and receipts).
 //! - `data_dir`: where the files of a data directory live.
@@ -31,6 +32,7 @@ pub mod delta;
 pub mod demo;
 pub mod error;
 pub mod fire;
+pub mod metrics;
 pub mod secret;
 pub mod sharing;
 pub mod signing_key;

@@ -122,6 +122,11 @@ enum Command {
         fire_poll: std::time::Duration,
         #[command(flatten)]
         limits: LimitArgs,
+        /// Also serve GET /metrics without credentials at this address (e.g. 10.0.0.5:9090,
+        /// for a Prometheus on a private network); the main listener's /metrics needs an admin
+        /// or auditor token.
+        #[arg(long, env = "FIRESHARE_METRICS_LISTEN")]
+        metrics_listen: Option<String>,
     },
     /// Run admin statements, e.g. "CREATE SHARE s; GRANT SELECT ON SHARE s TO RECIPIENT r".
     ///
@@ -394,6 +399,7 @@ fn run(command: Command) -> fireshare::Result<()> {
             audit_seal_interval,
             fire_poll,
             limits,
+            metrics_listen,
         } => {
             data.open()?;
             let mut config =
@@ -402,6 +408,7 @@ fn run(command: Command) -> fireshare::Result<()> {
             config.activation_ttl = activation.activation_ttl;
             config.trusted_proxies = trusted_proxies;
             config.fire_poll = fire_poll;
+            config.metrics_listen = metrics_listen;
             config.limits = fireshare::web::Limits {
                 head_timeout: limits.request_timeout,
                 body_timeout: limits.body_timeout,

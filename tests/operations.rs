@@ -158,3 +158,95 @@ fn readiness_says_whether_the_ledger_takes_writes() {
     db.execute_batch("DROP TRIGGER ledger_full").unwrap();
     assert_eq!(probe("/readyz").0, 200, "ready again");
 }
+
+/// The value of the first series line of `text` starting with `series` (name and labels).
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(series))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in:\n{text}"))
+}
+
+#[test]
+fn metrics_count_a_connector_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::run("demo", &data);
+    let auditor = common::admin_token(&data, "auditor", "prometheus");
+    let table = format!(
+        "{}#regulatory_reports.fire.collateral_gold",
+        data.join("regulator.share").display()
+    );
+    // Version 6 is held back by its quality: the connector reads version 5.
+    assert_eq!(common::run_python("count_rows.py", &[&table]).trim(), "142");
+    let http = reqwest::blocking::Client::new();
+    let scrape = |token: Option<&str>| {
+        let mut request = http.get(server.url("/metrics"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().unwrap();
+        (response.status().as_u16(), response.text().unwrap())
+    };
+    assert_eq!(scrape(None).0, 401);
+    let recipient = common::bearer(&data.join("regulator.share"));
+    assert_eq!(scrape(Some(&recipient)).0, 403);
+    let (status, text) = scrape(Some(&auditor));
+    assert_eq!(status, 200, "{text}");
+    let queries = text
+        .lines()
+        .filter(|l| {
+            l.starts_with("fireshare_http_requests_total{")
+                && l.contains("/query\"")
+                && l.contains("status=\"200\"")
+        })
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+        .sum::<f64>();
+    assert!(queries >= 1.0, "{text}");
+    assert!(sample(&text, "fireshare_query_files_listed_count") >= 1.0);
+    assert!(
+        sample(&text, "fireshare_ledger_commits_total") >= 3.0,
+        "one per request"
+    );
+    assert!(sample(&text, "fireshare_ledger_commit_events_count") >= 3.0);
+    assert_eq!(sample(&text, "fireshare_ledger_failures_total"), 0.0);
+    let cache = sample(&text, "fireshare_file_cache_hits_total")
+        + sample(&text, "fireshare_file_cache_misses_total");
+    assert!(cache >= 1.0, "{text}");
+    assert!(sample(&text, "fireshare_snapshot_loads_total") >= 1.0);
+    assert!(sample(&text, "fireshare_token_cache_misses_total") >= 1.0);
+    let fire = "{table=\"fire.collateral_gold\"}";
+    assert_eq!(
+        sample(
+            &text,
+            &format!("fireshare_fire_last_validated_version{fire}")
+        ),
+        6.0
+    );
+    let rate = sample(&text, &format!("fireshare_fire_last_pass_rate{fire}"));
+    assert!((rate - 152.0 / 162.0).abs() < 1e-9, "{rate}");
+    let rss = sample(&text, "process_resident_memory_bytes");
+    assert!(rss > 1e6 && rss < 4e9, "{rss}");
+    assert!(sample(&text, "process_open_fds") >= 3.0);
+    drop(server);
+
+    // A scraper on a private network: its own address, no credentials.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let _server = Server::run_with("serve", &data, &["--metrics-listen", &address]);
+    let open = reqwest::blocking::get(format!("http://{address}/metrics")).unwrap();
+    assert_eq!(open.status(), 200);
+    let text = open.text().unwrap();
+    assert_eq!(
+        sample(
+            &text,
+            &format!("fireshare_fire_last_validated_version{fire}")
+        ),
+        6.0,
+        "from the catalog, across restarts"
+    );
+}

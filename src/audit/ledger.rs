@@ -215,9 +215,12 @@ fn seal_if_due(
     let due = unsealed >= sealing.every
         || now - at.sealed_at_us >= sealing.interval.as_micros() as i64
         || force;
+    let unsealed_gauge = &crate::metrics::metrics().ledger_unsealed;
     if unsealed == 0 || !due {
+        unsealed_gauge.set(unsealed as i64);
         return Ok(());
     }
+    unsealed_gauge.set(0);
     let seal = canonical_json(&serde_json::json!({
         "seq": at.seq,
         "hash": at.hash,
@@ -308,8 +311,14 @@ impl Ledger {
                     let probes: Vec<bool> = group.iter().map(|p| p.event.is_none()).collect();
                     let mut events: Vec<Event> =
                         group.iter_mut().filter_map(|p| p.event.take()).collect();
+                    let metrics = crate::metrics::metrics();
+                    let timer = metrics.ledger_commit_seconds.start_timer();
                     let written = ledger.append(&mut events, &key, sealing);
+                    timer.observe_duration();
+                    metrics.ledger_commits.inc();
+                    metrics.ledger_group_events.observe(events.len() as f64);
                     if let Err(e) = &written {
+                        metrics.ledger_failures.inc();
                         tracing::error!(error = %e, events = events.len(), "cannot write the audit ledger");
                     }
                     let mut seqs = events.iter().map(|e| e.seq);

@@ -65,12 +65,14 @@ impl TokenCache {
             let mut holders = lock(&self.holders);
             if holders.0.as_ref() == Some(&stamp) {
                 if let Some(holder) = holders.1.get(key) {
+                    crate::metrics::metrics().token_cache_hits.inc();
                     return Ok(holder.clone());
                 }
             } else {
                 *holders = (Some(stamp.clone()), HashMap::new());
             }
         }
+        crate::metrics::metrics().token_cache_misses.inc();
         let holder = load(catalog)?;
         let mut holders = lock(&self.holders);
         if !matches!(holder, Holder::Unknown) && holders.0.as_ref() == Some(&stamp) {

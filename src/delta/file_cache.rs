@@ -41,7 +41,13 @@ impl FileCache {
     /// The files of the snapshot of table `id` at `root` at `version`, if kept.
     pub fn get(&self, root: &Url, id: &str, version: u64) -> Option<Arc<FileList>> {
         let mut lists = self.lock();
-        let (list, used) = lists.get_mut(&(root.clone(), id.to_string(), version))?;
+        let found = lists.get_mut(&(root.clone(), id.to_string(), version));
+        let metrics = crate::metrics::metrics();
+        let Some((list, used)) = found else {
+            metrics.file_cache_misses.inc();
+            return None;
+        };
+        metrics.file_cache_hits.inc();
         *used = Instant::now();
         Some(list.clone())
     }
@@ -67,6 +73,7 @@ impl FileCache {
                 .expect("a list is kept");
             total -= lists.remove(&oldest).map_or(0, |(list, _)| list.files);
         }
+        crate::metrics::metrics().file_cache_files.set(total as i64);
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<Key, (Arc<FileList>, Instant)>> {

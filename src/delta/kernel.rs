@@ -99,8 +99,12 @@ impl DeltaLog {
 
     /// The snapshot of the table at `location` for `at`.
     pub fn snapshot(&self, location: &Location, at: VersionSpec) -> Result<Snapshot> {
-        self.read_snapshot(location, at)
-            .map_err(|e| location.name_in(e))
+        let metrics = crate::metrics::metrics();
+        let timer = metrics.snapshot_seconds.start_timer();
+        let snapshot = self.read_snapshot(location, at);
+        timer.observe_duration();
+        metrics.snapshot_loads.inc();
+        snapshot.map_err(|e| location.name_in(e))
     }
 
     fn read_snapshot(&self, location: &Location, at: VersionSpec) -> Result<Snapshot> {

@@ -229,6 +229,8 @@ pub fn validate_bound_tables(catalog: &Catalog, delta: &DeltaLog, stores: &Store
     else {
         return Ok(());
     };
+    let metrics = crate::metrics::metrics();
+    let mut backlog = 0;
     for table_id in catalog.read(|c| c.bound_tables())? {
         let Some(table) = catalog.read(|c| c.table_by_id(&table_id))? else {
             continue;
@@ -245,7 +247,8 @@ pub fn validate_bound_tables(catalog: &Catalog, delta: &DeltaLog, stores: &Store
         };
         // A version that cannot be read (files vacuumed, say) does not hold back the others.
         for version in versions {
-            match validate_version(
+            let timer = metrics.fire_seconds.start_timer();
+            let validated = validate_version(
                 catalog,
                 delta,
                 stores,
@@ -253,21 +256,36 @@ pub fn validate_bound_tables(catalog: &Catalog, delta: &DeltaLog, stores: &Store
                 &table,
                 version,
                 &mut |_| {},
-            ) {
-                Ok(done) => tracing::info!(
-                    table = label,
-                    version,
-                    rows = done.report.rows,
-                    pass_rate = done.report.pass_rate,
-                    files_read = done.files_read,
-                    "FIRE validation"
-                ),
+            );
+            timer.observe_duration();
+            match validated {
+                Ok(done) => {
+                    metrics.fire_rows.inc_by(done.report.rows);
+                    metrics
+                        .fire_validations
+                        .with_label_values(&[label.as_str(), "validated"])
+                        .inc();
+                    tracing::info!(
+                        table = label,
+                        version,
+                        rows = done.report.rows,
+                        pass_rate = done.report.pass_rate,
+                        files_read = done.files_read,
+                        "FIRE validation"
+                    )
+                }
                 Err(e) => {
+                    backlog += 1;
+                    metrics
+                        .fire_validations
+                        .with_label_values(&[label.as_str(), "failed"])
+                        .inc();
                     tracing::warn!(table = label, version, error = %e, "FIRE validation failed")
                 }
             }
         }
     }
+    metrics.fire_backlog.set(backlog);
     Ok(())
 }
 

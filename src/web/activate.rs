@@ -36,10 +36,15 @@ pub async fn activate(
         })
     })
     .await?;
+    let activations = &crate::metrics::metrics().activations;
     let (token, recipient) = match outcome {
         Activated::Token { recipient, token } => (token, recipient),
-        Activated::Refused(why) => return Ok(refusal(why)),
+        Activated::Refused(why) => {
+            activations.with_label_values(&["refused"]).inc();
+            return Ok(refusal(why));
+        }
     };
+    activations.with_label_values(&["issued"]).inc();
     tracing::info!(recipient, token_id = token.token_id, "activation link used");
     let profile = Profile::new(&state.config.sharing_endpoint(), &token).to_json();
     let file_name: String = recipient

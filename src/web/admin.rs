@@ -65,7 +65,7 @@ pub(super) async fn run_sql(
             ))
         })?;
         let results = run_script(state, caller, &trail, &request.statement)?;
-        tracing::info!(admin = %caller.name, role = caller.role.as_str(), statements = results.len(), "admin sql");
+        tracing::debug!(admin = %caller.name, role = caller.role.as_str(), statements = results.len(), "admin sql");
         Ok(results)
     })
     .await?;
@@ -135,7 +135,7 @@ async fn rest(
     let results = as_admin(&state, &req, move |state, caller| {
         let statement = statement?;
         let text = statement.to_string();
-        tracing::info!(admin = %caller.name, statement = %text, "admin rest");
+        tracing::debug!(admin = %caller.name, statement = %text, "admin rest");
         let base_dir = std::env::current_dir()?;
         let context = Context {
             trail: Some(&trail),

@@ -27,6 +27,8 @@ pub struct ServerConfig {
     pub fire_poll: Duration,
     /// What a client's connection may hold.
     pub limits: Limits,
+    /// A second address serving `/metrics` alone, without credentials.
+    pub metrics_listen: Option<String>,
 }
 
 /// Bounds on clients' connections.
@@ -71,6 +73,7 @@ impl ServerConfig {
             sealing: Sealing::default(),
             fire_poll: Duration::from_secs(30),
             limits: Limits::default(),
+            metrics_listen: None,
         }
     }
 

@@ -14,6 +14,7 @@ mod limits;
 mod recording;
 mod request;
 mod routes;
+mod scrape;
 mod server;
 mod sharing;
 mod state;

@@ -73,10 +73,11 @@ pub async fn audited(
         }
     };
     let details = trail.take();
-    let (request_id, actor, started) = (
+    let (request_id, actor, started, files) = (
         details.request_id.clone(),
         details.actor.clone(),
         details.started,
+        details.files,
     );
     // A change's event committed with the change (see `record_changes`): nothing left to do.
     let mut response = if details.recorded.is_some() {
@@ -99,29 +100,54 @@ pub async fn audited(
             .headers_mut()
             .insert(header::HeaderName::from_static(REQUEST_ID), value);
     }
-    log_request(&response, actor.as_ref(), &request_id, started);
+    observe(&response, actor.as_ref(), &request_id, started, files);
     Ok(response)
 }
 
-/// The request's one log line: its route's pattern, never the path (activation codes, file
-/// names) nor the query string (signatures) nor a header (tokens).
-fn log_request(
+/// The request's log line and metrics: by its route's pattern, never the path (activation
+/// codes, file names) nor the query string (signatures) nor a header (tokens).
+fn observe(
     response: &ServiceResponse<BoxBody>,
     actor: Option<&crate::audit::Actor>,
     request_id: &str,
     started: std::time::Instant,
+    files: Option<u64>,
 ) {
     let req = response.request();
-    let route = req.match_pattern();
+    let pattern = req.match_pattern();
+    let route = pattern.as_deref().unwrap_or("(no route)");
+    let (status, elapsed, bytes) = (
+        response.status().as_u16(),
+        started.elapsed(),
+        response_bytes(response),
+    );
+    let metrics = crate::metrics::metrics();
+    metrics
+        .requests
+        .with_label_values(&[route, req.method().as_str(), &status.to_string()])
+        .inc();
+    metrics
+        .request_seconds
+        .with_label_values(&[route])
+        .observe(elapsed.as_secs_f64());
+    if let Some(bytes) = bytes {
+        metrics
+            .response_bytes
+            .with_label_values(&[route])
+            .inc_by(bytes);
+    }
+    if let Some(files) = files {
+        metrics.files_listed.observe(files as f64);
+    }
     tracing::info!(
         method = %req.method(),
-        route = route.as_deref().unwrap_or("(no route)"),
-        status = response.status().as_u16(),
-        ms = started.elapsed().as_millis() as u64,
+        route,
+        status,
+        ms = elapsed.as_millis() as u64,
         request_id,
         actor = actor.map_or("anonymous", |a| a.kind.as_str()),
         name = actor.and_then(|a| a.name.as_deref()).unwrap_or("-"),
-        bytes = response_bytes(response),
+        bytes,
         "request"
     );
 }

@@ -11,7 +11,7 @@ use actix_web::{FromRequest, Handler, HttpMessage, HttpRequest, HttpResponse, Re
 use actix_web::{Resource, web};
 
 use super::recording::RouteAction;
-use super::{activate, admin, files, health, sharing, token_endpoint, well_known};
+use super::{activate, admin, files, health, scrape, sharing, token_endpoint, well_known};
 use crate::Error;
 
 /// Path prefix of the protocol endpoints; a profile's `endpoint` ends with it.
@@ -21,6 +21,8 @@ pub const ADMIN_PREFIX: &str = "/admin/v1";
 /// Liveness and readiness probes (not recorded in the ledger).
 pub const HEALTHZ: &str = "/healthz";
 pub const READYZ: &str = "/readyz";
+/// Prometheus's scrape path.
+pub const METRICS: &str = "/metrics";
 /// Where the audit key's public half is published.
 pub const AUDIT_KEY_PATH: &str = "/.well-known/fireshare-audit-key";
 
@@ -57,6 +59,11 @@ fn endpoint(path: &str, allow: &'static str) -> Resource {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(endpoint(HEALTHZ, "GET").route(web::get().to(health::alive)))
         .service(endpoint(READYZ, "GET").route(web::get().to(health::ready)))
+        .service(endpoint(METRICS, "GET").route(named(
+            web::get(),
+            "getMetrics",
+            scrape::authorized,
+        )))
         .service(sharing_scope())
         .service(admin_scope())
         .service(endpoint("/activate/{code}", "GET").route(named(

@@ -5,7 +5,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
 use super::request::blocking;
-use super::{AppState, ServerConfig, limits, recording, routes};
+use super::{AppState, ServerConfig, limits, recording, routes, scrape};
 use crate::{Error, Result};
 
 /// Opens the data directory of `config` and serves it until Ctrl-C / SIGTERM. `ready` is
@@ -52,6 +52,10 @@ pub async fn serve(state: AppState, ready: impl FnOnce(&AppState)) -> Result<()>
     .bind(&listen)
     .map_err(|e| Error::internal(format!("cannot listen on {listen}: {e}")))?;
     tracing::info!(listen, public_url = %state.config.public_url, "fireshare is serving");
+    let metrics = match &state.config.metrics_listen {
+        Some(address) => Some(metrics_server(address, &state)?),
+        None => None,
+    };
     ready(&state);
     let flusher = state.clone();
     actix_web::rt::spawn(async move {
@@ -84,6 +88,9 @@ pub async fn serve(state: AppState, ready: impl FnOnce(&AppState)) -> Result<()>
             }
         }
     });
+    if let Some(metrics) = metrics {
+        actix_web::rt::spawn(metrics);
+    }
     let served = server
         .run()
         .await
@@ -91,6 +98,22 @@ pub async fn serve(state: AppState, ready: impl FnOnce(&AppState)) -> Result<()>
     flush_last_used(&state).await;
     state.audit.recorder.close();
     served
+}
+
+/// The `--metrics-listen` server: `/metrics` alone, without credentials, one worker.
+fn metrics_server(address: &str, state: &web::Data<AppState>) -> Result<actix_web::dev::Server> {
+    let state = state.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route(routes::METRICS, web::get().to(scrape::open))
+    })
+    .workers(1)
+    .bind(address)
+    .map_err(|e| Error::internal(format!("cannot listen on {address} for metrics: {e}")))?
+    .run();
+    tracing::info!(listen = address, "metrics are served");
+    Ok(server)
 }
 
 /// How often the tokens' last-used times are written.

@@ -47,6 +47,7 @@ pub async fn token(
             .await?;
             match issued {
                 Ok(token) => {
+                    crate::metrics::metrics().oauth_tokens.inc();
                     trail.update(|d| {
                         if let Some(actor) = &mut d.actor {
                             actor.kind = "recipient".into();
