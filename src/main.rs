@@ -127,6 +127,10 @@ enum Command {
         /// or auditor token.
         #[arg(long, env = "FIRESHARE_METRICS_LISTEN")]
         metrics_listen: Option<String>,
+        /// On SIGTERM or Ctrl-C, running responses may take this long to finish before the
+        /// server stops (a second signal stops it at once).
+        #[arg(long, default_value = "30s", value_parser = parse_duration)]
+        shutdown_grace: std::time::Duration,
     },
     /// Run admin statements, e.g. "CREATE SHARE s; GRANT SELECT ON SHARE s TO RECIPIENT r".
     ///
@@ -400,6 +404,7 @@ fn run(command: Command) -> fireshare::Result<()> {
             fire_poll,
             limits,
             metrics_listen,
+            shutdown_grace,
         } => {
             data.open()?;
             let mut config =
@@ -409,6 +414,7 @@ fn run(command: Command) -> fireshare::Result<()> {
             config.trusted_proxies = trusted_proxies;
             config.fire_poll = fire_poll;
             config.metrics_listen = metrics_listen;
+            config.shutdown_grace = shutdown_grace;
             config.limits = fireshare::web::Limits {
                 head_timeout: limits.request_timeout,
                 body_timeout: limits.body_timeout,

@@ -250,3 +250,102 @@ fn metrics_count_a_connector_session() {
         "from the catalog, across restarts"
     );
 }
+
+/// A one-commit table of `files` files at `root` (the log only: listing opens no file).
+fn many_files(root: &std::path::Path, files: usize) {
+    use delta_kernel::arrow::datatypes::{DataType, Field, Schema};
+    use fireshare::delta::writer::{AddFile, TableWriter};
+    let schema = Schema::new(vec![Field::new("id", DataType::Int64, false)]);
+    let mut table = TableWriter::create(root, "big", "", &schema, &[], &[]).unwrap();
+    let adds: Vec<AddFile> = (0..files)
+        .map(|n| AddFile {
+            path: format!("part-{n:08}.parquet"),
+            size: 1000 + n as i64,
+            partition_values: Default::default(),
+            stats: serde_json::json!({"numRecords": 10}),
+        })
+        .collect();
+    table.commit("WRITE", &adds, &[]).unwrap();
+}
+
+#[test]
+fn sigterm_lets_a_running_query_finish_and_records_it() {
+    use std::io::Read;
+    const FILES: usize = 100_000;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let root = dir.path().join("big");
+    many_files(&root, FILES);
+    sql(
+        &data,
+        &format!(
+            "CREATE TABLE fire.big USING DELTA LOCATION '{}'; CREATE SHARE s;
+             ALTER SHARE s ADD TABLE fire.big; CREATE RECIPIENT r; GRANT SELECT ON SHARE s TO RECIPIENT r",
+            root.display()
+        ),
+    );
+    let mut server = Server::start(&data);
+    let profile = common::profile(&data, &server, "r", &[]);
+    let mut response = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap()
+        .post(format!(
+            "{}/shares/s/schemas/fire/tables/big/query",
+            server.endpoint()
+        ))
+        .bearer_auth(common::bearer(&profile))
+        .json(&serde_json::json!({}))
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    // The head is here, the files are still coming: now the server is asked to stop.
+    let mut first = [0u8; 1024];
+    let got = response.read(&mut first).unwrap();
+    let mut body = first[..got].to_vec();
+    server.signal(libc::SIGTERM);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", server.port)).is_err()
+            || reqwest::blocking::get(server.url("/healthz")).is_err(),
+        "a stopping server takes no new request"
+    );
+    response.read_to_end(&mut body).unwrap();
+    let lines = body
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
+    assert_eq!(lines, 2 + FILES, "protocol, metadata and every file");
+    let status = server
+        .exited_within(Duration::from_secs(40))
+        .expect("the server stops once the response is done");
+    assert!(status.success(), "{status}");
+    let log = server.log_text();
+    assert!(
+        log.contains("stopping: running responses may finish"),
+        "{log}"
+    );
+    // The ledger holds the query, sealed at shutdown.
+    let out = fireshare()
+        .args(["audit", "verify", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let verified = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success() && !verified.contains("not sealed yet"),
+        "{verified}"
+    );
+    let ledger = fireshare::audit::LedgerDb::open_existing(&data.join("catalog.db")).unwrap();
+    let filter = fireshare::audit::search::from_query_string(&format!("requestId={request_id}"))
+        .unwrap()
+        .0;
+    let events = ledger.query(&filter).unwrap().events;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["files"], FILES as u64, "{}", events[0]);
+    assert_eq!(events[0]["status"], 200);
+}

@@ -29,6 +29,8 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// A second address serving `/metrics` alone, without credentials.
     pub metrics_listen: Option<String>,
+    /// How long running responses may take to finish once the server is asked to stop.
+    pub shutdown_grace: Duration,
 }
 
 /// Bounds on clients' connections.
@@ -74,6 +76,7 @@ impl ServerConfig {
             fire_poll: Duration::from_secs(30),
             limits: Limits::default(),
             metrics_listen: None,
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 

@@ -45,6 +45,9 @@ pub async fn serve(state: AppState, ready: impl FnOnce(&AppState)) -> Result<()>
             tracing::warn!(error = %e, "cannot set TCP_NODELAY");
         }
     })
+    // Signals are handled below: the first lets running responses finish, a second stops.
+    .disable_signals()
+    .shutdown_timeout(state.config.shutdown_grace.as_secs())
     .client_request_timeout(limits.head_timeout)
     .keep_alive(limits.keep_alive)
     .max_connections(limits.max_connections.div_ceil(workers).max(1))
@@ -88,16 +91,50 @@ pub async fn serve(state: AppState, ready: impl FnOnce(&AppState)) -> Result<()>
             }
         }
     });
+    let server = server.run();
+    let mut handles = vec![server.handle()];
     if let Some(metrics) = metrics {
+        handles.push(metrics.handle());
         actix_web::rt::spawn(metrics);
     }
+    actix_web::rt::spawn(stop_on_signals(handles, state.config.shutdown_grace));
     let served = server
-        .run()
         .await
         .map_err(|e| Error::internal(format!("server failed: {e}")));
     flush_last_used(&state).await;
     state.audit.recorder.close();
     served
+}
+
+/// SIGTERM or Ctrl-C: stop accepting connections and let running responses finish, for up
+/// to `grace`; the server then writes last-used times and seals the ledger. A second signal
+/// exits at once (every response sent so far is already recorded).
+async fn stop_on_signals(servers: Vec<actix_web::dev::ServerHandle>, grace: std::time::Duration) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot listen for SIGTERM and SIGINT");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    tracing::info!(
+        grace_s = grace.as_secs(),
+        "stopping: running responses may finish; a second signal stops at once"
+    );
+    for server in &servers {
+        actix_web::rt::spawn(server.stop(true));
+    }
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    tracing::warn!("stopped at once by a second signal");
+    std::process::exit(1);
 }
 
 /// The `--metrics-listen` server: `/metrics` alone, without credentials, one worker.
@@ -109,6 +146,7 @@ fn metrics_server(address: &str, state: &web::Data<AppState>) -> Result<actix_we
             .route(routes::METRICS, web::get().to(scrape::open))
     })
     .workers(1)
+    .disable_signals()
     .bind(address)
     .map_err(|e| Error::internal(format!("cannot listen on {address} for metrics: {e}")))?
     .run();
