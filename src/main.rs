@@ -131,6 +131,13 @@ enum Command {
         /// server stops (a second signal stops it at once).
         #[arg(long, default_value = "30s", value_parser = parse_duration)]
         shutdown_grace: std::time::Duration,
+        /// Serve HTTPS with this certificate chain (PEM), read again on SIGHUP; with
+        /// --tls-key. The public URL then defaults to https://<listen>.
+        #[arg(long, env = "FIRESHARE_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key of --tls-cert (PEM: PKCS#8, SEC1 or PKCS#1).
+        #[arg(long, env = "FIRESHARE_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Run admin statements, e.g. "CREATE SHARE s; GRANT SELECT ON SHARE s TO RECIPIENT r".
     ///
@@ -405,6 +412,8 @@ fn run(command: Command) -> fireshare::Result<()> {
             limits,
             metrics_listen,
             shutdown_grace,
+            tls_cert,
+            tls_key,
         } => {
             data.open()?;
             let mut config =
@@ -415,6 +424,12 @@ fn run(command: Command) -> fireshare::Result<()> {
             config.fire_poll = fire_poll;
             config.metrics_listen = metrics_listen;
             config.shutdown_grace = shutdown_grace;
+            if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
+                if public_url.is_none() {
+                    config.public_url = format!("https://{listen}");
+                }
+                config.tls = Some(fireshare::web::Tls { cert, key });
+            }
             config.limits = fireshare::web::Limits {
                 head_timeout: limits.request_timeout,
                 body_timeout: limits.body_timeout,

@@ -349,3 +349,213 @@ fn sigterm_lets_a_running_query_finish_and_records_it() {
     assert_eq!(events[0]["files"], FILES as u64, "{}", events[0]);
     assert_eq!(events[0]["status"], 200);
 }
+
+/// Runs openssl with `args` in `dir`.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl is needed to make test certificates (apt-get install openssl)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A certificate for 127.0.0.1 signed by the CA in `dir` (made on first use), as `name`.pem and
+/// `name`.key; returns the SHA-256 of its DER form.
+fn server_certificate(dir: &std::path::Path, name: &str) -> String {
+    if !dir.join("ca.pem").exists() {
+        openssl(
+            dir,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=fireshare test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        );
+        std::fs::write(
+            dir.join("leaf.ext"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n\
+             extendedKeyUsage=serverAuth\nauthorityKeyIdentifier=keyid,issuer\n",
+        )
+        .unwrap();
+    }
+    let (key, csr, pem) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.pem"),
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            &pem,
+            "-days",
+            "2",
+            "-extfile",
+            "leaf.ext",
+        ],
+    );
+    let der = dir.join(format!("{name}.der"));
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-in",
+            &pem,
+            "-outform",
+            "DER",
+            "-out",
+            der.to_str().unwrap(),
+        ],
+    );
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(std::fs::read(der).unwrap()))
+}
+
+#[test]
+fn tls_serves_the_connector_and_reloads_its_certificate_on_sighup() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, certs) = (dir.path().join("data"), dir.path().join("certs"));
+    std::fs::create_dir_all(&certs).unwrap();
+    let first = server_certificate(&certs, "first");
+    std::fs::copy(certs.join("first.pem"), certs.join("server.pem")).unwrap();
+    std::fs::copy(certs.join("first.key"), certs.join("server.key")).unwrap();
+    let loans = dir.path().join("loans");
+    many_files(&loans, 3);
+    sql(
+        &data,
+        &format!(
+            "CREATE TABLE fire.loans USING DELTA LOCATION '{}'; CREATE SHARE s;
+             ALTER SHARE s ADD TABLE fire.loans; CREATE RECIPIENT r; GRANT SELECT ON SHARE s TO RECIPIENT r",
+            loans.display()
+        ),
+    );
+    let (cert, key) = (certs.join("server.pem"), certs.join("server.key"));
+    let server = Server::run_with(
+        "serve",
+        &data,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let ca = certs.join("ca.pem");
+    let presented = || {
+        common::run_python(
+            "tls_check.py",
+            &[
+                "cert",
+                "127.0.0.1",
+                &server.port.to_string(),
+                ca.to_str().unwrap(),
+            ],
+        )
+    };
+    let said = presented();
+    assert!(said.starts_with(&first), "{said} (expected {first})");
+    assert!(said.contains("TLSv1.3"), "{said}");
+    // The real connector over HTTPS, trusting the CA (the profile's endpoint is https).
+    let issued = fireshare()
+        .args(["token", "create", "--recipient", "r", "--data-dir"])
+        .arg(&data)
+        .args([
+            "--endpoint",
+            &format!("https://127.0.0.1:{}/delta-sharing", server.port),
+        ])
+        .output()
+        .unwrap();
+    assert!(issued.status.success());
+    let profile = dir.path().join("r.share");
+    std::fs::write(&profile, &issued.stdout).unwrap();
+    let written: Value = serde_json::from_slice(&issued.stdout).unwrap();
+    assert!(
+        written["endpoint"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
+    let out = std::process::Command::new(common::python())
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/tls_list.py"))
+        .arg(&profile)
+        .env("REQUESTS_CA_BUNDLE", &ca)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "s.fire.loans");
+
+    // A new certificate in place, then SIGHUP: new connections get it.
+    let second = server_certificate(&certs, "second");
+    std::fs::copy(certs.join("second.pem"), &cert).unwrap();
+    std::fs::copy(certs.join("second.key"), &key).unwrap();
+    server.signal(libc::SIGHUP);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !server.log_text().contains("reloaded the TLS certificate") {
+        assert!(Instant::now() < deadline, "{}", server.log_text());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(presented().starts_with(&second));
+    // A broken file keeps the certificate in use.
+    std::fs::write(&key, "not a key").unwrap();
+    server.signal(libc::SIGHUP);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !server
+        .log_text()
+        .contains("kept the TLS certificate in use")
+    {
+        assert!(Instant::now() < deadline, "{}", server.log_text());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(presented().starts_with(&second));
+}

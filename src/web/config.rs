@@ -31,6 +31,15 @@ pub struct ServerConfig {
     pub metrics_listen: Option<String>,
     /// How long running responses may take to finish once the server is asked to stop.
     pub shutdown_grace: Duration,
+    /// The certificate and key of the main listener; plain HTTP without.
+    pub tls: Option<Tls>,
+}
+
+/// PEM files of a TLS certificate chain and its private key.
+#[derive(Debug, Clone)]
+pub struct Tls {
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
 }
 
 /// Bounds on clients' connections.
@@ -77,6 +86,7 @@ impl ServerConfig {
             limits: Limits::default(),
             metrics_listen: None,
             shutdown_grace: Duration::from_secs(30),
+            tls: None,
         }
     }
 

@@ -18,10 +18,11 @@ mod scrape;
 mod server;
 mod sharing;
 mod state;
+mod tls;
 mod token_endpoint;
 mod well_known;
 
-pub use config::{ACTIVATION_TTL, Limits, ServerConfig};
+pub use config::{ACTIVATION_TTL, Limits, ServerConfig, Tls};
 pub use identity::{Authenticator, Tokens};
 pub use routes::{ADMIN_PREFIX, SHARING_PREFIX};
 pub use server::{run, serve};

@@ -5,7 +5,10 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
 use super::request::blocking;
-use super::{AppState, ServerConfig, limits, recording, routes, scrape};
+use actix_tls::accept::rustls_0_23::TlsStream;
+use actix_web::rt::net::TcpStream;
+
+use super::{AppState, ServerConfig, limits, recording, routes, scrape, tls};
 use crate::{Error, Result};
 
 /// Opens the data directory of `config` and serves it until Ctrl-C / SIGTERM. `ready` is
@@ -18,6 +21,10 @@ pub async fn run(config: ServerConfig, ready: impl FnOnce(&AppState)) -> Result<
 /// SIGTERM. `ready` is called once the socket is bound.
 pub async fn serve(state: AppState, ready: impl FnOnce(&AppState)) -> Result<()> {
     let (listen, limits) = (state.config.listen.clone(), state.config.limits);
+    let certificate = match &state.config.tls {
+        Some(tls) => Some(tls::Certificate::load(&tls.cert, &tls.key)?),
+        None => None,
+    };
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let state = web::Data::new(state);
     let app_state = state.clone();
@@ -39,7 +46,12 @@ pub async fn serve(state: AppState, ready: impl FnOnce(&AppState)) -> Result<()>
     // Without TCP_NODELAY a streamed body sent after its headers waits for the client's
     // delayed ACK (40 ms on Linux) before its first chunk leaves.
     .on_connect(|connection, _| {
-        if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>()
+        let tcp = connection.downcast_ref::<TcpStream>().or_else(|| {
+            connection
+                .downcast_ref::<TlsStream<TcpStream>>()
+                .map(|tls| tls.get_ref().0)
+        });
+        if let Some(tcp) = tcp
             && let Err(e) = tcp.set_nodelay(true)
         {
             tracing::warn!(error = %e, "cannot set TCP_NODELAY");
@@ -51,9 +63,15 @@ pub async fn serve(state: AppState, ready: impl FnOnce(&AppState)) -> Result<()>
     .client_request_timeout(limits.head_timeout)
     .keep_alive(limits.keep_alive)
     .max_connections(limits.max_connections.div_ceil(workers).max(1))
-    .workers(workers)
-    .bind(&listen)
-    .map_err(|e| Error::internal(format!("cannot listen on {listen}: {e}")))?;
+    .workers(workers);
+    let bound = match &certificate {
+        Some(certificate) => server.bind_rustls_0_23(&listen, certificate.server_config()?),
+        None => server.bind(&listen),
+    };
+    let server = bound.map_err(|e| Error::internal(format!("cannot listen on {listen}: {e}")))?;
+    if let Some(certificate) = certificate {
+        actix_web::rt::spawn(tls::reload_on_hangup(certificate));
+    }
     tracing::info!(listen, public_url = %state.config.public_url, "fireshare is serving");
     let metrics = match &state.config.metrics_listen {
         Some(address) => Some(metrics_server(address, &state)?),

@@ -267,8 +267,15 @@ impl Server {
             .unwrap();
         let mut server = Server { child, port, log };
         let deadline = Instant::now() + Duration::from_secs(30);
+        // This client speaks plain HTTP: an HTTPS server is ready once it says it serves.
+        let tls = options.contains(&"--tls-cert");
         loop {
-            if reqwest::blocking::get(server.url("/healthz")).is_ok_and(|r| r.status() == 200) {
+            let ready = if tls {
+                server.log_text().contains("fireshare is serving")
+            } else {
+                reqwest::blocking::get(server.url("/healthz")).is_ok_and(|r| r.status() == 200)
+            };
+            if ready {
                 return server;
             }
             if let Ok(Some(status)) = server.child.try_wait() {
