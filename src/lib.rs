@@ -19,6 +19,7 @@
 //! - `admin`: the admin SQL and its execution.
 //! - `web`: the HTTP server, the only module that knows actix.
 //! - `demo`: `fireshare demo`.
+//! - `config_file`: the command line's settings file, under its flags and environment.
 //!
 //! `main.rs` is the command line on top of them all.
 
@@ -27,6 +28,7 @@ pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod clock;
+pub mod config_file;
 pub mod data_dir;
 pub mod delta;
 pub mod demo;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use fireshare::audit::{note_change, record_command};
 use fireshare::auth::Role;
 use fireshare::data_dir::DataDir;
@@ -28,6 +28,10 @@ struct Cli {
         env = "FIRESHARE_LOG_FORMAT"
     )]
     log_format: LogFormat,
+    /// A TOML file of settings: any command's flags by their long names (listen =
+    /// "0.0.0.0:8443", url-ttl = "15m"); flags and environment variables win over it.
+    #[arg(long, global = true, env = "FIRESHARE_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -203,6 +207,19 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
     },
+    /// The settings file (--config).
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the settings `fireshare serve` would start with, from the command line, the
+    /// environment, --config and the defaults, each with where it came from (secrets masked);
+    /// fails on a value serve would refuse.
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -366,7 +383,14 @@ fn main() -> ExitCode {
     // the demo's tables — only its owner may read.
     // SAFETY: umask only swaps the process's file-creation mask; nothing else runs yet.
     unsafe { libc::umask(0o077) };
-    let cli = Cli::parse();
+    let args = match fireshare::config_file::apply(&Cli::command(), std::env::args_os().collect()) {
+        Ok((args, _)) => args,
+        Err(e) => {
+            eprintln!("error: {}", e.explained());
+            return ExitCode::FAILURE;
+        }
+    };
+    let cli = Cli::parse_from(args);
     let quiet = matches!(
         cli.command,
         Command::Sql { .. }
@@ -388,7 +412,7 @@ fn main() -> ExitCode {
         LogFormat::Text => logs.init(),
         LogFormat::Json => logs.json().flatten_event(true).init(),
     }
-    match run(cli.command) {
+    match run(cli.command, cli.config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", e.explained());
@@ -397,7 +421,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(command: Command) -> fireshare::Result<()> {
+fn run(command: Command, config: Option<PathBuf>) -> fireshare::Result<()> {
     match command {
         Command::Serve {
             data,
@@ -546,6 +570,9 @@ fn run(command: Command) -> fireshare::Result<()> {
                 )
             })
         }
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => config_check(config),
         Command::Demo { data, listen } => {
             data.open()?;
             let config = ServerConfig::new(DataDir::new(data.data_dir), &listen, None);
@@ -676,5 +703,57 @@ fn audit(command: AuditCommand) -> fireshare::Result<()> {
             println!("{}", serde_json::to_string_pretty(&receipt)?);
             Ok(())
         }
+    }
+}
+
+/// `fireshare config check`: `serve`'s settings as it would start with them.
+fn config_check(config: Option<PathBuf>) -> fireshare::Result<()> {
+    use fireshare::config_file;
+    let mut args: Vec<std::ffi::OsString> = vec!["fireshare".into()];
+    if let Some(path) = config {
+        args.extend(["--config".into(), path.into()]);
+    }
+    args.push("serve".into());
+    let cli = Cli::command();
+    let (args, from_file) = config_file::apply(&cli, args)?;
+    let matches = cli.clone().try_get_matches_from(&args).map_err(|e| {
+        let said = e.to_string();
+        fireshare::Error::invalid(said.trim_start_matches("error: ").trim_end().to_string())
+    })?;
+    let (serve, matches) = config_file::innermost(&cli, &matches);
+    for arg in serve.get_arguments() {
+        let id = arg.get_id().as_str();
+        let Some(long) = arg.get_long().filter(|l| !["help", "config"].contains(l)) else {
+            continue;
+        };
+        let value = matches.get_raw(id).map_or_else(
+            || "(not set)".to_string(),
+            |values| {
+                values
+                    .map(|v| masked(long, &v.to_string_lossy()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        );
+        let source = config_file::source(matches, id, &from_file);
+        println!("{long} = {value}  ({})", source.as_str());
+    }
+    Ok(())
+}
+
+/// A setting as `config check` shows it: secrets (by name, or a URL's password) masked.
+fn masked(name: &str, value: &str) -> String {
+    if ["secret", "password", "token"]
+        .iter()
+        .any(|s| name.contains(s))
+    {
+        return "****".into();
+    }
+    match url::Url::parse(value) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("****"));
+            url.to_string()
+        }
+        _ => value.to_string(),
     }
 }

@@ -559,3 +559,102 @@ fn tls_serves_the_connector_and_reloads_its_certificate_on_sighup() {
     }
     assert!(presented().starts_with(&second));
 }
+
+#[test]
+fn a_config_file_sets_what_flags_and_the_environment_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = dir.path().join("fireshare.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = '127.0.0.1:{port}'\nurl-ttl = '15m'\ntrusted_proxy = ['10.0.0.0/8', '192.168.0.0/16']\nkeep-alive = '20s'\n"
+        ),
+    )
+    .unwrap();
+    let check = fireshare()
+        .args(["config", "check", "--config"])
+        .arg(&config)
+        .env("FIRESHARE_METRICS_LISTEN", "127.0.0.1:9100")
+        .env("FIRESHARE_TLS_CERT", "/etc/cert.pem")
+        .env("FIRESHARE_TLS_KEY", "/etc/key.pem")
+        .env_remove("FIRESHARE_DATA_DIR")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&check.stdout).into_owned();
+    assert!(
+        check.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    for line in [
+        format!("listen = 127.0.0.1:{port}  (config file)"),
+        "url-ttl = 15m  (config file)".into(),
+        "trusted-proxy = 10.0.0.0/8, 192.168.0.0/16  (config file)".into(),
+        "metrics-listen = 127.0.0.1:9100  (environment)".into(),
+        "activation-ttl = 7d  (default)".into(),
+    ] {
+        assert!(said.lines().any(|l| l == line), "{line:?} not in:\n{said}");
+    }
+    // A bad value is refused as serve refuses it; a misspelt setting is named.
+    std::fs::write(&config, "url-ttl = 'forever'\n").unwrap();
+    let bad = fireshare()
+        .args(["config", "check", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let said = String::from_utf8_lossy(&bad.stderr).into_owned();
+    assert!(
+        said.contains("invalid value 'forever' for '--url-ttl"),
+        "{said}"
+    );
+    std::fs::write(&config, "lisen = '127.0.0.1:1'\n").unwrap();
+    let typo = fireshare()
+        .args(["serve", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!typo.status.success());
+    assert!(String::from_utf8_lossy(&typo.stderr).contains("no command has a setting 'lisen'"));
+
+    // serve starts where the file says.
+    std::fs::write(
+        &config,
+        format!(
+            "listen = '127.0.0.1:{port}'\ndata-dir = '{}'\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let mut child = fireshare()
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env_remove("FIRESHARE_DATA_DIR")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let answered = loop {
+        if let Ok(r) = reqwest::blocking::get(format!("http://127.0.0.1:{port}/healthz")) {
+            break r.status().as_u16();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "serve did not listen where the file says"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = child.kill();
+    child.wait().unwrap();
+    assert_eq!(answered, 200);
+    assert!(
+        data.join("catalog.db").is_file(),
+        "the data directory of the file"
+    );
+}
