@@ -212,6 +212,14 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Print a shell completion script, e.g. `fireshare completions bash >
+    /// /etc/bash_completion.d/fireshare`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `fireshare man > /usr/share/man/man1/fireshare.1`.
+    Man,
 }
 
 #[derive(Subcommand)]
@@ -573,6 +581,16 @@ fn run(command: Command, config: Option<PathBuf>) -> fireshare::Result<()> {
         Command::Config {
             command: ConfigCommand::Check,
         } => config_check(config),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "fireshare", &mut script);
+            print_bytes(&script)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+            print_bytes(&page)
+        }
         Command::Demo { data, listen } => {
             data.open()?;
             let config = ServerConfig::new(DataDir::new(data.data_dir), &listen, None);
@@ -755,5 +773,14 @@ fn masked(name: &str, value: &str) -> String {
             url.to_string()
         }
         _ => value.to_string(),
+    }
+}
+
+/// Writes `bytes` to stdout; a reader that stops early (`| head`) is no error.
+fn print_bytes(bytes: &[u8]) -> fireshare::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().write_all(bytes) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
 }

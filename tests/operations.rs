@@ -658,3 +658,40 @@ fn a_config_file_sets_what_flags_and_the_environment_do_not() {
         "the data directory of the file"
     );
 }
+
+#[test]
+fn completions_and_the_manual_come_from_the_same_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("fireshare.bash");
+    let out = fireshare().args(["completions", "bash"]).output().unwrap();
+    assert!(out.status.success());
+    std::fs::write(&script, &out.stdout).unwrap();
+    // What bash offers after `fireshare serve --tls`, as when Tab is pressed.
+    let offered = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source '{}'; COMP_WORDS=(fireshare serve --tls); COMP_CWORD=2; _fireshare fireshare --tls serve; echo \"${{COMPREPLY[@]}}\"",
+            script.display()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&offered.stdout).trim(),
+        "--tls-cert --tls-key"
+    );
+    for shell in ["zsh", "fish"] {
+        let out = fireshare().args(["completions", shell]).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("shutdown-grace"),
+            "{shell}"
+        );
+    }
+    let man = fireshare().arg("man").output().unwrap();
+    let page = String::from_utf8_lossy(&man.stdout);
+    assert!(
+        man.status.success() && page.contains(".TH fireshare 1"),
+        "{page}"
+    );
+    assert!(page.contains("serve") && page.contains("config"), "{page}");
+}
