@@ -220,6 +220,13 @@ enum Command {
     },
     /// Print the manual page (roff), e.g. `fireshare man > /usr/share/man/man1/fireshare.1`.
     Man,
+    /// Exit 0 when a server's probe answers 200 (a container's HEALTHCHECK: the image has no
+    /// curl). Plain HTTP: with TLS on the main listener, probe --metrics-listen.
+    Probe {
+        /// The probe's URL.
+        #[arg(default_value = "http://127.0.0.1:8080/healthz")]
+        url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -581,6 +588,7 @@ fn run(command: Command, config: Option<PathBuf>) -> fireshare::Result<()> {
         Command::Config {
             command: ConfigCommand::Check,
         } => config_check(config),
+        Command::Probe { url } => probe(&url),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "fireshare", &mut script);
@@ -783,4 +791,38 @@ fn print_bytes(bytes: &[u8]) -> fireshare::Result<()> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
+}
+
+/// `fireshare probe URL`: one HTTP/1.0 GET, within 5 s.
+fn probe(url: &str) -> fireshare::Result<()> {
+    use std::io::{Read, Write};
+    let bad = |why: String| fireshare::Error::invalid(format!("probe {url}: {why}"));
+    let parsed = url::Url::parse(url).map_err(|e| bad(e.to_string()))?;
+    if parsed.scheme() != "http" {
+        return Err(bad(
+            "only http:// (probe a plain listener, e.g. --metrics-listen)".into(),
+        ));
+    }
+    let host = parsed.host_str().ok_or_else(|| bad("no host".into()))?;
+    let address = (host, parsed.port_or_known_default().unwrap_or(80));
+    let timeout = std::time::Duration::from_secs(5);
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(&address)?
+        .next()
+        .ok_or_else(|| bad("the host does not resolve".into()))?;
+    let mut stream =
+        std::net::TcpStream::connect_timeout(&addr, timeout).map_err(|e| bad(e.to_string()))?;
+    stream.set_read_timeout(Some(timeout))?;
+    write!(
+        stream,
+        "GET {} HTTP/1.0\r\nHost: {host}\r\n\r\n",
+        parsed.path()
+    )?;
+    let mut head = [0u8; 64];
+    let read = stream.read(&mut head)?;
+    let status_line = String::from_utf8_lossy(&head[..read]);
+    let status = status_line.split_whitespace().nth(1).unwrap_or("none");
+    if status != "200" {
+        return Err(bad(format!("answered {status}")));
+    }
+    Ok(())
 }

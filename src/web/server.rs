@@ -8,7 +8,7 @@ use super::request::blocking;
 use actix_tls::accept::rustls_0_23::TlsStream;
 use actix_web::rt::net::TcpStream;
 
-use super::{AppState, ServerConfig, limits, recording, routes, scrape, tls};
+use super::{AppState, ServerConfig, health, limits, recording, routes, scrape, tls};
 use crate::{Error, Result};
 
 /// Opens the data directory of `config` and serves it until Ctrl-C / SIGTERM. `ready` is
@@ -155,13 +155,16 @@ async fn stop_on_signals(servers: Vec<actix_web::dev::ServerHandle>, grace: std:
     std::process::exit(1);
 }
 
-/// The `--metrics-listen` server: `/metrics` alone, without credentials, one worker.
+/// The `--metrics-listen` server: `/metrics` and the health probes, without credentials, one
+/// worker (the probes work there when the main listener speaks TLS).
 fn metrics_server(address: &str, state: &web::Data<AppState>) -> Result<actix_web::dev::Server> {
     let state = state.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .route(routes::METRICS, web::get().to(scrape::open))
+            .route(routes::HEALTHZ, web::get().to(health::alive))
+            .route(routes::READYZ, web::get().to(health::ready))
     })
     .workers(1)
     .disable_signals()
