@@ -42,6 +42,9 @@ pub struct Metrics {
     pub fire_seconds: Histogram,
     /// Versions of FIRE-bound tables that could not be validated in the last round.
     pub fire_backlog: IntGauge,
+    /// Object-store requests and failed ones, by store (kind and bucket).
+    pub store_requests: IntCounterVec,
+    pub store_errors: IntCounterVec,
 }
 
 /// The last validated version of a FIRE-bound table, as the catalog keeps it (read at scrape
@@ -212,6 +215,16 @@ impl Metrics {
             fire_backlog: gauge(
                 "fireshare_fire_backlog_versions",
                 "Versions of FIRE-bound tables that could not be validated in the last round.",
+            ),
+            store_requests: counters(
+                "fireshare_object_store_requests_total",
+                "Requests to object stores, by store (kind and bucket; file for local tables).",
+                &["store"],
+            ),
+            store_errors: counters(
+                "fireshare_object_store_errors_total",
+                "Object-store requests that failed, by store.",
+                &["store"],
             ),
             registry,
         }

@@ -131,6 +131,7 @@ fn the_image_runs_as_its_user_on_a_read_only_root() {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let healthy = confined(uid, &volume, &at, &probe)
+            .stderr(Stdio::null())
             .status()
             .unwrap()
             .success();

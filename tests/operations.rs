@@ -215,6 +215,20 @@ fn metrics_count_a_connector_session() {
     assert!(cache >= 1.0, "{text}");
     assert!(sample(&text, "fireshare_snapshot_loads_total") >= 1.0);
     assert!(sample(&text, "fireshare_token_cache_misses_total") >= 1.0);
+    let store = "{store=\"file\"}";
+    assert!(
+        sample(
+            &text,
+            &format!("fireshare_object_store_requests_total{store}")
+        ) >= 1.0
+    );
+    assert_eq!(
+        sample(
+            &text,
+            &format!("fireshare_object_store_errors_total{store}")
+        ),
+        0.0
+    );
     let fire = "{table=\"fire.collateral_gold\"}";
     assert_eq!(
         sample(

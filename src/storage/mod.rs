@@ -5,6 +5,7 @@
 
 mod azure;
 mod backend;
+mod counted;
 mod credential;
 mod gcs;
 mod kinds;

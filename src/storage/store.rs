@@ -56,7 +56,7 @@ const MAX_SIGNED: usize = 300_000;
 static LOCAL: LazyLock<Arc<TableStore>> = LazyLock::new(|| {
     Arc::new(TableStore {
         key: "file".into(),
-        objects: Arc::new(LocalFileSystem::new()),
+        objects: super::counted::counted("file", Arc::new(LocalFileSystem::new())),
         signer: None,
         reuse_urls: false,
         signed: Mutex::default(),
@@ -327,8 +327,8 @@ pub(super) fn build(
     }
     let opened = kind.backend().open(url, credential)?;
     Ok(TableStore {
+        objects: super::counted::counted(&key, opened.objects),
         key,
-        objects: opened.objects,
         signer: Some(opened.signer),
         reuse_urls: opened.reuse_urls,
         signed: Mutex::default(),
