@@ -92,57 +92,109 @@ struct LimitArgs {
     max_connections: u64,
 }
 
+/// `fireshare serve`'s flags.
+#[derive(clap::Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    data: DataDirArg,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// URL clients use to reach this server (file URLs, activation links), e.g.
+    /// https://share.bank.example; defaults to http://<listen>.
+    #[arg(long, env = "FIRESHARE_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Lifetime of the signed file URLs handed to clients, e.g. 1h, 15m (at most 7d; a share
+    /// may set its own: ALTER SHARE s SET URL LIFETIME '15m').
+    #[arg(long, default_value = "1h", value_parser = parse_url_lifetime)]
+    url_ttl: std::time::Duration,
+    #[command(flatten)]
+    activation: ActivationArg,
+    /// A reverse proxy (address or CIDR, repeatable) whose X-Forwarded-For header names the
+    /// client; without it the socket's address is the client's (IP access lists).
+    #[arg(long = "trusted-proxy", value_parser = parse_ip_net)]
+    trusted_proxies: Vec<fireshare::auth::ip::IpNet>,
+    /// Sign the audit ledger's head after this many events...
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    audit_seal_every: u64,
+    /// ...or after this long, whichever comes first (and always when the server stops).
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    audit_seal_interval: std::time::Duration,
+    /// How often new versions of tables bound to a FIRE entity are looked for and validated.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    fire_poll: std::time::Duration,
+    #[command(flatten)]
+    limits: LimitArgs,
+    /// Also serve GET /metrics without credentials at this address (e.g. 10.0.0.5:9090,
+    /// for a Prometheus on a private network); the main listener's /metrics needs an admin
+    /// or auditor token.
+    #[arg(long, env = "FIRESHARE_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
+    /// On SIGTERM or Ctrl-C, running responses may take this long to finish before the
+    /// server stops (a second signal stops it at once).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    shutdown_grace: std::time::Duration,
+    /// Serve HTTPS with this certificate chain (PEM), read again on SIGHUP; with
+    /// --tls-key. The public URL then defaults to https://<listen>.
+    #[arg(long, env = "FIRESHARE_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, SEC1 or PKCS#1).
+    #[arg(long, env = "FIRESHARE_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// The server's settings from the flags; the data directory opened (created if new).
+    fn config(self) -> fireshare::Result<ServerConfig> {
+        let ServeArgs {
+            data,
+            listen,
+            public_url,
+            url_ttl,
+            activation,
+            trusted_proxies,
+            audit_seal_every,
+            audit_seal_interval,
+            fire_poll,
+            limits,
+            metrics_listen,
+            shutdown_grace,
+            tls_cert,
+            tls_key,
+        } = self;
+        data.open()?;
+        let mut config =
+            ServerConfig::new(DataDir::new(data.data_dir), &listen, public_url.as_deref());
+        config.url_ttl = url_ttl;
+        config.activation_ttl = activation.activation_ttl;
+        config.trusted_proxies = trusted_proxies;
+        config.fire_poll = fire_poll;
+        config.metrics_listen = metrics_listen;
+        config.shutdown_grace = shutdown_grace;
+        if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
+            if public_url.is_none() {
+                config.public_url = format!("https://{listen}");
+            }
+            config.tls = Some(fireshare::web::Tls { cert, key });
+        }
+        config.limits = fireshare::web::Limits {
+            head_timeout: limits.request_timeout,
+            body_timeout: limits.body_timeout,
+            keep_alive: limits.keep_alive,
+            max_connections: limits.max_connections as usize,
+        };
+        config.sealing = fireshare::audit::Sealing {
+            every: audit_seal_every,
+            interval: audit_seal_interval,
+        };
+        Ok(config)
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the Delta Sharing protocol (GET /healthz answers 200 once ready).
-    Serve {
-        #[command(flatten)]
-        data: DataDirArg,
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: String,
-        /// URL clients use to reach this server (file URLs, activation links), e.g.
-        /// https://share.bank.example; defaults to http://<listen>.
-        #[arg(long, env = "FIRESHARE_PUBLIC_URL")]
-        public_url: Option<String>,
-        /// Lifetime of the signed file URLs handed to clients, e.g. 1h, 15m (at most 7d; a share
-        /// may set its own: ALTER SHARE s SET URL LIFETIME '15m').
-        #[arg(long, default_value = "1h", value_parser = parse_url_lifetime)]
-        url_ttl: std::time::Duration,
-        #[command(flatten)]
-        activation: ActivationArg,
-        /// A reverse proxy (address or CIDR, repeatable) whose X-Forwarded-For header names the
-        /// client; without it the socket's address is the client's (IP access lists).
-        #[arg(long = "trusted-proxy", value_parser = parse_ip_net)]
-        trusted_proxies: Vec<fireshare::auth::ip::IpNet>,
-        /// Sign the audit ledger's head after this many events...
-        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
-        audit_seal_every: u64,
-        /// ...or after this long, whichever comes first (and always when the server stops).
-        #[arg(long, default_value = "60s", value_parser = parse_duration)]
-        audit_seal_interval: std::time::Duration,
-        /// How often new versions of tables bound to a FIRE entity are looked for and validated.
-        #[arg(long, default_value = "30s", value_parser = parse_duration)]
-        fire_poll: std::time::Duration,
-        #[command(flatten)]
-        limits: LimitArgs,
-        /// Also serve GET /metrics without credentials at this address (e.g. 10.0.0.5:9090,
-        /// for a Prometheus on a private network); the main listener's /metrics needs an admin
-        /// or auditor token.
-        #[arg(long, env = "FIRESHARE_METRICS_LISTEN")]
-        metrics_listen: Option<String>,
-        /// On SIGTERM or Ctrl-C, running responses may take this long to finish before the
-        /// server stops (a second signal stops it at once).
-        #[arg(long, default_value = "30s", value_parser = parse_duration)]
-        shutdown_grace: std::time::Duration,
-        /// Serve HTTPS with this certificate chain (PEM), read again on SIGHUP; with
-        /// --tls-key. The public URL then defaults to https://<listen>.
-        #[arg(long, env = "FIRESHARE_TLS_CERT", requires = "tls_key")]
-        tls_cert: Option<PathBuf>,
-        /// The private key of --tls-cert (PEM: PKCS#8, SEC1 or PKCS#1).
-        #[arg(long, env = "FIRESHARE_TLS_KEY", requires = "tls_cert")]
-        tls_key: Option<PathBuf>,
-    },
+    Serve(ServeArgs),
     /// Run admin statements, e.g. "CREATE SHARE s; GRANT SELECT ON SHARE s TO RECIPIENT r".
     ///
     /// Statements: CREATE TABLE schema.table USING DELTA LOCATION '/path'; CREATE SHARE name
@@ -438,47 +490,8 @@ fn main() -> ExitCode {
 
 fn run(command: Command, config: Option<PathBuf>) -> fireshare::Result<()> {
     match command {
-        Command::Serve {
-            data,
-            listen,
-            public_url,
-            url_ttl,
-            activation,
-            trusted_proxies,
-            audit_seal_every,
-            audit_seal_interval,
-            fire_poll,
-            limits,
-            metrics_listen,
-            shutdown_grace,
-            tls_cert,
-            tls_key,
-        } => {
-            data.open()?;
-            let mut config =
-                ServerConfig::new(DataDir::new(data.data_dir), &listen, public_url.as_deref());
-            config.url_ttl = url_ttl;
-            config.activation_ttl = activation.activation_ttl;
-            config.trusted_proxies = trusted_proxies;
-            config.fire_poll = fire_poll;
-            config.metrics_listen = metrics_listen;
-            config.shutdown_grace = shutdown_grace;
-            if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
-                if public_url.is_none() {
-                    config.public_url = format!("https://{listen}");
-                }
-                config.tls = Some(fireshare::web::Tls { cert, key });
-            }
-            config.limits = fireshare::web::Limits {
-                head_timeout: limits.request_timeout,
-                body_timeout: limits.body_timeout,
-                keep_alive: limits.keep_alive,
-                max_connections: limits.max_connections as usize,
-            };
-            config.sealing = fireshare::audit::Sealing {
-                every: audit_seal_every,
-                interval: audit_seal_interval,
-            };
+        Command::Serve(args) => {
+            let config = args.config()?;
             actix_web::rt::System::new().block_on(fireshare::web::run(config, |_| {}))
         }
         Command::Sql {

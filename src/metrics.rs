@@ -15,7 +15,7 @@ pub struct Metrics {
     pub requests: IntCounterVec,
     /// By route pattern.
     pub request_seconds: HistogramVec,
-    /// By route pattern; bodies of known size (streamed listings are counted by files).
+    /// By route pattern, as the bytes leave (streamed listings included).
     pub response_bytes: IntCounterVec,
     /// Files listed per `/query` or `/changes` response.
     pub files_listed: Histogram,
@@ -77,50 +77,49 @@ const SECONDS: [f64; 12] = [
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 15.0, 60.0,
 ];
 
+/// `series`, registered in `registry` (each once: the names are this file's).
+fn kept<S: prometheus::core::Collector + Clone + 'static>(registry: &Registry, series: S) -> S {
+    registry
+        .register(Box::new(series.clone()))
+        .expect("each series is registered once");
+    series
+}
+
 impl Metrics {
     fn new() -> Self {
         let registry = Registry::new();
         let counter = |name: &str, help: &str| {
-            let c = IntCounter::new(name, help).expect("a valid series");
-            registry
-                .register(Box::new(c.clone()))
-                .expect("registered once");
-            c
+            kept(
+                &registry,
+                IntCounter::new(name, help).expect("a valid series"),
+            )
         };
         let counters = |name: &str, help: &str, labels: &[&str]| {
             let c = IntCounterVec::new(Opts::new(name, help), labels).expect("a valid series");
-            registry
-                .register(Box::new(c.clone()))
-                .expect("registered once");
-            c
+            kept(&registry, c)
         };
         let gauge = |name: &str, help: &str| {
-            let g = IntGauge::new(name, help).expect("a valid series");
-            registry
-                .register(Box::new(g.clone()))
-                .expect("registered once");
-            g
+            kept(
+                &registry,
+                IntGauge::new(name, help).expect("a valid series"),
+            )
         };
         let histogram = |name: &str, help: &str, buckets: Vec<f64>| {
-            let h = Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets))
-                .expect("a valid series");
-            registry
-                .register(Box::new(h.clone()))
-                .expect("registered once");
-            h
-        };
-        let request_seconds = HistogramVec::new(
-            HistogramOpts::new(
-                "fireshare_http_request_duration_seconds",
-                "Time from a request's arrival to its response's head, by route.",
+            let opts = HistogramOpts::new(name, help).buckets(buckets);
+            kept(
+                &registry,
+                Histogram::with_opts(opts).expect("a valid series"),
             )
-            .buckets(SECONDS.to_vec()),
-            &["route"],
+        };
+        let request_seconds = HistogramOpts::new(
+            "fireshare_http_request_duration_seconds",
+            "Time from a request's arrival to its response's head, by route.",
         )
-        .expect("a valid series");
-        registry
-            .register(Box::new(request_seconds.clone()))
-            .expect("registered once");
+        .buckets(SECONDS.to_vec());
+        let request_seconds = kept(
+            &registry,
+            HistogramVec::new(request_seconds, &["route"]).expect("a valid series"),
+        );
         Metrics {
             requests: counters(
                 "fireshare_http_requests_total",
@@ -130,7 +129,7 @@ impl Metrics {
             request_seconds,
             response_bytes: counters(
                 "fireshare_http_response_bytes_total",
-                "Bytes of response bodies of known size, by route.",
+                "Bytes of response bodies sent, by route.",
                 &["route"],
             ),
             files_listed: histogram(

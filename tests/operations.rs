@@ -203,6 +203,15 @@ fn metrics_count_a_connector_session() {
         .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
         .sum::<f64>();
     assert!(queries >= 1.0, "{text}");
+    let streamed = text
+        .lines()
+        .filter(|l| l.starts_with("fireshare_http_response_bytes_total{") && l.contains("/query\""))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+        .sum::<f64>();
+    assert!(
+        streamed > 1000.0,
+        "the streamed listing's bytes: {streamed}"
+    );
     assert!(sample(&text, "fireshare_query_files_listed_count") >= 1.0);
     assert!(
         sample(&text, "fireshare_ledger_commits_total") >= 3.0,

@@ -101,7 +101,40 @@ pub async fn audited(
             .insert(header::HeaderName::from_static(REQUEST_ID), value);
     }
     observe(&response, actor.as_ref(), &request_id, started, files);
-    Ok(response)
+    // Bytes are counted as they leave, streamed listings included.
+    let sent = crate::metrics::metrics()
+        .response_bytes
+        .with_label_values(&[response
+            .request()
+            .match_pattern()
+            .as_deref()
+            .unwrap_or("(no route)")]);
+    Ok(response.map_body(|_, body| BoxBody::new(Counted { body, sent })))
+}
+
+/// A response body that adds the bytes it sends to a counter.
+struct Counted {
+    body: BoxBody,
+    sent: prometheus::IntCounter,
+}
+
+impl MessageBody for Counted {
+    type Error = Box<dyn std::error::Error>;
+
+    fn size(&self) -> BodySize {
+        self.body.size()
+    }
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<bytes::Bytes, Self::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.body).poll_next(cx);
+        if let std::task::Poll::Ready(Some(Ok(chunk))) = &polled {
+            self.sent.inc_by(chunk.len() as u64);
+        }
+        polled
+    }
 }
 
 /// The request's log line and metrics: by its route's pattern, never the path (activation
@@ -130,12 +163,6 @@ fn observe(
         .request_seconds
         .with_label_values(&[route])
         .observe(elapsed.as_secs_f64());
-    if let Some(bytes) = bytes {
-        metrics
-            .response_bytes
-            .with_label_values(&[route])
-            .inc_by(bytes);
-    }
     if let Some(files) = files {
         metrics.files_listed.observe(files as f64);
     }
