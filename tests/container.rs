@@ -107,11 +107,7 @@ fn the_image_runs_as_its_user_on_a_read_only_root() {
 
     // The image's command, listening on loopback (tests listen nowhere else) instead of every
     // address; the binary of this build instead of /usr/local/bin/fireshare.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let binary = env!("CARGO_BIN_EXE_fireshare").to_string();
     let image_listen = cmd.iter().position(|a| a == "--listen").unwrap() + 1;
     assert_eq!(cmd[image_listen], "0.0.0.0:8080");
@@ -239,12 +235,13 @@ fn the_systemd_unit_and_the_example_settings_check_out() {
         "{said}{}",
         String::from_utf8_lossy(&check.stderr)
     );
-    for line in [
-        "data-dir = /var/lib/fireshare  (environment)",
-        "listen = 0.0.0.0:8443  (config file)",
-        "tls-cert = /etc/fireshare/tls/fullchain.pem  (config file)",
-        "metrics-listen = 10.0.0.5:9090  (config file)",
-    ] {
-        assert!(said.lines().any(|l| l == line), "{line:?} not in:\n{said}");
-    }
+    common::assert_lines(
+        &said,
+        &[
+            "data-dir = /var/lib/fireshare  (environment)",
+            "listen = 0.0.0.0:8443  (config file)",
+            "tls-cert = /etc/fireshare/tls/fullchain.pem  (config file)",
+            "metrics-listen = 10.0.0.5:9090  (config file)",
+        ],
+    );
 }

@@ -12,11 +12,7 @@ use serde_json::Value;
 #[test]
 fn the_demo_tells_a_short_story() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let output = dir.path().join("demo.out");
     let file = std::fs::File::create(&output).unwrap();
     let mut demo = fireshare()
@@ -254,11 +250,7 @@ fn metrics_count_a_connector_session() {
     drop(server);
 
     // A scraper on a private network: its own address, no credentials.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let address = format!("127.0.0.1:{port}");
     let _server = Server::run_with("serve", &data, &["--metrics-listen", &address]);
     let open = reqwest::blocking::get(format!("http://{address}/metrics")).unwrap();
@@ -587,11 +579,7 @@ fn tls_serves_the_connector_and_reloads_its_certificate_on_sighup() {
 fn a_config_file_sets_what_flags_and_the_environment_do_not() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let config = dir.path().join("fireshare.toml");
     std::fs::write(
         &config,
@@ -615,15 +603,17 @@ fn a_config_file_sets_what_flags_and_the_environment_do_not() {
         "{said}{}",
         String::from_utf8_lossy(&check.stderr)
     );
-    for line in [
-        format!("listen = 127.0.0.1:{port}  (config file)"),
-        "url-ttl = 15m  (config file)".into(),
-        "trusted-proxy = 10.0.0.0/8, 192.168.0.0/16  (config file)".into(),
-        "metrics-listen = 127.0.0.1:9100  (environment)".into(),
-        "activation-ttl = 7d  (default)".into(),
-    ] {
-        assert!(said.lines().any(|l| l == line), "{line:?} not in:\n{said}");
-    }
+    let listen = format!("listen = 127.0.0.1:{port}  (config file)");
+    common::assert_lines(
+        &said,
+        &[
+            &listen,
+            "url-ttl = 15m  (config file)",
+            "trusted-proxy = 10.0.0.0/8, 192.168.0.0/16  (config file)",
+            "metrics-listen = 127.0.0.1:9100  (environment)",
+            "activation-ttl = 7d  (default)",
+        ],
+    );
     // A bad value is refused as serve refuses it; a misspelt setting is named.
     std::fs::write(&config, "url-ttl = 'forever'\n").unwrap();
     let bad = fireshare()

@@ -153,6 +153,22 @@ pub fn run_python(script: &str, args: &[&str]) -> String {
     stdout
 }
 
+/// A loopback port nobody listens on now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Lines `expected` each found whole among the lines of `text`.
+pub fn assert_lines(text: &str, expected: &[&str]) {
+    for line in expected {
+        assert!(text.lines().any(|l| l == *line), "{line:?} not in:\n{text}");
+    }
+}
+
 /// The `fireshare` binary built for this test run.
 pub fn fireshare() -> Command {
     Command::new(env!("CARGO_BIN_EXE_fireshare"))
@@ -246,11 +262,7 @@ impl Server {
         options: &[&str],
         env: &[(&str, &str)],
     ) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         std::fs::create_dir_all(data_dir).unwrap();
         let log = data_dir.join("server.log");
         let child = fireshare()
@@ -380,11 +392,7 @@ pub struct Service {
 
 impl Service {
     fn start(root: &Path, command: impl FnOnce(u16) -> Command) -> Service {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         std::fs::create_dir_all(root).unwrap();
         let child = command(port)
             .stdin(Stdio::null())
