@@ -108,7 +108,12 @@ fn the_image_runs_as_its_user_on_a_read_only_root() {
     // The image's command, listening on loopback (tests listen nowhere else) instead of every
     // address; the binary of this build instead of /usr/local/bin/fireshare.
     let port = common::free_port();
-    let binary = env!("CARGO_BIN_EXE_fireshare").to_string();
+    // A copy the image's user can reach whatever the checkout's permissions (a clone under a
+    // private home, say).
+    let binary = dir.path().join("fireshare");
+    std::fs::copy(env!("CARGO_BIN_EXE_fireshare"), &binary).unwrap();
+    std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let binary = binary.to_str().unwrap().to_string();
     let image_listen = cmd.iter().position(|a| a == "--listen").unwrap() + 1;
     assert_eq!(cmd[image_listen], "0.0.0.0:8080");
     cmd[image_listen] = format!("127.0.0.1:{port}");
