@@ -116,6 +116,9 @@ pub struct ShareMember {
     pub history: bool,
     /// Delta versions are i64: larger numbers do not deserialize.
     pub start_version: Option<i64>,
+    pub comment: Option<String>,
+    /// The clause after `PARTITION`, as in SQL.
+    pub partition: Option<String>,
 }
 
 impl ShareMember {
@@ -133,6 +136,16 @@ impl ShareMember {
             alias: self.alias.as_deref().map(table_name).transpose()?,
             with_history: self.history,
             start_version,
+            partition: self
+                .partition
+                .as_deref()
+                .map(crate::admin::sql::parse_partition)
+                .transpose()
+                .map_err(|e| Error::invalid(format!("partition: {e}")))?,
+            comment: {
+                check_comment(&self.comment).map_err(Error::invalid)?;
+                self.comment
+            },
         })
     }
 }
@@ -147,6 +160,8 @@ pub struct NewRecipient {
     pub ip_access_list: Option<Vec<String>>,
     #[serde(default)]
     pub oauth: bool,
+    /// Read by partition filters as `CURRENT_RECIPIENT('key')`.
+    pub properties: Option<std::collections::BTreeMap<String, String>>,
 }
 
 impl NewRecipient {
@@ -158,6 +173,7 @@ impl NewRecipient {
             token_lifetime: self.token_lifetime.as_deref().map(duration).transpose()?,
             ip_access_list: self.ip_access_list.map(ip_access_list).transpose()?,
             oauth: self.oauth,
+            properties: self.properties.into_iter().flatten().collect(),
             if_not_exists: false,
         })
     }
@@ -263,6 +279,8 @@ mod tests {
             }
             .statement(),
             ShareMember {
+                comment: None,
+                partition: None,
                 table: "fire.loans".into(),
                 alias: Some("pub.loans".into()),
                 history: true,
@@ -270,6 +288,7 @@ mod tests {
             }
             .statement("q4"),
             NewRecipient {
+                properties: None,
                 name: "bank".into(),
                 comment: None,
                 token_lifetime: Some("90d".into()),
@@ -313,6 +332,8 @@ mod tests {
         assert!(table_name("nodot").is_err());
         assert!(IpAccessList { entries: vec![] }.statement("bank").is_err());
         let member = |history, start_version| ShareMember {
+            comment: None,
+            partition: None,
             table: "a.b".into(),
             alias: None,
             history,

@@ -8,6 +8,7 @@ use rusqlite::types::ValueRef;
 use serde_json::{Map, Value};
 
 use super::Tx;
+use super::partition_filter::PartitionFilter;
 use crate::Result;
 
 /// Every row of the governed tables, as canonical JSON objects, by table.
@@ -124,6 +125,8 @@ pub struct Access {
     pub share: String,
     /// `schema.table` as the recipient sees it in the share.
     pub shared_as: String,
+    /// Which files: `all`, or the share's partition filter with the recipient's values.
+    pub partitions: String,
     /// Milliseconds since the epoch.
     pub granted_at: i64,
 }
@@ -160,6 +163,16 @@ pub fn table_access(rows: &CatalogRows, schema: &str, name: &str) -> Vec<Access>
         };
         for grant in grants.iter().filter(|g| text(g, "share_id") == share_id) {
             if let Some(recipient) = recipients.get(&text(grant, "recipient_id")) {
+                let stored =
+                    |row: &Value, key: &str| row[key].as_str().unwrap_or_default().to_string();
+                let filter: Option<PartitionFilter> =
+                    serde_json::from_str(&stored(&member, "partition_filter")).ok();
+                let partitions = match filter {
+                    Some(filter) => filter.describe_for(
+                        &serde_json::from_str(&stored(recipient, "properties")).unwrap_or_default(),
+                    ),
+                    None => "all".to_string(),
+                };
                 found.push(Access {
                     recipient: text(recipient, "name"),
                     share: text(share, "name"),
@@ -168,6 +181,7 @@ pub fn table_access(rows: &CatalogRows, schema: &str, name: &str) -> Vec<Access>
                         text(&member, "schema_alias"),
                         text(&member, "table_alias")
                     ),
+                    partitions,
                     granted_at: grant["granted_at"].as_i64().unwrap_or_default(),
                 });
             }

@@ -54,6 +54,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0012_catalog_changes",
         include_str!("../../catalog/migrations/0012_catalog_changes.sql"),
     ),
+    (
+        "0013_partition_filters",
+        include_str!("../../catalog/migrations/0013_partition_filters.sql"),
+    ),
 ];
 
 pub(super) fn run(conn: &mut Connection) -> Result<()> {

@@ -8,6 +8,7 @@ mod activation_links;
 pub mod history;
 mod migrations;
 mod objects;
+pub mod partition_filter;
 mod quality;
 mod settings;
 mod storage_credentials;
@@ -21,7 +22,7 @@ use std::time::Duration;
 use rusqlite::{Connection, TransactionBehavior};
 
 pub use activation_links::{Activation, LinkInfo};
-pub use objects::{Grant, NewRecipient, Recipient, Share, SharedTable, Table};
+pub use objects::{Grant, NewMember, NewRecipient, Recipient, Share, SharedTable, Table};
 pub use quality::{Decision, FIRE_ENTITY, FIRE_MIN_PASS_RATE, FileKey, QualityReport};
 pub use settings::FIRE_SCHEMAS;
 pub use storage_credentials::{CredentialInfo, NewCredential, SealedCredential};

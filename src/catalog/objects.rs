@@ -1,9 +1,12 @@
 //! Tables, shares, share members, recipients and grants.
 
+use std::collections::BTreeMap;
+
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
 use super::new_id;
+use super::partition_filter::PartitionFilter;
 use crate::clock::now_ms;
 use crate::{Error, Result};
 
@@ -40,6 +43,8 @@ pub struct Recipient {
     pub ip_access_list: Option<Vec<String>>,
     /// Created `USING OAUTH`: it holds OAuth client credentials instead of bearer tokens.
     pub oauth: bool,
+    /// `PROPERTIES ('country' = 'FR', …)`, which partition filters read.
+    pub properties: BTreeMap<String, String>,
 }
 
 /// A table as a share exposes it: `share.schema.name` is the alias recipients see.
@@ -57,6 +62,10 @@ pub struct SharedTable {
     /// The share's `URL LIFETIME` (ms); `None`: the server's.
     pub url_ttl_ms: Option<i64>,
     pub added_at: i64,
+    /// `PARTITION (…)`: which files recipients see; `None`: all.
+    pub partition_filter: Option<PartitionFilter>,
+    /// The comment given when the table was added to the share.
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +78,8 @@ pub struct Grant {
 const TABLE_COLUMNS: &str =
     "t.id, t.schema_name, t.name, t.location, t.comment, t.created_at, t.credential_id";
 const SHARED_TABLE_COLUMNS: &str = "s.id, s.name, m.schema_alias, m.table_alias, m.history, m.added_at, m.start_version, \
-     t.id, t.schema_name, t.name, t.location, t.comment, t.created_at, t.credential_id, s.url_ttl_ms";
+     t.id, t.schema_name, t.name, t.location, t.comment, t.created_at, t.credential_id, s.url_ttl_ms, \
+     m.partition_filter, m.comment";
 
 fn table_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Table> {
     Ok(Table {
@@ -94,6 +104,8 @@ fn shared_table(row: &Row<'_>) -> rusqlite::Result<SharedTable> {
         start_version: row.get::<_, i64>(6)? as u64,
         table: table_at(row, 7)?,
         url_ttl_ms: row.get(14)?,
+        partition_filter: json_column(row, 15)?,
+        comment: row.get(16)?,
     })
 }
 
@@ -113,20 +125,29 @@ fn recipient(row: &Row<'_>) -> rusqlite::Result<Recipient> {
         comment: row.get(2)?,
         created_at: row.get(3)?,
         token_lifetime_ms: row.get(4)?,
-        ip_access_list: ip_access_list(row, 5)?,
+        ip_access_list: json_column(row, 5)?,
         oauth: row.get::<_, String>(6)? == "oauth",
+        properties: json_column(row, 7)?.unwrap_or_default(),
     })
 }
 
-/// The IP access list stored (as JSON) in column `index`.
-pub(super) fn ip_access_list(row: &Row<'_>, index: usize) -> rusqlite::Result<Option<Vec<String>>> {
+/// A value stored as JSON in column `index` (an IP access list, properties, a filter); what
+/// does not parse reads as absent.
+pub(super) fn json_column<T: serde::de::DeserializeOwned>(
+    row: &Row<'_>,
+    index: usize,
+) -> rusqlite::Result<Option<T>> {
     Ok(row
         .get::<_, Option<String>>(index)?
         .and_then(|json| serde_json::from_str(&json).ok()))
 }
 
+fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).expect("catalog values serialize")
+}
+
 const RECIPIENT_COLUMNS: &str =
-    "id, name, comment, created_at, token_lifetime_ms, ip_access_list, credential";
+    "id, name, comment, created_at, token_lifetime_ms, ip_access_list, credential, properties";
 
 // ---- lookups by name ------------------------------------------------------------------------
 
@@ -338,6 +359,7 @@ pub struct NewRecipient<'a> {
     pub token_lifetime_ms: Option<i64>,
     pub ip_access_list: Option<&'a [String]>,
     pub oauth: bool,
+    pub properties: BTreeMap<String, String>,
 }
 
 impl Tx<'_> {
@@ -347,17 +369,17 @@ impl Tx<'_> {
             return exists_or_error(if_not_exists, format!("recipient {name} already exists"));
         }
         self.conn.execute(
-            "INSERT INTO recipients (id, name, comment, created_at, token_lifetime_ms, ip_access_list, credential)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO recipients (id, name, comment, created_at, token_lifetime_ms, ip_access_list, credential, properties)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 new_id(),
                 name,
                 new.comment,
                 now_ms(),
                 new.token_lifetime_ms,
-                new.ip_access_list
-                    .map(|l| serde_json::to_string(l).expect("strings serialize")),
+                new.ip_access_list.map(to_json),
                 if new.oauth { "oauth" } else { "token" },
+                (!new.properties.is_empty()).then(|| to_json(&new.properties)),
             ],
         )?;
         Ok(true)
@@ -365,10 +387,22 @@ impl Tx<'_> {
 
     /// Sets (or with `None` removes) the recipient's IP access list.
     pub fn set_ip_access_list(&self, name: &str, list: Option<&[String]>) -> Result<()> {
-        let json = list.map(|l| serde_json::to_string(l).expect("strings serialize"));
         let n = self.conn.execute(
             "UPDATE recipients SET ip_access_list = ?2 WHERE name = ?1",
-            params![name, json],
+            params![name, list.map(to_json)],
+        )?;
+        deleted_or_error(n, false, || format!("recipient {name} does not exist")).map(drop)
+    }
+
+    /// Replaces the recipient's properties.
+    pub fn set_recipient_properties(
+        &self,
+        name: &str,
+        properties: &BTreeMap<String, String>,
+    ) -> Result<()> {
+        let n = self.conn.execute(
+            "UPDATE recipients SET properties = ?2 WHERE name = ?1",
+            params![name, (!properties.is_empty()).then(|| to_json(properties))],
         )?;
         deleted_or_error(n, false, || format!("recipient {name} does not exist")).map(drop)
     }
@@ -393,19 +427,28 @@ pub(super) fn exists_or_error(if_not_exists: bool, message: String) -> Result<bo
     }
 }
 
+/// How `ALTER SHARE … ADD TABLE` exposes a table.
+#[derive(Debug, Default)]
+pub struct NewMember<'a> {
+    /// The name recipients see (default: the table's own).
+    pub alias: Option<(&'a str, &'a str)>,
+    /// The start version when shared `WITH HISTORY`.
+    pub history: Option<u64>,
+    pub partition_filter: Option<&'a PartitionFilter>,
+    pub comment: Option<&'a str>,
+}
+
 impl Tx<'_> {
-    /// Adds `schema.table` to a share, exposed as `alias` (default: its own name). `history` is
-    /// the start version when shared `WITH HISTORY`.
+    /// Adds `schema.table` to a share as `member` says.
     pub fn add_table_to_share(
         &self,
         share: &str,
         (schema, table): (&str, &str),
-        alias: Option<(&str, &str)>,
-        history: Option<u64>,
+        member: &NewMember<'_>,
     ) -> Result<()> {
         let share = self.require_share(share)?;
         let table = self.require_table(schema, table)?;
-        let (alias_schema, alias_table) = alias.unwrap_or((&table.schema, &table.name));
+        let (alias_schema, alias_table) = member.alias.unwrap_or((&table.schema, &table.name));
         let taken: Option<String> = self
             .conn
             .query_row(
@@ -430,16 +473,19 @@ impl Tx<'_> {
             return Err(Error::already_exists(what));
         }
         self.conn.execute(
-            "INSERT INTO share_tables (share_id, table_id, schema_alias, table_alias, history, start_version, added_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO share_tables (share_id, table_id, schema_alias, table_alias, history, start_version, added_at,
+                                       partition_filter, comment)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 share.id,
                 table.id,
                 alias_schema,
                 alias_table,
-                history.is_some(),
-                history.unwrap_or(0) as i64,
-                now_ms()
+                member.history.is_some(),
+                member.history.unwrap_or(0) as i64,
+                now_ms(),
+                member.partition_filter.map(to_json),
+                member.comment,
             ],
         )?;
         Ok(())
@@ -472,6 +518,13 @@ impl Tx<'_> {
             ))
         })?;
         Ok((share.id, table_id))
+    }
+
+    /// The table a share holds as `schema.table` (its alias or its catalog name).
+    pub fn share_member_table(&self, share: &str, name: (&str, &str)) -> Result<Table> {
+        let (_, table_id) = self.share_member(share, name)?;
+        self.table_by_id(&table_id)?
+            .ok_or_else(|| Error::not_found(format!("table {} does not exist", table_id)))
     }
 
     /// Sets (or, with `None`, unsets) how long the file URLs of a share's tables live.
@@ -507,6 +560,21 @@ impl Tx<'_> {
         self.conn.execute(
             "UPDATE share_tables SET history = ?3, start_version = ?4 WHERE share_id = ?1 AND table_id = ?2",
             params![share_id, table_id, history.is_some(), history.unwrap_or(0) as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Sets (or with `None` removes) the partition filter of a table in a share.
+    pub fn set_partition_filter(
+        &self,
+        share: &str,
+        name: (&str, &str),
+        filter: Option<&PartitionFilter>,
+    ) -> Result<()> {
+        let (share_id, table_id) = self.share_member(share, name)?;
+        self.conn.execute(
+            "UPDATE share_tables SET partition_filter = ?3 WHERE share_id = ?1 AND table_id = ?2",
+            params![share_id, table_id, filter.map(to_json)],
         )?;
         Ok(())
     }

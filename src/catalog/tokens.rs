@@ -68,7 +68,7 @@ impl Tx<'_> {
                     recipient: r.get(3)?,
                     expires_at: r.get(4)?,
                     revoked_at: r.get(5)?,
-                    ip_access_list: super::objects::ip_access_list(r, 6)?,
+                    ip_access_list: super::objects::json_column(r, 6)?,
                 })
             })
             .optional()?)
@@ -302,7 +302,7 @@ impl Tx<'_> {
                     recipient: r.get(3)?,
                     expires_at: r.get(4)?,
                     revoked_at: r.get(5)?,
-                    ip_access_list: super::objects::ip_access_list(r, 6)?,
+                    ip_access_list: super::objects::json_column(r, 6)?,
                 })
             })
             .optional()?)

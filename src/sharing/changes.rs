@@ -18,11 +18,14 @@ use super::capabilities::{Capabilities, ResponseFormat};
 use super::file_pages::{FilePaging, Listing};
 use super::ndjson;
 use super::query::QueryBody;
-use super::table::{TablePath, UrlGrant, check_start_version, history_required, table_location};
+use super::table::{
+    TablePath, UrlGrant, check_start_version, history_required, partition_view, table_location,
+};
 use super::{Context, params, served};
 use crate::audit::receipt::FileDigest;
 use crate::auth::Recipient;
 use crate::catalog::SharedTable;
+use crate::catalog::partition_filter::FileFilter;
 use crate::clock::now_ms;
 use crate::delta::{Commit, Commits, DataFile, Metadata, Protocol, Snapshot, VersionSpec};
 use crate::storage::Location;
@@ -63,6 +66,9 @@ pub struct PreparedChanges {
     streaming: bool,
     /// The commits of this page, read one at a time while writing.
     commits: Commits,
+    /// The share's partition filter as this recipient reads through it (bound to the head
+    /// snapshot's partitioning).
+    partitions: Option<FileFilter>,
     paging: FilePaging,
     /// Where this page starts: the first commit's version and the files of it already sent.
     resume: (u64, usize),
@@ -97,6 +103,9 @@ impl Listing for PreparedChanges {
     }
     fn paging(&self) -> &FilePaging {
         &self.paging
+    }
+    fn partitions(&self) -> Option<&FileFilter> {
+        self.partitions.as_ref()
     }
 }
 
@@ -339,6 +348,7 @@ fn prepare(
     if !options.streaming && resume == (start, 0) {
         check_change_feed(cx, &shared, (start, end), &commits)?;
     }
+    let partitions = partition_view(cx, who, &shared, head.metadata())?;
     Ok(PreparedChanges {
         recipient_id: who.id.clone(),
         shared,
@@ -351,6 +361,7 @@ fn prepare(
         include_protocol: options.include_protocol && format == ResponseFormat::Delta,
         streaming: options.streaming,
         commits,
+        partitions,
         paging,
         resume,
     })
@@ -566,14 +577,21 @@ fn walk_page(
                 page.next = Some((commit.version, index));
                 break 'commits;
             }
-            page.sent += 1;
             let Some(file) = DataFile::from_action(action) else {
+                page.sent += 1;
                 tracing::warn!(
                     version = commit.version,
                     "change without path or size skipped"
                 );
                 continue;
             };
+            // Outside the recipient's partitions, a change does not exist for it.
+            if let Some(partitions) = &changes.partitions
+                && !partitions.matches(&file.partition_values)
+            {
+                continue;
+            }
+            page.sent += 1;
             let item = Item::File {
                 commit: &commit,
                 kind,

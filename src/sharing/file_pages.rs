@@ -14,6 +14,7 @@ use super::cursor::{open_cursor, seal_cursor};
 use super::ndjson::FileIdHash;
 use crate::auth::Recipient;
 use crate::catalog::SharedTable;
+use crate::catalog::partition_filter::FileFilter;
 use crate::clock::now_ms;
 use crate::{Error, Result};
 
@@ -133,6 +134,8 @@ pub trait Listing {
     fn version(&self) -> u64;
     fn format(&self) -> ResponseFormat;
     fn paging(&self) -> &FilePaging;
+    /// The partition filter the recipient reads through, if the share sets one.
+    fn partitions(&self) -> Option<&FileFilter>;
 
     /// The `delta-sharing-capabilities` header.
     fn capabilities_header(&self) -> String {

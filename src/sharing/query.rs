@@ -13,11 +13,14 @@ use super::capabilities::{Capabilities, ResponseFormat};
 use super::file_pages::{FilePaging, Listing};
 use super::ndjson;
 use super::predicate::{FileFacts, Predicate};
-use super::table::{TablePath, UrlGrant, check_start_version, history_required, table_location};
+use super::table::{
+    TablePath, UrlGrant, check_start_version, history_required, partition_view, table_location,
+};
 use super::{Context, params, served};
 use crate::audit::receipt::FileDigest;
 use crate::auth::Recipient;
 use crate::catalog::SharedTable;
+use crate::catalog::partition_filter::FileFilter;
 use crate::clock::now_ms;
 use crate::delta::{DataFile, Snapshot, VersionSpec};
 use crate::storage::Location;
@@ -147,6 +150,8 @@ pub struct PreparedTable {
     /// `version` on the metaData and file lines (set for version and timestamp queries).
     line_version: Option<u64>,
     predicate: Option<Predicate>,
+    /// The share's partition filter as this recipient reads through it.
+    partitions: Option<FileFilter>,
     limit: Option<i64>,
     paging: FilePaging,
     /// Files (after filtering) sent by earlier pages.
@@ -178,6 +183,9 @@ impl Listing for PreparedTable {
     }
     fn paging(&self) -> &FilePaging {
         &self.paging
+    }
+    fn partitions(&self) -> Option<&FileFilter> {
+        self.partitions.as_ref()
     }
 }
 
@@ -258,6 +266,7 @@ fn prepare(
         Some((version, versioned)) => versioned.then_some(version),
         None => (spec != VersionSpec::Latest).then(|| snapshot.version()),
     };
+    let partitions = partition_view(cx, who, &shared, snapshot.metadata())?;
     Ok(PreparedTable {
         recipient_id: who.id.clone(),
         shared,
@@ -266,6 +275,7 @@ fn prepare(
         format,
         line_version,
         predicate: None,
+        partitions,
         limit: None,
         paging: FilePaging::default(),
         skip: 0,
@@ -526,8 +536,8 @@ fn for_each_page_file(
     Ok(page)
 }
 
-/// Hands `visit` the files the query selects, in log order: those the predicate may match,
-/// until their record counts cover `limitHint`. Any file that cannot be served fails the
+/// Hands `visit` the files the query selects, in log order: those of the recipient's
+/// partitions the predicate may match, until their record counts cover `limitHint`. Any file that cannot be served fails the
 /// whole listing.
 fn for_each_selected(
     cx: &Context<'_>,
@@ -543,6 +553,12 @@ fn for_each_selected(
     let mut rows_so_far: i64 = 0;
     let mut failure = None;
     cx.delta.for_each_file(&query.snapshot, |file| {
+        // Outside the recipient's partitions, a file does not exist for it.
+        if let Some(partitions) = &query.partitions
+            && !partitions.matches(&file.partition_values)
+        {
+            return ControlFlow::Continue(());
+        }
         if let Some(problem) = unservable(file, query.format) {
             failure = Some(Error::unsupported(problem));
             return ControlFlow::Break(());

@@ -1,6 +1,6 @@
 //! What every table endpoint shares: the table a URL names (if granted), where it is stored,
-//! the `START VERSION` and history checks, and the grant under which its file URLs are
-//! signed.
+//! the `START VERSION` and history checks, the partition filter its recipient reads through,
+//! and the grant under which its file URLs are signed.
 
 use serde::Deserialize;
 
@@ -8,7 +8,8 @@ use super::Context;
 use super::listing::granted_table;
 use crate::auth::Recipient;
 use crate::catalog::SharedTable;
-use crate::delta::DataFile;
+use crate::catalog::partition_filter::{FileFilter, Partitioning};
+use crate::delta::{DataFile, Metadata};
 use crate::storage::{Location, SignedUrl};
 use crate::{Error, Result};
 
@@ -34,6 +35,32 @@ pub(super) fn table_location(cx: &Context<'_>, shared: &SharedTable) -> Result<L
         shared.table.credential.as_deref(),
         |id| cx.catalog.read(|c| c.sealed_credential(id)),
     )
+}
+
+/// The partition filter `who` reads `shared` through, bound to the partitioning of the
+/// snapshot described by `metadata`; `None` when the share shows every file. Read afresh
+/// with the recipient's properties, so that a change to either holds from the next request.
+pub(super) fn partition_view(
+    cx: &Context<'_>,
+    who: &Recipient,
+    shared: &SharedTable,
+    metadata: &Metadata,
+) -> Result<Option<FileFilter>> {
+    let Some(filter) = &shared.partition_filter else {
+        return Ok(None);
+    };
+    let properties = cx
+        .catalog
+        .read(|c| c.recipient_by_id(&who.id))?
+        .map(|r| r.properties)
+        .unwrap_or_default();
+    let partitioning = Partitioning::new(&metadata.partition_columns, &metadata.schema_string);
+    filter.bind(&properties, &partitioning).map(Some).map_err(|e| {
+        Error::unsupported(format!(
+            "table {}.{}.{} cannot be read as shared: {e}. The provider must change the share's partition filter.",
+            shared.share, shared.schema, shared.name
+        ))
+    })
 }
 
 pub(super) fn history_required(shared: &SharedTable) -> Error {

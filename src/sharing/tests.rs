@@ -65,7 +65,11 @@ impl Fixture {
                 tx.create_table("fire", "loans", location.as_str(), None, None, false)?;
                 tx.create_share("s", None, false)?;
                 tx.create_share("t", None, false)?;
-                tx.add_table_to_share("s", ("fire", "loans"), None, Some(0))?;
+                let member = crate::catalog::NewMember {
+                    history: Some(0),
+                    ..Default::default()
+                };
+                tx.add_table_to_share("s", ("fire", "loans"), &member)?;
                 for name in ["r", "other"] {
                     let new = NewRecipient {
                         name,

@@ -215,11 +215,13 @@ pub async fn query_table(
                 query::check_query_body(&body)?;
                 let prepared = changes::prepare_streaming(&s.sharing(), who, &path, &caps, &body)?;
                 let files = changes::delivered_files(&prepared)?;
+                note_partitions(&trail, &prepared);
                 (prepared.versions(), QueryPlan::Changes(prepared), files)
             }
             None => {
                 let prepared = query::prepare_query(&s.sharing(), who, &path, &caps, &body)?;
                 let files = query::delivered_files(&s.sharing(), &prepared)?;
+                note_partitions(&trail, &prepared);
                 (
                     prepared.version().into(),
                     QueryPlan::Snapshot(prepared),
@@ -255,6 +257,17 @@ pub async fn query_table(
 enum QueryPlan {
     Snapshot(query::PreparedTable),
     Changes(changes::PreparedChanges),
+}
+
+/// Notes in the request's audit trail the partition filter a listing was read through.
+fn note_partitions(trail: &Trail, listing: &impl Listing) {
+    if let Some(partitions) = listing.partitions() {
+        let shown = partitions.to_string();
+        trail.update(|d| {
+            let params = d.params.get_or_insert_with(|| serde_json::json!({}));
+            params["partitionFilter"] = shown.into();
+        });
+    }
 }
 
 /// Notes in the request's audit trail what a file listing delivers, and signs its receipt
@@ -324,6 +337,7 @@ pub async fn table_changes(
     let (prepared, receipt) = as_recipient(&state, &req, move |s, who| {
         let prepared = changes::prepare_changes(&s.sharing(), who, &path, &caps, &params)?;
         let files = changes::delivered_files(&prepared)?;
+        note_partitions(&trail, &prepared);
         let receipt = deliver(s, &trail, who, &path, prepared.versions(), files)?;
         Ok((prepared, receipt))
     })

@@ -16,9 +16,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::StatementResult;
-use super::sql::{Family, Statement, parse_with_text};
+use super::sql::{Family, Statement, TableName, parse_with_text};
 use crate::audit::Trail;
 use crate::auth::Role;
+use crate::catalog::partition_filter::Partitioning;
 use crate::catalog::{self, Catalog, Tx, history};
 use crate::data_dir::DataDir;
 use crate::delta::{Commits, DeltaLog, VersionSpec};
@@ -266,6 +267,8 @@ pub(super) struct Gathered {
     pub latest_schema: Option<(u64, delta_kernel::arrow::datatypes::Schema)>,
     /// `SHOW ACCESS … AS OF`: the catalog's governed rows then, rebuilt from the ledger.
     pub access_as_of: Option<history::CatalogRows>,
+    /// Sharing a table with a partition filter: the partitioning of its latest version.
+    pub partitioning: Option<Partitioning>,
 }
 
 /// `within` the script's transaction when given, else in a read of its own.
@@ -275,6 +278,14 @@ fn gather(
     statement: &Statement,
     context: &Context<'_>,
 ) -> Result<Gathered> {
+    // A shared table is named by its alias or its catalog name.
+    let member = |share: &str, name: &TableName, c: &Tx<'_>| {
+        let found = c.share_member_table(share, (&name.schema, &name.table))?;
+        Ok::<_, Error>(TableName {
+            schema: found.schema,
+            table: found.name,
+        })
+    };
     let table = match statement {
         Statement::ShowAccess {
             as_of: Some(time), ..
@@ -290,6 +301,22 @@ fn gather(
             });
         }
         Statement::DescribeHistory { table } => table,
+        Statement::AddTableToShare {
+            table,
+            partition: Some(_),
+            ..
+        } => table,
+        Statement::SetPartitionFilter {
+            share,
+            table,
+            partition: Some(_),
+        } => {
+            let name = match within {
+                Some(tx) => member(share, table, tx)?,
+                None => catalog.read(|c| member(share, table, c))?,
+            };
+            return gather_partitioning(catalog, within, &name, context);
+        }
         Statement::SetTableProperties { table, properties }
             if properties.iter().any(|(k, _)| k == catalog::FIRE_ENTITY) =>
         {
@@ -297,15 +324,10 @@ fn gather(
         }
         _ => return Ok(Gathered::default()),
     };
-    let locate = |c: &Tx<'_>| {
-        let found = c.require_table(&table.schema, &table.table)?;
-        context.stores.table(c, &found)
-    };
-    let location = match within {
-        Some(tx) => locate(tx)?,
-        None => catalog.read(locate)?,
-    };
-    let latest = context.delta.snapshot(&location, VersionSpec::Latest)?;
+    if matches!(statement, Statement::AddTableToShare { .. }) {
+        return gather_partitioning(catalog, within, table, context);
+    }
+    let (location, latest) = latest_snapshot(catalog, within, table, context)?;
     if !matches!(statement, Statement::DescribeHistory { .. }) {
         return Ok(Gathered {
             latest_schema: Some((latest.version(), latest.arrow_schema()?)),
@@ -325,6 +347,41 @@ fn gather(
     }
     Ok(Gathered {
         history,
+        ..Gathered::default()
+    })
+}
+
+fn latest_snapshot(
+    catalog: &Catalog,
+    within: Option<&Tx<'_>>,
+    table: &TableName,
+    context: &Context<'_>,
+) -> Result<(crate::storage::Location, crate::delta::Snapshot)> {
+    let locate = |c: &Tx<'_>| {
+        let found = c.require_table(&table.schema, &table.table)?;
+        context.stores.table(c, &found)
+    };
+    let location = match within {
+        Some(tx) => locate(tx)?,
+        None => catalog.read(locate)?,
+    };
+    let latest = context.delta.snapshot(&location, VersionSpec::Latest)?;
+    Ok((location, latest))
+}
+
+fn gather_partitioning(
+    catalog: &Catalog,
+    within: Option<&Tx<'_>>,
+    table: &TableName,
+    context: &Context<'_>,
+) -> Result<Gathered> {
+    let (_, latest) = latest_snapshot(catalog, within, table, context)?;
+    let metadata = latest.metadata();
+    Ok(Gathered {
+        partitioning: Some(Partitioning::new(
+            &metadata.partition_columns,
+            &metadata.schema_string,
+        )),
         ..Gathered::default()
     })
 }

@@ -1,12 +1,14 @@
 //! Recipients and admin tokens: creating recipients with their first credentials, IP access
 //! lists, rotating and revoking tokens, describing a recipient.
 
+use std::collections::BTreeMap;
+
 use super::Run;
-use crate::Result;
 use crate::admin::StatementResult;
 use crate::admin::sql::{ObjectKind, Statement};
 use crate::catalog::{self, Tx};
 use crate::clock::{format_ms, now_ms};
+use crate::{Error, Result};
 
 pub(super) fn execute(
     tx: &Tx<'_>,
@@ -22,6 +24,7 @@ pub(super) fn execute(
             token_lifetime,
             ip_access_list,
             oauth,
+            properties,
             if_not_exists,
         } => {
             if let Some(list) = ip_access_list {
@@ -33,6 +36,7 @@ pub(super) fn execute(
                 token_lifetime_ms: token_lifetime.map(|d| d.as_millis() as i64),
                 ip_access_list: ip_access_list.as_deref(),
                 oauth: *oauth,
+                properties: merged(BTreeMap::new(), properties)?,
             };
             if !tx.create_recipient(&new, *if_not_exists)? {
                 return run.status("recipient exists, nothing done".to_string());
@@ -48,6 +52,48 @@ pub(super) fn execute(
                 Some(list) => format!("{recipient} may now call only from {}", list.join(", ")),
                 None => format!("{recipient} may now call from any address"),
             })
+        }
+        Statement::SetRecipientProperties {
+            recipient,
+            properties,
+        } => {
+            let found = tx.require_recipient(recipient)?;
+            tx.set_recipient_properties(&found.name, &merged(found.properties, properties)?)?;
+            let keys: Vec<&str> = properties.iter().map(|(k, _)| k.as_str()).collect();
+            run.status(format!(
+                "set the propert{} {} of recipient {}",
+                if keys.len() == 1 { "y" } else { "ies" },
+                keys.join(", "),
+                found.name
+            ))
+        }
+        Statement::UnsetRecipientProperties { recipient, keys } => {
+            let mut found = tx.require_recipient(recipient)?;
+            for key in keys {
+                let Some(existing) = found
+                    .properties
+                    .keys()
+                    .find(|k| k.eq_ignore_ascii_case(key))
+                    .cloned()
+                else {
+                    return Err(Error::not_found(format!(
+                        "recipient {} has no property '{key}'",
+                        found.name
+                    )));
+                };
+                found.properties.remove(&existing);
+            }
+            tx.set_recipient_properties(&found.name, &found.properties)?;
+            let mut notes = String::new();
+            for grant in tx.grants_to_recipient(&found.name)? {
+                notes += &super::shares::lacking_properties(tx, &grant.share, Some(&found.name))?;
+            }
+            run.status(format!(
+                "removed the propert{} {} of recipient {}{notes}",
+                if keys.len() == 1 { "y" } else { "ies" },
+                keys.join(", "),
+                found.name
+            ))
         }
         Statement::RotateToken { recipient, grace } => {
             let found = tx.require_recipient(recipient)?;
@@ -126,6 +172,34 @@ pub(super) fn execute(
     }
 }
 
+/// The most properties a recipient holds, and the longest key.
+const MAX_PROPERTIES: usize = 100;
+const MAX_PROPERTY_KEY: usize = 255;
+
+/// `current` with `set` added or replacing (keys compare case-insensitively, as partition
+/// filters read them).
+fn merged(
+    mut current: BTreeMap<String, String>,
+    set: &[(String, String)],
+) -> Result<BTreeMap<String, String>> {
+    for (key, value) in set {
+        if key.trim().is_empty() || key.chars().count() > MAX_PROPERTY_KEY {
+            return Err(Error::invalid(format!(
+                "a property key must hold 1 to {MAX_PROPERTY_KEY} characters"
+            )));
+        }
+        current.retain(|k, _| !k.eq_ignore_ascii_case(key));
+        current.insert(key.clone(), value.clone());
+    }
+    if current.len() > MAX_PROPERTIES {
+        return Err(Error::invalid(format!(
+            "a recipient holds at most {MAX_PROPERTIES} properties; this would make {}",
+            current.len()
+        )));
+    }
+    Ok(current)
+}
+
 /// New credentials for `recipient`, shown once: OAuth client credentials for an OAuth
 /// recipient, else an activation link (whose download holds the token).
 fn new_credentials(
@@ -181,6 +255,16 @@ fn describe_recipient(
             None => "tokens do not expire".to_string(),
         },
     ]];
+    for (key, value) in &found.properties {
+        rows.push(vec![
+            "property".into(),
+            key.clone(),
+            String::new(),
+            String::new(),
+            String::new(),
+            value.clone(),
+        ]);
+    }
     rows.push(vec![
         "ip access list".into(),
         found

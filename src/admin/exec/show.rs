@@ -86,6 +86,8 @@ pub(super) fn execute(
                         } else {
                             String::new()
                         },
+                        m.partition_filter.map_or(String::new(), |p| p.to_string()),
+                        m.comment.unwrap_or_default(),
                         format_ms(m.added_at),
                     ]
                 })
@@ -98,6 +100,8 @@ pub(super) fn execute(
                     "shared_as",
                     "history",
                     "start_version",
+                    "partition",
+                    "comment",
                     "added",
                 ],
                 rows,
@@ -118,11 +122,19 @@ pub(super) fn execute(
             };
             let rows = history::table_access(rows, &table.schema, &table.table)
                 .into_iter()
-                .map(|a| vec![a.recipient, a.share, a.shared_as, format_ms(a.granted_at)])
+                .map(|a| {
+                    vec![
+                        a.recipient,
+                        a.share,
+                        a.shared_as,
+                        a.partitions,
+                        format_ms(a.granted_at),
+                    ]
+                })
                 .collect();
             Ok(StatementResult::table(
                 text,
-                &["recipient", "share", "shared_as", "granted"],
+                &["recipient", "share", "shared_as", "partitions", "granted"],
                 rows,
             ))
         }

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::catalog::partition_filter::PartitionFilter;
+
 /// A two-part `schema.table` name, spelled as written (the catalog compares case-insensitively).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableName {
@@ -68,6 +70,15 @@ pub enum Statement {
         with_history: bool,
         /// `START VERSION n` (with history only): the oldest version recipients may read.
         start_version: Option<u64>,
+        comment: Option<String>,
+        /// `PARTITION (…)`: which files recipients see.
+        partition: Option<PartitionFilter>,
+    },
+    /// `ALTER SHARE s ALTER TABLE t PARTITION (…)`, or `UNSET PARTITION` (`None`: every file).
+    SetPartitionFilter {
+        share: String,
+        table: TableName,
+        partition: Option<PartitionFilter>,
     },
     /// `ALTER SHARE s ALTER TABLE t WITH HISTORY [START VERSION n] | WITHOUT HISTORY`.
     AlterTableInShare {
@@ -95,7 +106,19 @@ pub enum Statement {
         ip_access_list: Option<Vec<String>>,
         /// `USING OAUTH`: OAuth client credentials instead of bearer tokens.
         oauth: bool,
+        /// `PROPERTIES ('country' = 'FR', …)`, read by partition filters.
+        properties: Vec<(String, String)>,
         if_not_exists: bool,
+    },
+    /// `ALTER RECIPIENT r SET PROPERTIES ('k' = 'v', …)`: adds or replaces those properties.
+    SetRecipientProperties {
+        recipient: String,
+        properties: Vec<(String, String)>,
+    },
+    /// `ALTER RECIPIENT r UNSET PROPERTIES ('k', …)`.
+    UnsetRecipientProperties {
+        recipient: String,
+        keys: Vec<String>,
     },
     /// `ALTER RECIPIENT r SET IP ACCESS LIST (…)`, or `UNSET IP ACCESS LIST` (`None`).
     SetIpAccessList {
@@ -241,6 +264,12 @@ impl Statement {
             S::CreateShare { .. } => ("createShare", false, Shares),
             S::AddTableToShare { .. } => ("addTableToShare", false, Shares),
             S::AlterTableInShare { .. } => ("alterTableInShare", false, Shares),
+            S::SetPartitionFilter {
+                partition: Some(_), ..
+            } => ("setPartitionFilter", false, Shares),
+            S::SetPartitionFilter {
+                partition: None, ..
+            } => ("unsetPartitionFilter", false, Shares),
             S::RemoveTableFromShare { .. } => ("removeTableFromShare", false, Shares),
             S::SetShareUrlLifetime { .. } => ("setShareUrlLifetime", false, Shares),
             S::Grant { .. } => ("grant", false, Shares),
@@ -252,6 +281,8 @@ impl Statement {
             S::CreateRecipient { .. } => ("createRecipient", false, Recipients),
             S::SetIpAccessList { list: Some(_), .. } => ("setIpAccessList", false, Recipients),
             S::SetIpAccessList { list: None, .. } => ("unsetIpAccessList", false, Recipients),
+            S::SetRecipientProperties { .. } => ("setRecipientProperties", false, Recipients),
+            S::UnsetRecipientProperties { .. } => ("unsetRecipientProperties", false, Recipients),
             S::RotateToken { .. } => ("rotateToken", false, Recipients),
             S::RevokeTokens { .. } => ("revokeTokens", false, Recipients),
             S::RevokeAdminToken { .. } => ("revokeAdminToken", false, Recipients),
@@ -321,6 +352,11 @@ fn list<T>(items: &[T], item: impl Fn(&T) -> String) -> String {
     format!("({})", items.join(", "))
 }
 
+/// `('k' = 'v', …)`.
+fn key_values(pairs: &[(String, String)]) -> String {
+    list(pairs, |(k, v)| format!("{} = {}", literal(k), literal(v)))
+}
+
 /// ` COMMENT '…'`, or nothing.
 fn comment(comment: &Option<String>) -> String {
     comment
@@ -359,12 +395,15 @@ impl fmt::Display for Statement {
             | S::CreateShare { .. }
             | S::AddTableToShare { .. }
             | S::AlterTableInShare { .. }
+            | S::SetPartitionFilter { .. }
             | S::RemoveTableFromShare { .. }
             | S::SetShareUrlLifetime { .. }
             | S::Grant { .. }
             | S::Revoke { .. } => self.fmt_catalog(f),
             S::CreateRecipient { .. }
             | S::SetIpAccessList { .. }
+            | S::SetRecipientProperties { .. }
+            | S::UnsetRecipientProperties { .. }
             | S::RotateToken { .. }
             | S::RevokeTokens { .. }
             | S::RevokeAdminToken { .. }
@@ -474,13 +513,32 @@ impl Statement {
                 alias,
                 with_history,
                 start_version,
+                comment: c,
+                partition,
             } => {
                 let alias = alias
                     .as_ref()
                     .map_or(String::new(), |a| format!(" AS {}", table(a)));
                 let history = history(*with_history, start_version, "");
+                let partition = partition
+                    .as_ref()
+                    .map_or(String::new(), |p| format!(" PARTITION {p}"));
+                let (share, t, c) = (ident(share), table(t), comment(c));
+                write!(
+                    f,
+                    "ALTER SHARE {share} ADD TABLE {t}{c}{partition}{alias}{history}"
+                )
+            }
+            S::SetPartitionFilter {
+                share,
+                table: t,
+                partition,
+            } => {
                 let (share, t) = (ident(share), table(t));
-                write!(f, "ALTER SHARE {share} ADD TABLE {t}{alias}{history}")
+                match partition {
+                    Some(p) => write!(f, "ALTER SHARE {share} ALTER TABLE {t} PARTITION {p}"),
+                    None => write!(f, "ALTER SHARE {share} ALTER TABLE {t} UNSET PARTITION"),
+                }
             }
             S::AlterTableInShare {
                 share,
@@ -534,6 +592,7 @@ impl Statement {
                 token_lifetime,
                 ip_access_list,
                 oauth,
+                properties,
                 if_not_exists: ine,
             } => {
                 let oauth = if *oauth { " USING OAUTH" } else { "" };
@@ -543,9 +602,31 @@ impl Statement {
                 let ips = ip_access_list.as_ref().map_or(String::new(), |l| {
                     format!(" IP ACCESS LIST {}", list(l, |a| literal(a)))
                 });
+                let properties = match properties.as_slice() {
+                    [] => String::new(),
+                    p => format!(" PROPERTIES {}", key_values(p)),
+                };
                 let (ine, name, c) = (if_not_exists(*ine), ident(name), comment(c));
-                write!(f, "CREATE RECIPIENT {ine}{name}{oauth}{c}{lifetime}{ips}")
+                write!(
+                    f,
+                    "CREATE RECIPIENT {ine}{name}{oauth}{c}{lifetime}{ips}{properties}"
+                )
             }
+            S::SetRecipientProperties {
+                recipient,
+                properties,
+            } => write!(
+                f,
+                "ALTER RECIPIENT {} SET PROPERTIES {}",
+                ident(recipient),
+                key_values(properties)
+            ),
+            S::UnsetRecipientProperties { recipient, keys } => write!(
+                f,
+                "ALTER RECIPIENT {} UNSET PROPERTIES {}",
+                ident(recipient),
+                list(keys, |k| literal(k))
+            ),
             S::SetIpAccessList { recipient, list: l } => match l {
                 Some(l) => write!(
                     f,
@@ -580,11 +661,7 @@ impl Statement {
                 f,
                 "ALTER TABLE {} SET TBLPROPERTIES {}",
                 table(t),
-                list(properties, |(k, v)| format!(
-                    "{} = {}",
-                    literal(k),
-                    literal(v)
-                ))
+                key_values(properties)
             ),
             S::UnsetTableProperties { table: t, keys } => write!(
                 f,

@@ -22,6 +22,7 @@ pub(super) const KEYWORDS: &[&str] = &[
     "CREATE",
     "CREDENTIAL",
     "CREDENTIALS",
+    "CURRENT_RECIPIENT",
     "DELTA",
     "DESCRIBE",
     "DROP",
@@ -40,13 +41,18 @@ pub(super) const KEYWORDS: &[&str] = &[
     "IF",
     "IN",
     "IP",
+    "IS",
     "LIFETIME",
+    "LIKE",
     "LIST",
     "LOCATION",
     "NOT",
+    "NULL",
     "OAUTH",
     "OF",
     "ON",
+    "PARTITION",
+    "PROPERTIES",
     "QUALITY",
     "RECIPIENT",
     "RECIPIENTS",
@@ -93,6 +99,8 @@ pub(super) enum TokenKind {
     RParen,
     Comma,
     Equals,
+    /// `<>` (or `!=`), `<`, `<=`, `>`, `>=`.
+    Compare(&'static str),
     Eof,
 }
 
@@ -120,6 +128,7 @@ impl TokenKind {
             TokenKind::RParen => "')'".to_string(),
             TokenKind::Comma => "','".to_string(),
             TokenKind::Equals => "'='".to_string(),
+            TokenKind::Compare(op) => format!("'{op}'"),
             TokenKind::Eof => "end of input".to_string(),
         }
     }
@@ -177,6 +186,17 @@ impl<'a> Lexer<'a> {
                     '=' => TokenKind::Equals,
                     _ => TokenKind::Comma,
                 }
+            }
+            '<' | '>' | '!' => {
+                let rest = self.rest();
+                let op = ["<>", "<=", ">=", "!=", "<", ">"]
+                    .into_iter()
+                    .find(|op| rest.starts_with(op))
+                    .ok_or_else(|| {
+                        self.error_at(start, "unexpected character '!'; use <> for 'not equal'")
+                    })?;
+                self.pos += op.len();
+                TokenKind::Compare(op)
             }
             '\'' => TokenKind::Str(
                 self.quoted('\'')

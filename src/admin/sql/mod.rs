@@ -24,4 +24,4 @@ pub use ast::{
     Family, MAX_COMMENT, ObjectKind, Statement, TableCredential, TableName, check_comment,
 };
 pub use error::ParseError;
-pub use parser::{REDACTED, parse, parse_with_text};
+pub use parser::{REDACTED, parse, parse_partition, parse_with_text};

@@ -7,6 +7,17 @@ use std::time::Duration;
 use super::ast::{ObjectKind, Statement, TableCredential, TableName, check_comment};
 use super::error::ParseError;
 use super::lexer::{KEYWORDS, Lexer, Token, TokenKind};
+use crate::catalog::partition_filter::{Condition, Op, Operand, PartitionFilter, Test};
+
+/// Parses the clause after `PARTITION` on its own (what the REST API is sent).
+pub fn parse_partition(text: &str) -> Result<PartitionFilter, ParseError> {
+    let mut c = Cursor::new(text);
+    let filter = parse_partition_clause(&mut c)?;
+    if !c.at(&TokenKind::Eof)? {
+        return Err(c.error_expected("end of the partition clause"));
+    }
+    Ok(filter)
+}
 
 /// Parses a script of `;`-separated statements.
 ///
@@ -165,12 +176,18 @@ fn parse_create(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
             } else {
                 None
             };
+            let properties = if c.accept_keyword("PROPERTIES")? {
+                parse_properties(c, true)?
+            } else {
+                Vec::new()
+            };
             Ok(Statement::CreateRecipient {
                 name,
                 comment,
                 token_lifetime,
                 ip_access_list,
                 oauth,
+                properties,
                 if_not_exists,
             })
         }
@@ -197,8 +214,15 @@ fn parse_alter(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
             Ok(Statement::SetShareUrlLifetime { share, lifetime })
         }
         "ADD" => {
+            // Databricks' order: [COMMENT c] [PARTITION …] [AS alias] [WITH | WITHOUT HISTORY].
             c.expect_keyword("TABLE")?;
             let table = c.table_name()?;
+            let comment = parse_comment(c)?;
+            let partition = if c.accept_keyword("PARTITION")? {
+                Some(parse_partition_clause(c)?)
+            } else {
+                None
+            };
             let alias = if c.accept_keyword("AS")? {
                 Some(c.table_name()?)
             } else {
@@ -208,6 +232,9 @@ fn parse_alter(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
                 c.expect_keyword("HISTORY")?;
                 (true, parse_start_version(c)?)
             } else {
+                if c.accept_keyword("WITHOUT")? {
+                    c.expect_keyword("HISTORY")?;
+                }
                 (false, None)
             };
             Ok(Statement::AddTableToShare {
@@ -216,21 +243,40 @@ fn parse_alter(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
                 alias,
                 with_history,
                 start_version,
+                comment,
+                partition,
             })
         }
         "ALTER" => {
             c.expect_keyword("TABLE")?;
             let table = c.table_name()?;
-            let (with_history, start_version) = match c.expect_one_of(&["WITH", "WITHOUT"])? {
-                "WITH" => {
-                    c.expect_keyword("HISTORY")?;
-                    (true, parse_start_version(c)?)
-                }
-                _ => {
-                    c.expect_keyword("HISTORY")?;
-                    (false, None)
-                }
-            };
+            let (with_history, start_version) =
+                match c.expect_one_of(&["PARTITION", "UNSET", "WITH", "WITHOUT"])? {
+                    "PARTITION" => {
+                        let partition = Some(parse_partition_clause(c)?);
+                        return Ok(Statement::SetPartitionFilter {
+                            share,
+                            table,
+                            partition,
+                        });
+                    }
+                    "UNSET" => {
+                        c.expect_keyword("PARTITION")?;
+                        return Ok(Statement::SetPartitionFilter {
+                            share,
+                            table,
+                            partition: None,
+                        });
+                    }
+                    "WITH" => {
+                        c.expect_keyword("HISTORY")?;
+                        (true, parse_start_version(c)?)
+                    }
+                    _ => {
+                        c.expect_keyword("HISTORY")?;
+                        (false, None)
+                    }
+                };
             Ok(Statement::AlterTableInShare {
                 share,
                 table,
@@ -266,22 +312,7 @@ fn parse_alter_table(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
         }
     };
     c.expect_keyword("TBLPROPERTIES")?;
-    c.expect(&TokenKind::LParen, "'('")?;
-    let mut properties = Vec::new();
-    loop {
-        let key = c.string_literal()?;
-        let value = if set {
-            c.expect(&TokenKind::Equals, "'='")?;
-            c.string_literal()?
-        } else {
-            String::new()
-        };
-        properties.push((key, value));
-        if !c.accept(&TokenKind::Comma)? {
-            break;
-        }
-    }
-    c.expect(&TokenKind::RParen, "',' or ')'")?;
+    let properties = parse_properties(c, set)?;
     Ok(if set {
         Statement::SetTableProperties { table, properties }
     } else {
@@ -296,6 +327,17 @@ fn parse_alter_table(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
 fn parse_alter_recipient(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
     let recipient = c.identifier("recipient name")?;
     match c.expect_one_of(&["ROTATE", "REVOKE", "SET", "UNSET"])? {
+        "SET" if c.accept_keyword("PROPERTIES")? => Ok(Statement::SetRecipientProperties {
+            recipient,
+            properties: parse_properties(c, true)?,
+        }),
+        "UNSET" if c.accept_keyword("PROPERTIES")? => Ok(Statement::UnsetRecipientProperties {
+            recipient,
+            keys: parse_properties(c, false)?
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect(),
+        }),
         "SET" => {
             c.expect_keyword("IP")?;
             let list = Some(parse_ip_access_list(c)?);
@@ -326,6 +368,100 @@ fn parse_alter_recipient(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
             Ok(Statement::RevokeTokens { recipient })
         }
     }
+}
+
+/// `('key' = 'value', …)`, or with `values` false `('key', …)`; a key may also be a name.
+fn parse_properties(c: &mut Cursor<'_>, values: bool) -> Result<Vec<(String, String)>, ParseError> {
+    c.expect(&TokenKind::LParen, "'('")?;
+    let mut properties = Vec::new();
+    loop {
+        let key = match &c.peek()?.kind {
+            TokenKind::Str(_) => c.string_literal()?,
+            _ => c.identifier("property key")?,
+        };
+        let value = if values {
+            c.expect(&TokenKind::Equals, "'='")?;
+            c.string_literal()?
+        } else {
+            String::new()
+        };
+        properties.push((key, value));
+        if !c.accept(&TokenKind::Comma)? {
+            break;
+        }
+    }
+    c.expect(&TokenKind::RParen, "',' or ')'")?;
+    Ok(properties)
+}
+
+/// After `PARTITION`: `(condition, …), (…)`, each condition `column op value`,
+/// `column LIKE value`, or `column IS [NOT] NULL`; a value is a literal or
+/// `CURRENT_RECIPIENT('key')`.
+fn parse_partition_clause(c: &mut Cursor<'_>) -> Result<PartitionFilter, ParseError> {
+    let mut specs = Vec::new();
+    loop {
+        c.expect(&TokenKind::LParen, "'(' opening a partition spec")?;
+        let mut spec = vec![parse_partition_condition(c)?];
+        while c.accept(&TokenKind::Comma)? {
+            spec.push(parse_partition_condition(c)?);
+        }
+        c.expect(&TokenKind::RParen, "',' or ')'")?;
+        specs.push(spec);
+        if !c.accept(&TokenKind::Comma)? {
+            return Ok(PartitionFilter { specs });
+        }
+    }
+}
+
+fn parse_partition_condition(c: &mut Cursor<'_>) -> Result<Condition, ParseError> {
+    let column = c.identifier("partition column")?;
+    let test = if c.accept_keyword("IS")? {
+        let negated = c.accept_keyword("NOT")?;
+        c.expect_keyword("NULL")?;
+        Test::IsNull { negated }
+    } else if c.accept_keyword("LIKE")? {
+        Test::Like(parse_partition_value(c)?)
+    } else {
+        let op = match c.peek()?.kind {
+            TokenKind::Equals => Op::Eq,
+            TokenKind::Compare(symbol) => Op::parse(symbol).expect("the lexer's operators"),
+            _ => {
+                return Err(
+                    c.error_expected("a comparison (=, <>, <, <=, >, >=), LIKE or IS [NOT] NULL")
+                );
+            }
+        };
+        c.advance()?;
+        Test::Compare(op, parse_partition_value(c)?)
+    };
+    Ok(Condition { column, test })
+}
+
+fn parse_partition_value(c: &mut Cursor<'_>) -> Result<Operand, ParseError> {
+    let start = c.peek()?.start;
+    let value = match c.peek()?.kind.clone() {
+        TokenKind::Str(text) => text,
+        TokenKind::Number(n) => n.to_string(),
+        TokenKind::Word(word) if word.eq_ignore_ascii_case("CURRENT_RECIPIENT") => {
+            c.advance()?;
+            c.expect(&TokenKind::LParen, "'('")?;
+            let key = c.string_literal()?;
+            c.expect(&TokenKind::RParen, "')'")?;
+            return Ok(Operand::Recipient(key));
+        }
+        TokenKind::Word(word) if word.eq_ignore_ascii_case("NULL") => {
+            return Err(c.error_at(
+                start,
+                "a comparison with NULL is never true: write IS NULL or IS NOT NULL",
+            ));
+        }
+        _ => {
+            return Err(c.error_expected("a value: a string, a number or CURRENT_RECIPIENT('key')"));
+        }
+    };
+    c.advance()?;
+    c.context = "the value".to_string();
+    Ok(Operand::Literal(value))
 }
 
 /// After `IP`: `ACCESS LIST ('a', 'b', …)`.

@@ -51,6 +51,8 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
                 if_not_exists: false,
             },
             Statement::AddTableToShare {
+                comment: None,
+                partition: None,
                 share: share(),
                 table: table("fire", "collateral_gold"),
                 alias: Some(table("fire", "collateral")),
@@ -62,6 +64,7 @@ REVOKE SELECT ON SHARE regulatory_reports FROM RECIPIENT regulatory_body;
                 table: table("fire", "collateral_gold"),
             },
             Statement::CreateRecipient {
+                properties: Vec::new(),
                 name: recipient(),
                 comment: Some("the regulator".into()),
                 token_lifetime: None,
@@ -112,6 +115,7 @@ fn create_share_and_recipient() {
     assert_eq!(
         one("CREATE RECIPIENT r"),
         Statement::CreateRecipient {
+            properties: Vec::new(),
             name: "r".into(),
             comment: None,
             token_lifetime: None,
@@ -123,6 +127,7 @@ fn create_share_and_recipient() {
     assert_eq!(
         one("CREATE RECIPIENT IF NOT EXISTS r COMMENT ''"),
         Statement::CreateRecipient {
+            properties: Vec::new(),
             name: "r".into(),
             comment: Some(String::new()),
             token_lifetime: None,
@@ -136,6 +141,8 @@ fn create_share_and_recipient() {
 #[test]
 fn add_table_options() {
     let add = |alias: Option<TableName>, with_history| Statement::AddTableToShare {
+        comment: None,
+        partition: None,
         share: "sh".into(),
         table: table("s", "t"),
         alias,
@@ -371,6 +378,7 @@ fn back_quoted_names() {
     assert_eq!(
         one("CREATE RECIPIENT `we``ird`"),
         Statement::CreateRecipient {
+            properties: Vec::new(),
             name: "we`ird".into(),
             comment: None,
             token_lifetime: None,
@@ -398,6 +406,8 @@ fn back_quoted_names() {
     assert_eq!(
         one("ALTER SHARE `a-b` ADD TABLE `my-schema`.`my``t``` AS `2024`.x"),
         Statement::AddTableToShare {
+            comment: None,
+            partition: None,
             share: "a-b".into(),
             table: table("my-schema", "my`t`"),
             alias: Some(table("2024", "x")),
@@ -761,7 +771,10 @@ fn unexpected_characters() {
         error("SHOW TABLES, SHARES").message,
         "expected ';' or end of input after the statement, found ','"
     );
-    assert_eq!(error("SHOW TABLES!").message, "unexpected character '!'");
+    assert_eq!(
+        error("SHOW TABLES!").message,
+        "unexpected character '!'; use <> for 'not equal'"
+    );
 }
 
 #[test]
@@ -800,6 +813,7 @@ fn recipient_lifecycle_statements() {
     assert_eq!(
         parse("CREATE RECIPIENT r COMMENT 'c' TOKEN LIFETIME '90d'").unwrap(),
         [Statement::CreateRecipient {
+            properties: Vec::new(),
             name: "r".into(),
             comment: Some("c".into()),
             token_lifetime: Some(90 * day),
@@ -821,6 +835,7 @@ fn recipient_lifecycle_statements() {
         parse("CREATE RECIPIENT r IP ACCESS LIST ('10.0.0.0/8', '192.0.2.7'); ALTER RECIPIENT r SET IP ACCESS LIST ('::1'); ALTER RECIPIENT r UNSET IP ACCESS LIST").unwrap(),
         [
             Statement::CreateRecipient {
+                properties: Vec::new(),
                 name: "r".into(),
                 comment: None,
                 token_lifetime: None,
@@ -894,5 +909,126 @@ fn statements_written_back_as_sql_parse_to_themselves() {
     assert!(
         written.contains("'AKIA'") && !written.contains("hush"),
         "{written}"
+    );
+}
+
+#[test]
+fn partition_clauses_parse_and_print_back() {
+    use crate::catalog::partition_filter::{Condition, Op, Operand, Test};
+    let sql = "ALTER SHARE s ADD TABLE fire.loans COMMENT 'by country' \
+               PARTITION (country_code = CURRENT_RECIPIENT('country'), year >= 2024), \
+               (region LIKE 'EU%', `odd-col` <> 'x'), (day IS NOT NULL) AS eu.loans WITHOUT HISTORY";
+    let statement = one(sql);
+    let Statement::AddTableToShare {
+        partition: Some(filter),
+        comment,
+        alias,
+        with_history: false,
+        ..
+    } = &statement
+    else {
+        panic!("{statement:?}")
+    };
+    assert_eq!(comment.as_deref(), Some("by country"));
+    assert_eq!(alias, &Some(table("eu", "loans")));
+    let condition = |column: &str, test| Condition {
+        column: column.into(),
+        test,
+    };
+    assert_eq!(
+        filter.specs,
+        vec![
+            vec![
+                condition(
+                    "country_code",
+                    Test::Compare(Op::Eq, Operand::Recipient("country".into()))
+                ),
+                condition(
+                    "year",
+                    Test::Compare(Op::Ge, Operand::Literal("2024".into()))
+                ),
+            ],
+            vec![
+                condition("region", Test::Like(Operand::Literal("EU%".into()))),
+                condition(
+                    "odd-col",
+                    Test::Compare(Op::Ne, Operand::Literal("x".into()))
+                ),
+            ],
+            vec![condition("day", Test::IsNull { negated: true })],
+        ]
+    );
+    // What the ledger and SHOW ALL IN SHARE print reads back as the same statement.
+    assert_eq!(one(&statement.to_string()), statement);
+    let alter = one("ALTER SHARE s ALTER TABLE eu.loans PARTITION (a < 'b', c != 'd')");
+    assert_eq!(one(&alter.to_string()), alter);
+    let unset = one("ALTER SHARE s ALTER TABLE eu.loans UNSET PARTITION");
+    assert!(matches!(
+        unset,
+        Statement::SetPartitionFilter {
+            partition: None,
+            ..
+        }
+    ));
+    assert_eq!(
+        parse_partition("(x = 1), (y IS NULL)").unwrap().to_string(),
+        "(x = '1'), (y IS NULL)"
+    );
+    assert!(parse_partition("(x = 1) AS t").is_err());
+}
+
+#[test]
+fn bad_partition_clauses_say_what_is_wrong() {
+    let add =
+        |clause: &str| error(&format!("ALTER SHARE s ADD TABLE a.b PARTITION {clause}")).message;
+    assert_eq!(
+        add("(c = NULL)"),
+        "a comparison with NULL is never true: write IS NULL or IS NOT NULL"
+    );
+    assert_eq!(
+        add("c = 'x'"),
+        "expected '(' opening a partition spec after PARTITION, found identifier 'c'"
+    );
+    assert!(
+        add("(c)")
+            .starts_with("expected a comparison (=, <>, <, <=, >, >=), LIKE or IS [NOT] NULL")
+    );
+    assert!(add("(c = CURRENT_RECIPIENT(country))").starts_with("expected a string literal"));
+    assert!(add("(c IS 'x')").starts_with("expected keyword NULL"));
+}
+
+#[test]
+fn recipient_properties_parse_and_print_back() {
+    let create =
+        one("CREATE RECIPIENT acpr COMMENT 'FR' PROPERTIES ('country' = 'FR', authority = 'ACPR')");
+    let Statement::CreateRecipient { properties, .. } = &create else {
+        panic!("{create:?}")
+    };
+    assert_eq!(
+        properties,
+        &[
+            ("country".to_string(), "FR".to_string()),
+            ("authority".to_string(), "ACPR".to_string())
+        ]
+    );
+    assert_eq!(one(&create.to_string()), create);
+    let set = one("ALTER RECIPIENT acpr SET PROPERTIES ('country' = 'DE')");
+    assert!(
+        matches!(&set, Statement::SetRecipientProperties { properties, .. } if properties.len() == 1)
+    );
+    assert_eq!(one(&set.to_string()), set);
+    let unset = one("ALTER RECIPIENT acpr UNSET PROPERTIES ('country', authority)");
+    assert_eq!(
+        unset,
+        Statement::UnsetRecipientProperties {
+            recipient: "acpr".into(),
+            keys: vec!["country".into(), "authority".into()]
+        }
+    );
+    assert_eq!(one(&unset.to_string()), unset);
+    assert!(
+        error("ALTER RECIPIENT acpr SET PROPERTIES ('country')")
+            .message
+            .starts_with("expected '='")
     );
 }
