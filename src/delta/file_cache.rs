@@ -89,6 +89,7 @@ mod tests {
     fn list(files: usize) -> FileList {
         let file = DataFile {
             path: "f".into(),
+            encoded_path: None,
             size: 1,
             modification_time: 0,
             stats: None,

@@ -26,7 +26,7 @@ use delta_kernel_default_engine::{DefaultEngine, DefaultEngineBuilder};
 use url::Url;
 
 use super::file_cache::{Batch, FileCache, FileList, MAX_FILES};
-use super::{DataFile, DeletionVector, Metadata, Protocol, VersionSpec, decode_log_path};
+use super::{DataFile, DeletionVector, Metadata, Protocol, VersionSpec, split_log_path};
 use crate::storage::Location;
 use crate::{Error, Result};
 
@@ -136,6 +136,16 @@ impl DeltaLog {
                     HistoryCommitType::Published,
                 )
                 .map_err(|e| timestamp_error(root, ts, e))?;
+                // As Delta time travel does: a time after the last commit names no version
+                // yet (the table may still change before it).
+                if commit.version == latest.version() && ts > commit.timestamp {
+                    let last = crate::clock::format_ms(commit.timestamp);
+                    return Err(Error::invalid(format!(
+                        "The provided timestamp ({}) is after the latest version available to this table (version {}, committed {last}). Please use a timestamp before or at {last}.",
+                        crate::clock::format_ms(ts),
+                        commit.version,
+                    )));
+                }
                 if commit.version == latest.version() {
                     latest
                 } else {
@@ -435,11 +445,7 @@ fn scan_files(batch: &RecordBatch) -> Result<Vec<Option<DataFile>>> {
             continue;
         }
         let raw_path = paths.value(row);
-        let path = if raw_path.contains("://") {
-            raw_path.to_string()
-        } else {
-            decode_log_path(raw_path)
-        };
+        let (path, encoded_path) = split_log_path(raw_path);
         let mut partition_values = BTreeMap::new();
         if partitions.is_valid(row) {
             let entries = partitions.value(row);
@@ -452,6 +458,7 @@ fn scan_files(batch: &RecordBatch) -> Result<Vec<Option<DataFile>>> {
         }
         files.push(Some(DataFile {
             path,
+            encoded_path,
             size: sizes.value(row),
             modification_time: mtimes.value(row),
             stats: stats.is_valid(row).then(|| stats.value(row).to_string()),
@@ -684,11 +691,15 @@ mod tests {
         let log = DeltaLog::new();
         assert_eq!(log.version_at_or_after(&root, 0).unwrap(), 0);
         let far_future = crate::clock::now_ms() + 3_600_000;
-        assert_eq!(
-            log.snapshot(&root, VersionSpec::Timestamp(far_future))
-                .unwrap()
-                .version(),
-            3
+        let e = log
+            .snapshot(&root, VersionSpec::Timestamp(far_future))
+            .err()
+            .unwrap();
+        assert_eq!(e.code(), ErrorCode::InvalidParameterValue, "{e}");
+        assert!(
+            e.message()
+                .contains("is after the latest version available"),
+            "{e}"
         );
         let e = log
             .snapshot(&root, VersionSpec::Timestamp(0))

@@ -72,6 +72,8 @@ pub struct DataFile {
     /// Path relative to the table root, percent-decoded (a real file name); or an absolute
     /// URL when the log holds one (shallow clones).
     pub path: String,
+    /// The path as the log writes it, when that differs from `path` (see [`DataFile::log_path`]).
+    pub encoded_path: Option<String>,
     pub size: i64,
     pub modification_time: i64,
     /// The raw stats JSON string of the log, unchanged.
@@ -82,10 +84,27 @@ pub struct DataFile {
 }
 
 impl DataFile {
+    /// The path as it stands in the log (percent-encoded): what file ids are derived from,
+    /// as the reference server does.
+    pub fn log_path(&self) -> &str {
+        self.encoded_path.as_deref().unwrap_or(&self.path)
+    }
+
     /// True when the path is a URL rather than relative to the table root.
     pub fn is_absolute(&self) -> bool {
         self.path.contains("://") || self.path.starts_with('/')
     }
+}
+
+/// A log path as [`DataFile`] keeps it: decoded (unless it is a URL), and as written when
+/// that differs.
+pub(crate) fn split_log_path(raw: &str) -> (String, Option<String>) {
+    if raw.contains("://") || !raw.contains('%') {
+        return (raw.to_string(), None);
+    }
+    let decoded = decode_log_path(raw);
+    let encoded = (decoded != raw).then(|| raw.to_string());
+    (decoded, encoded)
 }
 
 /// Percent-decodes a path as written in the Delta log (paths there are URI-encoded).
@@ -154,12 +173,10 @@ impl DataFile {
         let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
         let raw_path = action["path"].as_str()?;
         let dv = &action["deletionVector"];
+        let (path, encoded_path) = split_log_path(raw_path);
         Some(DataFile {
-            path: if raw_path.contains("://") {
-                raw_path.to_string()
-            } else {
-                decode_log_path(raw_path)
-            },
+            path,
+            encoded_path,
             size: action["size"].as_i64()?,
             modification_time: action["modificationTime"].as_i64().unwrap_or(0),
             stats: text(&action["stats"]),
@@ -279,6 +296,25 @@ mod tests {
         assert_eq!(
             dv("p", "dv/a%20b.bin").file_path().unwrap().unwrap(),
             "dv/a b.bin"
+        );
+    }
+
+    #[test]
+    fn files_keep_the_log_spelling_of_their_path_only_when_it_differs() {
+        assert_eq!(
+            split_log_path("a=1/part-0.parquet"),
+            ("a=1/part-0.parquet".into(), None)
+        );
+        assert_eq!(
+            split_log_path("country_code=F%20R/part-0.parquet"),
+            (
+                "country_code=F R/part-0.parquet".into(),
+                Some("country_code=F%20R/part-0.parquet".into())
+            )
+        );
+        assert_eq!(
+            split_log_path("s3://b/a%20b"),
+            ("s3://b/a%20b".into(), None)
         );
     }
 }

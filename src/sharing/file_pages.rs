@@ -122,9 +122,13 @@ impl FilePaging {
         Ok(sealed.at)
     }
 
-    /// The scheme of the files' ids (MD5 unless the client asked for another).
-    pub(super) fn file_id_scheme(&self) -> FileIdHash {
-        self.file_id_hash.unwrap_or_default()
+    /// The scheme of the files' ids: the one the client asked for, else the reference
+    /// server's default for the response format (MD5 for parquet, SHA-256 for delta).
+    pub(super) fn file_id_scheme(&self, format: ResponseFormat) -> FileIdHash {
+        self.file_id_hash.unwrap_or(match format {
+            ResponseFormat::Parquet => FileIdHash::Md5,
+            ResponseFormat::Delta => FileIdHash::Sha256,
+        })
     }
 }
 

@@ -456,12 +456,12 @@ pub fn write_delta_file(
     );
 }
 
-/// How file ids are derived (the `fileidhash` request header: `parquet` = MD5, `delta` =
-/// SHA-256 of the path, as the reference server does; SHA-256 when the header is absent).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// How file ids are derived from the path as the log writes it (the `fileidhash` request
+/// header: `parquet` = MD5, `delta` = SHA-256, as the reference server does; without the
+/// header, the response format's namesake).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileIdHash {
     Md5,
-    #[default]
     Sha256,
 }
 
@@ -564,6 +564,7 @@ mod tests {
         );
         let file = DataFile {
             path: "region=eu/a b.parquet".into(),
+            encoded_path: Some("region=eu/a%20b.parquet".into()),
             size: 10,
             modification_time: 0,
             stats: Some(r#"{"numRecords":1}"#.into()),
@@ -615,5 +616,17 @@ mod tests {
                 .unwrap()
                 .contains(r#""configuration":{}"#)
         );
+    }
+
+    #[test]
+    fn file_ids_hash_the_path_as_the_log_writes_it() {
+        // The reference server's parquet ids: MD5 hex of the `add` action's path string.
+        let id = file_id(
+            "country_code=F%20R/part-00000.parquet",
+            FileIdHash::Md5,
+            &mut [0; 64],
+        )
+        .to_string();
+        assert_eq!(id, "b6fe72fce798c0abe50507fbf730d610");
     }
 }

@@ -38,8 +38,9 @@ fn chunk_buffer() -> Vec<u8> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueryBody {
+    /// SQL hints are optional for servers and ignored, but must be an array of strings.
+    pub predicate_hints: Option<Vec<String>>,
     /// Hints are best effort: a value of an unexpected type is ignored, not refused.
-    pub predicate_hints: Option<serde_json::Value>,
     pub json_predicate_hints: Option<serde_json::Value>,
     pub limit_hint: Option<i64>,
     pub version: Option<i64>,
@@ -77,7 +78,8 @@ impl QueryBody {
         params
     }
 
-    /// Parses the body; an empty body means `{}`.
+    /// Parses the body; an empty body means `{}`. A field of the wrong type or out of its
+    /// range is refused naming it, as the reference server does.
     pub fn parse(bytes: &[u8]) -> Result<Self> {
         match bytes.trim_ascii_start().first() {
             None => return Ok(QueryBody::default()),
@@ -85,10 +87,42 @@ impl QueryBody {
             Some(b'{') => {}
             Some(_) => return Err(Error::malformed("the request body must be a JSON object")),
         }
-        serde_json::from_slice(bytes)
-            .map_err(|e| Error::malformed(format!("the request body is not a valid query: {e}")))
+        let malformed = |e: serde_json::Error| {
+            Error::malformed(format!("the request body is not a valid query: {e}"))
+        };
+        let body: serde_json::Value = serde_json::from_slice(bytes).map_err(malformed)?;
+        for (field, max) in INTEGER_FIELDS {
+            match &body[field] {
+                serde_json::Value::Null => {}
+                value if value.as_i64().is_some_and(|n| n <= max) => {}
+                _ => {
+                    return Err(Error::invalid(format!(
+                        "{field} must be an integer of at most {max}"
+                    )));
+                }
+            }
+        }
+        let hints = &body["predicateHints"];
+        if !hints.is_null()
+            && !hints
+                .as_array()
+                .is_some_and(|h| h.iter().all(|h| h.is_string()))
+        {
+            return Err(Error::invalid("predicateHints must be an array of strings"));
+        }
+        serde_json::from_value(body).map_err(malformed)
     }
 }
+
+/// The integer fields of a query body and the largest value each takes (`maxFiles` is an
+/// Int32 for the reference server, the others Int64).
+const INTEGER_FIELDS: [(&str, i64); 5] = [
+    ("limitHint", i64::MAX),
+    ("maxFiles", i32::MAX as i64),
+    ("version", i64::MAX),
+    ("startingVersion", i64::MAX),
+    ("endingVersion", i64::MAX),
+];
 
 /// Turns `version` / `timestamp` parameters into a snapshot choice.
 fn version_spec(
@@ -220,7 +254,8 @@ impl PreparedTable {
     ) -> Result<()> {
         let url = grant.sign(cx, &file.path, now)?;
         let mut id_buffer = [0; 64];
-        let id = ndjson::file_id(&file.path, self.paging.file_id_scheme(), &mut id_buffer);
+        let scheme = self.paging.file_id_scheme(self.format);
+        let id = ndjson::file_id(file.log_path(), scheme, &mut id_buffer);
         match self.format {
             ResponseFormat::Parquet => ndjson::write_file(out, file, id, &url, self.line_version),
             ResponseFormat::Delta => {
@@ -409,11 +444,7 @@ pub fn prepare_query(
     // With hints, a kept file may hold no matching row, so its record count says nothing about
     // how many rows the reader will keep: the limit is then left to the client.
     let hinted = body.json_predicate_hints.is_some()
-        || body
-            .predicate_hints
-            .as_ref()
-            .and_then(|h| h.as_array())
-            .is_some_and(|h| !h.is_empty());
+        || body.predicate_hints.as_ref().is_some_and(|h| !h.is_empty());
     prepared.limit = body.limit_hint.filter(|_| !hinted);
     Ok(prepared)
 }
@@ -477,9 +508,12 @@ pub fn write_query(
 /// without signing or writing anything.
 pub fn delivered_files(cx: &Context<'_>, query: &PreparedTable) -> Result<FileDigest> {
     let mut digest = FileDigest::default();
-    let scheme = query.paging.file_id_scheme();
+    let scheme = query.paging.file_id_scheme(query.format);
     for_each_page_file(cx, query, |file| {
-        digest.add(ndjson::file_id(&file.path, scheme, &mut [0; 64]), file.size);
+        digest.add(
+            ndjson::file_id(file.log_path(), scheme, &mut [0; 64]),
+            file.size,
+        );
         Ok(ControlFlow::Continue(()))
     })?;
     Ok(digest)

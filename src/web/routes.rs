@@ -133,7 +133,7 @@ fn sharing_scope() -> actix_web::Scope {
         .service(endpoint(TABLE, "HEAD").route(named(
             web::head(),
             "getTableVersion",
-            sharing::table_version_head,
+            sharing::table_version,
         )))
         .service(endpoint(&table("/metadata"), "GET").route(named(
             web::get(),

@@ -144,6 +144,7 @@ pub struct VersionParams {
     starting_timestamp: Option<String>,
 }
 
+/// `GET …/version`, and the deprecated `HEAD …/tables/{table}`, which answers the same.
 pub async fn table_version(
     state: State,
     req: HttpRequest,
@@ -153,20 +154,6 @@ pub async fn table_version(
     let (path, ts) = (path.into_inner(), params.into_inner().starting_timestamp);
     let version = as_recipient(&state, &req, move |s, who| {
         query::table_version(&s.sharing(), who, &path, ts.as_deref())
-    })
-    .await?;
-    Ok(table_response(version, None).finish())
-}
-
-/// The deprecated `HEAD …/tables/{table}`: the latest version in the header.
-pub async fn table_version_head(
-    state: State,
-    req: HttpRequest,
-    path: web::Path<TablePath>,
-) -> Result<HttpResponse> {
-    let path = path.into_inner();
-    let version = as_recipient(&state, &req, move |s, who| {
-        query::table_version(&s.sharing(), who, &path, None)
     })
     .await?;
     Ok(table_response(version, None).finish())

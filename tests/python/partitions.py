@@ -72,6 +72,8 @@ def read(profile, country, root):
         check(delta_sharing.load_as_pandas(url, use_delta_format=fmt), latest, f"latest, delta format {fmt}")
     for version in range(len(VERSIONS)):
         check(delta_sharing.load_as_pandas(url, version=version), version, f"version {version}")
+    # A time after the last commit names no version yet (the server says 400).
+    for version in range(len(VERSIONS) - 1):
         check(delta_sharing.load_as_pandas(url, timestamp=facts["after"][version]), version,
               f"timestamp after version {version}")
     limited = delta_sharing.load_as_pandas(url, limit=1)
