@@ -351,7 +351,7 @@ fn the_seed_case_reports_922_of_1000_rows_passing() {
         .position(|r| r.name == "[`charge`] VALUE")
         .unwrap();
     let sample = &report.tally.samples[charge][0];
-    assert_eq!(sample.value, "-1");
+    assert_eq!(sample.value.as_deref(), Some("-1"));
     assert!(sample.file.ends_with(".parquet"));
 }
 
@@ -554,9 +554,29 @@ fn versions_are_validated_incrementally_and_reported() {
         "SHOW QUALITY FOR TABLE fire.collateral VERSION 3",
     ]);
     let quality: serde_json::Value = serde_json::from_str(&quality).unwrap();
-    let failing: u64 = quality["results"][0]["rows"]
-        .as_array()
-        .unwrap()
+    let rows = quality["results"][0]["rows"].as_array().unwrap();
+    // The version's summary first, then one row per rule.
+    let summary = &rows[0];
+    assert_eq!(summary[1], "(summary)");
+    assert_eq!(summary[2], "456");
+    let said = summary[3].as_str().unwrap();
+    assert!(
+        said.starts_with(
+            "3000 rows, 2544 passing (84.80%): below the threshold (84.8%); validated "
+        ),
+        "{said}"
+    );
+    assert!(said.contains("against the rules of digest "), "{said}");
+    let missing_id = rows
+        .iter()
+        .find(|r| r[1] == "[`id`] NULLABLE")
+        .expect("the id rule fails");
+    let samples = missing_id[4].as_str().unwrap();
+    assert!(
+        samples.contains(": NULL"),
+        "a null shows as NULL: {samples}"
+    );
+    let failing: u64 = rows[1..]
         .iter()
         .map(|r| r[2].as_str().unwrap().parse::<u64>().unwrap())
         .sum();
@@ -634,6 +654,53 @@ fn recipients_read_only_approved_versions_with_the_real_connector() {
     validate();
     assert_eq!(read(None), serde_json::json!({"rows": 2544}));
 
+    // What the regulator is told of the validation: in the metadata's configuration, as the
+    // connector reads it, and in the delivery receipt, under the same rules digest.
+    let evidence: serde_json::Value =
+        serde_json::from_str(common::run_python("fire_read.py", &[&url, "metadata"]).trim())
+            .unwrap();
+    assert_eq!(
+        evidence["fireshare.fire.entity"], "collateral",
+        "{evidence}"
+    );
+    assert_eq!(evidence["fireshare.fire.version"], "4", "{evidence}");
+    assert_eq!(evidence["fireshare.fire.rowsChecked"], "2544", "{evidence}");
+    assert_eq!(evidence["fireshare.fire.passRate"], "1", "{evidence}");
+    assert_eq!(
+        evidence["fireshare.fire.status"], "passes (100.0%)",
+        "{evidence}"
+    );
+    assert!(
+        evidence.get("fireshare.fire.approvedBy").is_none(),
+        "{evidence}"
+    );
+    let digest = evidence["fireshare.fire.rulesDigest"].as_str().unwrap();
+    assert_eq!(digest.len(), 64, "{evidence}");
+    let token = common::bearer(&profile);
+    let http = reqwest::blocking::Client::new();
+    let table = |tail: &str| {
+        format!(
+            "{}/shares/reports/schemas/fire/tables/collateral_gold{tail}",
+            server.endpoint()
+        )
+    };
+    let response = http
+        .post(table("/query"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"limitHint": 1}))
+        .send()
+        .unwrap();
+    let receipt = response.headers()["fireshare-receipt"].to_str().unwrap();
+    let payload = receipt.split('.').nth(1).unwrap();
+    use base64::Engine;
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["rulesDigest"], digest, "{claims}");
+
     // An admin approves version 3 by hand: readable from then on.
     fireshare_out(&[
         "sql",
@@ -642,6 +709,19 @@ fn recipients_read_only_approved_versions_with_the_real_connector() {
         "ALTER TABLE fire.collateral_gold APPROVE VERSION 3 COMMENT 'defects accepted for this deadline'",
     ]);
     assert_eq!(read(Some(3)), serde_json::json!({"rows": 3000}));
+    let metadata = http
+        .get(table("/metadata?version=3"))
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let line: serde_json::Value = serde_json::from_str(metadata.lines().nth(1).unwrap()).unwrap();
+    let configuration = &line["metaData"]["configuration"];
+    // The command line acts as `cli:<user>`.
+    let approver = configuration["fireshare.fire.approvedBy"].as_str().unwrap();
+    assert!(approver.starts_with("cli:"), "{line}");
+    assert_eq!(configuration["fireshare.fire.passRate"], "0.848", "{line}");
 
     // A server validates new versions in the background (every second here).
     drop(server);

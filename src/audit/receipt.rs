@@ -30,6 +30,10 @@ pub struct Receipt {
     pub files: u64,
     /// Hex SHA-256 of the sorted `"{id} {size}\n"` lines of the files listed.
     pub files_sha256: String,
+    /// For a FIRE-bound table: the digest of the rules its version was validated with, as
+    /// the metadata's `fireshare.fire.rulesDigest` says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules_digest: Option<String>,
     /// UTC, microseconds.
     pub time: String,
     /// Seconds since the epoch (JWT `iat`).
@@ -114,6 +118,7 @@ mod tests {
             versions: 3.into(),
             files: digest.count(),
             files_sha256: digest.finish(),
+            rules_digest: Some("ab".repeat(32)),
             time: "2026-11-26T10:00:00.000000Z".into(),
             iat: 1_795_000_000,
         };

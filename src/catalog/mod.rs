@@ -23,7 +23,9 @@ use rusqlite::{Connection, TransactionBehavior};
 
 pub use activation_links::{Activation, LinkInfo};
 pub use objects::{Grant, NewMember, NewRecipient, Recipient, Share, SharedTable, Table};
-pub use quality::{Decision, FIRE_ENTITY, FIRE_MIN_PASS_RATE, FileKey, QualityReport};
+pub use quality::{
+    Decision, FIRE_ENTITY, FIRE_MIN_PASS_RATE, FileKey, QualityReport, rules_digest,
+};
 pub use settings::FIRE_SCHEMAS;
 pub use storage_credentials::{CredentialInfo, NewCredential, SealedCredential};
 pub use tokens::{AdminTokenInfo, AdminTokenOwner, OAuthClient, TokenInfo, TokenOwner};

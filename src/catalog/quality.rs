@@ -97,6 +97,22 @@ pub struct QualityReport {
     pub validated_at: i64,
 }
 
+impl QualityReport {
+    /// What the report's verdicts rest on: the entity's schema files and the validator's
+    /// rules, as one hex SHA-256 (receipts and the metadata recipients see name it).
+    pub fn rules_digest(&self) -> String {
+        rules_digest(&self.schema_digest, &self.validator_version)
+    }
+}
+
+/// See [`QualityReport::rules_digest`].
+pub fn rules_digest(schema_digest: &str, validator_version: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(
+        format!("{schema_digest}{validator_version}").as_bytes(),
+    ))
+}
+
 impl Tx<'_> {
     pub fn put_report(&self, table_id: &str, r: &QualityReport) -> Result<()> {
         self.conn.execute(
@@ -121,26 +137,40 @@ impl Tx<'_> {
 
     /// The reports of a table, oldest version first.
     pub fn reports(&self, table_id: &str) -> Result<Vec<QualityReport>> {
-        let mut select = self.conn.prepare(
-            "SELECT version, entity, rows, passing, pass_rate, report, schema_digest,
-                    validator_version, validated_at
-             FROM fire_reports WHERE table_id = ?1 ORDER BY version",
-        )?;
-        let rows = select.query_map([table_id], |r| {
-            Ok(QualityReport {
-                version: r.get(0)?,
-                entity: r.get(1)?,
-                rows: r.get(2)?,
-                passing: r.get(3)?,
-                pass_rate: r.get(4)?,
-                report: r.get(5)?,
-                schema_digest: r.get(6)?,
-                validator_version: r.get(7)?,
-                validated_at: r.get(8)?,
-            })
-        })?;
+        let mut select = self.conn.prepare(&format!(
+            "SELECT {REPORT_COLUMNS} FROM fire_reports WHERE table_id = ?1 ORDER BY version"
+        ))?;
+        let rows = select.query_map([table_id], report_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+
+    /// The report of one version, if it was validated.
+    pub fn report(&self, table_id: &str, version: u64) -> Result<Option<QualityReport>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {REPORT_COLUMNS} FROM fire_reports WHERE table_id = ?1 AND version = ?2"
+            ))?
+            .query_row(params![table_id, version], report_row)
+            .optional()?)
+    }
+}
+
+const REPORT_COLUMNS: &str = "version, entity, rows, passing, pass_rate, report, schema_digest, \
+     validator_version, validated_at";
+
+fn report_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QualityReport> {
+    Ok(QualityReport {
+        version: r.get(0)?,
+        entity: r.get(1)?,
+        rows: r.get(2)?,
+        passing: r.get(3)?,
+        pass_rate: r.get(4)?,
+        report: r.get(5)?,
+        schema_digest: r.get(6)?,
+        validator_version: r.get(7)?,
+        validated_at: r.get(8)?,
+    })
 }
 
 /// An admin's decision on a version.

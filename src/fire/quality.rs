@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use crate::storage::Stores;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::schema::SchemaDir;
 use super::validate::{FileResults, Progress, Report, Tally, Validator, validate_snapshot};
@@ -134,9 +133,7 @@ pub fn validate_version(
     let validator = Validator::new(&entity)?;
     let location = catalog.read(|c| stores.table(c, table))?;
     let snapshot = delta.snapshot(&location, VersionSpec::Version(version))?;
-    let rules = hex::encode(Sha256::digest(
-        format!("{}{VALIDATOR_VERSION}", entity.digest).as_bytes(),
-    ));
+    let rules = crate::catalog::rules_digest(&entity.digest, VALIDATOR_VERSION);
     let mut known = StoredResults {
         catalog,
         table_id: &table.id,

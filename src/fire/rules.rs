@@ -157,6 +157,13 @@ fn bounds_text<T: std::fmt::Display>(min: Option<T>, max: Option<T>) -> String {
     }
 }
 
+/// "at least 1 element", "between 2 and 5 elements": `bounds_text` with its noun, which
+/// agrees with the last number said.
+fn count_text(min: Option<u64>, max: Option<u64>, noun: &str) -> String {
+    let plural = if max.or(min) == Some(1) { "" } else { "s" };
+    format!("{} {noun}{plural}", bounds_text(min, max))
+}
+
 fn field_rules(field: &Field, parents: &[String], found: &mut Vec<Expectation>) {
     let mut path = parents.to_vec();
     path.push(field.name.clone());
@@ -203,8 +210,8 @@ fn field_rules(field: &Field, parents: &[String], found: &mut Vec<Expectation>) 
                     },
                     format!("{c} IS NULL OR LENGTH({c}) {test}"),
                     format!(
-                        "{label} must be {} characters long",
-                        bounds_text(field.min_length, field.max_length)
+                        "{label} must be {} long",
+                        count_text(field.min_length, field.max_length, "character")
                     ),
                 );
             }
@@ -243,8 +250,8 @@ fn field_rules(field: &Field, parents: &[String], found: &mut Vec<Expectation>) 
                     },
                     format!("{c} IS NULL OR SIZE({c}) {test}"),
                     format!(
-                        "{label} must hold {} elements",
-                        bounds_text(field.min_items, field.max_items)
+                        "{label} must hold {}",
+                        count_text(field.min_items, field.max_items, "element")
                     ),
                 );
             }
@@ -303,7 +310,7 @@ mod tests {
             (
                 "[`ids`] SIZE",
                 "`ids` IS NULL OR SIZE(`ids`) >= 1",
-                "ids must hold at least 1 elements",
+                "ids must hold at least 1 element",
             ),
             (
                 "[`who`.`name`] NULLABLE",

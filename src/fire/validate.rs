@@ -30,7 +30,8 @@ pub struct Sample {
     /// Row within the data file (after none are skipped: deleted rows are not counted).
     pub row: u64,
     pub file: String,
-    pub value: String,
+    /// The failing value as text; `None` for a null.
+    pub value: Option<String>,
 }
 
 /// What a set of rows came to.
@@ -117,10 +118,11 @@ impl Validator {
                     tally.samples[index].push(Sample {
                         row: first_row + i as u64,
                         file: file.to_string(),
+                        // A missing column reads as null, as the rules see it.
                         value: column
                             .as_ref()
-                            .and_then(|c| array_value_to_string(c, i).ok())
-                            .unwrap_or_else(|| "null".into()),
+                            .filter(|c| !c.is_null(i))
+                            .and_then(|c| array_value_to_string(c, i).ok()),
                     });
                 }
             }

@@ -9,6 +9,7 @@
 //! pages; a page token pins the range and the head lines and says where the next page resumes
 //! (a commit and a file within it), so a page reads only the commits it lists.
 
+use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
 use serde::{Deserialize, Serialize};
@@ -69,6 +70,8 @@ pub struct PreparedChanges {
     /// The share's partition filter as this recipient reads through it (bound to the head
     /// snapshot's partitioning).
     partitions: Option<FileFilter>,
+    /// The validation of the head version, for a FIRE-bound table.
+    evidence: Option<served::Evidence>,
     paging: FilePaging,
     /// Where this page starts: the first commit's version and the files of it already sent.
     resume: (u64, usize),
@@ -106,6 +109,12 @@ impl Listing for PreparedChanges {
     }
     fn partitions(&self) -> Option<&FileFilter> {
         self.partitions.as_ref()
+    }
+    fn versions(&self) -> Value {
+        serde_json::json!({"start": self.start, "end": self.end})
+    }
+    fn rules_digest(&self) -> Option<&str> {
+        self.evidence.as_ref()?.rules_digest.as_deref()
     }
 }
 
@@ -349,6 +358,7 @@ fn prepare(
         check_change_feed(cx, &shared, (start, end), &commits)?;
     }
     let partitions = partition_view(cx, who, &shared, head.metadata())?;
+    let evidence = served::evidence(cx, &shared, head.version())?;
     Ok(PreparedChanges {
         recipient_id: who.id.clone(),
         shared,
@@ -362,6 +372,7 @@ fn prepare(
         streaming: options.streaming,
         commits,
         partitions,
+        evidence,
         paging,
         resume,
     })
@@ -425,7 +436,14 @@ pub fn write_changes(
             ndjson::write_delta_protocol(&mut out, head.protocol(), protocol_version)
         }
     }
-    write_metadata(&mut out, changes.format, head.metadata(), head.version());
+    let evidence = changes.evidence.as_ref().map(|e| &e.configuration);
+    write_metadata(
+        &mut out,
+        changes.format,
+        head.metadata(),
+        head.version(),
+        evidence,
+    );
     let grant = UrlGrant::new(
         cx,
         &changes.shared,
@@ -523,6 +541,9 @@ pub fn write_changes(
 }
 
 /// What a page of changes holds, in order.
+// One item lives at a time, on the stack of the walk: boxing the file would only add an
+// allocation per change.
+#[allow(clippy::large_enum_variant)]
 enum Item<'a> {
     /// A commit after the start: its protocol and metadata lines come before its files.
     History(&'a Commit),
@@ -623,13 +644,6 @@ pub fn delivered_files(changes: &PreparedChanges) -> Result<FileDigest> {
     Ok(digest)
 }
 
-/// The versions a listing covers, as the audit ledger and the receipt name them.
-impl PreparedChanges {
-    pub fn versions(&self) -> Value {
-        serde_json::json!({"start": self.start, "end": self.end})
-    }
-}
-
 /// The `protocol` (when asked) and `metaData` actions of a commit after the start.
 fn write_history(out: &mut Vec<u8>, changes: &PreparedChanges, commit: &Commit) {
     for action in &commit.actions {
@@ -641,15 +655,22 @@ fn write_history(out: &mut Vec<u8>, changes: &PreparedChanges, commit: &Commit) 
         if changes.include_metadata
             && let Some(metadata) = Metadata::from_action(&action["metaData"])
         {
-            write_metadata(out, changes.format, &metadata, commit.version);
+            write_metadata(out, changes.format, &metadata, commit.version, None);
         }
     }
 }
 
 /// A metaData line carrying `version`.
-fn write_metadata(out: &mut Vec<u8>, format: ResponseFormat, metadata: &Metadata, version: u64) {
+fn write_metadata(
+    out: &mut Vec<u8>,
+    format: ResponseFormat,
+    metadata: &Metadata,
+    version: u64,
+    evidence: Option<&BTreeMap<String, String>>,
+) {
+    let version = Some(version);
     match format {
-        ResponseFormat::Parquet => ndjson::write_metadata(out, metadata, Some(version), true),
-        ResponseFormat::Delta => ndjson::write_delta_metadata(out, metadata, Some(version)),
+        ResponseFormat::Parquet => ndjson::write_metadata(out, metadata, version, true, evidence),
+        ResponseFormat::Delta => ndjson::write_delta_metadata(out, metadata, version, evidence),
     }
 }

@@ -140,6 +140,11 @@ pub trait Listing {
     fn paging(&self) -> &FilePaging;
     /// The partition filter the recipient reads through, if the share sets one.
     fn partitions(&self) -> Option<&FileFilter>;
+    /// The versions listed, as the audit ledger and the receipt name them: the version, or
+    /// `{"start", "end"}` of a change range.
+    fn versions(&self) -> serde_json::Value;
+    /// The digest of the FIRE rules the (head) version was validated with.
+    fn rules_digest(&self) -> Option<&str>;
 
     /// The `delta-sharing-capabilities` header.
     fn capabilities_header(&self) -> String {

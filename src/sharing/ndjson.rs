@@ -41,7 +41,7 @@ struct ParquetMetadata<'a> {
     format: Format,
     schema_string: String,
     partition_columns: &'a [String],
-    configuration: BTreeMap<&'static str, &'static str>,
+    configuration: BTreeMap<&'a str, &'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<u64>,
 }
@@ -97,6 +97,7 @@ pub fn write_metadata(
     metadata: &Metadata,
     version: Option<u64>,
     cdf_visible: bool,
+    evidence: Option<&BTreeMap<String, String>>,
 ) {
     let mut configuration = BTreeMap::new();
     if cdf_visible
@@ -107,6 +108,12 @@ pub fn write_metadata(
     {
         configuration.insert("enableChangeDataFeed", "true");
     }
+    configuration.extend(
+        evidence
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    );
     write_line(
         out,
         &MetadataLine {
@@ -125,6 +132,11 @@ pub fn write_metadata(
         },
     );
 }
+
+/// Where the validation evidence of a FIRE-bound table's version lies in a `metaData`'s
+/// `configuration` (see `served::evidence`). Only this server speaks there: a table's own
+/// properties under it are never passed on.
+pub const EVIDENCE_PREFIX: &str = "fireshare.";
 
 /// One `file` line for a data file and its signed URL.
 pub fn write_file(
@@ -308,7 +320,7 @@ struct DeltaMetadata<'a> {
     format: DeltaFormat<'a>,
     schema_string: &'a str,
     partition_columns: &'a [String],
-    configuration: &'a BTreeMap<String, String>,
+    configuration: BTreeMap<&'a str, &'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     created_time: Option<i64>,
 }
@@ -384,7 +396,19 @@ pub fn write_delta_protocol(out: &mut Vec<u8>, protocol: &Protocol, version: Opt
 
 /// `{"metaData":{"deltaMetadata":{...}}}`: the table's metadata action as it is (column
 /// mapping ids and physical names included: the client's Delta reader needs them).
-pub fn write_delta_metadata(out: &mut Vec<u8>, metadata: &Metadata, version: Option<u64>) {
+pub fn write_delta_metadata(
+    out: &mut Vec<u8>,
+    metadata: &Metadata,
+    version: Option<u64>,
+    evidence: Option<&BTreeMap<String, String>>,
+) {
+    let configuration: BTreeMap<&str, &str> = metadata
+        .configuration
+        .iter()
+        .filter(|(k, _)| !k.starts_with(EVIDENCE_PREFIX))
+        .chain(evidence.into_iter().flatten())
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     write_line(
         out,
         &DeltaMetadataLine {
@@ -399,7 +423,7 @@ pub fn write_delta_metadata(out: &mut Vec<u8>, metadata: &Metadata, version: Opt
                     },
                     schema_string: &metadata.schema_string,
                     partition_columns: &metadata.partition_columns,
-                    configuration: &metadata.configuration,
+                    configuration,
                     created_time: metadata.created_time,
                 },
                 version,
@@ -561,6 +585,7 @@ mod tests {
             ),
             Some(3),
             true,
+            None,
         );
         let file = DataFile {
             path: "region=eu/a b.parquet".into(),
@@ -610,11 +635,44 @@ mod tests {
             &metadata("{}", &[("delta.enableChangeDataFeed", "true")]),
             None,
             false,
+            None,
         );
         assert!(
             String::from_utf8(hidden)
                 .unwrap()
                 .contains(r#""configuration":{}"#)
+        );
+    }
+
+    #[test]
+    fn only_this_server_speaks_under_the_evidence_keys() {
+        let table = metadata(
+            "{}",
+            &[
+                ("fireshare.fire.passRate", "1"),
+                ("delta.appendOnly", "true"),
+            ],
+        );
+        let evidence = BTreeMap::from([("fireshare.fire.passRate".to_string(), "0.5".to_string())]);
+        let configuration = |write: &dyn Fn(&mut Vec<u8>)| {
+            let mut out = Vec::new();
+            write(&mut out);
+            let line: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            let meta = &line["metaData"];
+            meta.get("deltaMetadata").unwrap_or(meta)["configuration"].clone()
+        };
+        assert_eq!(
+            configuration(&|out| write_metadata(out, &table, None, true, Some(&evidence))),
+            serde_json::json!({"fireshare.fire.passRate": "0.5"})
+        );
+        assert_eq!(
+            configuration(&|out| write_delta_metadata(out, &table, None, None)),
+            serde_json::json!({"delta.appendOnly": "true"}),
+            "a table's own evidence keys are dropped"
+        );
+        assert_eq!(
+            configuration(&|out| write_delta_metadata(out, &table, None, Some(&evidence))),
+            serde_json::json!({"delta.appendOnly": "true", "fireshare.fire.passRate": "0.5"})
         );
     }
 

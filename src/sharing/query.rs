@@ -186,6 +186,8 @@ pub struct PreparedTable {
     predicate: Option<Predicate>,
     /// The share's partition filter as this recipient reads through it.
     partitions: Option<FileFilter>,
+    /// The validation of the version, for a FIRE-bound table.
+    evidence: Option<served::Evidence>,
     limit: Option<i64>,
     paging: FilePaging,
     /// Files (after filtering) sent by earlier pages.
@@ -221,19 +223,27 @@ impl Listing for PreparedTable {
     fn partitions(&self) -> Option<&FileFilter> {
         self.partitions.as_ref()
     }
+    fn versions(&self) -> serde_json::Value {
+        self.snapshot.version().into()
+    }
+    fn rules_digest(&self) -> Option<&str> {
+        self.evidence.as_ref()?.rules_digest.as_deref()
+    }
 }
 
 impl PreparedTable {
     fn write_head(&self, out: &mut Vec<u8>) {
         let metadata = self.snapshot.metadata();
+        let evidence = self.evidence.as_ref().map(|e| &e.configuration);
         match self.format {
             ResponseFormat::Parquet => {
                 ndjson::write_protocol(out);
-                ndjson::write_metadata(out, metadata, self.line_version, self.shared.history);
+                let cdf = self.shared.history;
+                ndjson::write_metadata(out, metadata, self.line_version, cdf, evidence);
             }
             ResponseFormat::Delta => {
                 ndjson::write_delta_protocol(out, self.snapshot.protocol(), None);
-                ndjson::write_delta_metadata(out, metadata, self.line_version);
+                ndjson::write_delta_metadata(out, metadata, self.line_version, evidence);
             }
         }
     }
@@ -302,6 +312,7 @@ fn prepare(
         None => (spec != VersionSpec::Latest).then(|| snapshot.version()),
     };
     let partitions = partition_view(cx, who, &shared, snapshot.metadata())?;
+    let evidence = served::evidence(cx, &shared, snapshot.version())?;
     Ok(PreparedTable {
         recipient_id: who.id.clone(),
         shared,
@@ -311,6 +322,7 @@ fn prepare(
         line_version,
         predicate: None,
         partitions,
+        evidence,
         limit: None,
         paging: FilePaging::default(),
         skip: 0,

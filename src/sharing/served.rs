@@ -3,12 +3,13 @@
 //! pass rate, or approved by an admin. Such a table's latest version, to recipients, is its
 //! latest approved one; asking for any other version is refused with the reason.
 
+use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
 use super::Context;
 use crate::catalog::SharedTable;
 use crate::delta::VersionSpec;
-use crate::fire::quality::Approvals;
+use crate::fire::quality::{Approvals, VersionStatus};
 use crate::{Error, Result};
 
 fn approvals(cx: &Context<'_>, shared: &SharedTable) -> Result<Option<Approvals>> {
@@ -54,4 +55,50 @@ pub fn check(cx: &Context<'_>, shared: &SharedTable, versions: RangeInclusive<u6
         }
     }
     Ok(())
+}
+
+/// What recipients are told of the validation behind a version they read.
+pub struct Evidence {
+    /// `fireshare.fire.*` entries of the metaData's `configuration`.
+    pub configuration: BTreeMap<String, String>,
+    /// The digest of the rules the version was validated with (receipts name it too).
+    pub rules_digest: Option<String>,
+}
+
+/// The evidence of `version` of a FIRE-bound table; `None` for a plain table.
+pub fn evidence(cx: &Context<'_>, shared: &SharedTable, version: u64) -> Result<Option<Evidence>> {
+    let id = &shared.table.id;
+    let (approvals, report) = cx
+        .catalog
+        .read(|c| Ok((Approvals::load(c, id)?, c.report(id, version)?)))?;
+    let Some(approvals) = approvals else {
+        return Ok(None);
+    };
+    let mut configuration = BTreeMap::new();
+    let mut put = |key: &str, value: String| {
+        configuration.insert(
+            format!("{}fire.{key}", super::ndjson::EVIDENCE_PREFIX),
+            value,
+        );
+    };
+    put("entity", approvals.binding.entity.clone());
+    put("minPassRate", approvals.binding.min_pass_rate.to_string());
+    put("version", version.to_string());
+    let status = approvals.status(version);
+    put("status", status.to_string());
+    if let VersionStatus::Approved(by) = &status {
+        put("approvedBy", by.clone());
+    }
+    let rules_digest = report.as_ref().map(|r| r.rules_digest());
+    if let Some(report) = report {
+        put("passRate", report.pass_rate.to_string());
+        put("rowsChecked", report.rows.to_string());
+        put("passingRows", report.passing.to_string());
+        put("rulesDigest", report.rules_digest());
+        put("validatedAt", crate::clock::format_ms(report.validated_at));
+    }
+    Ok(Some(Evidence {
+        configuration,
+        rules_digest,
+    }))
 }

@@ -197,26 +197,22 @@ pub async fn query_table(
     let (plan, receipt) = as_recipient(&state, &req, move |s, who| {
         let body = QueryBody::parse(&body)?;
         trail.update(|d| d.params = Some(body.audit_params()));
-        let (versions, plan, files) = match body.starting_version {
+        let receipt;
+        let plan = match body.starting_version {
             Some(_) => {
                 query::check_query_body(&body)?;
                 let prepared = changes::prepare_streaming(&s.sharing(), who, &path, &caps, &body)?;
                 let files = changes::delivered_files(&prepared)?;
-                note_partitions(&trail, &prepared);
-                (prepared.versions(), QueryPlan::Changes(prepared), files)
+                receipt = deliver(s, &trail, who, &path, &prepared, files)?;
+                QueryPlan::Changes(prepared)
             }
             None => {
                 let prepared = query::prepare_query(&s.sharing(), who, &path, &caps, &body)?;
                 let files = query::delivered_files(&s.sharing(), &prepared)?;
-                note_partitions(&trail, &prepared);
-                (
-                    prepared.version().into(),
-                    QueryPlan::Snapshot(prepared),
-                    files,
-                )
+                receipt = deliver(s, &trail, who, &path, &prepared, files)?;
+                QueryPlan::Snapshot(prepared)
             }
         };
-        let receipt = deliver(s, &trail, who, &path, versions, files)?;
         Ok((plan, receipt))
     })
     .await?;
@@ -246,29 +242,19 @@ enum QueryPlan {
     Changes(changes::PreparedChanges),
 }
 
-/// Notes in the request's audit trail the partition filter a listing was read through.
-fn note_partitions(trail: &Trail, listing: &impl Listing) {
-    if let Some(partitions) = listing.partitions() {
-        let shown = partitions.to_string();
-        trail.update(|d| {
-            let params = d.params.get_or_insert_with(|| serde_json::json!({}));
-            params["partitionFilter"] = shown.into();
-        });
-    }
-}
-
-/// Notes in the request's audit trail what a file listing delivers, and signs its receipt
-/// (the `Fireshare-Receipt` header).
+/// Notes in the request's audit trail what a file listing delivers (and the partition
+/// filter it was read through), and signs its receipt (the `Fireshare-Receipt` header).
 fn deliver(
     state: &AppState,
     trail: &Trail,
     who: &Recipient,
     path: &TablePath,
-    versions: serde_json::Value,
+    listing: &impl Listing,
     files: FileDigest,
 ) -> Result<String> {
     let now = now_us();
     let count = files.count();
+    let versions = listing.versions();
     let receipt = Receipt {
         request_id: trail.request_id(),
         recipient: who.name.clone(),
@@ -276,11 +262,17 @@ fn deliver(
         versions: versions.clone(),
         files: count,
         files_sha256: files.finish(),
+        rules_digest: listing.rules_digest().map(str::to_string),
         time: format_time_us(now),
         iat: now / 1_000_000,
     };
     let signed = receipt::sign(&state.audit.key, &receipt)?;
+    let partitions = listing.partitions().map(|p| p.to_string());
     trail.update(|d| {
+        if let Some(partitions) = partitions {
+            let params = d.params.get_or_insert_with(|| serde_json::json!({}));
+            params["partitionFilter"] = partitions.into();
+        }
         d.versions = Some(versions);
         d.files = Some(count);
         d.receipt = Some(signed.clone());
@@ -324,8 +316,7 @@ pub async fn table_changes(
     let (prepared, receipt) = as_recipient(&state, &req, move |s, who| {
         let prepared = changes::prepare_changes(&s.sharing(), who, &path, &caps, &params)?;
         let files = changes::delivered_files(&prepared)?;
-        note_partitions(&trail, &prepared);
-        let receipt = deliver(s, &trail, who, &path, prepared.versions(), files)?;
+        let receipt = deliver(s, &trail, who, &path, &prepared, files)?;
         Ok((prepared, receipt))
     })
     .await?;

@@ -100,8 +100,9 @@ pub(super) fn execute(
     }
 }
 
-/// `SHOW QUALITY FOR TABLE t [VERSION n]`: the schema errors and each rule of a version's
-/// report (the latest without a version), with up to three sample failures.
+/// `SHOW QUALITY FOR TABLE t [VERSION n]`: a version's report (the latest without a
+/// version): its summary, then the schema errors and each rule with up to three sample
+/// failures.
 fn show_quality(
     tx: &Tx<'_>,
     text: &str,
@@ -121,21 +122,41 @@ fn show_quality(
         ))
     })?;
     let detail: serde_json::Value = serde_json::from_str(&report.report)?;
-    let mut rows: Vec<Vec<String>> = detail["schemaErrors"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|e| {
-            let e = e.as_str().unwrap_or_default().to_string();
-            vec![
-                report.version.to_string(),
-                "(schema)".into(),
-                report.rows.to_string(),
-                e,
-                String::new(),
-            ]
-        })
-        .collect();
+    let status = crate::fire::quality::Approvals::load(tx, &found.id)?.map_or_else(
+        || "not bound to a FIRE entity".to_string(),
+        |a| a.status(report.version).to_string(),
+    );
+    let summary = format!(
+        "{} rows, {} passing ({:.2}%): {status}; validated {} against the rules of digest {}",
+        report.rows,
+        report.passing,
+        report.pass_rate * 100.0,
+        format_ms(report.validated_at),
+        report.rules_digest()
+    );
+    let mut rows = vec![vec![
+        report.version.to_string(),
+        "(summary)".into(),
+        (report.rows - report.passing.min(report.rows)).to_string(),
+        summary,
+        String::new(),
+    ]];
+    rows.extend(
+        detail["schemaErrors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                let e = e.as_str().unwrap_or_default().to_string();
+                vec![
+                    report.version.to_string(),
+                    "(schema)".into(),
+                    report.rows.to_string(),
+                    e,
+                    String::new(),
+                ]
+            }),
+    );
     for rule in detail["rules"].as_array().into_iter().flatten() {
         let samples: Vec<String> = rule["samples"]
             .as_array()
@@ -143,12 +164,12 @@ fn show_quality(
             .flatten()
             .take(3)
             .map(|s| {
-                format!(
-                    "{}#{}: {}",
-                    s["file"].as_str().unwrap_or(""),
-                    s["row"],
-                    s["value"].as_str().unwrap_or("")
-                )
+                let value = match &s["value"] {
+                    serde_json::Value::Null => "NULL".to_string(),
+                    serde_json::Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                };
+                format!("{}#{}: {value}", s["file"].as_str().unwrap_or(""), s["row"])
             })
             .collect();
         rows.push(vec![

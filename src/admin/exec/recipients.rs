@@ -59,41 +59,15 @@ pub(super) fn execute(
         } => {
             let found = tx.require_recipient(recipient)?;
             tx.set_recipient_properties(&found.name, &merged(found.properties, properties)?)?;
-            let keys: Vec<&str> = properties.iter().map(|(k, _)| k.as_str()).collect();
+            let keys: Vec<String> = properties.iter().map(|(k, _)| k.clone()).collect();
             run.status(format!(
-                "set the propert{} {} of recipient {}",
-                if keys.len() == 1 { "y" } else { "ies" },
-                keys.join(", "),
+                "set the {} of recipient {}",
+                property_names(&keys),
                 found.name
             ))
         }
         Statement::UnsetRecipientProperties { recipient, keys } => {
-            let mut found = tx.require_recipient(recipient)?;
-            for key in keys {
-                let Some(existing) = found
-                    .properties
-                    .keys()
-                    .find(|k| k.eq_ignore_ascii_case(key))
-                    .cloned()
-                else {
-                    return Err(Error::not_found(format!(
-                        "recipient {} has no property '{key}'",
-                        found.name
-                    )));
-                };
-                found.properties.remove(&existing);
-            }
-            tx.set_recipient_properties(&found.name, &found.properties)?;
-            let mut notes = String::new();
-            for grant in tx.grants_to_recipient(&found.name)? {
-                notes += &super::shares::lacking_properties(tx, &grant.share, Some(&found.name))?;
-            }
-            run.status(format!(
-                "removed the propert{} {} of recipient {}{notes}",
-                if keys.len() == 1 { "y" } else { "ies" },
-                keys.join(", "),
-                found.name
-            ))
+            unset_properties(tx, run, recipient, keys)
         }
         Statement::RotateToken { recipient, grace } => {
             let found = tx.require_recipient(recipient)?;
@@ -172,6 +146,51 @@ pub(super) fn execute(
     }
 }
 
+/// "property a", "properties a, b".
+fn property_names(keys: &[String]) -> String {
+    let noun = if keys.len() == 1 {
+        "property"
+    } else {
+        "properties"
+    };
+    format!("{noun} {}", keys.join(", "))
+}
+
+/// `ALTER RECIPIENT r UNSET PROPERTIES (…)`: each key must be there; the admin is told when
+/// a partition filter of a granted share reads one.
+fn unset_properties(
+    tx: &Tx<'_>,
+    run: &Run<'_>,
+    recipient: &str,
+    keys: &[String],
+) -> Result<StatementResult> {
+    let mut found = tx.require_recipient(recipient)?;
+    for key in keys {
+        let Some(existing) = found
+            .properties
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(key))
+            .cloned()
+        else {
+            return Err(Error::not_found(format!(
+                "recipient {} has no property '{key}'",
+                found.name
+            )));
+        };
+        found.properties.remove(&existing);
+    }
+    tx.set_recipient_properties(&found.name, &found.properties)?;
+    let mut notes = String::new();
+    for grant in tx.grants_to_recipient(&found.name)? {
+        notes += &super::shares::lacking_properties(tx, &grant.share, Some(&found.name))?;
+    }
+    run.status(format!(
+        "removed the {} of recipient {}{notes}",
+        property_names(keys),
+        found.name
+    ))
+}
+
 /// The most properties a recipient holds, and the longest key.
 const MAX_PROPERTIES: usize = 100;
 const MAX_PROPERTY_KEY: usize = 255;
@@ -183,7 +202,7 @@ fn merged(
     set: &[(String, String)],
 ) -> Result<BTreeMap<String, String>> {
     for (key, value) in set {
-        if key.trim().is_empty() || key.chars().count() > MAX_PROPERTY_KEY {
+        if key.is_empty() || key.chars().count() > MAX_PROPERTY_KEY {
             return Err(Error::invalid(format!(
                 "a property key must hold 1 to {MAX_PROPERTY_KEY} characters"
             )));

@@ -14,6 +14,7 @@
 //! matching family function of `parser.rs` (`parse_create`, `parse_show`, ...).
 
 mod ast;
+mod cursor;
 mod error;
 mod lexer;
 mod parser;
@@ -24,4 +25,4 @@ pub use ast::{
     Family, MAX_COMMENT, ObjectKind, Statement, TableCredential, TableName, check_comment,
 };
 pub use error::ParseError;
-pub use parser::{REDACTED, parse, parse_partition, parse_with_text};
+pub use parser::{REDACTED, parse, parse_with_text};

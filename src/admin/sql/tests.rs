@@ -970,11 +970,14 @@ fn partition_clauses_parse_and_print_back() {
             ..
         }
     ));
-    assert_eq!(
-        parse_partition("(x = 1), (y IS NULL)").unwrap().to_string(),
-        "(x = '1'), (y IS NULL)"
-    );
-    assert!(parse_partition("(x = 1) AS t").is_err());
+    let Statement::SetPartitionFilter {
+        partition: Some(numbers),
+        ..
+    } = one("ALTER SHARE s ALTER TABLE t.t PARTITION (x = 1), (y IS NULL)")
+    else {
+        panic!()
+    };
+    assert_eq!(numbers.to_string(), "(x = '1'), (y IS NULL)");
 }
 
 #[test]
