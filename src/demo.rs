@@ -41,6 +41,7 @@ pub async fn run(config: ServerConfig) -> Result<()> {
         stores: &stores,
         trail: None,
         who: None,
+        admin: None,
         max_output: None,
     };
     if fresh {

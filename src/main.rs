@@ -228,6 +228,11 @@ enum Command {
         public_url: String,
         #[command(flatten)]
         activation: ActivationArg,
+        /// Act as the named admin: who proposes and decides four-eyes changes (ALTER CATALOG
+        /// SET FOUR EYES), and whom the ledger names. Statements four eyes covers are refused
+        /// without it.
+        #[arg(long = "as", value_name = "NAME")]
+        as_admin: Option<String>,
         /// One or more statements separated by ';'.
         statements: String,
     },
@@ -499,14 +504,21 @@ fn run(command: Command, config: Option<PathBuf>) -> fireshare::Result<()> {
             json,
             public_url,
             activation,
+            as_admin,
             statements,
         } => {
             let (dir, catalog) = data.open()?;
             let base_dir = std::env::current_dir()?;
-            let who = fireshare::audit::command_line_actor().name;
+            let who = match &as_admin {
+                Some(name) => Some(name.clone()),
+                None => fireshare::audit::command_line_actor().name,
+            };
             let stores = fireshare::storage::Stores::open(&dir)?;
             let delta = fireshare::delta::DeltaLog::new();
             let results = record_command(&dir, &catalog, "runSql", |trail| {
+                if let Some(name) = &as_admin {
+                    trail.update(|d| d.actor = Some(fireshare::audit::command_line_actor_as(name)));
+                }
                 let context = fireshare::admin::Context {
                     // Whoever can open the data directory administers it.
                     role: Role::Admin,
@@ -518,6 +530,7 @@ fn run(command: Command, config: Option<PathBuf>) -> fireshare::Result<()> {
                     stores: &stores,
                     trail: Some(trail),
                     who: who.as_deref(),
+                    admin: as_admin.as_deref(),
                     max_output: None,
                 };
                 fireshare::admin::execute_script(&catalog, &statements, &context)

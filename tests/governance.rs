@@ -205,3 +205,161 @@ fn each_supervisor_reads_exactly_its_partitions() {
         "every query of the filtered table records its filter"
     );
 }
+
+/// `fireshare sql --as NAME`: its output, or its error when it fails.
+fn sql_as(data: &Path, name: &str, statements: &str) -> Result<String, String> {
+    let out = fireshare()
+        .args(["sql", "--as", name, "--data-dir"])
+        .arg(data)
+        .arg(statements)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    if out.status.success() {
+        Ok(stdout)
+    } else {
+        Err(stderr)
+    }
+}
+
+/// The ledger's events of one action.
+fn events(data: &Path, action: &str) -> Vec<Value> {
+    let out = fireshare()
+        .args(["audit", "query", "--action", action, "--data-dir"])
+        .arg(data)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn four_eyes_changes_need_a_second_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    sql(
+        &data,
+        "CREATE SHARE s; CREATE RECIPIENT r; CREATE RECIPIENT late;
+         ALTER CATALOG SET FOUR EYES FOR GRANT, REVOKE, CREATE RECIPIENT PENDING LIFETIME '3s'",
+    );
+    let grants = |share: &str| sql(&data, &format!("SHOW GRANTS ON SHARE {share}"));
+
+    // A covered statement needs a named admin, and then only proposes.
+    let refused = sql_error(&data, "GRANT SELECT ON SHARE s TO RECIPIENT r");
+    assert!(refused.contains("--as NAME"), "{refused}");
+    let proposed = sql_as(&data, "alice", "GRANT SELECT ON SHARE s TO RECIPIENT r").unwrap();
+    assert!(proposed.contains("pending change 1"), "{proposed}");
+    assert!(!grants("s").contains(" r "), "nothing applied yet");
+    let pending = sql(&data, "SHOW PENDING CHANGES");
+    assert!(
+        pending.contains("alice")
+            && pending.contains("GRANT SELECT ON SHARE s")
+            && pending.contains("grants +1"),
+        "{pending}"
+    );
+    // A statement that would fail fails when proposed.
+    let failing = sql_as(
+        &data,
+        "alice",
+        "GRANT SELECT ON SHARE s TO RECIPIENT nobody",
+    )
+    .unwrap_err();
+    assert!(failing.contains("nobody"), "{failing}");
+
+    // The proposer cannot approve; another admin (an admin token, over HTTP) can.
+    let own = sql_as(&data, "alice", "APPROVE CHANGE 1").unwrap_err();
+    assert!(own.contains("another admin must decide"), "{own}");
+    let server = Server::start(&data);
+    let bob = common::admin_token(&data, "admin", "bob");
+    let auditor = common::admin_token(&data, "auditor", "eve");
+    let post = |token: &str, statement: &str| {
+        let response = reqwest::blocking::Client::new()
+            .post(server.url("/admin/v1/sql"))
+            .bearer_auth(token)
+            .json(&json!({ "statement": statement }))
+            .send()
+            .unwrap();
+        (response.status().as_u16(), response.text().unwrap())
+    };
+    assert_eq!(
+        post(&auditor, "APPROVE CHANGE 1").0,
+        403,
+        "auditors only read"
+    );
+    let (status, approved) = post(&bob, "APPROVE CHANGE 1");
+    assert_eq!(status, 200, "{approved}");
+    assert!(
+        approved.contains("approved change 1, proposed by alice"),
+        "{approved}"
+    );
+    assert!(grants("s").contains("r"), "{}", grants("s"));
+    assert!(
+        post(&bob, "APPROVE CHANGE 1")
+            .1
+            .contains("was approved already")
+    );
+
+    // Rejected and withdrawn proposals change nothing.
+    let revoke = sql_as(&data, "alice", "REVOKE SELECT ON SHARE s FROM RECIPIENT r").unwrap();
+    assert!(revoke.contains("pending change 2"), "{revoke}");
+    let rejected = sql_as(
+        &data,
+        "carol",
+        "REJECT CHANGE 2 COMMENT 'the regulator still needs it'",
+    )
+    .unwrap();
+    assert!(rejected.contains("rejected"), "{rejected}");
+    assert!(grants("s").contains("r"));
+    sql_as(&data, "alice", "CREATE RECIPIENT extra").unwrap();
+    let not_theirs = sql_as(&data, "bob", "WITHDRAW CHANGE 3").unwrap_err();
+    assert!(
+        not_theirs.contains("only alice may withdraw"),
+        "{not_theirs}"
+    );
+    sql_as(&data, "alice", "WITHDRAW CHANGE 3").unwrap();
+    assert!(!sql(&data, "SHOW RECIPIENTS").contains("extra"));
+
+    // A proposal left too long expires.
+    sql_as(&data, "alice", "GRANT SELECT ON SHARE s TO RECIPIENT late").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(3_200));
+    assert!(sql(&data, "SHOW PENDING CHANGES").contains("expired"));
+    let expired = sql_as(&data, "bob", "APPROVE CHANGE 4").unwrap_err();
+    assert!(expired.contains("expired"), "{expired}");
+    assert!(!grants("s").contains("late"));
+
+    // Turning four eyes off is itself covered.
+    let off = sql_as(&data, "alice", "ALTER CATALOG UNSET FOUR EYES").unwrap();
+    assert!(off.contains("pending change 5"), "{off}");
+    sql_as(&data, "bob", "APPROVE CHANGE 5").unwrap();
+    let granted = sql(&data, "GRANT SELECT ON SHARE s TO RECIPIENT late");
+    assert!(granted.contains("granted"), "{granted}");
+
+    // Every proposal and decision is in the ledger, under its admin, with its catalog diff.
+    drop(server);
+    let proposals = events(&data, "proposeChange");
+    assert_eq!(proposals.len(), 5, "{proposals:?}");
+    assert!(
+        proposals
+            .iter()
+            .all(|e| e["actor"]["name"].as_str().unwrap().starts_with("alice ("))
+    );
+    let approvals = events(&data, "approveChange");
+    let by_bob = approvals
+        .iter()
+        .find(|e| e["actor"]["name"] == "bob")
+        .expect("bob's approval over HTTP");
+    let diff = &by_bob["statements"][0]["changes"];
+    assert_eq!(
+        diff["grants"]["added"].as_array().unwrap().len(),
+        1,
+        "{by_bob}"
+    );
+    assert_eq!(events(&data, "rejectChange").len(), 1);
+    assert_eq!(events(&data, "withdrawChange").len(), 1);
+}

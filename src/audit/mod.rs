@@ -131,7 +131,7 @@ pub fn record_command<T>(
 fn command_event(details: Details, action: &str, failure: Option<&Error>) -> Event {
     let action = details.action.clone().unwrap_or_else(|| action.into());
     Event {
-        actor: command_line_actor(),
+        actor: details.actor.clone().unwrap_or_else(command_line_actor),
         status: failure.map_or(0, |e| e.code().http_status()),
         error_code: failure.map(|e| e.code().as_str().into()),
         action,
@@ -146,6 +146,18 @@ pub fn command_line_actor() -> Actor {
         kind: "admin".into(),
         name: Some(format!("cli:{user}")),
         token_id: None,
+    }
+}
+
+/// The command-line user acting as the named admin (`fireshare sql --as NAME`).
+pub fn command_line_actor_as(name: &str) -> Actor {
+    let login = command_line_actor();
+    Actor {
+        name: Some(format!(
+            "{name} ({})",
+            login.name.as_deref().unwrap_or("cli")
+        )),
+        ..login
     }
 }
 

@@ -16,7 +16,7 @@ pub type CatalogRows = BTreeMap<String, BTreeSet<String>>;
 
 /// What decides who may read what, plus the credentials' public facts. Secrets (`*_hash`,
 /// `*_sealed` columns) never leave the catalog; last-used times change without any admin statement.
-const GOVERNED: [&str; 13] = [
+const GOVERNED: [&str; 14] = [
     "settings",
     "storage_credentials",
     "tables",
@@ -30,6 +30,7 @@ const GOVERNED: [&str; 13] = [
     "oauth_clients",
     "activation_links",
     "admin_tokens",
+    "pending_changes",
 ];
 
 fn recorded(column: &str) -> bool {

@@ -58,6 +58,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0013_partition_filters",
         include_str!("../../catalog/migrations/0013_partition_filters.sql"),
     ),
+    (
+        "0014_pending_changes",
+        include_str!("../../catalog/migrations/0014_pending_changes.sql"),
+    ),
 ];
 
 pub(super) fn run(conn: &mut Connection) -> Result<()> {

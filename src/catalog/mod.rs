@@ -9,6 +9,7 @@ pub mod history;
 mod migrations;
 mod objects;
 pub mod partition_filter;
+mod pending_changes;
 mod quality;
 mod settings;
 mod storage_credentials;
@@ -23,6 +24,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 pub use activation_links::{Activation, LinkInfo};
 pub use objects::{Grant, NewMember, NewRecipient, Recipient, Share, SharedTable, Table};
+pub use pending_changes::{FOUR_EYES, NewChange, PendingChange};
 pub use quality::{
     Decision, FIRE_ENTITY, FIRE_MIN_PASS_RATE, FileKey, QualityReport, rules_digest,
 };
@@ -124,6 +126,16 @@ pub struct Tx<'a> {
 }
 
 impl Tx<'_> {
+    /// Runs `f` and undoes whatever it wrote, whether it succeeds or not: what a change
+    /// would do, without doing it.
+    pub fn trial<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        self.conn.execute_batch("SAVEPOINT trial")?;
+        let outcome = f(self);
+        self.conn
+            .execute_batch("ROLLBACK TO SAVEPOINT trial; RELEASE SAVEPOINT trial")?;
+        outcome
+    }
+
     /// The transaction's connection, for the audit ledger alone: its tables share the
     /// catalog's database so that a change and the event recording it commit together.
     pub fn connection(&self) -> &Connection {

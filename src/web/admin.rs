@@ -46,6 +46,7 @@ fn run_script(
     let context = Context {
         trail: Some(trail),
         who: Some(&caller.name),
+        admin: Some(&caller.name),
         ..state.admin_context(caller.role, &base_dir)
     };
     execute_script(&state.catalog, sql, &context)
@@ -140,6 +141,7 @@ async fn rest(
         let context = Context {
             trail: Some(&trail),
             who: Some(&caller.name),
+            admin: Some(&caller.name),
             ..state.admin_context(caller.role, &base_dir)
         };
         execute_statements(&state.catalog, vec![(statement, text)], &context)

@@ -53,6 +53,7 @@ impl AppState {
             stores: &self.stores,
             trail: None,
             who: None,
+            admin: None,
             max_output: Some(MAX_OUTPUT),
         }
     }

@@ -3,6 +3,7 @@
 //! says which; each file runs its own).
 
 mod fire;
+mod four_eyes;
 mod quality;
 mod recipients;
 mod shares;
@@ -46,6 +47,10 @@ pub struct Context<'a> {
     pub trail: Option<&'a Trail>,
     /// Who runs the script (recorded with decisions such as APPROVE VERSION).
     pub who: Option<&'a str>,
+    /// The admin four-eyes changes are proposed and decided as: an admin token's holder, or
+    /// the command line's `--as NAME`; `None` (the command line without it) may not run a
+    /// covered statement.
+    pub admin: Option<&'a str>,
     /// The most bytes a script's results may hold (a server bounds what one request makes
     /// it hold; the command line shows everything).
     pub max_output: Option<usize>,
@@ -205,6 +210,7 @@ impl Script<'_> {
             text,
             context: self.context,
             gathered: &gathered,
+            catalog: self.catalog,
         };
         let mut result = if statement.is_read_only() {
             execute(tx, statement, &run)?
@@ -214,13 +220,18 @@ impl Script<'_> {
                 Some(rows) => rows,
                 None => tx.governed_rows()?,
             };
-            let mut result = execute(tx, statement, &run)?;
+            let mut result = match four_eyes::guard(tx, statement, &run)? {
+                Some(proposed) => proposed,
+                None => execute(tx, statement, &run)?,
+            };
             let after = tx.governed_rows()?;
             result.changes = Some(history::diff(&before, &after));
             *rows = Some(after);
             result
         };
-        result.action = statement.action();
+        if result.action.is_empty() {
+            result.action = statement.action();
+        }
         Ok(result)
     }
 }
@@ -230,6 +241,7 @@ pub(super) struct Run<'a> {
     pub text: &'a str,
     pub context: &'a Context<'a>,
     pub gathered: &'a Gathered,
+    pub catalog: &'a Catalog,
 }
 
 impl Run<'_> {
@@ -253,6 +265,7 @@ fn execute(tx: &Tx<'_>, statement: &Statement, run: &Run<'_>) -> Result<Statemen
         Family::Fire => fire::execute(tx, statement, run),
         Family::Quality => quality::execute(tx, statement, run),
         Family::Show => show::execute(tx, statement, run),
+        Family::FourEyes => four_eyes::execute_four_eyes(tx, statement, run),
     }
 }
 

@@ -22,6 +22,7 @@ fn context(role: Role) -> Context<'static> {
         stores: &STORES,
         trail: None,
         who: None,
+        admin: None,
         max_output: None,
     }
 }
@@ -297,4 +298,43 @@ fn token_lifetime_applies_to_issued_tokens() {
         run(&catalog, "CREATE RECIPIENT IF NOT EXISTS r").unwrap()[0].rows[0][0],
         "recipient exists, nothing done"
     );
+}
+
+#[test]
+fn an_approved_credential_keeps_the_secrets_its_proposal_sealed() {
+    let catalog = Catalog::open_in_memory().unwrap();
+    let as_admin = |name: &'static str, sql: &str| {
+        let context = Context {
+            admin: Some(name),
+            who: Some(name),
+            ..context(Role::Admin)
+        };
+        execute_script(&catalog, sql, &context)
+    };
+    run(
+        &catalog,
+        "ALTER CATALOG SET FOUR EYES FOR CREATE STORAGE CREDENTIAL",
+    )
+    .unwrap();
+    let proposed = as_admin(
+        "alice",
+        "CREATE STORAGE CREDENTIAL s3 TYPE S3 WITH (access_key_id 'AKIA1', secret_access_key 'hush', region 'eu-west-1')",
+    )
+    .unwrap();
+    assert!(proposed[0].rows[0][0].starts_with("pending change 1"));
+    // Neither the listing nor the ledger's record of the proposal shows the secret.
+    let pending = run(&catalog, "SHOW PENDING CHANGES").unwrap();
+    assert!(!format!("{pending:?}").contains("hush"), "{pending:?}");
+    assert!(!proposed[0].audit_record().to_string().contains("hush"));
+    assert!(
+        catalog
+            .read(|tx| tx.find_credential("s3"))
+            .unwrap()
+            .is_none()
+    );
+    as_admin("bob", "APPROVE CHANGE 1").unwrap();
+    let info = catalog.read(|tx| tx.require_credential("s3")).unwrap();
+    let sealed = catalog.read(|tx| tx.sealed_credential(&info.id)).unwrap();
+    let opened = context(Role::Admin).stores.vault().unseal(sealed).unwrap();
+    assert_eq!(opened.secret["secret_access_key"], "hush");
 }

@@ -4,10 +4,12 @@
 use std::fmt;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
+
 use crate::catalog::partition_filter::PartitionFilter;
 
 /// A two-part `schema.table` name, spelled as written (the catalog compares case-insensitively).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableName {
     pub schema: String,
     pub table: String,
@@ -20,7 +22,7 @@ impl fmt::Display for TableName {
 }
 
 /// The one-part objects that `DROP` handles uniformly (tables have their own two-part form).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ObjectKind {
     Share,
     Recipient,
@@ -28,7 +30,7 @@ pub enum ObjectKind {
 }
 
 /// How a table on a cloud store is read: `WITH CREDENTIAL name` or `FROM ENVIRONMENT`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TableCredential {
     /// Not said: right for local tables only.
     None,
@@ -36,7 +38,9 @@ pub enum TableCredential {
     Environment,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A statement is also kept as JSON, sealed, while it waits for a second admin's approval
+/// (four eyes): unlike its SQL text, that keeps a credential's secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Statement {
     CreateTable {
         name: TableName,
@@ -214,6 +218,96 @@ pub enum Statement {
     ShowGrantsToRecipient {
         recipient: String,
     },
+    /// `ALTER CATALOG SET FOUR EYES FOR GRANT, ADD TABLE, … [PENDING LIFETIME '7d']`, or
+    /// `UNSET FOUR EYES` (`None`).
+    SetFourEyes {
+        policy: Option<FourEyes>,
+    },
+    /// `SHOW PENDING CHANGES`: the four-eyes changes awaiting a decision.
+    ShowPendingChanges,
+    /// `APPROVE CHANGE n`, `REJECT CHANGE n [COMMENT '…']`, `WITHDRAW CHANGE n`.
+    DecideChange {
+        id: u64,
+        decision: ChangeDecision,
+        comment: Option<String>,
+    },
+}
+
+/// Which statements need a second admin, and how long a proposal waits for one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FourEyes {
+    pub covered: Vec<Guarded>,
+    /// `PENDING LIFETIME`; `None`: 7 days.
+    pub lifetime: Option<Duration>,
+}
+
+/// The statements four eyes can cover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Guarded {
+    Grant,
+    Revoke,
+    AddTable,
+    CreateRecipient,
+    RotateToken,
+    ApproveVersion,
+    CreateStorageCredential,
+}
+
+impl Guarded {
+    pub const ALL: [Guarded; 7] = [
+        Guarded::Grant,
+        Guarded::Revoke,
+        Guarded::AddTable,
+        Guarded::CreateRecipient,
+        Guarded::RotateToken,
+        Guarded::ApproveVersion,
+        Guarded::CreateStorageCredential,
+    ];
+
+    /// As written after `FOR`.
+    pub fn sql(self) -> &'static str {
+        match self {
+            Guarded::Grant => "GRANT",
+            Guarded::Revoke => "REVOKE",
+            Guarded::AddTable => "ADD TABLE",
+            Guarded::CreateRecipient => "CREATE RECIPIENT",
+            Guarded::RotateToken => "ROTATE TOKEN",
+            Guarded::ApproveVersion => "APPROVE VERSION",
+            Guarded::CreateStorageCredential => "CREATE STORAGE CREDENTIAL",
+        }
+    }
+
+    /// What a statement is, to four eyes.
+    pub fn of(statement: &Statement) -> Option<Guarded> {
+        use Statement as S;
+        Some(match statement {
+            S::Grant { .. } => Guarded::Grant,
+            S::Revoke { .. } => Guarded::Revoke,
+            S::AddTableToShare { .. } => Guarded::AddTable,
+            S::CreateRecipient { .. } => Guarded::CreateRecipient,
+            S::RotateToken { .. } => Guarded::RotateToken,
+            S::DecideVersion { approved: true, .. } => Guarded::ApproveVersion,
+            S::CreateStorageCredential { .. } => Guarded::CreateStorageCredential,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChangeDecision {
+    Approve,
+    Reject,
+    Withdraw,
+}
+
+impl ChangeDecision {
+    pub fn sql(self) -> &'static str {
+        match self {
+            ChangeDecision::Approve => "APPROVE",
+            ChangeDecision::Reject => "REJECT",
+            ChangeDecision::Withdraw => "WITHDRAW",
+        }
+    }
 }
 
 /// The longest comment of an object.
@@ -242,6 +336,8 @@ pub enum Family {
     Quality,
     /// Listings of the catalog.
     Show,
+    /// Four-eyes policy and the decisions on pending changes.
+    FourEyes,
 }
 
 impl Statement {
@@ -309,6 +405,21 @@ impl Statement {
             S::ShowQuality { .. } => ("showQuality", true, Quality),
             S::ShowFireSchemas => ("showFireSchemas", true, Quality),
             S::ShowExpectations { .. } => ("showExpectations", true, Quality),
+            S::SetFourEyes { policy: Some(_) } => ("setFourEyes", false, FourEyes),
+            S::SetFourEyes { policy: None } => ("unsetFourEyes", false, FourEyes),
+            S::ShowPendingChanges => ("showPendingChanges", true, FourEyes),
+            S::DecideChange {
+                decision: ChangeDecision::Approve,
+                ..
+            } => ("approveChange", false, FourEyes),
+            S::DecideChange {
+                decision: ChangeDecision::Reject,
+                ..
+            } => ("rejectChange", false, FourEyes),
+            S::DecideChange {
+                decision: ChangeDecision::Withdraw,
+                ..
+            } => ("withdrawChange", false, FourEyes),
         }
     }
 
@@ -409,7 +520,9 @@ impl fmt::Display for Statement {
             | S::RevokeAdminToken { .. }
             | S::SetTableProperties { .. }
             | S::UnsetTableProperties { .. }
-            | S::DecideVersion { .. } => self.fmt_access(f),
+            | S::DecideVersion { .. }
+            | S::SetFourEyes { .. }
+            | S::DecideChange { .. } => self.fmt_access(f),
             S::DescribeStorageCredential { .. }
             | S::ShowStorageCredentials
             | S::DescribeRecipient { .. }
@@ -424,6 +537,7 @@ impl fmt::Display for Statement {
             | S::DescribeHistory { .. }
             | S::ShowQuality { .. }
             | S::ShowFireSchemas
+            | S::ShowPendingChanges
             | S::ShowExpectations { .. } => self.fmt_reading(f),
         }
     }
@@ -683,6 +797,25 @@ impl Statement {
                     comment(c)
                 )
             }
+            S::SetFourEyes { policy: None } => write!(f, "ALTER CATALOG UNSET FOUR EYES"),
+            S::SetFourEyes {
+                policy: Some(policy),
+            } => {
+                let covered: Vec<&str> = policy.covered.iter().map(|g| g.sql()).collect();
+                let lifetime = policy.lifetime.as_ref().map_or(String::new(), |d| {
+                    format!(" PENDING LIFETIME {}", duration(d))
+                });
+                write!(
+                    f,
+                    "ALTER CATALOG SET FOUR EYES FOR {}{lifetime}",
+                    covered.join(", ")
+                )
+            }
+            S::DecideChange {
+                id,
+                decision,
+                comment: c,
+            } => write!(f, "{} CHANGE {id}{}", decision.sql(), comment(c)),
             _ => unreachable!("{} is written by another function", self.action()),
         }
     }
@@ -719,6 +852,7 @@ impl Statement {
                 write!(f, "SHOW QUALITY FOR TABLE {}{version}", table(t))
             }
             S::ShowFireSchemas => write!(f, "SHOW FIRE SCHEMAS"),
+            S::ShowPendingChanges => write!(f, "SHOW PENDING CHANGES"),
             S::ShowExpectations { entity } => {
                 write!(f, "SHOW EXPECTATIONS FOR ENTITY {}", ident(entity))
             }

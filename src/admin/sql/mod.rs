@@ -22,7 +22,8 @@ mod parser;
 mod tests;
 
 pub use ast::{
-    Family, MAX_COMMENT, ObjectKind, Statement, TableCredential, TableName, check_comment,
+    ChangeDecision, Family, FourEyes, Guarded, MAX_COMMENT, ObjectKind, Statement, TableCredential,
+    TableName, check_comment,
 };
 pub use error::ParseError;
 pub use parser::{REDACTED, parse, parse_with_text};

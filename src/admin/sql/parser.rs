@@ -2,7 +2,9 @@
 //! called after its leading keyword, over a cursor with one token of lookahead. Every error
 //! says what was expected, what was found, and where.
 
-use super::ast::{ObjectKind, Statement, TableCredential, check_comment};
+use super::ast::{
+    ChangeDecision, FourEyes, Guarded, ObjectKind, Statement, TableCredential, check_comment,
+};
 use super::cursor::Cursor;
 use super::error::ParseError;
 use super::lexer::TokenKind;
@@ -64,9 +66,24 @@ pub fn parse_with_text(sql: &str) -> Result<Vec<(Statement, String)>, ParseError
 
 fn parse_statement(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
     match c.expect_one_of(&[
-        "CREATE", "ALTER", "DROP", "GRANT", "REVOKE", "SHOW", "DESCRIBE",
+        "CREATE", "ALTER", "DROP", "GRANT", "REVOKE", "SHOW", "DESCRIBE", "APPROVE", "REJECT",
+        "WITHDRAW",
     ])? {
         "CREATE" => parse_create(c),
+        decision @ ("APPROVE" | "REJECT" | "WITHDRAW") => {
+            c.expect_keyword("CHANGE")?;
+            let id = c.number("a change number")?;
+            let (decision, comment) = match decision {
+                "APPROVE" => (ChangeDecision::Approve, None),
+                "REJECT" => (ChangeDecision::Reject, parse_comment(c)?),
+                _ => (ChangeDecision::Withdraw, None),
+            };
+            Ok(Statement::DecideChange {
+                id,
+                decision,
+                comment,
+            })
+        }
         "DESCRIBE" => {
             match c.expect_one_of(&["RECIPIENT", "HISTORY", "STORAGE"])? {
                 "HISTORY" => {
@@ -185,9 +202,10 @@ fn parse_create(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
 }
 
 fn parse_alter(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
-    match c.expect_one_of(&["SHARE", "RECIPIENT", "TABLE"])? {
+    match c.expect_one_of(&["SHARE", "RECIPIENT", "TABLE", "CATALOG"])? {
         "RECIPIENT" => return parse_alter_recipient(c),
         "TABLE" => return parse_alter_table(c),
+        "CATALOG" => return parse_four_eyes(c),
         _ => {}
     }
     let share = c.identifier("share name")?;
@@ -280,6 +298,60 @@ fn parse_alter(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
         }
         other => unreachable!("unhandled ALTER SHARE keyword {other}"),
     }
+}
+
+/// After `ALTER CATALOG`: `SET FOUR EYES FOR GRANT, ADD TABLE, … [PENDING LIFETIME 'd']`
+/// or `UNSET FOUR EYES`.
+fn parse_four_eyes(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
+    let set = c.expect_one_of(&["SET", "UNSET"])? == "SET";
+    c.expect_keyword("FOUR")?;
+    c.expect_keyword("EYES")?;
+    if !set {
+        return Ok(Statement::SetFourEyes { policy: None });
+    }
+    c.expect_keyword("FOR")?;
+    let mut covered = Vec::new();
+    loop {
+        let first = c.expect_one_of(&["GRANT", "REVOKE", "ADD", "CREATE", "ROTATE", "APPROVE"])?;
+        let guarded = match first {
+            "GRANT" => Guarded::Grant,
+            "REVOKE" => Guarded::Revoke,
+            "ADD" => {
+                c.expect_keyword("TABLE")?;
+                Guarded::AddTable
+            }
+            "CREATE" => match c.expect_one_of(&["RECIPIENT", "STORAGE"])? {
+                "RECIPIENT" => Guarded::CreateRecipient,
+                _ => {
+                    c.expect_keyword("CREDENTIAL")?;
+                    Guarded::CreateStorageCredential
+                }
+            },
+            "ROTATE" => {
+                c.expect_keyword("TOKEN")?;
+                Guarded::RotateToken
+            }
+            _ => {
+                c.expect_keyword("VERSION")?;
+                Guarded::ApproveVersion
+            }
+        };
+        if !covered.contains(&guarded) {
+            covered.push(guarded);
+        }
+        if !c.accept(&TokenKind::Comma)? {
+            break;
+        }
+    }
+    let lifetime = if c.accept_keyword("PENDING")? {
+        c.expect_keyword("LIFETIME")?;
+        Some(c.duration()?)
+    } else {
+        None
+    };
+    Ok(Statement::SetFourEyes {
+        policy: Some(FourEyes { covered, lifetime }),
+    })
 }
 
 /// After `ALTER TABLE`: `t SET|UNSET TBLPROPERTIES (…)` or `t APPROVE|REJECT VERSION n`.
@@ -579,7 +651,12 @@ fn parse_show(c: &mut Cursor<'_>) -> Result<Statement, ParseError> {
         "EXPECTATIONS",
         "QUALITY",
         "STORAGE",
+        "PENDING",
     ])? {
+        "PENDING" => {
+            c.expect_keyword("CHANGES")?;
+            Ok(Statement::ShowPendingChanges)
+        }
         "STORAGE" => {
             c.expect_keyword("CREDENTIALS")?;
             Ok(Statement::ShowStorageCredentials)

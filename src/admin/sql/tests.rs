@@ -655,7 +655,7 @@ fn unknown_statement() {
     let e = error("SHOW SHARES;\nSELEC * FROM t");
     assert_eq!(
         e.message,
-        "expected keyword CREATE, ALTER, DROP, GRANT, REVOKE, SHOW or DESCRIBE, found identifier 'SELEC'"
+        "expected keyword CREATE, ALTER, DROP, GRANT, REVOKE, SHOW, DESCRIBE, APPROVE, REJECT or WITHDRAW, found identifier 'SELEC'"
     );
     assert_eq!((e.offset, e.line, e.column), (13, 2, 1));
 
@@ -1033,5 +1033,40 @@ fn recipient_properties_parse_and_print_back() {
         error("ALTER RECIPIENT acpr SET PROPERTIES ('country')")
             .message
             .starts_with("expected '='")
+    );
+}
+
+#[test]
+fn four_eyes_statements_parse_and_print_back() {
+    let on = one(
+        "ALTER CATALOG SET FOUR EYES FOR GRANT, revoke, ADD TABLE, CREATE RECIPIENT, ROTATE TOKEN, APPROVE VERSION, CREATE STORAGE CREDENTIAL, GRANT PENDING LIFETIME '3d'",
+    );
+    let Statement::SetFourEyes {
+        policy: Some(policy),
+    } = &on
+    else {
+        panic!("{on:?}")
+    };
+    assert_eq!(policy.covered, Guarded::ALL, "each once, in order");
+    assert_eq!(policy.lifetime, Some(Duration::from_secs(3 * 86_400)));
+    for statement in [
+        on.clone(),
+        one("ALTER CATALOG UNSET FOUR EYES"),
+        one("SHOW PENDING CHANGES"),
+        one("APPROVE CHANGE 7"),
+        one("REJECT CHANGE 7 COMMENT 'not before the audit'"),
+        one("WITHDRAW CHANGE 7"),
+    ] {
+        assert_eq!(one(&statement.to_string()), statement);
+    }
+    assert!(
+        error("ALTER CATALOG SET FOUR EYES FOR DROP")
+            .message
+            .starts_with("expected keyword GRANT, REVOKE, ADD, CREATE, ROTATE or APPROVE")
+    );
+    assert!(
+        error("APPROVE CHANGE x")
+            .message
+            .starts_with("expected a change number")
     );
 }

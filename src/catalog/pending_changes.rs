@@ -1,0 +1,107 @@
+//! Four-eyes changes waiting for a second admin, and the setting that says which statements
+//! need one.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::Tx;
+use crate::clock::now_ms;
+use crate::{Error, Result};
+
+/// The setting holding the four-eyes policy (JSON), absent when four eyes is off.
+pub const FOUR_EYES: &str = "four_eyes";
+
+/// A proposed change, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingChange {
+    pub id: u64,
+    /// The statement's text, secrets redacted.
+    pub statement: String,
+    pub statement_sealed: Vec<u8>,
+    /// JSON: the catalog rows it would remove and add, when proposed.
+    pub effect: String,
+    pub proposed_by: String,
+    pub proposed_at: i64,
+    pub expires_at: i64,
+    /// `pending`, `approved`, `rejected` or `withdrawn`.
+    pub state: String,
+}
+
+/// What a proposal records.
+pub struct NewChange<'a> {
+    pub statement: &'a str,
+    pub statement_sealed: &'a [u8],
+    pub effect: &'a str,
+    pub proposed_by: &'a str,
+    pub expires_at: i64,
+}
+
+const COLUMNS: &str =
+    "id, statement, statement_sealed, effect, proposed_by, proposed_at, expires_at, state";
+
+fn change(row: &Row<'_>) -> rusqlite::Result<PendingChange> {
+    Ok(PendingChange {
+        id: row.get::<_, i64>(0)? as u64,
+        statement: row.get(1)?,
+        statement_sealed: row.get(2)?,
+        effect: row.get(3)?,
+        proposed_by: row.get(4)?,
+        proposed_at: row.get(5)?,
+        expires_at: row.get(6)?,
+        state: row.get(7)?,
+    })
+}
+
+impl Tx<'_> {
+    /// Records a proposal; returns its number.
+    pub fn propose_change(&self, new: &NewChange<'_>) -> Result<u64> {
+        self.conn.execute(
+            "INSERT INTO pending_changes (statement, statement_sealed, effect, proposed_by, proposed_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                new.statement,
+                new.statement_sealed,
+                new.effect,
+                new.proposed_by,
+                now_ms(),
+                new.expires_at
+            ],
+        )?;
+        Ok(self.conn.last_insert_rowid() as u64)
+    }
+
+    pub fn require_change(&self, id: u64) -> Result<PendingChange> {
+        self.conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM pending_changes WHERE id = ?1"),
+                [id as i64],
+                change,
+            )
+            .optional()?
+            .ok_or_else(|| Error::not_found(format!("there is no change {id}")))
+    }
+
+    /// The changes still waiting for a decision (expired ones included), oldest first.
+    pub fn undecided_changes(&self) -> Result<Vec<PendingChange>> {
+        let mut select = self.conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM pending_changes WHERE state = 'pending' ORDER BY id"
+        ))?;
+        let rows = select.query_map([], change)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records the decision on a pending change.
+    pub fn decide_change(
+        &self,
+        id: u64,
+        state: &str,
+        by: &str,
+        comment: Option<&str>,
+    ) -> Result<()> {
+        self.conn.execute(
+            "UPDATE pending_changes SET state = ?2, decided_by = ?3, decided_at = ?4, comment = ?5
+             WHERE id = ?1 AND state = 'pending'",
+            params![id as i64, state, by, now_ms(), comment],
+        )?;
+        Ok(())
+    }
+}
