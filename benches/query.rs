@@ -3,7 +3,9 @@
 //! 100,000 files (1,000 commits), each with a checkpoint at its last version and its change
 //! feed on. "Cold" is a server's first query of a snapshot (log replay); later ones walk the
 //! file list the server keeps. Baselines: replaying the same log (or reading the same commits)
-//! in process, without HTTP, signing or encoding. Prints figures; asserts nothing about time.
+//! in process, without HTTP, signing or encoding. The same table is also shared with a
+//! partition filter every file passes (the filter's own cost) and one that keeps one day in 28
+//! (`CURRENT_RECIPIENT('day')`). Prints figures; asserts nothing about time.
 
 mod common;
 
@@ -46,7 +48,11 @@ fn run(label: &str, commits: usize, per_commit: usize) {
         &data,
         &format!(
             "CREATE TABLE b.t USING DELTA LOCATION '{}'; CREATE SHARE s; ALTER SHARE s ADD TABLE b.t WITH HISTORY;
-             CREATE RECIPIENT r; GRANT SELECT ON SHARE s TO RECIPIENT r;",
+             CREATE SHARE every_day; ALTER SHARE every_day ADD TABLE b.t PARTITION (day <> '2099-01-01');
+             CREATE SHARE one_day; ALTER SHARE one_day ADD TABLE b.t PARTITION (day = CURRENT_RECIPIENT('day'));
+             CREATE RECIPIENT r PROPERTIES ('day' = '2024-01-01');
+             GRANT SELECT ON SHARE s TO RECIPIENT r; GRANT SELECT ON SHARE every_day TO RECIPIENT r;
+             GRANT SELECT ON SHARE one_day TO RECIPIENT r;",
             table.display()
         ),
     );
@@ -85,11 +91,11 @@ fn run(label: &str, commits: usize, per_commit: usize) {
 
     let server = Server::start(&data, &[]);
     let http = reqwest::blocking::Client::new();
-    // Sends one query; returns (file lines, endStreamAction line if any).
-    let post = |body: &serde_json::Value, capabilities: &str| {
+    // Sends one query to a share; returns (file lines, endStreamAction line if any).
+    let post_to = |share: &str, body: &serde_json::Value, capabilities: &str| {
         let mut response = http
             .post(format!(
-                "{}/delta-sharing/shares/s/schemas/b/tables/t/query",
+                "{}/delta-sharing/shares/{share}/schemas/b/tables/t/query",
                 server.base
             ))
             .bearer_auth(&token)
@@ -107,6 +113,7 @@ fn run(label: &str, commits: usize, per_commit: usize) {
             .and_then(|l| l.get("endStreamAction").cloned());
         (lines - usize::from(end.is_some()), end)
     };
+    let post = |body: &serde_json::Value, capabilities: &str| post_to("s", body, capabilities);
     let query = || post(&json!({}), "responseformat=parquet").0;
     let delta_query = || post(&json!({}), "responseformat=delta").0;
     // maxFiles=10000: every page, following nextPageToken to the end.
@@ -147,6 +154,17 @@ fn run(label: &str, commits: usize, per_commit: usize) {
     }
     let (warm, paged) = (median(unpaged_samples), median(paged_samples));
     let delta_warm = median((0..5).map(|_| timed(delta_query).0).collect());
+    // Partition filters, interleaved with unfiltered queries.
+    let filtered = |share: &str| post_to(share, &json!({}), "responseformat=parquet").0;
+    assert_eq!(filtered("every_day"), files);
+    let one_day = filtered("one_day");
+    let (mut plain, mut every, mut one) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..7 {
+        plain.push(timed(query).0);
+        every.push(timed(|| filtered("every_day")).0);
+        one.push(timed(|| filtered("one_day")).0);
+    }
+    let (plain, every, one) = (median(plain), median(every), median(one));
 
     let changes_time = median((0..3).map(|_| timed(changes).0).collect());
     assert_eq!(changes(), files);
@@ -171,7 +189,8 @@ fn run(label: &str, commits: usize, per_commit: usize) {
     println!(
         "{label}: {files} files | query cold {} | query warm {} ({:.0} files/ms) | delta format warm {} | \
          paged read (maxFiles=10000) {} ({:.2}x unpaged) | changes over {commits} versions {} \
-         ({:.2}x reading the commits in process: {}) | metadata {} | in-process log replay baseline {} (query warm = {:.2}x baseline) | server peak RSS {:.1} MiB",
+         ({:.2}x reading the commits in process: {}) | metadata {} | in-process log replay baseline {} (query warm = {:.2}x baseline) | \
+         partition filter every file passes {} ({:.2}x unfiltered {}) | filter keeping {one_day} files {} ({:.2}x) | server peak RSS {:.1} MiB",
         ms(cold),
         ms(warm),
         files as f64 / (warm.as_secs_f64() * 1000.0),
@@ -184,6 +203,11 @@ fn run(label: &str, commits: usize, per_commit: usize) {
         ms(metadata),
         ms(baseline),
         warm.as_secs_f64() / baseline.as_secs_f64(),
+        ms(every),
+        every.as_secs_f64() / plain.as_secs_f64(),
+        ms(plain),
+        ms(one),
+        one.as_secs_f64() / plain.as_secs_f64(),
         server.peak_rss_mib()
     );
 }

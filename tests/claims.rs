@@ -179,16 +179,7 @@ fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
     // A client's own claims left of the address the proxy saw do not count.
     assert_eq!(shares(&server, &token, "192.0.2.7, 198.51.100.1"), 403);
     drop(server);
-    let recorded = common::fireshare()
-        .args(["audit", "query", "--action", "listShares", "--data-dir"])
-        .arg(&data)
-        .output()
-        .unwrap();
-    let events: Vec<Value> = String::from_utf8(recorded.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let events = common::audit_events(&data, "listShares");
     let allowed: Vec<&Value> = events.iter().filter(|e| e["status"] == 200).collect();
     assert_eq!(allowed.len(), 1);
     assert_eq!(

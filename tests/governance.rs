@@ -10,16 +10,33 @@ use std::path::Path;
 use common::{Server, bearer, fireshare, profile, run_python, sql};
 use serde_json::{Value, json};
 
-/// Runs `fireshare sql` expecting a failure; returns its message.
-fn sql_error(data: &Path, statements: &str) -> String {
+/// `fireshare sql` with `args` before the statements: its output, or its error.
+fn sql_run(data: &Path, args: &[&str], statements: &str) -> Result<String, String> {
     let out = fireshare()
-        .args(["sql", "--data-dir"])
+        .arg("sql")
+        .args(args)
+        .arg("--data-dir")
         .arg(data)
         .arg(statements)
         .output()
         .unwrap();
-    assert!(!out.status.success(), "{statements} succeeded");
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    if out.status.success() {
+        Ok(stdout)
+    } else {
+        Err(stderr)
+    }
+}
+
+fn sql_error(data: &Path, statements: &str) -> String {
+    sql_run(data, &[], statements).unwrap_err()
+}
+
+fn sql_as(data: &Path, name: &str, statements: &str) -> Result<String, String> {
+    sql_run(data, &["--as", name], statements)
 }
 
 /// The files (`file`, `add`, `remove` or `cdf` lines) of every page of a `/query` with
@@ -182,16 +199,7 @@ fn each_supervisor_reads_exactly_its_partitions() {
     assert!(access.contains("(country_code = 'FR')"), "{access}");
     assert!(access.contains("no property 'country'"), "{access}");
     drop(server);
-    let out = fireshare()
-        .args(["audit", "query", "--action", "queryTable", "--data-dir"])
-        .arg(&data)
-        .output()
-        .unwrap();
-    let events: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let events = common::audit_events(&data, "queryTable");
     let filters: BTreeSet<String> = events
         .iter()
         .filter_map(|e| e["params"]["partitionFilter"].as_str().map(str::to_string))
@@ -204,39 +212,6 @@ fn each_supervisor_reads_exactly_its_partitions() {
             .all(|e| e["params"]["partitionFilter"].is_string()),
         "every query of the filtered table records its filter"
     );
-}
-
-/// `fireshare sql --as NAME`: its output, or its error when it fails.
-fn sql_as(data: &Path, name: &str, statements: &str) -> Result<String, String> {
-    let out = fireshare()
-        .args(["sql", "--as", name, "--data-dir"])
-        .arg(data)
-        .arg(statements)
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
-    if out.status.success() {
-        Ok(stdout)
-    } else {
-        Err(stderr)
-    }
-}
-
-/// The ledger's events of one action.
-fn events(data: &Path, action: &str) -> Vec<Value> {
-    let out = fireshare()
-        .args(["audit", "query", "--action", action, "--data-dir"])
-        .arg(data)
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 #[test]
@@ -279,12 +254,7 @@ fn four_eyes_changes_need_a_second_admin() {
     let bob = common::admin_token(&data, "admin", "bob");
     let auditor = common::admin_token(&data, "auditor", "eve");
     let post = |token: &str, statement: &str| {
-        let response = reqwest::blocking::Client::new()
-            .post(server.url("/admin/v1/sql"))
-            .bearer_auth(token)
-            .json(&json!({ "statement": statement }))
-            .send()
-            .unwrap();
+        let response = common::admin_sql(&server, token, statement);
         (response.status().as_u16(), response.text().unwrap())
     };
     assert_eq!(
@@ -342,14 +312,14 @@ fn four_eyes_changes_need_a_second_admin() {
 
     // Every proposal and decision is in the ledger, under its admin, with its catalog diff.
     drop(server);
-    let proposals = events(&data, "proposeChange");
+    let proposals = common::audit_events(&data, "proposeChange");
     assert_eq!(proposals.len(), 5, "{proposals:?}");
     assert!(
         proposals
             .iter()
             .all(|e| e["actor"]["name"].as_str().unwrap().starts_with("alice ("))
     );
-    let approvals = events(&data, "approveChange");
+    let approvals = common::audit_events(&data, "approveChange");
     let by_bob = approvals
         .iter()
         .find(|e| e["actor"]["name"] == "bob")
@@ -360,6 +330,6 @@ fn four_eyes_changes_need_a_second_admin() {
         1,
         "{by_bob}"
     );
-    assert_eq!(events(&data, "rejectChange").len(), 1);
-    assert_eq!(events(&data, "withdrawChange").len(), 1);
+    assert_eq!(common::audit_events(&data, "rejectChange").len(), 1);
+    assert_eq!(common::audit_events(&data, "withdrawChange").len(), 1);
 }

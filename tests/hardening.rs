@@ -304,12 +304,7 @@ fn admin_requests_hold_bounded_memory_whatever_the_script() {
     let auditor = common::admin_token(&data, "auditor", "audit");
     let admin = common::admin_token(&data, "admin", "ops");
     let post = |token: &str, statement: String| {
-        let response = reqwest::blocking::Client::new()
-            .post(server.url("/admin/v1/sql"))
-            .bearer_auth(token)
-            .json(&json!({ "statement": statement }))
-            .send()
-            .unwrap();
+        let response = common::admin_sql(&server, token, &statement);
         let status = response.status().as_u16();
         (status, response.json::<Value>().unwrap_or_default())
     };

@@ -79,10 +79,9 @@ fn file_ids(body: &str) -> Vec<String> {
 }
 
 #[test]
-fn reference_server_behaviours() {
+fn file_ids_are_the_reference_servers() {
     let dir = tempfile::tempdir().unwrap();
     let (server, token, log_path) = serve(dir.path());
-
     // File ids: parquet responses default to the MD5 hex of the log's path string, delta
     // responses to its SHA-256; `fileidhash` still chooses.
     let md5 = hex::encode(md5::Md5::digest(log_path.as_bytes()));
@@ -97,7 +96,12 @@ fn reference_server_behaviours() {
     );
     let asked = [("fileidhash", "delta")];
     assert_eq!(file_ids(&query(&server, &token, "{}", &asked).1), [sha256]);
+}
 
+#[test]
+fn a_timestamp_after_the_last_commit_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, token, _) = serve(dir.path());
     // A timestamp after the latest commit names no version: 400, as Delta time travel says.
     let (status, body) = query(
         &server,
@@ -120,7 +124,12 @@ fn reference_server_behaviours() {
         .send()
         .unwrap();
     assert_eq!(metadata.status(), 400);
+}
 
+#[test]
+fn query_bodies_are_strictly_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, token, _) = serve(dir.path());
     // Strict bodies: a field of the wrong type or range is refused, naming it.
     for (body, field) in [
         (r#"{"predicateHints": "id = 1"}"#, "predicateHints"),
@@ -146,7 +155,12 @@ fn reference_server_behaviours() {
         &[],
     );
     assert_eq!(status, 200, "{body}");
+}
 
+#[test]
+fn head_table_takes_a_starting_timestamp() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, token, _) = serve(dir.path());
     // HEAD …/tables/t answers as GET …/version, startingTimestamp included.
     let http = reqwest::blocking::Client::new();
     let version_of = |method: reqwest::Method, url: String| {

@@ -352,6 +352,30 @@ impl Drop for Server {
     }
 }
 
+/// The audit ledger's events of one action, read with `fireshare audit query`.
+pub fn audit_events(data_dir: &Path, action: &str) -> Vec<serde_json::Value> {
+    let out = fireshare()
+        .args(["audit", "query", "--action", action, "--data-dir"])
+        .arg(data_dir)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Runs `statement` through `POST /admin/v1/sql` with an admin-API token.
+pub fn admin_sql(server: &Server, token: &str, statement: &str) -> reqwest::blocking::Response {
+    reqwest::blocking::Client::new()
+        .post(server.url("/admin/v1/sql"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "statement": statement }))
+        .send()
+        .unwrap()
+}
+
 /// Reads the bearer token out of a profile file.
 pub fn bearer(profile: &Path) -> String {
     let json: serde_json::Value =
