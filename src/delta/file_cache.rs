@@ -95,6 +95,7 @@ mod tests {
             stats: None,
             partition_values: Default::default(),
             deletion_vector: None,
+            md5_memo: Default::default(),
         };
         FileList {
             batches: vec![Arc::new(vec![file; files.min(3)])],

@@ -464,6 +464,7 @@ fn scan_files(batch: &RecordBatch) -> Result<Vec<Option<DataFile>>> {
             stats: stats.is_valid(row).then(|| stats.value(row).to_string()),
             partition_values,
             deletion_vector: deletion_vector(dvs, row),
+            md5_memo: Default::default(),
         }));
     }
     Ok(files)

@@ -8,6 +8,7 @@ mod kernel;
 pub mod writer;
 
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 pub use commits::{Commit, Commits};
 pub use kernel::{DeltaLog, Snapshot};
@@ -81,6 +82,8 @@ pub struct DataFile {
     /// Partition column -> value as written in the log (None = null).
     pub partition_values: BTreeMap<String, Option<String>>,
     pub deletion_vector: Option<DeletionVector>,
+    /// The MD5 of [`DataFile::log_path`], once asked for (see [`DataFile::log_path_md5`]).
+    pub md5_memo: OnceLock<[u8; 16]>,
 }
 
 impl DataFile {
@@ -88,6 +91,15 @@ impl DataFile {
     /// as the reference server does.
     pub fn log_path(&self) -> &str {
         self.encoded_path.as_deref().unwrap_or(&self.path)
+    }
+
+    /// The MD5 of the log path (the parquet format's file id). Kept with the file: a kept
+    /// file list is listed again and again, and MD5 has no hardware help, unlike SHA-256.
+    pub fn log_path_md5(&self) -> [u8; 16] {
+        use md5::Digest;
+        *self
+            .md5_memo
+            .get_or_init(|| md5::Md5::digest(self.log_path().as_bytes()).into())
     }
 
     /// True when the path is a URL rather than relative to the table root.
@@ -193,6 +205,7 @@ impl DataFile {
                 size_in_bytes: dv["sizeInBytes"].as_i64().unwrap_or(0) as i32,
                 cardinality: dv["cardinality"].as_i64().unwrap_or(0),
             }),
+            md5_memo: Default::default(),
         })
     }
 }

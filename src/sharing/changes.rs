@@ -473,7 +473,7 @@ pub fn write_changes(
         let url = grant.sign(cx, &file.path, now)?;
         let mut id_buffer = [0; 64];
         let scheme = paging.file_id_scheme(changes.format);
-        let id = ndjson::file_id(file.log_path(), scheme, &mut id_buffer);
+        let id = ndjson::file_id(&file, scheme, &mut id_buffer);
         match changes.format {
             ResponseFormat::Parquet => {
                 if file.deletion_vector.is_some() {
@@ -634,10 +634,7 @@ pub fn delivered_files(changes: &PreparedChanges) -> Result<FileDigest> {
     let scheme = changes.paging.file_id_scheme(changes.format);
     walk_page(changes, |item| {
         if let Item::File { file, .. } = item {
-            digest.add(
-                ndjson::file_id(file.log_path(), scheme, &mut [0; 64]),
-                file.size,
-            );
+            digest.add(ndjson::file_id(&file, scheme, &mut [0; 64]), file.size);
         }
         Ok(ControlFlow::Continue(()))
     })?;

@@ -509,16 +509,16 @@ impl FileIdHash {
 }
 
 /// A stable id for a data file: the same file gets the same id in every response, whatever
-/// its URL (clients cache URLs by id). Hex digest of the path, written into `buffer`.
-pub fn file_id<'a>(path: &str, hash: FileIdHash, buffer: &'a mut [u8; 64]) -> &'a str {
+/// its URL (clients cache URLs by id). Hex digest of its log path, written into `buffer`.
+pub fn file_id<'a>(file: &DataFile, hash: FileIdHash, buffer: &'a mut [u8; 64]) -> &'a str {
     let len = match hash {
         FileIdHash::Md5 => {
-            hex::encode_to_slice(md5::Md5::digest(path.as_bytes()), &mut buffer[..32])
+            hex::encode_to_slice(file.log_path_md5(), &mut buffer[..32])
                 .expect("16 bytes fill 32 hex digits");
             32
         }
         FileIdHash::Sha256 => {
-            hex::encode_to_slice(Sha256::digest(path.as_bytes()), buffer)
+            hex::encode_to_slice(Sha256::digest(file.log_path().as_bytes()), buffer)
                 .expect("32 bytes fill 64 hex digits");
             64
         }
@@ -595,11 +595,12 @@ mod tests {
             stats: Some(r#"{"numRecords":1}"#.into()),
             partition_values: [("region".to_string(), Some("eu".to_string()))].into(),
             deletion_vector: None,
+            md5_memo: Default::default(),
         };
         write_file(
             &mut out,
             &file,
-            file_id(&file.path, FileIdHash::Sha256, &mut [0; 64]),
+            file_id(&file, FileIdHash::Sha256, &mut [0; 64]),
             &SignedUrl {
                 url: "http://x/f".into(),
                 expires_at: 5,
@@ -626,7 +627,7 @@ mod tests {
             lines[2],
             format!(
                 r#"{{"file":{{"url":"http://x/f","id":"{}","partitionValues":{{"region":"eu"}},"size":10,"stats":"{{\"numRecords\":1}}","expirationTimestamp":5}}}}"#,
-                file_id("region=eu/a b.parquet", FileIdHash::Sha256, &mut [0; 64])
+                hex::encode(Sha256::digest(b"region=eu/a%20b.parquet"))
             )
         );
         let mut hidden = Vec::new();
@@ -679,12 +680,13 @@ mod tests {
     #[test]
     fn file_ids_hash_the_path_as_the_log_writes_it() {
         // The reference server's parquet ids: MD5 hex of the `add` action's path string.
-        let id = file_id(
-            "country_code=F%20R/part-00000.parquet",
-            FileIdHash::Md5,
-            &mut [0; 64],
-        )
-        .to_string();
+        let file = DataFile::from_action(&serde_json::json!({
+            "path": "country_code=F%20R/part-00000.parquet", "size": 1
+        }))
+        .unwrap();
+        assert_eq!(file.path, "country_code=F R/part-00000.parquet");
+        let id = file_id(&file, FileIdHash::Md5, &mut [0; 64]).to_string();
         assert_eq!(id, "b6fe72fce798c0abe50507fbf730d610");
+        assert_eq!(file_id(&file, FileIdHash::Md5, &mut [0; 64]), id, "kept");
     }
 }

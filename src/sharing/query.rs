@@ -265,7 +265,7 @@ impl PreparedTable {
         let url = grant.sign(cx, &file.path, now)?;
         let mut id_buffer = [0; 64];
         let scheme = self.paging.file_id_scheme(self.format);
-        let id = ndjson::file_id(file.log_path(), scheme, &mut id_buffer);
+        let id = ndjson::file_id(file, scheme, &mut id_buffer);
         match self.format {
             ResponseFormat::Parquet => ndjson::write_file(out, file, id, &url, self.line_version),
             ResponseFormat::Delta => {
@@ -522,10 +522,7 @@ pub fn delivered_files(cx: &Context<'_>, query: &PreparedTable) -> Result<FileDi
     let mut digest = FileDigest::default();
     let scheme = query.paging.file_id_scheme(query.format);
     for_each_page_file(cx, query, |file| {
-        digest.add(
-            ndjson::file_id(file.log_path(), scheme, &mut [0; 64]),
-            file.size,
-        );
+        digest.add(ndjson::file_id(file, scheme, &mut [0; 64]), file.size);
         Ok(ControlFlow::Continue(()))
     })?;
     Ok(digest)

@@ -68,10 +68,11 @@ pub struct Evidence {
 /// The evidence of `version` of a FIRE-bound table; `None` for a plain table.
 pub fn evidence(cx: &Context<'_>, shared: &SharedTable, version: u64) -> Result<Option<Evidence>> {
     let id = &shared.table.id;
-    let (approvals, report) = cx
-        .catalog
-        .read(|c| Ok((Approvals::load(c, id)?, c.report(id, version)?)))?;
-    let Some(approvals) = approvals else {
+    let found = cx.catalog.read(|c| match Approvals::load(c, id)? {
+        Some(approvals) => Ok(Some((approvals, c.report(id, version)?))),
+        None => Ok(None),
+    })?;
+    let Some((approvals, report)) = found else {
         return Ok(None);
     };
     let mut configuration = BTreeMap::new();
