@@ -2,7 +2,8 @@
 //! the signed tokens that continue a listing (page tokens, and a query's refresh token), the
 //! end-of-stream line, and the file-id scheme a client asked for. A token pins what the first
 //! page resolved and where the next page resumes — each listing puts its own position in
-//! it — and is bound to the recipient, the table and the parameters every page repeats.
+//! it — and is bound to the recipient, the table, the parameters every page repeats and, under
+//! a partition-filtered share, the partitions the recipient reads.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,7 @@ use super::Context;
 use super::capabilities::{Capabilities, ResponseFormat, response_header};
 use super::cursor::{open_cursor, seal_cursor};
 use super::ndjson::FileIdHash;
+use super::table::partitions_read;
 use crate::auth::Recipient;
 use crate::catalog::SharedTable;
 use crate::catalog::partition_filter::FileFilter;
@@ -21,10 +23,13 @@ use crate::{Error, Result};
 /// How long a page token works.
 const PAGE_TOKEN_TTL_MS: i64 = 3 * 24 * 3600 * 1000;
 
-/// A position in a listing, sealed with the hash of the parameters it was issued for.
+/// A position in a listing, sealed with the hash of the parameters it was issued for (and of
+/// the partitions its recipient read, under a partition-filtered share).
 #[derive(Serialize, Deserialize)]
 struct Sealed<T> {
     params: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    partitions: Option<String>,
     #[serde(flatten)]
     at: T,
 }
@@ -46,6 +51,9 @@ pub struct FilePaging {
     scope: String,
     /// Hash of the parameters every page must repeat.
     params: String,
+    /// Hash of the partitions the recipient reads, under a partition-filtered share: the
+    /// offsets of a page count files of that view.
+    partitions: Option<String>,
 }
 
 impl FilePaging {
@@ -69,6 +77,8 @@ impl FilePaging {
             domain,
             scope: format!("{}/{}", who.id, shared.table.id),
             params: hex::encode(Sha256::digest(params.as_bytes())),
+            partitions: partitions_read(cx, who, shared)?
+                .map(|p| hex::encode(Sha256::digest(p.as_bytes()))),
         };
         let Some(token) = page_token else {
             return Ok((paging, None));
@@ -84,6 +94,11 @@ impl FilePaging {
         if sealed.params != paging.params {
             return Err(Error::invalid(
                 "Query parameter mismatch detected for the next page query: every page must repeat the first page's parameters.",
+            ));
+        }
+        if sealed.partitions != paging.partitions {
+            return Err(Error::invalid(
+                "the partitions you may read changed since the first page of this listing: start it again",
             ));
         }
         Ok((paging, Some(sealed.at)))
@@ -104,6 +119,7 @@ impl FilePaging {
     ) -> String {
         let sealed = Sealed {
             params: self.params.clone(),
+            partitions: self.partitions.clone(),
             at,
         };
         seal_cursor(cx.secret, domain, &self.scope, &sealed, expires)
