@@ -254,16 +254,6 @@ pub enum Guarded {
 }
 
 impl Guarded {
-    pub const ALL: [Guarded; 7] = [
-        Guarded::Grant,
-        Guarded::Revoke,
-        Guarded::AddTable,
-        Guarded::CreateRecipient,
-        Guarded::RotateToken,
-        Guarded::ApproveVersion,
-        Guarded::CreateStorageCredential,
-    ];
-
     /// As written after `FOR`.
     pub fn sql(self) -> &'static str {
         match self {
