@@ -329,17 +329,8 @@ impl PartitionFilter {
     /// What a recipient with these properties reads through: the clause with its values, and
     /// the properties it lacks.
     pub fn describe_for(&self, properties: &BTreeMap<String, String>) -> String {
-        match self.resolve(properties) {
-            (resolved, missing) if missing.is_empty() => resolved.to_string(),
-            (resolved, missing) => format!(
-                "{resolved} (the recipient has no property {}: conditions on it hold for no file)",
-                missing
-                    .iter()
-                    .map(|k| quoted(k))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }
+        let (resolved, missing) = self.resolve(properties);
+        describe(&resolved, &missing)
     }
 
     /// The filter one recipient reads through (see [`PartitionFilter::describe_for`]), bound
@@ -350,8 +341,9 @@ impl PartitionFilter {
         properties: &BTreeMap<String, String>,
         partitioning: &Partitioning,
     ) -> Result<FileFilter, String> {
-        let (resolved, _) = self.resolve(properties);
-        let value = |operand: &Operand| match operand {
+        let (resolved, missing) = self.resolve(properties);
+        // A property the recipient lacks is left as `CURRENT_RECIPIENT`: no value.
+        let literal = |operand: &Operand| match operand {
             Operand::Literal(value) => Some(value.clone()),
             Operand::Recipient(_) => None,
         };
@@ -360,9 +352,18 @@ impl PartitionFilter {
             let mut bound = Vec::with_capacity(spec.len());
             for condition in spec {
                 let (column, kind) = partitioning.find(&condition.column)?;
+                // Values and patterns are read once here, not for every file.
                 let test = match &condition.test {
-                    Test::Compare(op, operand) => BoundTest::Compare(*op, value(operand)),
-                    Test::Like(operand) => BoundTest::Like(value(operand)),
+                    Test::Compare(op, operand) => BoundTest::Compare(
+                        *op,
+                        literal(operand).map(|text| Wanted {
+                            value: kind.value(&text),
+                            text,
+                        }),
+                    ),
+                    Test::Like(operand) => {
+                        BoundTest::Like(literal(operand).map(|p| Pattern::compile(&p)))
+                    }
                     Test::IsNull { negated } => BoundTest::IsNull(*negated),
                 };
                 bound.push(BoundCondition {
@@ -375,9 +376,21 @@ impl PartitionFilter {
         }
         Ok(FileFilter {
             specs,
-            shown: self.describe_for(properties),
+            shown: describe(&resolved, &missing),
         })
     }
+}
+
+/// A resolved filter as text, naming the properties the recipient lacks.
+fn describe(resolved: &PartitionFilter, missing: &[String]) -> String {
+    if missing.is_empty() {
+        return resolved.to_string();
+    }
+    let missing: Vec<String> = missing.iter().map(|k| quoted(k)).collect();
+    format!(
+        "{resolved} (the recipient has no property {}: conditions on it hold for no file)",
+        missing.join(", ")
+    )
 }
 
 /// A partition filter as one recipient reads through it: see [`PartitionFilter::bind`].
@@ -398,9 +411,16 @@ struct BoundCondition {
 /// A value `None` is a recipient property the reader lacks: the condition never holds.
 #[derive(Debug, Clone)]
 enum BoundTest {
-    Compare(Op, Option<String>),
-    Like(Option<String>),
+    Compare(Op, Option<Wanted>),
+    Like(Option<Pattern>),
     IsNull(bool),
+}
+
+/// The value a condition compares with: as written, and as the column's type orders it.
+#[derive(Debug, Clone)]
+struct Wanted {
+    text: String,
+    value: Option<Value>,
 }
 
 impl FileFilter {
@@ -421,13 +441,13 @@ impl BoundCondition {
             (BoundTest::IsNull(negated), value) => value.is_some() == *negated,
             // SQL: a comparison with null is never true.
             (_, None) | (BoundTest::Compare(_, None) | BoundTest::Like(None), _) => false,
-            (BoundTest::Like(Some(pattern)), Some(value)) => like(value, pattern),
+            (BoundTest::Like(Some(pattern)), Some(value)) => pattern.matches(value),
             (BoundTest::Compare(op, Some(wanted)), Some(value)) => {
-                let ordering = match (self.kind.value(value), self.kind.value(wanted)) {
-                    (Some(a), Some(b)) => a.partial_cmp(&b),
+                let ordering = match (self.kind.value(value), &wanted.value) {
+                    (Some(a), Some(b)) => a.partial_cmp(b),
                     // Text, or a value not of the column's type: compared as written.
                     _ if self.kind == Kind::Text || matches!(op, Op::Eq | Op::Ne) => {
-                        Some(value.cmp(wanted))
+                        Some(value.cmp(wanted.text.as_str()))
                     }
                     _ => None,
                 };
@@ -444,54 +464,67 @@ impl fmt::Display for FileFilter {
     }
 }
 
-/// SQL `LIKE` without regular expressions: `%` matches any run, `_` one character, `\`
-/// makes the next character literal.
-fn like(value: &str, pattern: &str) -> bool {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Part {
-        Any,
-        One,
-        Char(char),
-    }
-    let mut parts = Vec::new();
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        parts.push(match c {
-            '%' => Part::Any,
-            '_' => Part::One,
-            '\\' => Part::Char(chars.next().unwrap_or('\\')),
-            c => Part::Char(c),
-        });
-    }
-    let value: Vec<char> = value.chars().collect();
-    // Greedy matching with one backtrack point: the last `%` seen.
-    let (mut v, mut p) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while v < value.len() {
-        match parts.get(p) {
-            Some(Part::Any) => {
-                star = Some((p, v));
-                p += 1;
-            }
-            Some(Part::One) => {
-                v += 1;
-                p += 1;
-            }
-            Some(Part::Char(c)) if *c == value[v] => {
-                v += 1;
-                p += 1;
-            }
-            _ => match star {
-                Some((star_p, star_v)) => {
-                    p = star_p + 1;
-                    v = star_v + 1;
-                    star = Some((star_p, star_v + 1));
-                }
-                None => return false,
-            },
+/// An SQL `LIKE` pattern without regular expressions: `%` matches any run, `_` one
+/// character, `\` makes the next character literal.
+#[derive(Debug, Clone)]
+struct Pattern(Vec<Part>);
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Part {
+    Any,
+    One,
+    Char(char),
+}
+
+impl Pattern {
+    fn compile(pattern: &str) -> Pattern {
+        let mut parts = Vec::new();
+        let mut chars = pattern.chars();
+        while let Some(c) = chars.next() {
+            parts.push(match c {
+                '%' => Part::Any,
+                '_' => Part::One,
+                '\\' => Part::Char(chars.next().unwrap_or('\\')),
+                c => Part::Char(c),
+            });
         }
+        Pattern(parts)
     }
-    parts[p..].iter().all(|part| *part == Part::Any)
+
+    /// Greedy matching with one backtrack point, the last `%` seen; positions in `value` are
+    /// byte offsets on character boundaries.
+    fn matches(&self, value: &str) -> bool {
+        let parts = &self.0;
+        let next_len = |at: usize| value[at..].chars().next().map_or(1, char::len_utf8);
+        let (mut v, mut p) = (0, 0);
+        let mut star: Option<(usize, usize)> = None;
+        while v < value.len() {
+            let c = value[v..].chars().next().expect("v is below the length");
+            match parts.get(p) {
+                Some(Part::Any) => {
+                    star = Some((p, v));
+                    p += 1;
+                }
+                Some(Part::One) => {
+                    v += c.len_utf8();
+                    p += 1;
+                }
+                Some(Part::Char(wanted)) if *wanted == c => {
+                    v += c.len_utf8();
+                    p += 1;
+                }
+                _ => match star {
+                    Some((star_p, star_v)) => {
+                        p = star_p + 1;
+                        v = star_v + next_len(star_v);
+                        star = Some((star_p, v));
+                    }
+                    None => return false,
+                },
+            }
+        }
+        parts[p..].iter().all(|part| *part == Part::Any)
+    }
 }
 
 #[cfg(test)]
@@ -512,6 +545,10 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    fn like(value: &str, pattern: &str) -> bool {
+        Pattern::compile(pattern).matches(value)
     }
 
     fn lit(value: &str) -> Operand {
@@ -619,6 +656,7 @@ mod tests {
         assert!(like("", "%"));
         assert!(!like("abc", "a_"));
         assert!(like("banana", "%an%na"));
+        assert!(like("Zürich-été", "Z_rich-%é"));
     }
 
     #[test]

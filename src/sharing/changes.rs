@@ -358,6 +358,8 @@ fn prepare(
         check_change_feed(cx, &shared, (start, end), &commits)?;
     }
     let partitions = partition_view(cx, who, &shared, head.metadata())?;
+    let mut paging = paging;
+    paging.bind_partitions(partitions.as_ref())?;
     let evidence = served::evidence(cx, &shared, head.version())?;
     Ok(PreparedChanges {
         recipient_id: who.id.clone(),

@@ -13,7 +13,6 @@ use super::Context;
 use super::capabilities::{Capabilities, ResponseFormat, response_header};
 use super::cursor::{open_cursor, seal_cursor};
 use super::ndjson::FileIdHash;
-use super::table::partitions_read;
 use crate::auth::Recipient;
 use crate::catalog::SharedTable;
 use crate::catalog::partition_filter::FileFilter;
@@ -51,9 +50,11 @@ pub struct FilePaging {
     scope: String,
     /// Hash of the parameters every page must repeat.
     params: String,
-    /// Hash of the partitions the recipient reads, under a partition-filtered share: the
-    /// offsets of a page count files of that view.
+    /// Hash of the partitions the recipient reads, under a partition-filtered share (see
+    /// [`FilePaging::bind_partitions`]): the offsets of a page count files of that view.
     partitions: Option<String>,
+    /// That hash as the page token continued here was issued with; `None` on a first page.
+    resumed_under: Option<Option<String>>,
 }
 
 impl FilePaging {
@@ -77,8 +78,8 @@ impl FilePaging {
             domain,
             scope: format!("{}/{}", who.id, shared.table.id),
             params: hex::encode(Sha256::digest(params.as_bytes())),
-            partitions: partitions_read(cx, who, shared)?
-                .map(|p| hex::encode(Sha256::digest(p.as_bytes()))),
+            partitions: None,
+            resumed_under: None,
         };
         let Some(token) = page_token else {
             return Ok((paging, None));
@@ -96,12 +97,24 @@ impl FilePaging {
                 "Query parameter mismatch detected for the next page query: every page must repeat the first page's parameters.",
             ));
         }
-        if sealed.partitions != paging.partitions {
-            return Err(Error::invalid(
-                "the partitions you may read changed since the first page of this listing: start it again",
-            ));
-        }
+        let paging = FilePaging {
+            resumed_under: Some(sealed.partitions),
+            ..paging
+        };
         Ok((paging, Some(sealed.at)))
+    }
+
+    /// Binds the listing to the partitions its recipient reads (known once the snapshot is):
+    /// a page token issued under other partitions — the recipient's properties or the share's
+    /// filter changed since the first page — is refused, not counted in the new view.
+    pub(super) fn bind_partitions(&mut self, view: Option<&FileFilter>) -> Result<()> {
+        self.partitions = view.map(|v| hex::encode(Sha256::digest(v.to_string().as_bytes())));
+        match &self.resumed_under {
+            Some(issued) if *issued != self.partitions => Err(Error::invalid(
+                "the partitions you may read changed since the first page of this listing: start it again",
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// The page token of the page that starts at `at`, issued at `now`.

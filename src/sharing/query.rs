@@ -441,6 +441,7 @@ pub fn prepare_query(
         (body.version, body.timestamp.as_deref()),
         pinned,
     )?;
+    paging.bind_partitions(prepared.partitions.as_ref())?;
     prepared.paging = paging;
     prepared.skip = position.map_or(0, |p| p.offset);
     prepared.refresh = refresh;
@@ -580,8 +581,8 @@ fn for_each_page_file(
 }
 
 /// Hands `visit` the files the query selects, in log order: those of the recipient's
-/// partitions the predicate may match, until their record counts cover `limitHint`. Any file that cannot be served fails the
-/// whole listing.
+/// partitions the predicate may match, until their record counts cover `limitHint`. Any file
+/// that cannot be served fails the whole listing.
 fn for_each_selected(
     cx: &Context<'_>,
     query: &PreparedTable,

@@ -91,11 +91,11 @@ pub fn evidence(cx: &Context<'_>, shared: &SharedTable, version: u64) -> Result<
         put("approvedBy", by.clone());
     }
     let rules_digest = report.as_ref().map(|r| r.rules_digest());
-    if let Some(report) = report {
+    if let (Some(report), Some(digest)) = (&report, &rules_digest) {
         put("passRate", report.pass_rate.to_string());
         put("rowsChecked", report.rows.to_string());
         put("passingRows", report.passing.to_string());
-        put("rulesDigest", report.rules_digest());
+        put("rulesDigest", digest.clone());
         put("validatedAt", crate::clock::format_ms(report.validated_at));
     }
     Ok(Some(Evidence {

@@ -49,7 +49,11 @@ pub(super) fn partition_view(
     let Some(filter) = &shared.partition_filter else {
         return Ok(None);
     };
-    let properties = recipient_properties(cx, who)?;
+    let properties = cx
+        .catalog
+        .read(|c| c.recipient_by_id(&who.id))?
+        .map(|r| r.properties)
+        .unwrap_or_default();
     let partitioning = Partitioning::new(&metadata.partition_columns, &metadata.schema_string);
     filter.bind(&properties, &partitioning).map(Some).map_err(|e| {
         Error::unsupported(format!(
@@ -57,30 +61,6 @@ pub(super) fn partition_view(
             shared.share, shared.schema, shared.name
         ))
     })
-}
-
-/// The partitions `who` reads of `shared` as text (see `PartitionFilter::describe_for`);
-/// `None` when the share shows every file.
-pub(super) fn partitions_read(
-    cx: &Context<'_>,
-    who: &Recipient,
-    shared: &SharedTable,
-) -> Result<Option<String>> {
-    match &shared.partition_filter {
-        None => Ok(None),
-        Some(filter) => Ok(Some(filter.describe_for(&recipient_properties(cx, who)?))),
-    }
-}
-
-fn recipient_properties(
-    cx: &Context<'_>,
-    who: &Recipient,
-) -> Result<std::collections::BTreeMap<String, String>> {
-    Ok(cx
-        .catalog
-        .read(|c| c.recipient_by_id(&who.id))?
-        .map(|r| r.properties)
-        .unwrap_or_default())
 }
 
 pub(super) fn history_required(shared: &SharedTable) -> Error {

@@ -102,11 +102,13 @@ fn admin<'a>(run: &Run<'a>, what: &str) -> Result<&'a str> {
 }
 
 /// With four eyes covering `statement`, proposes it instead of running it and answers
-/// `pending change N`; `None` when it is not covered.
+/// `pending change N`; `None` when it is not covered. `before` holds the catalog's governed
+/// rows as they are now.
 pub(super) fn guard(
     tx: &Tx<'_>,
     statement: &Statement,
     run: &Run<'_>,
+    before: &history::CatalogRows,
 ) -> Result<Option<StatementResult>> {
     let Some(policy) = policy(tx)? else {
         return Ok(None);
@@ -120,9 +122,8 @@ pub(super) fn guard(
     // What it would do, found by doing it and undoing it; a statement that would fail fails
     // now, not at approval.
     let effect = tx.trial(|tx| {
-        let before = tx.governed_rows()?;
         execute(tx, statement, run)?;
-        Ok(history::diff(&before, &tx.governed_rows()?))
+        Ok(history::diff(before, &tx.governed_rows()?))
     })?;
     let expires_at = now_ms().saturating_add(crate::clock::duration_ms(lifetime(&policy)));
     let effect = effect.to_string();

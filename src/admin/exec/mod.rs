@@ -220,7 +220,7 @@ impl Script<'_> {
                 Some(rows) => rows,
                 None => tx.governed_rows()?,
             };
-            let mut result = match four_eyes::guard(tx, statement, &run)? {
+            let mut result = match four_eyes::guard(tx, statement, &run, &before)? {
                 Some(proposed) => proposed,
                 None => execute(tx, statement, &run)?,
             };
@@ -318,7 +318,7 @@ fn gather(
             table,
             partition: Some(_),
             ..
-        } => table,
+        } => return gather_partitioning(catalog, within, table, context),
         Statement::SetPartitionFilter {
             share,
             table,
@@ -337,9 +337,6 @@ fn gather(
         }
         _ => return Ok(Gathered::default()),
     };
-    if matches!(statement, Statement::AddTableToShare { .. }) {
-        return gather_partitioning(catalog, within, table, context);
-    }
     let (location, latest) = latest_snapshot(catalog, within, table, context)?;
     if !matches!(statement, Statement::DescribeHistory { .. }) {
         return Ok(Gathered {
