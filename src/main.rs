@@ -141,6 +141,13 @@ struct ServeArgs {
     /// The private key of --tls-cert (PEM: PKCS#8, SEC1 or PKCS#1).
     #[arg(long, env = "FIRESHARE_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// The web console for admins and auditors at /console (sign in with an admin or
+    /// auditor token); off: /console answers 404.
+    #[arg(long, env = "FIRESHARE_CONSOLE", default_value = "on", value_parser = ["on", "off"])]
+    console: String,
+    /// How long a console session lasts (never longer than its token).
+    #[arg(long, default_value = "8h", value_parser = parse_duration)]
+    console_session: std::time::Duration,
 }
 
 impl ServeArgs {
@@ -161,6 +168,8 @@ impl ServeArgs {
             shutdown_grace,
             tls_cert,
             tls_key,
+            console,
+            console_session,
         } = self;
         data.open()?;
         let mut config =
@@ -171,6 +180,7 @@ impl ServeArgs {
         config.fire_poll = fire_poll;
         config.metrics_listen = metrics_listen;
         config.shutdown_grace = shutdown_grace;
+        config.console_session = (console == "on").then_some(console_session);
         if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
             if public_url.is_none() {
                 config.public_url = format!("https://{listen}");
@@ -194,7 +204,7 @@ impl ServeArgs {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the Delta Sharing protocol (GET /healthz answers 200 once ready).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run admin statements, e.g. "CREATE SHARE s; GRANT SELECT ON SHARE s TO RECIPIENT r".
     ///
     /// Statements: CREATE TABLE schema.table USING DELTA LOCATION '/path'; CREATE SHARE name
@@ -336,7 +346,7 @@ enum AuditCommand {
         #[command(flatten)]
         data: DataDirArg,
         #[command(flatten)]
-        filter: fireshare::audit::search::Filter,
+        filter: Box<fireshare::audit::search::Filter>,
         /// json, ndjson or csv.
         #[arg(long, default_value = "ndjson", value_parser = ["json", "ndjson", "csv"])]
         format: String,

@@ -37,7 +37,7 @@ pub fn table_name(name: &str) -> Result<TableName> {
 }
 
 /// A duration such as `90d` (see `clock::parse_duration`).
-fn duration(text: &str) -> Result<Duration> {
+pub fn duration(text: &str) -> Result<Duration> {
     crate::clock::parse_duration(text).ok_or_else(|| {
         Error::malformed(format!(
             "'{text}' is not a duration: use a number and s, m, h, d or w, e.g. '90d'"

@@ -10,6 +10,7 @@
 //! database, so a change and its event commit together or not at all.
 
 pub mod access;
+pub mod activity;
 pub mod event;
 pub mod export;
 pub mod ledger;

@@ -41,6 +41,12 @@ pub struct Filter {
     pub cursor: Option<String>,
     #[arg(skip)]
     pub limit: Option<u64>,
+    /// Newest first (the console's recent activity); pages then go back in time.
+    #[arg(skip)]
+    pub newest_first: bool,
+    /// Only among the ledger's latest this many events: a bound on what one look reads.
+    #[arg(skip)]
+    pub within_latest: Option<u64>,
 }
 
 /// The filter and format (`json`, `ndjson` or `csv`) of a `GET /admin/v1/audit` query
@@ -115,6 +121,7 @@ impl LedgerDb {
             )));
         }
         let after: u64 = match &filter.cursor {
+            None if filter.newest_first => u64::MAX >> 1,
             None => 0,
             Some(c) => c
                 .parse()
@@ -140,9 +147,15 @@ impl LedgerDb {
             .request_id
             .as_deref()
             .map(|id| request_id_time(id).map_or_else(String::new, format_time_us));
-        let mut select = self.conn.prepare_cached(
+        // Two orders, two statements (each cached): the cursor is the last seq of a page.
+        let (beyond, order) = if filter.newest_first {
+            ("<", "DESC")
+        } else {
+            (">", "")
+        };
+        let mut select = self.conn.prepare_cached(&format!(
             "SELECT seq, event FROM events
-             WHERE seq > ?1
+             WHERE seq {beyond} ?1
                AND (?2 IS NULL OR time >= ?2) AND (?3 IS NULL OR time < ?3)
                AND (?4 IS NULL OR json_extract(event, '$.actor.name') = ?4)
                AND (?5 IS NULL OR json_extract(event, '$.action') = ?5)
@@ -150,8 +163,9 @@ impl LedgerDb {
                AND (?7 IS NULL OR json_extract(event, '$.table') = ?7 COLLATE NOCASE)
                AND json_extract(event, '$.status') BETWEEN ?8 AND ?9
                AND (?10 IS NULL OR (time = ?12 AND request_id = ?10))
-             ORDER BY seq LIMIT ?11",
-        )?;
+               AND seq > (SELECT coalesce(max(seq), 0) FROM events) - ?13
+             ORDER BY seq {order} LIMIT ?11",
+        ))?;
         let rows = select.query_map(
             rusqlite::params![
                 after,
@@ -166,6 +180,7 @@ impl LedgerDb {
                 filter.request_id,
                 limit + 1,
                 request_time,
+                filter.within_latest.unwrap_or(i64::MAX as u64),
             ],
             |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?)),
         )?;

@@ -4,6 +4,7 @@
 mod cache;
 pub mod ip;
 pub mod oauth;
+pub mod session;
 
 use cache::Holder;
 pub use cache::TokenCache;
@@ -292,6 +293,11 @@ pub fn authenticate_admin(
         }
         Holder::Unknown => return Err(Error::unauthenticated("the bearer token is not valid")),
     };
+    admin_caller(&owner)
+}
+
+/// The caller a live admin-API token stands for; revoked and expired ones are refused.
+fn admin_caller(owner: &catalog::AdminTokenOwner) -> Result<AdminCaller> {
     check_live(owner.revoked_at, owner.expires_at)?;
     let role = Role::parse(&owner.role).ok_or_else(|| {
         Error::internal(format!("catalog holds an unknown role '{}'", owner.role))

@@ -62,6 +62,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0014_pending_changes",
         include_str!("../../catalog/migrations/0014_pending_changes.sql"),
     ),
+    (
+        "0015_console_sessions",
+        include_str!("../../catalog/migrations/0015_console_sessions.sql"),
+    ),
 ];
 
 pub(super) fn run(conn: &mut Connection) -> Result<()> {

@@ -5,6 +5,7 @@
 //! transactions; WAL mode lets readers go on while a writer works.
 
 mod activation_links;
+mod console_sessions;
 pub mod history;
 mod migrations;
 mod objects;
@@ -30,7 +31,7 @@ pub use quality::{
 };
 pub use settings::FIRE_SCHEMAS;
 pub use storage_credentials::{CredentialInfo, NewCredential, SealedCredential};
-pub use tokens::{AdminTokenInfo, AdminTokenOwner, OAuthClient, TokenInfo, TokenOwner};
+pub use tokens::{AdminTokenInfo, AdminTokenOwner, LiveToken, OAuthClient, TokenInfo, TokenOwner};
 
 use crate::Result;
 

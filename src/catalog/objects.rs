@@ -29,6 +29,8 @@ pub struct Share {
     pub name: String,
     pub comment: Option<String>,
     pub created_at: i64,
+    /// `URL LIFETIME` of its tables' file URLs (ms); `None`: the server's `--url-ttl`.
+    pub url_ttl_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,6 +117,7 @@ fn share(row: &Row<'_>) -> rusqlite::Result<Share> {
         name: row.get(1)?,
         comment: row.get(2)?,
         created_at: row.get(3)?,
+        url_ttl_ms: row.get(4)?,
     })
 }
 
@@ -174,7 +177,7 @@ impl Tx<'_> {
         Ok(self
             .conn
             .query_row(
-                "SELECT id, name, comment, created_at FROM shares WHERE name = ?1",
+                "SELECT id, name, comment, created_at, url_ttl_ms FROM shares WHERE name = ?1",
                 [name],
                 share,
             )
@@ -217,7 +220,7 @@ impl Tx<'_> {
         limit: usize,
     ) -> Result<Vec<Share>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT s.id, s.name, s.comment, s.created_at FROM shares s
+            "SELECT s.id, s.name, s.comment, s.created_at, s.url_ttl_ms FROM shares s
              JOIN grants g ON g.share_id = s.id
              WHERE g.recipient_id = ?1 AND (?2 IS NULL OR s.name > ?2)
              ORDER BY s.name LIMIT ?3",
@@ -231,7 +234,7 @@ impl Tx<'_> {
         Ok(self
             .conn
             .prepare_cached(
-                "SELECT s.id, s.name, s.comment, s.created_at FROM shares s
+                "SELECT s.id, s.name, s.comment, s.created_at, s.url_ttl_ms FROM shares s
                  JOIN grants g ON g.share_id = s.id
                  WHERE g.recipient_id = ?1 AND s.name = ?2",
             )?
@@ -647,9 +650,9 @@ impl Tx<'_> {
     }
 
     pub fn all_shares(&self) -> Result<Vec<Share>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, name, comment, created_at FROM shares ORDER BY name")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT id, name, comment, created_at, url_ttl_ms FROM shares ORDER BY name",
+        )?;
         let rows = stmt.query_map([], share)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -116,6 +116,34 @@ impl Tx<'_> {
     }
 }
 
+/// A live recipient token, and whose it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveToken {
+    pub recipient: String,
+    pub prefix: String,
+    pub expires_at: Option<i64>,
+}
+
+impl Tx<'_> {
+    /// Every recipient token neither revoked nor expired at `now`, soonest to expire first.
+    pub fn live_tokens(&self, now: i64) -> Result<Vec<LiveToken>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT r.name, t.prefix, t.expires_at FROM recipient_tokens t
+             JOIN recipients r ON r.id = t.recipient_id
+             WHERE t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?1)
+             ORDER BY t.expires_at IS NULL, t.expires_at, r.name",
+        )?;
+        let rows = stmt.query_map([now], |r| {
+            Ok(LiveToken {
+                recipient: r.get(0)?,
+                prefix: r.get(1)?,
+                expires_at: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
 /// The tables holding a recipient's credentials (bearer tokens, OAuth clients) and their key.
 const CREDENTIALS: [(&str, &str); 2] = [("recipient_tokens", "id"), ("oauth_clients", "client_id")];
 

@@ -33,23 +33,44 @@ pub(super) async fn as_admin<T: Send + 'static>(
     on_behalf_of(state, req, work).await
 }
 
-/// Runs a script for the caller: its changes commit with the request's event.
-fn run_script(
+/// Runs `work` with the executor's context for `caller`; the changes it makes commit with
+/// `trail`'s event.
+pub(super) fn as_caller<T>(
     state: &AppState,
     caller: &AdminCaller,
-    trail: &Trail,
-    sql: &str,
-) -> Result<Vec<StatementResult>> {
+    trail: Option<&Trail>,
+    work: impl FnOnce(&Context<'_>) -> Result<T>,
+) -> Result<T> {
     // Relative table locations resolve against the server's working directory, as they
     // would for `fireshare sql` run there.
     let base_dir = std::env::current_dir()?;
     let context = Context {
-        trail: Some(trail),
+        trail,
         who: Some(&caller.name),
         admin: Some(&caller.name),
         ..state.admin_context(caller.role, &base_dir)
     };
-    execute_script(&state.catalog, sql, &context)
+    work(&context)
+}
+
+/// Runs statements built by the server (REST calls, console forms) for the caller, each
+/// recorded as it writes itself back as SQL.
+pub(super) fn run_statements(
+    state: &AppState,
+    caller: &AdminCaller,
+    trail: Option<&Trail>,
+    statements: Vec<Statement>,
+) -> Result<Vec<StatementResult>> {
+    let statements = statements
+        .into_iter()
+        .map(|s| {
+            let text = s.to_string();
+            (s, text)
+        })
+        .collect();
+    as_caller(state, caller, trail, |context| {
+        execute_statements(&state.catalog, statements, context)
+    })
 }
 
 /// `POST /admin/v1/sql`: the statements of `fireshare sql`, one result per statement.
@@ -65,7 +86,9 @@ pub(super) async fn run_sql(
                 "the body must be {{\"statement\": \"…\"}}: {e}"
             ))
         })?;
-        let results = run_script(state, caller, &trail, &request.statement)?;
+        let results = as_caller(state, caller, Some(&trail), |context| {
+            execute_script(&state.catalog, &request.statement, context)
+        })?;
         tracing::debug!(admin = %caller.name, role = caller.role.as_str(), statements = results.len(), "admin sql");
         Ok(results)
     })
@@ -135,16 +158,8 @@ async fn rest(
     let trail = record_changes(&req, &state, status);
     let results = as_admin(&state, &req, move |state, caller| {
         let statement = statement?;
-        let text = statement.to_string();
-        tracing::debug!(admin = %caller.name, statement = %text, "admin rest");
-        let base_dir = std::env::current_dir()?;
-        let context = Context {
-            trail: Some(&trail),
-            who: Some(&caller.name),
-            admin: Some(&caller.name),
-            ..state.admin_context(caller.role, &base_dir)
-        };
-        execute_statements(&state.catalog, vec![(statement, text)], &context)
+        tracing::debug!(admin = %caller.name, statement = %statement, "admin rest");
+        run_statements(state, caller, Some(&trail), vec![statement])
     })
     .await?;
     let objects = results

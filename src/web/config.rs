@@ -33,6 +33,8 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     /// The certificate and key of the main listener; plain HTTP without.
     pub tls: Option<Tls>,
+    /// How long a web console session lasts (at most its token's life); `None`: no console.
+    pub console_session: Option<Duration>,
 }
 
 /// PEM files of a TLS certificate chain and its private key.
@@ -66,6 +68,9 @@ impl Default for Limits {
     }
 }
 
+/// Default lifetime of a web console session.
+pub const CONSOLE_SESSION: Duration = Duration::from_secs(8 * 3600);
+
 /// Default lifetime of activation links.
 pub const ACTIVATION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
@@ -87,6 +92,7 @@ impl ServerConfig {
             metrics_listen: None,
             shutdown_grace: Duration::from_secs(30),
             tls: None,
+            console_session: Some(CONSOLE_SESSION),
         }
     }
 

@@ -6,6 +6,7 @@
 mod activate;
 mod admin;
 mod config;
+mod console;
 mod error;
 mod files;
 mod health;

@@ -11,7 +11,7 @@ use actix_web::{FromRequest, Handler, HttpMessage, HttpRequest, HttpResponse, Re
 use actix_web::{Resource, web};
 
 use super::recording::RouteAction;
-use super::{activate, admin, files, health, scrape, sharing, token_endpoint, well_known};
+use super::{activate, admin, console, files, health, scrape, sharing, token_endpoint, well_known};
 use crate::Error;
 
 /// Path prefix of the protocol endpoints; a profile's `endpoint` ends with it.
@@ -27,7 +27,7 @@ pub const METRICS: &str = "/metrics";
 pub const AUDIT_KEY_PATH: &str = "/.well-known/fireshare-audit-key";
 
 /// `method` answered by `handler`, its requests recorded in the audit ledger as `action`.
-fn named<F, Args>(method: Route, action: &'static str, handler: F) -> Route
+pub(super) fn named<F, Args>(method: Route, action: &'static str, handler: F) -> Route
 where
     F: Handler<Args>,
     Args: FromRequest + 'static,
@@ -66,6 +66,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )))
         .service(sharing_scope())
         .service(admin_scope())
+        .service(console::scope())
         .service(endpoint("/activate/{code}", "GET").route(named(
             web::get(),
             "activateRecipient",

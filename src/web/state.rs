@@ -37,6 +37,8 @@ pub struct AppState {
     pub audit: Audit,
     /// Checks callers' credentials.
     pub authenticator: Box<dyn Authenticator>,
+    /// Requests per hour, for the console's overview.
+    pub activity: crate::audit::activity::Activity,
 }
 
 impl AppState {
@@ -90,6 +92,7 @@ impl AppState {
             tokens: TokenCache::default(),
             audit,
             authenticator: Box::new(Tokens),
+            activity: Default::default(),
         })
     }
 }

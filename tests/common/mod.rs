@@ -15,6 +15,8 @@ const PYTHON_PACKAGES: &[&str] = &[
     "pyarrow<=23.0.1",
     // Only to create the Azure emulator's container and upload fixtures into it.
     "azure-storage-blob==12.31.1",
+    // The console suite drives Debian's Chromium through its chromedriver.
+    "selenium==4.51.0",
 ];
 
 /// `../shared` (or `$FIRESHARE_SHARED_DIR`), which must hold every folder of `needs`

@@ -21,13 +21,29 @@ pub(super) fn execute(
             let found = tx.require_table(&table.schema, &table.table)?;
             let approvals = crate::fire::quality::Approvals::load(tx, &found.id)?;
             let reports = tx.reports(&found.id)?;
+            let latest = gathered.history.iter().map(|(v, _, _)| *v).max();
+            let latest_served = match (&approvals, latest) {
+                (Some(a), Some(latest)) => a.latest_served(latest),
+                (None, latest) => latest,
+                (_, None) => None,
+            };
             let mut rows = Vec::new();
             for (version, timestamp, operation) in &gathered.history {
                 let report = reports.iter().find(|r| r.version == *version);
-                let status = approvals.as_ref().map_or_else(
-                    || "not bound to a FIRE entity".to_string(),
-                    |a| a.status(*version).to_string(),
-                );
+                let (status, served) = match &approvals {
+                    None => ("not bound to a FIRE entity".to_string(), true),
+                    Some(a) => {
+                        let status = a.status(*version);
+                        (status.to_string(), status.is_served())
+                    }
+                };
+                // `latest`: what a query of the latest version reads; `yes`: readable by
+                // version; `no`: held back.
+                let served = match served {
+                    _ if latest_served == Some(*version) => "latest",
+                    true => "yes",
+                    false => "no",
+                };
                 rows.push(vec![
                     version.to_string(),
                     format_ms(*timestamp),
@@ -35,6 +51,7 @@ pub(super) fn execute(
                     report.map_or(String::new(), |r| r.rows.to_string()),
                     report.map_or(String::new(), |r| format!("{:.4}", r.pass_rate)),
                     status,
+                    served.to_string(),
                 ]);
             }
             Ok(StatementResult::table(
@@ -46,6 +63,7 @@ pub(super) fn execute(
                     "rows",
                     "pass_rate",
                     "status",
+                    "served",
                 ],
                 rows,
             ))

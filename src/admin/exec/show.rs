@@ -6,7 +6,7 @@ use crate::admin::StatementResult;
 use crate::admin::sql::Statement;
 use crate::catalog::history;
 use crate::catalog::{self, Tx};
-use crate::clock::format_ms;
+use crate::clock::{format_duration_ms, format_ms};
 
 pub(super) fn execute(
     tx: &Tx<'_>,
@@ -43,13 +43,14 @@ pub(super) fn execute(
                     vec![
                         s.name,
                         s.comment.unwrap_or_default(),
+                        s.url_ttl_ms.map(format_duration_ms).unwrap_or_default(),
                         format_ms(s.created_at),
                     ]
                 })
                 .collect();
             Ok(StatementResult::table(
                 text,
-                &["name", "comment", "created"],
+                &["name", "comment", "url_lifetime", "created"],
                 rows,
             ))
         }
