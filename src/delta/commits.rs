@@ -12,6 +12,8 @@ use std::ops::RangeInclusive;
 use delta_kernel::object_store::path::Path as ObjectPath;
 use delta_kernel::object_store::{ObjectStore as _, ObjectStoreExt as _};
 use futures_util::TryStreamExt as _;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use super::Metadata;
 use crate::storage::{Location, block_on, local_root, storage_error};
@@ -24,7 +26,74 @@ pub struct Commit {
     /// The in-commit timestamp when the commit has one, else the commit file's time (ms since
     /// the epoch), as Delta defines a commit's time.
     pub timestamp: i64,
-    pub actions: Vec<serde_json::Value>,
+    /// The actions responses use, in log order (others, such as `txn`, are left out).
+    pub actions: Vec<Action>,
+}
+
+impl Commit {
+    /// The commit's `commitInfo` (operation, metrics, in-commit timestamp), if it has one.
+    pub fn info(&self) -> Option<serde_json::Value> {
+        self.actions
+            .iter()
+            .find(|a| a.kind == Kind::CommitInfo)
+            .map(Action::value)
+    }
+}
+
+/// What an action of a commit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Add,
+    Remove,
+    Cdc,
+    CommitInfo,
+    MetaData,
+    Protocol,
+}
+
+/// An action of a commit: its kind, and its body as the log writes it. A change feed is
+/// mostly file actions, read field by field into a `DataFile`; building a JSON tree of every
+/// action cost more than half of a long feed.
+#[derive(Debug, Clone)]
+pub struct Action {
+    pub kind: Kind,
+    pub body: Box<RawValue>,
+}
+
+impl Action {
+    /// The body as a JSON value, for the few actions a response inspects or rewrites.
+    pub fn value(&self) -> serde_json::Value {
+        serde_json::from_str(self.body.get()).unwrap_or_default()
+    }
+}
+
+/// A line of a commit file: one action under its kind's key.
+#[derive(Deserialize)]
+struct Line {
+    add: Option<Box<RawValue>>,
+    remove: Option<Box<RawValue>>,
+    cdc: Option<Box<RawValue>>,
+    #[serde(rename = "commitInfo")]
+    commit_info: Option<Box<RawValue>>,
+    #[serde(rename = "metaData")]
+    meta_data: Option<Box<RawValue>>,
+    protocol: Option<Box<RawValue>>,
+}
+
+impl Line {
+    fn action(self) -> Option<Action> {
+        let (kind, body) = [
+            (Kind::Add, self.add),
+            (Kind::Remove, self.remove),
+            (Kind::Cdc, self.cdc),
+            (Kind::CommitInfo, self.commit_info),
+            (Kind::MetaData, self.meta_data),
+            (Kind::Protocol, self.protocol),
+        ]
+        .into_iter()
+        .find_map(|(kind, body)| Some((kind, body?)))?;
+        Some(Action { kind, body })
+    }
 }
 
 /// The commit files of a version range, checked to be all there.
@@ -104,24 +173,28 @@ impl Commits {
 
     fn read(&self, version: u64) -> Result<Commit> {
         let (text, modified) = self.text(version)?;
-        let actions: Vec<serde_json::Value> = text
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(serde_json::from_str)
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|_| {
+        let mut actions = Vec::new();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let line: Line = serde_json::from_str(line).map_err(|_| {
                 Error::malformed(format!("commit {version} of the table is not valid JSON"))
             })?;
-        // With in-commit timestamps on, commitInfo is the first action and holds the time.
-        let timestamp = actions
-            .first()
-            .and_then(|a| a["commitInfo"]["inCommitTimestamp"].as_i64())
-            .unwrap_or(modified);
-        Ok(Commit {
+            actions.extend(line.action());
+        }
+        let mut commit = Commit {
             version,
-            timestamp,
+            timestamp: modified,
             actions,
-        })
+        };
+        // With in-commit timestamps on, commitInfo is the first action and holds the time.
+        if let Some(first) = commit
+            .actions
+            .first()
+            .filter(|a| a.kind == Kind::CommitInfo)
+            && let Some(at) = first.value()["inCommitTimestamp"].as_i64()
+        {
+            commit.timestamp = at;
+        }
+        Ok(commit)
     }
 
     /// The commit file's text and modification time (ms since the epoch).
@@ -192,7 +265,12 @@ mod tests {
         );
         assert_eq!(commits[1].timestamp, 1_700_000_000_000);
         assert!(commits[0].timestamp > 1_700_000_000_000, "file time");
-        assert_eq!(commits[2].actions[2]["add"]["path"], "f3");
+        let add = &commits[2].actions[2];
+        assert_eq!(
+            (add.kind, add.value()["path"].as_str()),
+            (Kind::Add, Some("f3"))
+        );
+        assert_eq!(commits[0].info().unwrap()["operation"], "WRITE");
         let changes: Vec<(u64, String)> = Commits::open(&root, 2, 3)
             .unwrap()
             .metadata_changes()

@@ -10,7 +10,7 @@ pub mod writer;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-pub use commits::{Commit, Commits};
+pub use commits::{Action, Commit, Commits, Kind};
 pub use kernel::{DeltaLog, Snapshot};
 
 /// Which snapshot of a table to read.
@@ -178,35 +178,104 @@ fn z85_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-impl DataFile {
-    /// The file of a raw `add`, `remove` or `cdc` action of a commit; `None` when the action
-    /// lacks a path or a size (old writers may omit `size` on `remove`).
-    pub fn from_action(action: &serde_json::Value) -> Option<DataFile> {
-        let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
-        let raw_path = action["path"].as_str()?;
-        let dv = &action["deletionVector"];
-        let (path, encoded_path) = split_log_path(raw_path);
-        Some(DataFile {
-            path,
-            encoded_path,
-            size: action["size"].as_i64()?,
-            modification_time: action["modificationTime"].as_i64().unwrap_or(0),
-            stats: text(&action["stats"]),
-            partition_values: action["partitionValues"]
-                .as_object()
-                .into_iter()
-                .flatten()
-                .map(|(k, v)| (k.clone(), text(v)))
-                .collect(),
-            deletion_vector: dv.is_object().then(|| DeletionVector {
-                storage_type: text(&dv["storageType"]).unwrap_or_default(),
-                path_or_inline_dv: text(&dv["pathOrInlineDv"]).unwrap_or_default(),
-                offset: dv["offset"].as_i64().map(|o| o as i32),
-                size_in_bytes: dv["sizeInBytes"].as_i64().unwrap_or(0) as i32,
-                cardinality: dv["cardinality"].as_i64().unwrap_or(0),
-            }),
-            md5_memo: Default::default(),
-        })
+/// The fields of a raw `add`, `remove` or `cdc` action that a listing uses, read straight from
+/// its text; `S` reads or skips the stats.
+#[derive(serde::Deserialize)]
+struct FileAction<'a, S> {
+    #[serde(borrow)]
+    path: Option<std::borrow::Cow<'a, str>>,
+    size: Option<i64>,
+    #[serde(rename = "modificationTime")]
+    modification_time: Option<i64>,
+    stats: Option<S>,
+    #[serde(rename = "partitionValues", default)]
+    partition_values: BTreeMap<String, Option<String>>,
+    #[serde(rename = "deletionVector")]
+    deletion_vector: Option<DeletionVectorAction>,
+    #[serde(rename = "dataChange")]
+    data_change: Option<bool>,
+}
+
+#[derive(serde::Deserialize)]
+struct DeletionVectorAction {
+    #[serde(rename = "storageType", default)]
+    storage_type: String,
+    #[serde(rename = "pathOrInlineDv", default)]
+    path_or_inline_dv: String,
+    offset: Option<i32>,
+    #[serde(rename = "sizeInBytes", default)]
+    size_in_bytes: i32,
+    #[serde(default)]
+    cardinality: i64,
+}
+
+/// How the `stats` of a file action are read: kept, or skipped unread (a receipt needs only
+/// ids and sizes, and stats are most of an `add`).
+trait StatsField: for<'de> serde::Deserialize<'de> {
+    fn text(self) -> Option<String>;
+}
+
+impl StatsField for String {
+    fn text(self) -> Option<String> {
+        Some(self)
+    }
+}
+
+impl StatsField for serde::de::IgnoredAny {
+    fn text(self) -> Option<String> {
+        None
+    }
+}
+
+/// A raw `add`, `remove` or `cdc` action of a commit, read once (a change feed reads little
+/// else: a JSON tree of each action cost more than half of a long feed).
+pub struct FileChange {
+    /// `None` when the action lacks a path or a size (old writers may omit `size` on
+    /// `remove`) or is not an action of that shape.
+    pub file: Option<DataFile>,
+    /// `dataChange` is absent or true.
+    pub data_change: bool,
+}
+
+impl FileChange {
+    /// The change an action's JSON text describes, its file with its stats.
+    pub fn of(action: &str) -> FileChange {
+        Self::read::<String>(action)
+    }
+
+    /// [`FileChange::of`] without the file's stats.
+    pub fn without_stats(action: &str) -> FileChange {
+        Self::read::<serde::de::IgnoredAny>(action)
+    }
+
+    fn read<S: StatsField>(action: &str) -> FileChange {
+        let Ok(action) = serde_json::from_str::<FileAction<'_, S>>(action) else {
+            return FileChange {
+                file: None,
+                data_change: true,
+            };
+        };
+        let data_change = action.data_change != Some(false);
+        let file = action.path.zip(action.size).map(|(path, size)| {
+            let (path, encoded_path) = split_log_path(&path);
+            DataFile {
+                path,
+                encoded_path,
+                size,
+                modification_time: action.modification_time.unwrap_or(0),
+                stats: action.stats.and_then(S::text),
+                partition_values: action.partition_values,
+                deletion_vector: action.deletion_vector.map(|dv| DeletionVector {
+                    storage_type: dv.storage_type,
+                    path_or_inline_dv: dv.path_or_inline_dv,
+                    offset: dv.offset,
+                    size_in_bytes: dv.size_in_bytes,
+                    cardinality: dv.cardinality,
+                }),
+                md5_memo: Default::default(),
+            }
+        });
+        FileChange { file, data_change }
     }
 }
 

@@ -28,7 +28,9 @@ use crate::auth::Recipient;
 use crate::catalog::SharedTable;
 use crate::catalog::partition_filter::FileFilter;
 use crate::clock::now_ms;
-use crate::delta::{Commit, Commits, DataFile, Metadata, Protocol, Snapshot, VersionSpec};
+use crate::delta::{
+    Action, Commit, Commits, DataFile, FileChange, Kind, Metadata, Protocol, Snapshot, VersionSpec,
+};
 use crate::storage::Location;
 use crate::{Error, Result};
 
@@ -380,27 +382,39 @@ fn prepare(
     })
 }
 
-/// The files a commit contributes, with their action kind: for streaming every data change,
-/// for the change feed the rules of the module comment.
-fn changed_files(commit: &Commit, streaming: bool) -> Vec<(&'static str, &Value)> {
-    let data_changes = || -> Vec<(&'static str, &Value)> {
+/// The files a commit contributes, each read once (`with_stats` or without), with their
+/// action kind: for streaming every data change, for the change feed the rules of the module
+/// comment.
+fn changed_files<'a>(commit: &'a Commit, streaming: bool, with_stats: bool) -> Vec<Changed<'a>> {
+    let read = |kind: &'static str, action: &'a Action| {
+        let body = action.body.get();
+        let change = if with_stats {
+            FileChange::of(body)
+        } else {
+            FileChange::without_stats(body)
+        };
+        (kind, action, change)
+    };
+    let data_changes = || -> Vec<Changed<'a>> {
         commit
             .actions
             .iter()
-            .flat_map(|a| [("add", &a["add"]), ("remove", &a["remove"])])
-            .filter(|(_, action)| {
-                action.is_object() && action["dataChange"].as_bool() != Some(false)
+            .filter_map(|a| match a.kind {
+                Kind::Add => Some(read("add", a)),
+                Kind::Remove => Some(read("remove", a)),
+                _ => None,
             })
+            .filter(|(_, _, change)| change.data_change)
             .collect()
     };
     if streaming {
         return data_changes();
     }
-    let cdc: Vec<(&'static str, &Value)> = commit
+    let cdc: Vec<Changed<'a>> = commit
         .actions
         .iter()
-        .filter(|a| a.get("cdc").is_some())
-        .map(|a| ("cdc", &a["cdc"]))
+        .filter(|a| a.kind == Kind::Cdc)
+        .map(|a| read("cdc", a))
         .collect();
     if !cdc.is_empty() {
         return cdc;
@@ -411,16 +425,19 @@ fn changed_files(commit: &Commit, streaming: bool) -> Vec<(&'static str, &Value)
     data_changes()
 }
 
+/// A file of a commit: `add`, `remove` or `cdc`, its action, and what it says.
+type Changed<'a> = (&'static str, &'a Action, FileChange);
+
 /// A MERGE that inserted, updated and deleted nothing rewrote files without changing rows.
 fn merge_without_changes(commit: &Commit) -> bool {
-    commit.actions.iter().any(|a| {
-        let info = &a["commitInfo"];
-        let metric = |name: &str| info["operationMetrics"][name].as_str().unwrap_or("0") == "0";
-        info["operation"] == "MERGE"
-            && metric("numTargetRowsInserted")
-            && metric("numTargetRowsUpdated")
-            && metric("numTargetRowsDeleted")
-    })
+    let Some(info) = commit.info() else {
+        return false;
+    };
+    let metric = |name: &str| info["operationMetrics"][name].as_str().unwrap_or("0") == "0";
+    info["operation"] == "MERGE"
+        && metric("numTargetRowsInserted")
+        && metric("numTargetRowsUpdated")
+        && metric("numTargetRowsDeleted")
 }
 
 /// Writes the listing (or one page of it), handing it to `emit` in chunks.
@@ -454,7 +471,7 @@ pub fn write_changes(
     );
     let now = now_ms();
     let paging = &changes.paging;
-    let page = walk_page(changes, |item| {
+    let page = walk_page(changes, true, |item| {
         let (commit, kind, action, file) = match item {
             Item::History(commit) => {
                 write_history(&mut out, changes, commit);
@@ -495,7 +512,7 @@ pub fn write_changes(
                 );
             }
             ResponseFormat::Delta => {
-                let mut signed = action.clone();
+                let mut signed = action.value();
                 signed["path"] = Value::String(url.url.clone());
                 let mut expires = url.expires_at;
                 if let Some(dv_url) = grant.sign_deletion_vector(cx, &file, now)? {
@@ -553,7 +570,7 @@ enum Item<'a> {
         commit: &'a Commit,
         /// `add`, `remove` or `cdc`.
         kind: &'static str,
-        action: &'a Value,
+        action: &'a Action,
         file: DataFile,
     },
 }
@@ -567,9 +584,11 @@ struct Page {
     stopped: bool,
 }
 
-/// Walks this page's commits and files, from where the page token resumes to `maxFiles`.
+/// Walks this page's commits and files, from where the page token resumes to `maxFiles`,
+/// reading the files' stats when `with_stats`.
 fn walk_page(
     changes: &PreparedChanges,
+    with_stats: bool,
     mut visit: impl FnMut(Item<'_>) -> Result<ControlFlow<()>>,
 ) -> Result<Page> {
     let paging = &changes.paging;
@@ -580,7 +599,7 @@ fn walk_page(
     };
     'commits: for commit in changes.commits.iter() {
         let commit = commit?;
-        let files = changed_files(&commit, changes.streaming);
+        let files = changed_files(&commit, changes.streaming, with_stats);
         let skip = if commit.version == changes.resume.0 {
             changes.resume.1
         } else {
@@ -595,12 +614,12 @@ fn walk_page(
             page.stopped = true;
             break;
         }
-        for (index, (kind, action)) in files.into_iter().enumerate().skip(skip) {
+        for (index, (kind, action, change)) in files.into_iter().enumerate().skip(skip) {
             if paging.max_files == Some(page.sent) {
                 page.next = Some((commit.version, index));
                 break 'commits;
             }
-            let Some(file) = DataFile::from_action(action) else {
+            let Some(file) = change.file else {
                 page.sent += 1;
                 tracing::warn!(
                     version = commit.version,
@@ -634,7 +653,7 @@ fn walk_page(
 pub fn delivered_files(changes: &PreparedChanges) -> Result<FileDigest> {
     let mut digest = FileDigest::default();
     let scheme = changes.paging.file_id_scheme(changes.format);
-    walk_page(changes, |item| {
+    walk_page(changes, false, |item| {
         if let Item::File { file, .. } = item {
             digest.add(ndjson::file_id(&file, scheme, &mut [0; 64]), file.size);
         }
@@ -647,12 +666,14 @@ pub fn delivered_files(changes: &PreparedChanges) -> Result<FileDigest> {
 fn write_history(out: &mut Vec<u8>, changes: &PreparedChanges, commit: &Commit) {
     for action in &commit.actions {
         if changes.include_protocol
-            && let Some(protocol) = Protocol::from_action(&action["protocol"])
+            && action.kind == Kind::Protocol
+            && let Some(protocol) = Protocol::from_action(&action.value())
         {
             ndjson::write_delta_protocol(out, &protocol, Some(commit.version));
         }
         if changes.include_metadata
-            && let Some(metadata) = Metadata::from_action(&action["metaData"])
+            && action.kind == Kind::MetaData
+            && let Some(metadata) = Metadata::from_action(&action.value())
         {
             write_metadata(out, changes.format, &metadata, commit.version, None);
         }

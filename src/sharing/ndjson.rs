@@ -225,12 +225,19 @@ pub fn write_parquet_change(
         version: Some(version),
         timestamp: Some(timestamp),
     };
-    let mut line = serde_json::Map::new();
-    line.insert(
-        kind.to_string(),
-        serde_json::to_value(change).expect("change lines serialize"),
-    );
-    write_line(out, &line);
+    write_line(out, &Keyed(kind, change));
+}
+
+/// `{key: value}`, serialized straight into the response (no JSON tree in between).
+struct Keyed<'a, T>(&'a str, T);
+
+impl<T: Serialize> Serialize for Keyed<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(self.0, &self.1)?;
+        map.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -253,7 +260,6 @@ pub fn write_delta_change(
     timestamp: i64,
     expiration_timestamp: i64,
 ) {
-    let mut line = serde_json::Map::new();
     let change = DeltaChange {
         id,
         version,
@@ -261,11 +267,7 @@ pub fn write_delta_change(
         expiration_timestamp,
         delta_single_action: action,
     };
-    line.insert(
-        "file".to_string(),
-        serde_json::to_value(change).expect("change lines serialize"),
-    );
-    write_line(out, &line);
+    write_line(out, &Keyed("file", change));
 }
 
 // ---- delta response format: the log's own actions, with signed URLs for paths --------------
@@ -680,10 +682,10 @@ mod tests {
     #[test]
     fn file_ids_hash_the_path_as_the_log_writes_it() {
         // The reference server's parquet ids: MD5 hex of the `add` action's path string.
-        let file = DataFile::from_action(&serde_json::json!({
-            "path": "country_code=F%20R/part-00000.parquet", "size": 1
-        }))
-        .unwrap();
+        let change = crate::delta::FileChange::of(
+            r#"{"path": "country_code=F%20R/part-00000.parquet", "size": 1}"#,
+        );
+        let file = change.file.unwrap();
         assert_eq!(file.path, "country_code=F R/part-00000.parquet");
         let id = file_id(&file, FileIdHash::Md5, &mut [0; 64]).to_string();
         assert_eq!(id, "b6fe72fce798c0abe50507fbf730d610");

@@ -348,11 +348,9 @@ fn gather(
     for commit in Commits::open(&location, 0, latest.version())?.iter() {
         let commit = commit?;
         let operation = commit
-            .actions
-            .iter()
-            .find_map(|a| a["commitInfo"]["operation"].as_str())
-            .unwrap_or_default()
-            .to_string();
+            .info()
+            .and_then(|info| info["operation"].as_str().map(str::to_string))
+            .unwrap_or_default();
         history.push((commit.version, commit.timestamp, operation));
     }
     Ok(Gathered {
