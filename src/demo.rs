@@ -1,5 +1,6 @@
-//! `fireshare demo`: sample FIRE tables, a catalog that shares them, a recipient profile and a
-//! running server — everything a first-time user needs to read shared data from pandas.
+//! `fireshare demo`: sample FIRE tables, a catalog that shares them, a recipient profile, an
+//! admin token for the web console and a running server — everything a first-time user needs
+//! to read shared data from pandas and to look around the console.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -92,6 +93,16 @@ pub async fn run(config: ServerConfig) -> Result<()> {
             issue_token_in(tx, RECIPIENT, None)
         })
     })?;
+    // An admin token for the web console, kept in a private file rather than printed.
+    let admin = record_command(dir, &catalog, "createAdminToken", |trail| {
+        let text = "fireshare demo: admin token for the console";
+        note_change(trail, &catalog, (text, "createAdminToken"), |tx| {
+            crate::auth::issue_admin_token_in(tx, "demo", Role::Admin, None)
+        })
+    })?;
+    let admin_path = absolute(&config.data_dir.path().join("console-admin.token"))?;
+    crate::secret::write_private(&admin_path, format!("{}\n", admin.token).as_bytes())?;
+    let console = format!("{}{}", config.public_url, crate::web::CONSOLE_PREFIX);
     let profile_path = absolute(&config.data_dir.path().join("regulator.share"))?;
     let _ = std::fs::remove_file(&profile_path);
     crate::secret::write_private(
@@ -107,6 +118,10 @@ pub async fn run(config: ServerConfig) -> Result<()> {
         println!("profile = {:?}", profile_path.display().to_string());
         println!(
             "print(delta_sharing.load_as_pandas(profile + \"#{SHARE}.fire.collateral_gold\"))"
+        );
+        println!(
+            "\nThe web console: {console} (sign in with the admin token in {}).",
+            admin_path.display()
         );
         println!("\nPress Ctrl-C to stop.");
     })

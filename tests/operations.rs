@@ -48,9 +48,16 @@ fn the_demo_tells_a_short_story() {
         "below the threshold (93.8%)",
         "import delta_sharing",
         "regulator.share",
+        "/console (sign in with the admin token in",
     ] {
         assert!(text.contains(told), "{told:?} missing from:\n{text}");
     }
+    // The console's token is in a private file, never on the terminal.
+    let token = std::fs::read_to_string(dir.path().join("data/console-admin.token")).unwrap();
+    assert!(
+        token.starts_with("fsa_") && !text.contains(token.trim()),
+        "{text}"
+    );
     assert!(
         !text.contains("delta_kernel") && !text.contains("snap.build"),
         "dependencies' INFO lines:\n{text}"

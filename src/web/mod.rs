@@ -24,6 +24,7 @@ mod token_endpoint;
 mod well_known;
 
 pub use config::{ACTIVATION_TTL, Limits, ServerConfig, Tls};
+pub use console::PREFIX as CONSOLE_PREFIX;
 pub use identity::{Authenticator, Tokens};
 pub use routes::{ADMIN_PREFIX, SHARING_PREFIX};
 pub use server::{run, serve};
