@@ -148,6 +148,11 @@ struct ServeArgs {
     /// How long a console session lasts (never longer than its token).
     #[arg(long, default_value = "8h", value_parser = parse_duration)]
     console_session: std::time::Duration,
+    /// Memory for the file lists of recently read snapshots, e.g. 512MiB, 2GiB (a file costs
+    /// its path and stats plus ~50 bytes; a table bigger than this is read from its log on
+    /// every query; 0: keep none).
+    #[arg(long, default_value = "512MiB", value_parser = parse_file_cache)]
+    file_cache: usize,
 }
 
 impl ServeArgs {
@@ -170,6 +175,7 @@ impl ServeArgs {
             tls_key,
             console,
             console_session,
+            file_cache,
         } = self;
         data.open()?;
         let mut config =
@@ -181,6 +187,7 @@ impl ServeArgs {
         config.metrics_listen = metrics_listen;
         config.shutdown_grace = shutdown_grace;
         config.console_session = (console == "on").then_some(console_session);
+        config.file_cache = file_cache;
         if let (Some(cert), Some(key)) = (tls_cert, tls_key) {
             if public_url.is_none() {
                 config.public_url = format!("https://{listen}");
@@ -454,6 +461,11 @@ fn parse_url_lifetime(text: &str) -> Result<std::time::Duration, String> {
         return Err("a URL lifetime must be longer than zero and at most 7d".into());
     }
     Ok(lifetime)
+}
+
+fn parse_file_cache(text: &str) -> Result<usize, String> {
+    fireshare::web::parse_bytes(text)
+        .ok_or_else(|| format!("'{text}' is not a size such as 512MiB, 2GiB or 0"))
 }
 
 fn parse_ip_net(text: &str) -> Result<fireshare::auth::ip::IpNet, String> {

@@ -23,6 +23,8 @@ pub struct Metrics {
     pub file_cache_misses: IntCounter,
     /// Files held by the file-list cache.
     pub file_cache_files: IntGauge,
+    /// Bytes held by the file-list cache (its bound is `--file-cache`).
+    pub file_cache_bytes: IntGauge,
     pub snapshot_loads: IntCounter,
     pub snapshot_seconds: Histogram,
     pub ledger_commits: IntCounter,
@@ -148,6 +150,10 @@ impl Metrics {
             file_cache_files: gauge(
                 "fireshare_file_cache_files",
                 "Files held by the file-list cache.",
+            ),
+            file_cache_bytes: gauge(
+                "fireshare_file_cache_bytes",
+                "Bytes held by the file-list cache.",
             ),
             snapshot_loads: counter(
                 "fireshare_snapshot_loads_total",

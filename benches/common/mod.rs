@@ -129,11 +129,31 @@ impl Server {
 
     /// Peak resident set size of the server process, in MiB.
     pub fn peak_rss_mib(&self) -> f64 {
+        self.memory_mib("VmHWM:")
+    }
+
+    /// CPU time the server process has used so far (user and system), in seconds.
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // The fields after the command name (which may hold spaces): utime and stime are the
+        // 12th and 13th, in clock ticks (100 a second on Linux).
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+        let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+        ticks(11)
+            .zip(ticks(12))
+            .map_or(f64::NAN, |(u, s)| (u + s) / 100.0)
+    }
+
+    /// A memory figure of the server process (a field of `/proc/<pid>/status`), in MiB.
+    pub fn memory_mib(&self, field: &str) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default();
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .find_map(|l| l.strip_prefix(field))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
             .map(|kb| kb / 1024.0)
             .unwrap_or(f64::NAN)
@@ -189,8 +209,8 @@ pub fn wrk(
 }
 
 /// Writes a table of `commits` commits of `per_commit` files each (log only: the query lists
-/// files without opening them), then a checkpoint.
-pub fn synthetic_table(root: &Path, commits: usize, per_commit: usize) {
+/// files without opening them), then a checkpoint when asked.
+pub fn synthetic_table(root: &Path, commits: usize, per_commit: usize, checkpoint: bool) {
     let schema = Schema::new(vec![
         Field::new("id", DataType::Int64, false),
         Field::new("value", DataType::Float64, true),
@@ -219,6 +239,9 @@ pub fn synthetic_table(root: &Path, commits: usize, per_commit: usize) {
             })
             .collect();
         table.commit("WRITE", &adds, &[]).unwrap();
+    }
+    if !checkpoint {
+        return;
     }
     DeltaLog::new()
         .checkpoint(&fireshare::storage::Location::local(

@@ -58,12 +58,8 @@ impl FileDigest {
         self.files.push((buffer, len as u8, size));
     }
 
-    pub fn count(&self) -> u64 {
-        self.files.len() as u64
-    }
-
-    /// Hex SHA-256 of the `"{id} {size}\n"` lines, sorted.
-    pub fn finish(mut self) -> String {
+    /// The count and digest of the files added.
+    pub fn finish(mut self) -> Delivered {
         self.files.sort_unstable();
         let mut hasher = Sha256::new();
         let mut line = Vec::with_capacity(MAX_ID + 24);
@@ -73,8 +69,19 @@ impl FileDigest {
             let _ = writeln!(line, " {size}");
             hasher.update(&line);
         }
-        hex::encode(hasher.finalize())
+        Delivered {
+            files: self.files.len() as u64,
+            sha256: hex::encode(hasher.finalize()),
+        }
     }
+}
+
+/// What a receipt says of the files of a response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivered {
+    pub files: u64,
+    /// Hex SHA-256 of the files' `"{id} {size}\n"` lines, sorted.
+    pub sha256: String,
 }
 
 pub fn sign(key: &SigningKey, receipt: &Receipt) -> Result<String> {
@@ -116,8 +123,8 @@ mod tests {
             recipient: "regulator".into(),
             table: "s.fire.loan".into(),
             versions: 3.into(),
-            files: digest.count(),
-            files_sha256: digest.finish(),
+            files: 2,
+            files_sha256: digest.finish().sha256,
             rules_digest: Some("ab".repeat(32)),
             time: "2026-11-26T10:00:00.000000Z".into(),
             iat: 1_795_000_000,

@@ -1,43 +1,257 @@
-//! The live files of recently listed snapshots, kept in memory.
+//! The live files of recently listed snapshots, kept in memory, packed.
 //!
 //! A snapshot's files never change, and the same snapshots are listed again and again (every
 //! recipient reading the latest version, every page of a paged query, every refresh). Replaying
-//! a 100,000-file log costs ~170 ms; walking a kept list costs a few. Lists are bounded in total
-//! (least recently used dropped first) and a snapshot with more files than the bound is never
-//! kept: it is replayed each time, with flat memory, as without the cache.
+//! a 100,000-file log costs ~170 ms; walking a kept list costs a few. A list is kept as the
+//! batches log replay produced, each packed: the text of its files (paths and stats) back to
+//! back in one string, their numbers in columns, their partition values once per distinct set.
+//! A file so costs its text plus ~50 bytes (a `DataFile` of its own costs ~1 KiB), and walking
+//! a batch lends out views into it without copying. Lists are bounded in total bytes (least
+//! recently used dropped first); a snapshot bigger than the bound is never kept: it is replayed
+//! each time, with flat memory, as without the cache.
 
+use std::any::Any;
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::ops::ControlFlow;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use url::Url;
 
-use super::DataFile;
+use super::{DataFile, DeletionVector, PartitionValues};
 
-/// Files kept across all lists. A file costs about 1 KiB (path, stats, partition values), so
-/// this bounds the cache to ~300 MiB.
-pub const MAX_FILES: usize = 300_000;
+/// The default bound of the kept lists: about two million files of a typical table.
+pub const DEFAULT_FILE_CACHE_BYTES: usize = 512 << 20;
 /// A list unused this long is dropped.
 const IDLE: Duration = Duration::from_secs(15 * 60);
+/// The stats length of a file without stats.
+const NO_STATS: u32 = u32::MAX;
 
-/// Files as log replay produces them, batch by batch (shared with the visitor without copies).
-pub type Batch = Arc<Vec<DataFile>>;
+/// The files of one batch of log replay, packed.
+#[derive(Default)]
+pub struct FileBatch {
+    /// Per file: its path, its log spelling when that differs, its stats.
+    text: String,
+    /// Per file: the lengths of its path, of its log spelling (0: the same as the path) and
+    /// of its stats ([`NO_STATS`]: none).
+    lengths: Vec<[u32; 3]>,
+    sizes: Vec<i64>,
+    modification_times: Vec<i64>,
+    /// The MD5 of each log path (the parquet format's file id), computed while packing: every
+    /// walk of a kept list would need it again.
+    md5s: Vec<[u8; 16]>,
+    /// Per file, its index in `partition_sets`.
+    partitions: Vec<u32>,
+    partition_sets: Vec<PartitionValues>,
+    /// Where a partition set is in `partition_sets`, by [`partition_key`].
+    partition_index: HashMap<String, u32>,
+    /// The deletion vectors of the files that have one, by file index, in order.
+    deletion_vectors: Vec<(u32, DeletionVector)>,
+}
 
-/// Every live file of one snapshot.
+impl FileBatch {
+    pub fn with_capacity(files: usize, text: usize) -> Self {
+        FileBatch {
+            text: String::with_capacity(text),
+            lengths: Vec::with_capacity(files),
+            sizes: Vec::with_capacity(files),
+            modification_times: Vec::with_capacity(files),
+            md5s: Vec::with_capacity(files),
+            partitions: Vec::with_capacity(files),
+            ..Default::default()
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.sizes.len()
+    }
+
+    /// Packs one more file; its partition values are `(column, value)` pairs.
+    pub fn push<'p>(
+        &mut self,
+        file: &DataFile<'_>,
+        partition_values: impl Iterator<Item = (&'p str, Option<&'p str>)> + Clone,
+    ) {
+        let length = |text: &str| u32::try_from(text.len()).expect("a path or stats under 4 GiB");
+        let log_path = file.encoded_path.as_deref().unwrap_or_default();
+        let stats = file.stats.as_deref();
+        self.text.push_str(&file.path);
+        self.text.push_str(log_path);
+        self.text.push_str(stats.unwrap_or_default());
+        self.lengths.push([
+            length(&file.path),
+            length(log_path),
+            stats.map_or(NO_STATS, length),
+        ]);
+        self.sizes.push(file.size);
+        self.modification_times.push(file.modification_time);
+        self.md5s.push(file.log_path_md5());
+        let partition = self.partition(partition_values);
+        self.partitions.push(partition);
+        if let Some(dv) = &file.deletion_vector {
+            let index = u32::try_from(self.len() - 1).expect("a batch under 4 billion files");
+            self.deletion_vectors.push((index, dv.as_ref().clone()));
+        }
+    }
+
+    /// The index of a partition set, added when new.
+    fn partition<'p>(
+        &mut self,
+        values: impl Iterator<Item = (&'p str, Option<&'p str>)> + Clone,
+    ) -> u32 {
+        let key = partition_key(values.clone());
+        if let Some(index) = self.partition_index.get(&key) {
+            return *index;
+        }
+        let index = u32::try_from(self.partition_sets.len()).expect("under 4 billion sets");
+        self.partition_sets.push(
+            values
+                .map(|(column, value)| (column.to_string(), value.map(str::to_string)))
+                .collect(),
+        );
+        self.partition_index.insert(key, index);
+        index
+    }
+
+    /// Hands `visit` a view of each file, in order, until it answers `Break`.
+    pub fn for_each(
+        &self,
+        mut visit: impl FnMut(&DataFile<'_>) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        let mut at = 0;
+        let mut text = |length: u32| {
+            let piece = &self.text[at..at + length as usize];
+            at += length as usize;
+            piece
+        };
+        let mut vectors = self.deletion_vectors.iter().peekable();
+        for (index, [path, log_path, stats]) in self.lengths.iter().enumerate() {
+            let file = DataFile {
+                path: Cow::Borrowed(text(*path)),
+                encoded_path: (*log_path > 0).then(|| Cow::Borrowed(text(*log_path))),
+                stats: (*stats != NO_STATS).then(|| Cow::Borrowed(text(*stats))),
+                size: self.sizes[index],
+                modification_time: self.modification_times[index],
+                partition_values: Cow::Borrowed(
+                    &self.partition_sets[self.partitions[index] as usize],
+                ),
+                deletion_vector: vectors
+                    .next_if(|(at, _)| *at as usize == index)
+                    .map(|(_, dv)| Cow::Borrowed(dv)),
+                md5_memo: OnceLock::from(self.md5s[index]),
+            };
+            visit(&file)?;
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// The memory the batch holds.
+    pub fn bytes(&self) -> usize {
+        let sets: usize = self
+            .partition_sets
+            .iter()
+            .flatten()
+            .map(|(column, value)| column.len() + value.as_ref().map_or(0, String::len) + 64)
+            .sum();
+        let index: usize = self.partition_index.keys().map(|k| k.len() + 40).sum();
+        let vectors: usize = self
+            .deletion_vectors
+            .iter()
+            .map(|(_, dv)| size_of::<(u32, DeletionVector)>() + dv.path_or_inline_dv.len() + 8)
+            .sum();
+        size_of::<Self>()
+            + self.text.capacity()
+            + self.lengths.capacity() * size_of::<[u32; 3]>()
+            + (self.sizes.capacity() + self.modification_times.capacity()) * size_of::<i64>()
+            + self.md5s.capacity() * 16
+            + self.partitions.capacity() * size_of::<u32>()
+            + sets
+            + index
+            + vectors
+    }
+}
+
+/// One string naming a partition set, to find it again without building it.
+fn partition_key<'p>(values: impl Iterator<Item = (&'p str, Option<&'p str>)>) -> String {
+    let mut key = String::new();
+    for (column, value) in values {
+        key.push_str(column);
+        match value {
+            Some(value) => {
+                key.push('\u{1}');
+                key.push_str(value);
+            }
+            None => key.push('\u{2}'),
+        }
+        key.push('\u{0}');
+    }
+    key
+}
+
+/// A batch shared by the replay thread, its listener and the cache, without copies.
+pub type Batch = Arc<FileBatch>;
+
+/// Every live file of one snapshot, and what was derived from all of them.
+#[derive(Default)]
 pub struct FileList {
     pub batches: Vec<Batch>,
     pub files: usize,
+    pub bytes: usize,
+    derived: Mutex<HashMap<&'static str, Arc<dyn Any + Send + Sync>>>,
+}
+
+impl FileList {
+    pub fn push(&mut self, batch: Batch) {
+        self.files += batch.len();
+        self.bytes += batch.bytes();
+        self.batches.push(batch);
+    }
+
+    /// Hands `visit` every file, in order, until it answers `Break`.
+    pub fn for_each(&self, mut visit: impl FnMut(&DataFile<'_>) -> ControlFlow<()>) {
+        for batch in &self.batches {
+            if batch.for_each(&mut visit).is_break() {
+                return;
+            }
+        }
+    }
+
+    /// The value derived from every file under `key`, if one was kept.
+    pub fn derived<T: Clone + Send + Sync + 'static>(&self, key: &'static str) -> Option<T> {
+        let derived = self.derived.lock().unwrap_or_else(|e| e.into_inner());
+        derived.get(key)?.downcast_ref::<T>().cloned()
+    }
+
+    /// Keeps a value derived from every file.
+    pub fn keep_derived<T: Send + Sync + 'static>(&self, key: &'static str, value: T) {
+        let mut derived = self.derived.lock().unwrap_or_else(|e| e.into_inner());
+        derived.insert(key, Arc::new(value));
+    }
 }
 
 /// Table location, table id (a table recreated at the same place has a new one), version.
 type Key = (Url, String, u64);
 
-#[derive(Default)]
 pub struct FileCache {
+    max_bytes: usize,
     lists: Mutex<HashMap<Key, (Arc<FileList>, Instant)>>,
 }
 
 impl FileCache {
+    /// A cache keeping at most `max_bytes` of file lists (0 keeps none).
+    pub fn new(max_bytes: usize) -> Self {
+        FileCache {
+            max_bytes,
+            lists: Mutex::default(),
+        }
+    }
+
+    /// Whether a list of this size may be kept.
+    pub fn fits(&self, bytes: usize) -> bool {
+        bytes <= self.max_bytes
+    }
+
     /// The files of the snapshot of table `id` at `root` at `version`, if kept.
     pub fn get(&self, root: &Url, id: &str, version: u64) -> Option<Arc<FileList>> {
         let mut lists = self.lock();
@@ -54,7 +268,7 @@ impl FileCache {
 
     /// Keeps the complete file list of a snapshot.
     pub fn insert(&self, root: &Url, id: &str, version: u64, list: FileList) {
-        if list.files > MAX_FILES {
+        if !self.fits(list.bytes) {
             return;
         }
         let now = Instant::now();
@@ -64,16 +278,23 @@ impl FileCache {
             (Arc::new(list), now),
         );
         lists.retain(|_, (_, used)| now.duration_since(*used) < IDLE);
-        let mut total: usize = lists.values().map(|(list, _)| list.files).sum();
-        while total > MAX_FILES {
+        let total = |lists: &HashMap<Key, (Arc<FileList>, Instant)>| {
+            let files = lists.values().map(|(list, _)| list.files).sum::<usize>();
+            let bytes = lists.values().map(|(list, _)| list.bytes).sum::<usize>();
+            (files, bytes)
+        };
+        while total(&lists).1 > self.max_bytes {
             let oldest = lists
                 .iter()
                 .min_by_key(|(_, (_, used))| *used)
                 .map(|(key, _)| key.clone())
                 .expect("a list is kept");
-            total -= lists.remove(&oldest).map_or(0, |(list, _)| list.files);
+            lists.remove(&oldest);
         }
-        crate::metrics::metrics().file_cache_files.set(total as i64);
+        let (files, bytes) = total(&lists);
+        let metrics = crate::metrics::metrics();
+        metrics.file_cache_files.set(files as i64);
+        metrics.file_cache_bytes.set(bytes as i64);
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<Key, (Arc<FileList>, Instant)>> {
@@ -86,38 +307,96 @@ impl FileCache {
 mod tests {
     use super::*;
 
-    fn list(files: usize) -> FileList {
-        let file = DataFile {
-            path: "f".into(),
+    fn file(path: &str, stats: Option<&str>) -> DataFile<'static> {
+        DataFile {
+            path: Cow::Owned(path.into()),
             encoded_path: None,
             size: 1,
             modification_time: 0,
-            stats: None,
+            stats: stats.map(|s| Cow::Owned(s.into())),
             partition_values: Default::default(),
             deletion_vector: None,
             md5_memo: Default::default(),
-        };
-        FileList {
-            batches: vec![Arc::new(vec![file; files.min(3)])],
-            files,
         }
+    }
+
+    fn list(files: usize) -> FileList {
+        let mut batch = FileBatch::default();
+        for n in 0..files {
+            batch.push(
+                &file(&format!("part-{n}.parquet"), None),
+                std::iter::empty(),
+            );
+        }
+        let mut list = FileList::default();
+        list.push(Arc::new(batch));
+        list
+    }
+
+    #[test]
+    fn a_packed_batch_lends_out_its_files_as_they_were() {
+        let mut plain = file("day=1/a.parquet", Some(r#"{"numRecords":3}"#));
+        plain.partition_values = Cow::Owned([("day".into(), Some("1".into()))].into());
+        let mut encoded = file("country=F R/b.parquet", None);
+        encoded.encoded_path = Some("country=F%20R/b.parquet".into());
+        encoded.partition_values = Cow::Owned([("country".into(), None)].into());
+        encoded.deletion_vector = Some(Cow::Owned(DeletionVector {
+            storage_type: "u".into(),
+            path_or_inline_dv: "ab^-aqEH.-t@S}K{vb[*k^".into(),
+            offset: Some(1),
+            size_in_bytes: 36,
+            cardinality: 2,
+        }));
+        let mut again = file("day=1/c.parquet", Some(""));
+        again.partition_values = plain.partition_values.clone();
+        let files = [plain, encoded, again];
+        let mut batch = FileBatch::default();
+        for f in &files {
+            let values = f
+                .partition_values
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_deref()));
+            batch.push(f, values);
+        }
+        assert_eq!(batch.partition_sets.len(), 2, "a set is kept once");
+        let mut seen = Vec::new();
+        let _ = batch.for_each(|f| {
+            seen.push(f.clone().into_owned());
+            ControlFlow::Continue(())
+        });
+        assert_eq!(seen, files);
+        assert_eq!(seen[1].log_path_md5(), files[1].log_path_md5());
+        let mut first = 0;
+        let _ = batch.for_each(|_| {
+            first += 1;
+            ControlFlow::Break(())
+        });
+        assert_eq!(first, 1);
     }
 
     #[test]
     fn keeps_the_newest_lists_within_the_bound() {
-        let cache = FileCache::default();
+        let bytes = list(1000).bytes;
+        let cache = FileCache::new(bytes * 2 - 1);
         let root = Url::parse("file:///t/").unwrap();
         assert!(cache.get(&root, "t", 1).is_none());
-        cache.insert(&root, "t", 1, list(MAX_FILES / 2 + 1));
-        assert_eq!(cache.get(&root, "t", 1).unwrap().files, MAX_FILES / 2 + 1);
-        cache.insert(&root, "t", 2, list(MAX_FILES / 2 + 1));
+        cache.insert(&root, "t", 1, list(1000));
+        assert_eq!(cache.get(&root, "t", 1).unwrap().files, 1000);
+        cache.insert(&root, "t", 2, list(1000));
         assert!(
             cache.get(&root, "t", 1).is_none(),
             "the older list made room"
         );
         assert!(cache.get(&root, "t", 2).is_some());
-        cache.insert(&root, "t", 3, list(MAX_FILES + 1));
+        cache.insert(&root, "t", 3, list(3000));
         assert!(cache.get(&root, "t", 3).is_none(), "too big to keep");
         assert!(cache.get(&root, "t", 2).is_some());
+        let kept = cache.get(&root, "t", 2).unwrap();
+        assert_eq!(kept.derived::<u64>("n"), None);
+        kept.keep_derived("n", 7_u64);
+        assert_eq!(
+            cache.get(&root, "t", 2).unwrap().derived::<u64>("n"),
+            Some(7)
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! The kernel is synchronous: call these functions from a blocking thread (`web::block`,
 //! `spawn_blocking`), never from an async worker. Its default engine runs its own I/O runtime.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
@@ -25,7 +26,7 @@ use delta_kernel_default_engine::executor::tokio::{
 use delta_kernel_default_engine::{DefaultEngine, DefaultEngineBuilder};
 use url::Url;
 
-use super::file_cache::{Batch, FileCache, FileList, MAX_FILES};
+use super::file_cache::{Batch, DEFAULT_FILE_CACHE_BYTES, FileBatch, FileCache, FileList};
 use super::{DataFile, DeletionVector, Metadata, Protocol, VersionSpec, split_log_path};
 use crate::storage::Location;
 use crate::{Error, Result};
@@ -78,11 +79,17 @@ impl Default for DeltaLog {
 }
 
 impl DeltaLog {
+    /// A reader keeping file lists up to the default bound.
     pub fn new() -> Self {
+        Self::with_file_cache(DEFAULT_FILE_CACHE_BYTES)
+    }
+
+    /// A reader keeping at most `bytes` of file lists (see `file_cache`).
+    pub fn with_file_cache(bytes: usize) -> Self {
         DeltaLog {
             engines: Mutex::default(),
             latest: Mutex::new(HashMap::new()),
-            files: Arc::default(),
+            files: Arc::new(FileCache::new(bytes)),
         }
     }
 
@@ -198,16 +205,12 @@ impl DeltaLog {
     pub fn for_each_file(
         &self,
         snapshot: &Snapshot,
-        mut visit: impl FnMut(&DataFile) -> ControlFlow<()>,
+        mut visit: impl FnMut(&DataFile<'_>) -> ControlFlow<()>,
     ) -> Result<()> {
         let root = snapshot.inner.table_root().clone();
         let (id, version) = (snapshot.metadata.id.clone(), snapshot.version());
         if let Some(list) = self.files.get(&root, &id, version) {
-            for file in list.batches.iter().flat_map(|batch| batch.iter()) {
-                if visit(file).is_break() {
-                    break;
-                }
-            }
+            list.for_each(visit);
             return Ok(());
         }
         // Ok(Some(batch)) for each batch, then Ok(None) at the end, or an Err.
@@ -218,18 +221,14 @@ impl DeltaLog {
             self.files.clone(),
         );
         std::thread::spawn(move || {
-            let mut list = Some(FileList {
-                batches: Vec::new(),
-                files: 0,
-            });
+            let mut list = Some(FileList::default());
             let mut listening = true;
             let replayed = replay_files(&engine, &inner, |batch| {
                 let batch = Arc::new(batch);
                 listening = listening && batches.send(Ok(Some(batch.clone()))).is_ok();
                 if let Some(kept) = &mut list {
-                    kept.files += batch.len();
-                    kept.batches.push(batch);
-                    if kept.files > MAX_FILES {
+                    kept.push(batch);
+                    if !cache.fits(kept.bytes) {
                         list = None;
                     }
                 }
@@ -237,10 +236,12 @@ impl DeltaLog {
             });
             match replayed {
                 Ok(true) => {
-                    let _ = batches.send(Ok(None));
+                    // Kept before the end is announced: the listener may look for the list
+                    // (see `derived`) as soon as it has seen the last file.
                     if let Some(list) = list {
                         cache.insert(&root, &id, version, list);
                     }
+                    let _ = batches.send(Ok(None));
                 }
                 Ok(false) => {}
                 Err(e) => {
@@ -252,13 +253,34 @@ impl DeltaLog {
             let Some(batch) = message? else {
                 return Ok(());
             };
-            for file in batch.iter() {
-                if visit(file).is_break() {
-                    return Ok(());
-                }
+            if batch.for_each(&mut visit).is_break() {
+                return Ok(());
             }
         }
         Err(Error::internal("Delta log replay stopped unexpectedly"))
+    }
+
+    /// A value derived from every file of the snapshot (under `key`), computed by `compute`
+    /// unless it was kept with the snapshot's file list; kept with it when there is one.
+    pub fn derived<T: Clone + Send + Sync + 'static>(
+        &self,
+        snapshot: &Snapshot,
+        key: &'static str,
+        compute: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        let root = snapshot.inner.table_root();
+        let list = || {
+            self.files
+                .get(root, &snapshot.metadata.id, snapshot.version())
+        };
+        if let Some(value) = list().and_then(|list| list.derived(key)) {
+            return Ok(value);
+        }
+        let value = compute()?;
+        if let Some(list) = list() {
+            list.keep_derived(key, value.clone());
+        }
+        Ok(value)
     }
 
     /// Writes a checkpoint at the latest version of the table (used by the demo and benches).
@@ -389,7 +411,7 @@ impl Snapshot {
 fn replay_files(
     engine: &Engine,
     snapshot: &SnapshotRef,
-    mut send: impl FnMut(Vec<DataFile>) -> bool,
+    mut send: impl FnMut(FileBatch) -> bool,
 ) -> Result<bool> {
     let root = snapshot.table_root().clone();
     let scan = snapshot
@@ -407,13 +429,9 @@ fn replay_files(
             .into_parts();
         let data =
             ArrowEngineData::try_from_engine_data(data).map_err(|e| table_error(&root, e))?;
-        let files = scan_files(data.record_batch())?
-            .into_iter()
-            .enumerate()
-            // A selection vector shorter than the batch selects the rows past its end.
-            .filter(|(row, _)| selection.get(*row).copied().unwrap_or(true))
-            .filter_map(|(_, file)| file)
-            .collect();
+        // A selection vector shorter than the batch selects the rows past its end.
+        let selected = |row: usize| selection.get(row).copied().unwrap_or(true);
+        let files = scan_files(data.record_batch(), selected)?;
         if !send(files) {
             return Ok(false);
         }
@@ -421,8 +439,9 @@ fn replay_files(
     Ok(true)
 }
 
-/// Decodes one batch of the kernel's scan rows (see `delta_kernel::scan::scan_row_schema`).
-fn scan_files(batch: &RecordBatch) -> Result<Vec<Option<DataFile>>> {
+/// Packs the selected files of one batch of the kernel's scan rows (see
+/// `delta_kernel::scan::scan_row_schema`), reading each value where the batch holds it.
+fn scan_files(batch: &RecordBatch, selected: impl Fn(usize) -> bool) -> Result<FileBatch> {
     let column = |name: &str| {
         batch
             .column_by_name(name)
@@ -438,34 +457,31 @@ fn scan_files(batch: &RecordBatch) -> Result<Vec<Option<DataFile>>> {
         .column_by_name("partitionValues")
         .ok_or_else(|| Error::internal("scan row without partitionValues"))?
         .as_map();
-    let mut files = Vec::with_capacity(batch.num_rows());
+    let text = paths.value_data().len() + stats.value_data().len();
+    let mut files = FileBatch::with_capacity(batch.num_rows(), text);
     for row in 0..batch.num_rows() {
-        if paths.is_null(row) {
-            files.push(None);
+        if paths.is_null(row) || !selected(row) {
             continue;
         }
-        let raw_path = paths.value(row);
-        let (path, encoded_path) = split_log_path(raw_path);
-        let mut partition_values = BTreeMap::new();
-        if partitions.is_valid(row) {
-            let entries = partitions.value(row);
-            let keys = entries.column(0).as_string::<i32>();
-            let values = entries.column(1).as_string::<i32>();
-            for i in 0..entries.len() {
-                let value = values.is_valid(i).then(|| values.value(i).to_string());
-                partition_values.insert(keys.value(i).to_string(), value);
-            }
-        }
-        files.push(Some(DataFile {
+        let (path, encoded_path) = split_log_path(Cow::Borrowed(paths.value(row)));
+        let file = DataFile {
             path,
             encoded_path,
             size: sizes.value(row),
             modification_time: mtimes.value(row),
-            stats: stats.is_valid(row).then(|| stats.value(row).to_string()),
-            partition_values,
-            deletion_vector: deletion_vector(dvs, row),
+            stats: stats.is_valid(row).then(|| Cow::Borrowed(stats.value(row))),
+            partition_values: Cow::Owned(BTreeMap::new()),
+            deletion_vector: deletion_vector(dvs, row).map(Cow::Owned),
             md5_memo: Default::default(),
-        }));
+        };
+        let entries = partitions.is_valid(row).then(|| partitions.value(row));
+        let pairs = entries.iter().flat_map(|entries| {
+            let keys = entries.column(0).as_string::<i32>();
+            let values = entries.column(1).as_string::<i32>();
+            (0..entries.len())
+                .map(move |i| (keys.value(i), values.is_valid(i).then(|| values.value(i))))
+        });
+        files.push(&file, pairs);
     }
     Ok(files)
 }
@@ -591,7 +607,7 @@ mod tests {
     fn paths(log: &DeltaLog, snapshot: &Snapshot) -> Vec<String> {
         let mut found = Vec::new();
         log.for_each_file(snapshot, |f| {
-            found.push(f.path.clone());
+            found.push(f.path.to_string());
             ControlFlow::Continue(())
         })
         .unwrap();
@@ -632,7 +648,7 @@ mod tests {
         let snapshot = log.snapshot(&root, VersionSpec::Latest).unwrap();
         let mut found = Vec::new();
         log.for_each_file(&snapshot, |f| {
-            found.push(f.clone());
+            found.push(f.clone().into_owned());
             ControlFlow::Continue(())
         })
         .unwrap();
@@ -641,7 +657,7 @@ mod tests {
             .find(|f| f.path == files[2].path)
             .expect("file c listed");
         assert!(c.path.starts_with("region=eu west/"), "decoded: {}", c.path);
-        assert!(dir.path().join(&c.path).is_file());
+        assert!(dir.path().join(&*c.path).is_file());
         assert_eq!(c.partition_values["region"].as_deref(), Some("eu west"));
         assert_eq!(c.size, files[2].size);
         let stats: serde_json::Value = serde_json::from_str(c.stats.as_deref().unwrap()).unwrap();

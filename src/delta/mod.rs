@@ -7,10 +7,12 @@ mod file_cache;
 mod kernel;
 pub mod writer;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 pub use commits::{Action, Commit, Commits, Kind};
+pub use file_cache::DEFAULT_FILE_CACHE_BYTES;
 pub use kernel::{DeltaLog, Snapshot};
 
 /// Which snapshot of a table to read.
@@ -67,26 +69,43 @@ pub struct DeletionVector {
     pub cardinality: i64,
 }
 
-/// One live data file of a snapshot.
+/// Partition column -> value as written in the log (None = null).
+pub type PartitionValues = BTreeMap<String, Option<String>>;
+
+/// One live data file of a snapshot. Its text is borrowed where it can be: from the file list
+/// the server keeps (see `file_cache`), or from the commit it was read from.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DataFile {
+pub struct DataFile<'a> {
     /// Path relative to the table root, percent-decoded (a real file name); or an absolute
     /// URL when the log holds one (shallow clones).
-    pub path: String,
+    pub path: Cow<'a, str>,
     /// The path as the log writes it, when that differs from `path` (see [`DataFile::log_path`]).
-    pub encoded_path: Option<String>,
+    pub encoded_path: Option<Cow<'a, str>>,
     pub size: i64,
     pub modification_time: i64,
     /// The raw stats JSON string of the log, unchanged.
-    pub stats: Option<String>,
-    /// Partition column -> value as written in the log (None = null).
-    pub partition_values: BTreeMap<String, Option<String>>,
-    pub deletion_vector: Option<DeletionVector>,
+    pub stats: Option<Cow<'a, str>>,
+    pub partition_values: Cow<'a, PartitionValues>,
+    pub deletion_vector: Option<Cow<'a, DeletionVector>>,
     /// The MD5 of [`DataFile::log_path`], once asked for (see [`DataFile::log_path_md5`]).
     pub md5_memo: OnceLock<[u8; 16]>,
 }
 
-impl DataFile {
+impl DataFile<'_> {
+    /// The same file, owning its text.
+    pub fn into_owned(self) -> DataFile<'static> {
+        DataFile {
+            path: Cow::Owned(self.path.into_owned()),
+            encoded_path: self.encoded_path.map(|p| Cow::Owned(p.into_owned())),
+            size: self.size,
+            modification_time: self.modification_time,
+            stats: self.stats.map(|s| Cow::Owned(s.into_owned())),
+            partition_values: Cow::Owned(self.partition_values.into_owned()),
+            deletion_vector: self.deletion_vector.map(|dv| Cow::Owned(dv.into_owned())),
+            md5_memo: self.md5_memo,
+        }
+    }
+
     /// The path as it stands in the log (percent-encoded): what file ids are derived from,
     /// as the reference server does.
     pub fn log_path(&self) -> &str {
@@ -110,13 +129,16 @@ impl DataFile {
 
 /// A log path as [`DataFile`] keeps it: decoded (unless it is a URL), and as written when
 /// that differs.
-pub(crate) fn split_log_path(raw: &str) -> (String, Option<String>) {
+pub(crate) fn split_log_path(raw: Cow<'_, str>) -> (Cow<'_, str>, Option<Cow<'_, str>>) {
     if raw.contains("://") || !raw.contains('%') {
-        return (raw.to_string(), None);
+        return (raw, None);
     }
-    let decoded = decode_log_path(raw);
-    let encoded = (decoded != raw).then(|| raw.to_string());
-    (decoded, encoded)
+    let decoded = decode_log_path(&raw);
+    if decoded == *raw {
+        (raw, None)
+    } else {
+        (Cow::Owned(decoded), Some(raw))
+    }
 }
 
 /// Percent-decodes a path as written in the Delta log (paths there are URI-encoded).
@@ -189,7 +211,7 @@ struct FileAction<'a, S> {
     modification_time: Option<i64>,
     stats: Option<S>,
     #[serde(rename = "partitionValues", default)]
-    partition_values: BTreeMap<String, Option<String>>,
+    partition_values: PartitionValues,
     #[serde(rename = "deletionVector")]
     deletion_vector: Option<DeletionVectorAction>,
     #[serde(rename = "dataChange")]
@@ -229,26 +251,26 @@ impl StatsField for serde::de::IgnoredAny {
 
 /// A raw `add`, `remove` or `cdc` action of a commit, read once (a change feed reads little
 /// else: a JSON tree of each action cost more than half of a long feed).
-pub struct FileChange {
+pub struct FileChange<'a> {
     /// `None` when the action lacks a path or a size (old writers may omit `size` on
-    /// `remove`) or is not an action of that shape.
-    pub file: Option<DataFile>,
+    /// `remove`) or is not an action of that shape. Its path is borrowed from the action.
+    pub file: Option<DataFile<'a>>,
     /// `dataChange` is absent or true.
     pub data_change: bool,
 }
 
-impl FileChange {
+impl<'a> FileChange<'a> {
     /// The change an action's JSON text describes, its file with its stats.
-    pub fn of(action: &str) -> FileChange {
+    pub fn of(action: &'a str) -> Self {
         Self::read::<String>(action)
     }
 
     /// [`FileChange::of`] without the file's stats.
-    pub fn without_stats(action: &str) -> FileChange {
+    pub fn without_stats(action: &'a str) -> Self {
         Self::read::<serde::de::IgnoredAny>(action)
     }
 
-    fn read<S: StatsField>(action: &str) -> FileChange {
+    fn read<S: StatsField>(action: &'a str) -> Self {
         let Ok(action) = serde_json::from_str::<FileAction<'_, S>>(action) else {
             return FileChange {
                 file: None,
@@ -257,20 +279,22 @@ impl FileChange {
         };
         let data_change = action.data_change != Some(false);
         let file = action.path.zip(action.size).map(|(path, size)| {
-            let (path, encoded_path) = split_log_path(&path);
+            let (path, encoded_path) = split_log_path(path);
             DataFile {
                 path,
                 encoded_path,
                 size,
                 modification_time: action.modification_time.unwrap_or(0),
-                stats: action.stats.and_then(S::text),
-                partition_values: action.partition_values,
-                deletion_vector: action.deletion_vector.map(|dv| DeletionVector {
-                    storage_type: dv.storage_type,
-                    path_or_inline_dv: dv.path_or_inline_dv,
-                    offset: dv.offset,
-                    size_in_bytes: dv.size_in_bytes,
-                    cardinality: dv.cardinality,
+                stats: action.stats.and_then(S::text).map(Cow::Owned),
+                partition_values: Cow::Owned(action.partition_values),
+                deletion_vector: action.deletion_vector.map(|dv| {
+                    Cow::Owned(DeletionVector {
+                        storage_type: dv.storage_type,
+                        path_or_inline_dv: dv.path_or_inline_dv,
+                        offset: dv.offset,
+                        size_in_bytes: dv.size_in_bytes,
+                        cardinality: dv.cardinality,
+                    })
                 }),
                 md5_memo: Default::default(),
             }
@@ -383,20 +407,18 @@ mod tests {
 
     #[test]
     fn files_keep_the_log_spelling_of_their_path_only_when_it_differs() {
+        let split = |raw: &'static str| split_log_path(Cow::Borrowed(raw));
         assert_eq!(
-            split_log_path("a=1/part-0.parquet"),
+            split("a=1/part-0.parquet"),
             ("a=1/part-0.parquet".into(), None)
         );
         assert_eq!(
-            split_log_path("country_code=F%20R/part-0.parquet"),
+            split("country_code=F%20R/part-0.parquet"),
             (
                 "country_code=F R/part-0.parquet".into(),
                 Some("country_code=F%20R/part-0.parquet".into())
             )
         );
-        assert_eq!(
-            split_log_path("s3://b/a%20b"),
-            ("s3://b/a%20b".into(), None)
-        );
+        assert_eq!(split("s3://b/a%20b"), ("s3://b/a%20b".into(), None));
     }
 }

@@ -398,7 +398,7 @@ pub fn validate_snapshot(
     }
     let mut files = Vec::new();
     delta.for_each_file(snapshot, |file| {
-        files.push(file.clone());
+        files.push(file.clone().into_owned());
         ControlFlow::Continue(())
     })?;
     for (done, file) in files.iter().enumerate() {
@@ -474,7 +474,7 @@ fn with_partition_values(
     let n = batch.num_rows();
     let mut fields: Vec<_> = batch.schema().fields().iter().cloned().collect();
     let mut columns = batch.columns().to_vec();
-    for (name, value) in &file.partition_values {
+    for (name, value) in file.partition_values.iter() {
         if batch.column_by_name(name).is_some() {
             continue;
         }

@@ -23,7 +23,7 @@ use super::table::{
     TablePath, UrlGrant, check_start_version, history_required, partition_view, table_location,
 };
 use super::{Context, params, served};
-use crate::audit::receipt::FileDigest;
+use crate::audit::receipt::{Delivered, FileDigest};
 use crate::auth::Recipient;
 use crate::catalog::SharedTable;
 use crate::catalog::partition_filter::FileFilter;
@@ -426,7 +426,7 @@ fn changed_files<'a>(commit: &'a Commit, streaming: bool, with_stats: bool) -> V
 }
 
 /// A file of a commit: `add`, `remove` or `cdc`, its action, and what it says.
-type Changed<'a> = (&'static str, &'a Action, FileChange);
+type Changed<'a> = (&'static str, &'a Action, FileChange<'a>);
 
 /// A MERGE that inserted, updated and deleted nothing rewrote files without changing rows.
 fn merge_without_changes(commit: &Commit) -> bool {
@@ -571,7 +571,7 @@ enum Item<'a> {
         /// `add`, `remove` or `cdc`.
         kind: &'static str,
         action: &'a Action,
-        file: DataFile,
+        file: DataFile<'a>,
     },
 }
 
@@ -650,7 +650,7 @@ fn walk_page(
 }
 
 /// What the files of a listing add up to, for its receipt (see `query::delivered_files`).
-pub fn delivered_files(changes: &PreparedChanges) -> Result<FileDigest> {
+pub fn delivered_files(changes: &PreparedChanges) -> Result<Delivered> {
     let mut digest = FileDigest::default();
     let scheme = changes.paging.file_id_scheme(changes.format);
     walk_page(changes, false, |item| {
@@ -659,7 +659,7 @@ pub fn delivered_files(changes: &PreparedChanges) -> Result<FileDigest> {
         }
         Ok(ControlFlow::Continue(()))
     })?;
-    Ok(digest)
+    Ok(digest.finish())
 }
 
 /// The `protocol` (when asked) and `metaData` actions of a commit after the start.

@@ -1,14 +1,17 @@
 //! The newline-delimited JSON lines of table responses, in the parquet and delta formats.
 //!
 //! Serialization is deterministic: struct fields in a fixed order and maps sorted by key, so
-//! the same snapshot always produces the same `protocol` and `metaData` lines.
+//! the same snapshot always produces the same `protocol` and `metaData` lines. File lines, a
+//! response's bulk, are written field by field by [`Object`]: serde_json looks up every byte
+//! of every string in its escape table, which cost a fifth of a 100,000-file query, while
+//! URLs, ids and stats are copied whole (the quotes of stats aside).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::delta::{DataFile, DeletionVector, Metadata, Protocol};
+use crate::delta::{DataFile, Metadata, Protocol};
 use crate::storage::SignedUrl;
 
 pub const CONTENT_TYPE: &str = "application/x-ndjson; charset=utf-8";
@@ -49,28 +52,6 @@ struct ParquetMetadata<'a> {
 #[derive(Serialize)]
 struct Format {
     provider: &'static str,
-}
-
-#[derive(Serialize)]
-struct FileLine<'a> {
-    file: ParquetFile<'a>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ParquetFile<'a> {
-    url: &'a str,
-    id: &'a str,
-    partition_values: &'a BTreeMap<String, Option<String>>,
-    size: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stats: Option<&'a str>,
-    expiration_timestamp: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    version: Option<u64>,
-    /// Commit time, on change lines.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    timestamp: Option<i64>,
 }
 
 fn write_line(out: &mut Vec<u8>, value: &impl Serialize) {
@@ -146,21 +127,135 @@ pub fn write_file(
     url: &SignedUrl,
     version: Option<u64>,
 ) {
-    write_line(
-        out,
-        &FileLine {
-            file: ParquetFile {
-                url: &url.url,
-                id,
-                partition_values: &file.partition_values,
-                size: file.size,
-                stats: file.stats.as_deref(),
-                expiration_timestamp: url.expires_at,
-                version,
-                timestamp: None,
-            },
-        },
-    );
+    let stats = file.stats.as_deref();
+    write_parquet_file(out, "file", file, (id, url), stats, (version, None));
+}
+
+/// `{"<key>":{url, id, partitionValues, size, stats, expirationTimestamp, version, timestamp}}`:
+/// a parquet-format file line or change line.
+fn write_parquet_file(
+    out: &mut Vec<u8>,
+    key: &str,
+    file: &DataFile,
+    (id, url): (&str, &SignedUrl),
+    stats: Option<&str>,
+    (version, timestamp): (Option<u64>, Option<i64>),
+) {
+    let mut line = Object::open(out);
+    let mut fields = line.object(key);
+    fields.string("url", &url.url);
+    fields.string("id", id);
+    fields.partition_values(&file.partition_values);
+    fields.int("size", file.size);
+    if let Some(stats) = stats {
+        fields.string("stats", stats);
+    }
+    fields.int("expirationTimestamp", url.expires_at);
+    if let Some(version) = version {
+        fields.int("version", version as i64);
+    }
+    if let Some(timestamp) = timestamp {
+        fields.int("timestamp", timestamp);
+    }
+    fields.close();
+    line.close();
+    out.push(b'\n');
+}
+
+/// A JSON object written field by field straight into a response buffer.
+struct Object<'o> {
+    out: &'o mut Vec<u8>,
+    empty: bool,
+}
+
+impl<'o> Object<'o> {
+    fn open(out: &'o mut Vec<u8>) -> Self {
+        out.push(b'{');
+        Object { out, empty: true }
+    }
+
+    fn key(&mut self, key: &str) -> &mut Vec<u8> {
+        if !std::mem::take(&mut self.empty) {
+            self.out.push(b',');
+        }
+        push_string(self.out, key);
+        self.out.push(b':');
+        self.out
+    }
+
+    fn string(&mut self, key: &str, value: &str) {
+        push_string(self.key(key), value);
+    }
+
+    fn int(&mut self, key: &str, value: i64) {
+        push_int(self.key(key), value);
+    }
+
+    fn bool(&mut self, key: &str, value: bool) {
+        let value: &[u8] = if value { b"true" } else { b"false" };
+        self.key(key).extend_from_slice(value);
+    }
+
+    /// A nested object under `key`; closed by its [`Object::close`].
+    fn object(&mut self, key: &str) -> Object<'_> {
+        Object::open(self.key(key))
+    }
+
+    fn partition_values(&mut self, values: &BTreeMap<String, Option<String>>) {
+        let mut map = self.object("partitionValues");
+        for (column, value) in values {
+            match value {
+                Some(value) => map.string(column, value),
+                None => map.key(column).extend_from_slice(b"null"),
+            }
+        }
+        map.close();
+    }
+
+    fn close(self) {
+        self.out.push(b'}');
+    }
+}
+
+/// Appends `text` as a JSON string. Texts without control characters or backslashes (URLs,
+/// ids, stats) are copied between their quotes, found by `memchr`; others go through
+/// serde_json, which escapes everything the JSON grammar asks for.
+fn push_string(out: &mut Vec<u8>, text: &str) {
+    // Without an early exit, the check compiles to vector instructions.
+    let controls = text
+        .as_bytes()
+        .chunks(32)
+        .any(|chunk| chunk.iter().fold(false, |any, b| any | (*b < 0x20)));
+    if controls || text.contains('\\') {
+        serde_json::to_writer(&mut *out, text).expect("a string serializes");
+        return;
+    }
+    out.push(b'"');
+    let mut pieces = text.split('"');
+    out.extend_from_slice(pieces.next().unwrap_or_default().as_bytes());
+    for piece in pieces {
+        out.extend_from_slice(b"\\\"");
+        out.extend_from_slice(piece.as_bytes());
+    }
+    out.push(b'"');
+}
+
+/// Appends an integer in decimal.
+fn push_int(out: &mut Vec<u8>, value: i64) {
+    let mut digits = [0u8; 20];
+    let (mut at, mut rest) = (digits.len(), value.unsigned_abs());
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 #[derive(Serialize)]
@@ -211,21 +306,9 @@ pub fn write_parquet_change(
     version: u64,
     timestamp: i64,
 ) {
-    let change = ParquetFile {
-        url: &url.url,
-        id,
-        partition_values: &file.partition_values,
-        size: file.size,
-        stats: if kind == "add" {
-            file.stats.as_deref()
-        } else {
-            None
-        },
-        expiration_timestamp: url.expires_at,
-        version: Some(version),
-        timestamp: Some(timestamp),
-    };
-    write_line(out, &Keyed(kind, change));
+    let stats = file.stats.as_deref().filter(|_| kind == "add");
+    let at = (Some(version), Some(timestamp));
+    write_parquet_file(out, kind, file, (id, url), stats, at);
 }
 
 /// `{key: value}`, serialized straight into the response (no JSON tree in between).
@@ -333,51 +416,6 @@ struct DeltaFormat<'a> {
     options: &'a BTreeMap<String, String>,
 }
 
-#[derive(Serialize)]
-struct DeltaFileLine<'a> {
-    file: DeltaFile<'a>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DeltaFile<'a> {
-    id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    version: Option<u64>,
-    expiration_timestamp: i64,
-    delta_single_action: DeltaAdd<'a>,
-}
-
-#[derive(Serialize)]
-struct DeltaAdd<'a> {
-    add: AddAction<'a>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct AddAction<'a> {
-    path: &'a str,
-    partition_values: &'a BTreeMap<String, Option<String>>,
-    size: i64,
-    modification_time: i64,
-    data_change: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stats: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    deletion_vector: Option<DeletionVectorAction<'a>>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DeletionVectorAction<'a> {
-    storage_type: &'a str,
-    path_or_inline_dv: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    offset: Option<i32>,
-    size_in_bytes: i32,
-    cardinality: i64,
-}
-
 /// `{"protocol":{"deltaProtocol":{...}}}`: the table's protocol as it is.
 pub fn write_delta_protocol(out: &mut Vec<u8>, protocol: &Protocol, version: Option<u64>) {
     write_line(
@@ -444,42 +482,48 @@ pub fn write_delta_file(
     dv_url: Option<&SignedUrl>,
     version: Option<u64>,
 ) {
-    let deletion_vector =
-        file.deletion_vector
-            .as_ref()
-            .map(|dv: &DeletionVector| DeletionVectorAction {
-                storage_type: if dv_url.is_some() {
-                    "p"
-                } else {
-                    &dv.storage_type
-                },
-                path_or_inline_dv: dv_url.map_or(&dv.path_or_inline_dv, |u| &u.url),
-                offset: dv.offset,
-                size_in_bytes: dv.size_in_bytes,
-                cardinality: dv.cardinality,
-            });
     let expiration_timestamp = dv_url.map_or(url.expires_at, |d| d.expires_at.min(url.expires_at));
-    write_line(
-        out,
-        &DeltaFileLine {
-            file: DeltaFile {
-                id,
-                version,
-                expiration_timestamp,
-                delta_single_action: DeltaAdd {
-                    add: AddAction {
-                        path: &url.url,
-                        partition_values: &file.partition_values,
-                        size: file.size,
-                        modification_time: file.modification_time,
-                        data_change: true,
-                        stats: file.stats.as_deref(),
-                        deletion_vector,
-                    },
-                },
-            },
-        },
-    );
+    let mut line = Object::open(out);
+    let mut fields = line.object("file");
+    fields.string("id", id);
+    if let Some(version) = version {
+        fields.int("version", version as i64);
+    }
+    fields.int("expirationTimestamp", expiration_timestamp);
+    let mut single = fields.object("deltaSingleAction");
+    let mut add = single.object("add");
+    add.string("path", &url.url);
+    add.partition_values(&file.partition_values);
+    add.int("size", file.size);
+    add.int("modificationTime", file.modification_time);
+    add.bool("dataChange", true);
+    if let Some(stats) = &file.stats {
+        add.string("stats", stats);
+    }
+    if let Some(dv) = file.deletion_vector.as_deref() {
+        let mut vector = add.object("deletionVector");
+        match dv_url {
+            Some(dv_url) => {
+                vector.string("storageType", "p");
+                vector.string("pathOrInlineDv", &dv_url.url);
+            }
+            None => {
+                vector.string("storageType", &dv.storage_type);
+                vector.string("pathOrInlineDv", &dv.path_or_inline_dv);
+            }
+        }
+        if let Some(offset) = dv.offset {
+            vector.int("offset", offset.into());
+        }
+        vector.int("sizeInBytes", dv.size_in_bytes.into());
+        vector.int("cardinality", dv.cardinality);
+        vector.close();
+    }
+    add.close();
+    single.close();
+    fields.close();
+    line.close();
+    out.push(b'\n');
 }
 
 /// How file ids are derived from the path as the log writes it (the `fileidhash` request
@@ -557,6 +601,30 @@ fn parquet_schema_string(schema: &str) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn strings_and_integers_are_written_as_serde_json_writes_them() {
+        let texts = [
+            "",
+            "plain",
+            r#"{"numRecords":3,"minValues":{"a":"x"}}"#,
+            r#"""#,
+            r#"a\b"#,
+            "tab\there\nnewline \u{1} \u{1f}",
+            "ünïcødé € 🦀 \u{7f}",
+            &"long \"quoted\" ".repeat(40),
+        ];
+        for text in texts {
+            let mut out = Vec::new();
+            push_string(&mut out, text);
+            assert_eq!(out, serde_json::to_vec(text).unwrap(), "{text:?}");
+        }
+        for n in [0, 7, -1, 1_700_000_000_000, i64::MAX, i64::MIN] {
+            let mut out = Vec::new();
+            push_int(&mut out, n);
+            assert_eq!(String::from_utf8(out).unwrap(), n.to_string());
+        }
+    }
+
     fn metadata(schema: &str, configuration: &[(&str, &str)]) -> Metadata {
         Metadata {
             id: "id-1".into(),
@@ -595,7 +663,9 @@ mod tests {
             size: 10,
             modification_time: 0,
             stats: Some(r#"{"numRecords":1}"#.into()),
-            partition_values: [("region".to_string(), Some("eu".to_string()))].into(),
+            partition_values: std::borrow::Cow::Owned(
+                [("region".to_string(), Some("eu".to_string()))].into(),
+            ),
             deletion_vector: None,
             md5_memo: Default::default(),
         };

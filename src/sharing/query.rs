@@ -17,7 +17,7 @@ use super::table::{
     TablePath, UrlGrant, check_start_version, history_required, partition_view, table_location,
 };
 use super::{Context, params, served};
-use crate::audit::receipt::FileDigest;
+use crate::audit::receipt::{Delivered, FileDigest};
 use crate::auth::Recipient;
 use crate::catalog::SharedTable;
 use crate::catalog::partition_filter::FileFilter;
@@ -518,15 +518,34 @@ pub fn write_query(
 }
 
 /// What the files of a response add up to, for its receipt: one walk over the same files,
-/// without signing or writing anything.
-pub fn delivered_files(cx: &Context<'_>, query: &PreparedTable) -> Result<FileDigest> {
-    let mut digest = FileDigest::default();
+/// without signing or writing anything. A response of every file of a snapshot (the common
+/// read) has the same answer each time: it is kept with the snapshot's file list.
+pub fn delivered_files(cx: &Context<'_>, query: &PreparedTable) -> Result<Delivered> {
     let scheme = query.paging.file_id_scheme(query.format);
-    for_each_page_file(cx, query, |file| {
-        digest.add(ndjson::file_id(file, scheme, &mut [0; 64]), file.size);
-        Ok(ControlFlow::Continue(()))
-    })?;
-    Ok(digest)
+    let walk = || {
+        let mut digest = FileDigest::default();
+        for_each_page_file(cx, query, |file| {
+            digest.add(ndjson::file_id(file, scheme, &mut [0; 64]), file.size);
+            Ok(ControlFlow::Continue(()))
+        })?;
+        Ok(digest.finish())
+    };
+    let whole = query.partitions.is_none()
+        && query.predicate.is_none()
+        && query.limit.is_none()
+        && query.paging.max_files.is_none()
+        && query.skip == 0;
+    if !whole {
+        return walk();
+    }
+    // Which files may be served depends on the format, their ids on the scheme.
+    let key = match (query.format, scheme) {
+        (ResponseFormat::Parquet, ndjson::FileIdHash::Md5) => "receipt parquet md5",
+        (ResponseFormat::Parquet, ndjson::FileIdHash::Sha256) => "receipt parquet sha256",
+        (ResponseFormat::Delta, ndjson::FileIdHash::Md5) => "receipt delta md5",
+        (ResponseFormat::Delta, ndjson::FileIdHash::Sha256) => "receipt delta sha256",
+    };
+    cx.delta.derived(&query.snapshot, key, walk)
 }
 
 /// How a walk over a page's files ended.
@@ -553,7 +572,7 @@ struct Page {
 fn for_each_page_file(
     cx: &Context<'_>,
     query: &PreparedTable,
-    mut visit: impl FnMut(&DataFile) -> Result<ControlFlow<()>>,
+    mut visit: impl FnMut(&DataFile<'_>) -> Result<ControlFlow<()>>,
 ) -> Result<Page> {
     let paging = &query.paging;
     let mut page = Page {
@@ -586,7 +605,7 @@ fn for_each_page_file(
 fn for_each_selected(
     cx: &Context<'_>,
     query: &PreparedTable,
-    mut visit: impl FnMut(&DataFile) -> Result<ControlFlow<()>>,
+    mut visit: impl FnMut(&DataFile<'_>) -> Result<ControlFlow<()>>,
 ) -> Result<()> {
     let partition_columns = &query.snapshot.metadata().partition_columns;
     let needs_stats = query.limit.is_some()

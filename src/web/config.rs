@@ -35,6 +35,9 @@ pub struct ServerConfig {
     pub tls: Option<Tls>,
     /// How long a web console session lasts (at most its token's life); `None`: no console.
     pub console_session: Option<Duration>,
+    /// Bytes of snapshot file lists kept in memory (a list bigger than this is replayed from
+    /// the log each time).
+    pub file_cache: usize,
 }
 
 /// PEM files of a TLS certificate chain and its private key.
@@ -93,11 +96,46 @@ impl ServerConfig {
             shutdown_grace: Duration::from_secs(30),
             tls: None,
             console_session: Some(CONSOLE_SESSION),
+            file_cache: crate::delta::DEFAULT_FILE_CACHE_BYTES,
         }
     }
 
     /// The profile `endpoint` of this server.
     pub fn sharing_endpoint(&self) -> String {
         format!("{}{}", self.public_url, super::routes::SHARING_PREFIX)
+    }
+}
+
+/// Parses a size such as `512MiB`, `2GiB`, `64KiB`, `0` or a plain number of bytes.
+pub fn parse_bytes(text: &str) -> Option<usize> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: usize = number.parse().ok()?;
+    let scale: usize = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bytes;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_bytes("512MiB"), Some(512 << 20));
+        assert_eq!(parse_bytes("2 GiB"), Some(2 << 30));
+        assert_eq!(parse_bytes("0"), Some(0));
+        assert_eq!(parse_bytes("4096"), Some(4096));
+        assert_eq!(parse_bytes("1MB"), None, "units are binary and named so");
+        assert_eq!(parse_bytes("MiB"), None);
+        assert_eq!(parse_bytes("99999999999999GiB"), None);
     }
 }

@@ -23,7 +23,7 @@ mod tls;
 mod token_endpoint;
 mod well_known;
 
-pub use config::{ACTIVATION_TTL, Limits, ServerConfig, Tls};
+pub use config::{ACTIVATION_TTL, Limits, ServerConfig, Tls, parse_bytes};
 pub use console::PREFIX as CONSOLE_PREFIX;
 pub use identity::{Authenticator, Tokens};
 pub use routes::{ADMIN_PREFIX, SHARING_PREFIX};

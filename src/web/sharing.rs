@@ -12,7 +12,7 @@ use super::identity::on_behalf_of;
 use super::recording::trail;
 use crate::audit::Trail;
 use crate::audit::event::{format_time_us, now_us};
-use crate::audit::receipt::{self, FileDigest, Receipt};
+use crate::audit::receipt::{self, Delivered, Receipt};
 use crate::auth::Recipient;
 use crate::sharing::Context;
 use crate::sharing::capabilities::{self, Capabilities};
@@ -250,10 +250,10 @@ fn deliver(
     who: &Recipient,
     path: &TablePath,
     listing: &impl Listing,
-    files: FileDigest,
+    files: Delivered,
 ) -> Result<String> {
     let now = now_us();
-    let count = files.count();
+    let count = files.files;
     let versions = listing.versions();
     let receipt = Receipt {
         request_id: trail.request_id(),
@@ -261,7 +261,7 @@ fn deliver(
         table: format!("{}.{}.{}", path.share, path.schema, path.table),
         versions: versions.clone(),
         files: count,
-        files_sha256: files.finish(),
+        files_sha256: files.sha256,
         rules_digest: listing.rules_digest().map(str::to_string),
         time: format_time_us(now),
         iat: now / 1_000_000,

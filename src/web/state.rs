@@ -81,10 +81,11 @@ impl AppState {
         let signer = FileUrlSigner::new(secret.clone(), &config.public_url);
         let audit = Audit::open(&config.data_dir, &catalog, config.sealing)?;
         let stores = Stores::open(&config.data_dir)?;
+        let delta = DeltaLog::with_file_cache(config.file_cache);
         Ok(AppState {
             config,
             catalog,
-            delta: DeltaLog::new(),
+            delta,
             stores,
             signer,
             secret,
