@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
-use super::{DataFile, DeletionVector, PartitionValues};
+use super::{DataFile, DeletionVector, PartitionValues, Stats};
 
 /// The default bound of the kept lists: about two million files of a typical table.
 pub const DEFAULT_FILE_CACHE_BYTES: usize = 512 << 20;
@@ -31,7 +31,7 @@ const NO_STATS: u32 = u32::MAX;
 /// The files of one batch of log replay, packed.
 #[derive(Default)]
 pub struct FileBatch {
-    /// Per file: its path, its log spelling when that differs, its stats.
+    /// Per file: its path, its log spelling when that differs, its stats (escaped).
     text: String,
     /// Per file: the lengths of its path, of its log spelling (0: the same as the path) and
     /// of its stats ([`NO_STATS`]: none).
@@ -75,7 +75,7 @@ impl FileBatch {
     ) {
         let length = |text: &str| u32::try_from(text.len()).expect("a path or stats under 4 GiB");
         let log_path = file.encoded_path.as_deref().unwrap_or_default();
-        let stats = file.stats.as_deref();
+        let stats = file.stats.as_ref().map(Stats::as_escaped);
         self.text.push_str(&file.path);
         self.text.push_str(log_path);
         self.text.push_str(stats.unwrap_or_default());
@@ -130,7 +130,7 @@ impl FileBatch {
             let file = DataFile {
                 path: Cow::Borrowed(text(*path)),
                 encoded_path: (*log_path > 0).then(|| Cow::Borrowed(text(*log_path))),
-                stats: (*stats != NO_STATS).then(|| Cow::Borrowed(text(*stats))),
+                stats: (*stats != NO_STATS).then(|| Stats::escaped(Cow::Borrowed(text(*stats)))),
                 size: self.sizes[index],
                 modification_time: self.modification_times[index],
                 partition_values: Cow::Borrowed(
@@ -313,7 +313,7 @@ mod tests {
             encoded_path: None,
             size: 1,
             modification_time: 0,
-            stats: stats.map(|s| Cow::Owned(s.into())),
+            stats: stats.map(Stats::of_text),
             partition_values: Default::default(),
             deletion_vector: None,
             md5_memo: Default::default(),

@@ -27,7 +27,7 @@ use delta_kernel_default_engine::{DefaultEngine, DefaultEngineBuilder};
 use url::Url;
 
 use super::file_cache::{Batch, DEFAULT_FILE_CACHE_BYTES, FileBatch, FileCache, FileList};
-use super::{DataFile, DeletionVector, Metadata, Protocol, VersionSpec, split_log_path};
+use super::{DataFile, DeletionVector, Metadata, Protocol, Stats, VersionSpec, split_log_path};
 use crate::storage::Location;
 use crate::{Error, Result};
 
@@ -469,7 +469,9 @@ fn scan_files(batch: &RecordBatch, selected: impl Fn(usize) -> bool) -> Result<F
             encoded_path,
             size: sizes.value(row),
             modification_time: mtimes.value(row),
-            stats: stats.is_valid(row).then(|| Cow::Borrowed(stats.value(row))),
+            stats: stats
+                .is_valid(row)
+                .then(|| Stats::of_text(stats.value(row))),
             partition_values: Cow::Owned(BTreeMap::new()),
             deletion_vector: deletion_vector(dvs, row).map(Cow::Owned),
             md5_memo: Default::default(),
@@ -660,7 +662,8 @@ mod tests {
         assert!(dir.path().join(&*c.path).is_file());
         assert_eq!(c.partition_values["region"].as_deref(), Some("eu west"));
         assert_eq!(c.size, files[2].size);
-        let stats: serde_json::Value = serde_json::from_str(c.stats.as_deref().unwrap()).unwrap();
+        let stats: serde_json::Value =
+            serde_json::from_str(&c.stats.as_ref().unwrap().text()).unwrap();
         assert_eq!(stats["numRecords"], 1);
         assert!(c.deletion_vector.is_none());
         // Break stops the listing.

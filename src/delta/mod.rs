@@ -83,8 +83,8 @@ pub struct DataFile<'a> {
     pub encoded_path: Option<Cow<'a, str>>,
     pub size: i64,
     pub modification_time: i64,
-    /// The raw stats JSON string of the log, unchanged.
-    pub stats: Option<Cow<'a, str>>,
+    /// The stats JSON of the log, unchanged.
+    pub stats: Option<Stats<'a>>,
     pub partition_values: Cow<'a, PartitionValues>,
     pub deletion_vector: Option<Cow<'a, DeletionVector>>,
     /// The MD5 of [`DataFile::log_path`], once asked for (see [`DataFile::log_path_md5`]).
@@ -99,7 +99,7 @@ impl DataFile<'_> {
             encoded_path: self.encoded_path.map(|p| Cow::Owned(p.into_owned())),
             size: self.size,
             modification_time: self.modification_time,
-            stats: self.stats.map(|s| Cow::Owned(s.into_owned())),
+            stats: self.stats.map(Stats::into_owned),
             partition_values: Cow::Owned(self.partition_values.into_owned()),
             deletion_vector: self.deletion_vector.map(|dv| Cow::Owned(dv.into_owned())),
             md5_memo: self.md5_memo,
@@ -124,6 +124,43 @@ impl DataFile<'_> {
     /// True when the path is a URL rather than relative to the table root.
     pub fn is_absolute(&self) -> bool {
         self.path.contains("://") || self.path.starts_with('/')
+    }
+}
+
+/// A file's stats (a JSON text), kept escaped as the contents of a JSON string: the form the
+/// log writes and responses repeat, copied whole into every file line; unescaped only where a
+/// predicate or a limit reads the counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stats<'a>(Cow<'a, str>);
+
+impl<'a> Stats<'a> {
+    /// Stats already escaped: the text between the quotes of a JSON string.
+    pub fn escaped(escaped: Cow<'a, str>) -> Self {
+        Stats(escaped)
+    }
+
+    /// The stats JSON text `text`, escaped.
+    pub fn of_text(text: &str) -> Stats<'static> {
+        let quoted = serde_json::to_string(text).expect("a string serializes");
+        Stats(Cow::Owned(quoted[1..quoted.len() - 1].to_string()))
+    }
+
+    /// The stats as the contents of a JSON string.
+    pub fn as_escaped(&self) -> &str {
+        &self.0
+    }
+
+    /// The stats JSON text, unescaped.
+    pub fn text(&self) -> Cow<'_, str> {
+        if !self.0.contains('\\') {
+            return Cow::Borrowed(&self.0);
+        }
+        let quoted = format!("\"{}\"", self.0);
+        Cow::Owned(serde_json::from_str(&quoted).unwrap_or_default())
+    }
+
+    pub fn into_owned(self) -> Stats<'static> {
+        Stats(Cow::Owned(self.0.into_owned()))
     }
 }
 
@@ -201,15 +238,16 @@ fn z85_decode(text: &str) -> Option<Vec<u8>> {
 }
 
 /// The fields of a raw `add`, `remove` or `cdc` action that a listing uses, read straight from
-/// its text; `S` reads or skips the stats.
+/// its text (the path and the stats borrowed from it).
 #[derive(serde::Deserialize)]
-struct FileAction<'a, S> {
+struct FileAction<'a> {
     #[serde(borrow)]
     path: Option<std::borrow::Cow<'a, str>>,
     size: Option<i64>,
     #[serde(rename = "modificationTime")]
     modification_time: Option<i64>,
-    stats: Option<S>,
+    #[serde(borrow)]
+    stats: Option<&'a serde_json::value::RawValue>,
     #[serde(rename = "partitionValues", default)]
     partition_values: PartitionValues,
     #[serde(rename = "deletionVector")]
@@ -231,24 +269,6 @@ struct DeletionVectorAction {
     cardinality: i64,
 }
 
-/// How the `stats` of a file action are read: kept, or skipped unread (a receipt needs only
-/// ids and sizes, and stats are most of an `add`).
-trait StatsField: for<'de> serde::Deserialize<'de> {
-    fn text(self) -> Option<String>;
-}
-
-impl StatsField for String {
-    fn text(self) -> Option<String> {
-        Some(self)
-    }
-}
-
-impl StatsField for serde::de::IgnoredAny {
-    fn text(self) -> Option<String> {
-        None
-    }
-}
-
 /// A raw `add`, `remove` or `cdc` action of a commit, read once (a change feed reads little
 /// else: a JSON tree of each action cost more than half of a long feed).
 pub struct FileChange<'a> {
@@ -260,18 +280,9 @@ pub struct FileChange<'a> {
 }
 
 impl<'a> FileChange<'a> {
-    /// The change an action's JSON text describes, its file with its stats.
+    /// The change an action's JSON text describes.
     pub fn of(action: &'a str) -> Self {
-        Self::read::<String>(action)
-    }
-
-    /// [`FileChange::of`] without the file's stats.
-    pub fn without_stats(action: &'a str) -> Self {
-        Self::read::<serde::de::IgnoredAny>(action)
-    }
-
-    fn read<S: StatsField>(action: &'a str) -> Self {
-        let Ok(action) = serde_json::from_str::<FileAction<'_, S>>(action) else {
+        let Ok(action) = serde_json::from_str::<FileAction<'a>>(action) else {
             return FileChange {
                 file: None,
                 data_change: true,
@@ -285,7 +296,11 @@ impl<'a> FileChange<'a> {
                 encoded_path,
                 size,
                 modification_time: action.modification_time.unwrap_or(0),
-                stats: action.stats.and_then(S::text).map(Cow::Owned),
+                // A JSON string, as the protocol has it; anything else is no stats.
+                stats: action
+                    .stats
+                    .and_then(|raw| raw.get().strip_prefix('"')?.strip_suffix('"'))
+                    .map(|escaped| Stats::escaped(Cow::Borrowed(escaped))),
                 partition_values: Cow::Owned(action.partition_values),
                 deletion_vector: action.deletion_vector.map(|dv| {
                     Cow::Owned(DeletionVector {

@@ -382,19 +382,11 @@ fn prepare(
     })
 }
 
-/// The files a commit contributes, each read once (`with_stats` or without), with their
-/// action kind: for streaming every data change, for the change feed the rules of the module
-/// comment.
-fn changed_files<'a>(commit: &'a Commit, streaming: bool, with_stats: bool) -> Vec<Changed<'a>> {
-    let read = |kind: &'static str, action: &'a Action| {
-        let body = action.body.get();
-        let change = if with_stats {
-            FileChange::of(body)
-        } else {
-            FileChange::without_stats(body)
-        };
-        (kind, action, change)
-    };
+/// The files a commit contributes, each read once, with their action kind: for streaming
+/// every data change, for the change feed the rules of the module comment.
+fn changed_files<'a>(commit: &'a Commit, streaming: bool) -> Vec<Changed<'a>> {
+    let read =
+        |kind: &'static str, action: &'a Action| (kind, action, FileChange::of(action.body.get()));
     let data_changes = || -> Vec<Changed<'a>> {
         commit
             .actions
@@ -471,7 +463,7 @@ pub fn write_changes(
     );
     let now = now_ms();
     let paging = &changes.paging;
-    let page = walk_page(changes, true, |item| {
+    let page = walk_page(changes, |item| {
         let (commit, kind, action, file) = match item {
             Item::History(commit) => {
                 write_history(&mut out, changes, commit);
@@ -584,11 +576,9 @@ struct Page {
     stopped: bool,
 }
 
-/// Walks this page's commits and files, from where the page token resumes to `maxFiles`,
-/// reading the files' stats when `with_stats`.
+/// Walks this page's commits and files, from where the page token resumes to `maxFiles`.
 fn walk_page(
     changes: &PreparedChanges,
-    with_stats: bool,
     mut visit: impl FnMut(Item<'_>) -> Result<ControlFlow<()>>,
 ) -> Result<Page> {
     let paging = &changes.paging;
@@ -599,7 +589,7 @@ fn walk_page(
     };
     'commits: for commit in changes.commits.iter() {
         let commit = commit?;
-        let files = changed_files(&commit, changes.streaming, with_stats);
+        let files = changed_files(&commit, changes.streaming);
         let skip = if commit.version == changes.resume.0 {
             changes.resume.1
         } else {
@@ -653,7 +643,7 @@ fn walk_page(
 pub fn delivered_files(changes: &PreparedChanges) -> Result<Delivered> {
     let mut digest = FileDigest::default();
     let scheme = changes.paging.file_id_scheme(changes.format);
-    walk_page(changes, false, |item| {
+    walk_page(changes, |item| {
         if let Item::File { file, .. } = item {
             digest.add(ndjson::file_id(&file, scheme, &mut [0; 64]), file.size);
         }

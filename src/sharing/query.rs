@@ -629,8 +629,8 @@ fn for_each_selected(
         let stats = needs_stats
             .then(|| {
                 file.stats
-                    .as_deref()
-                    .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+                    .as_ref()
+                    .and_then(|s| serde_json::from_str::<serde_json::Value>(&s.text()).ok())
             })
             .flatten();
         if let Some(predicate) = &query.predicate {
