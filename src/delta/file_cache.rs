@@ -67,6 +67,16 @@ impl FileBatch {
         self.sizes.len()
     }
 
+    /// Gives back what packing reserved and did not use (escaped stats outgrow the estimate).
+    pub fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.lengths.shrink_to_fit();
+        self.sizes.shrink_to_fit();
+        self.modification_times.shrink_to_fit();
+        self.md5s.shrink_to_fit();
+        self.partitions.shrink_to_fit();
+    }
+
     /// Packs one more file; its partition values are `(column, value)` pairs.
     pub fn push<'p>(
         &mut self,

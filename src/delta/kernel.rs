@@ -485,6 +485,7 @@ fn scan_files(batch: &RecordBatch, selected: impl Fn(usize) -> bool) -> Result<F
         });
         files.push(&file, pairs);
     }
+    files.shrink_to_fit();
     Ok(files)
 }
 

@@ -141,8 +141,10 @@ impl<'a> Stats<'a> {
 
     /// The stats JSON text `text`, escaped.
     pub fn of_text(text: &str) -> Stats<'static> {
-        let quoted = serde_json::to_string(text).expect("a string serializes");
-        Stats(Cow::Owned(quoted[1..quoted.len() - 1].to_string()))
+        let mut escaped = serde_json::to_string(text).expect("a string serializes");
+        escaped.pop();
+        escaped.remove(0);
+        Stats(Cow::Owned(escaped))
     }
 
     /// The stats as the contents of a JSON string.
@@ -418,6 +420,23 @@ mod tests {
             dv("p", "dv/a%20b.bin").file_path().unwrap().unwrap(),
             "dv/a b.bin"
         );
+    }
+
+    #[test]
+    fn stats_are_kept_escaped_and_read_unescaped() {
+        let text = r#"{"numRecords":2,"minValues":{"name":"a\"b"}}"#;
+        let stats = Stats::of_text(text);
+        assert_eq!(
+            stats.as_escaped(),
+            serde_json::to_string(text).unwrap().trim_matches('"')
+        );
+        assert_eq!(stats.text(), text);
+        let change = FileChange::of(r#"{"path":"p","size":1,"stats":"{\"numRecords\":2}"}"#);
+        let borrowed = change.file.unwrap().stats.unwrap();
+        assert_eq!(borrowed.as_escaped(), r#"{\"numRecords\":2}"#);
+        assert_eq!(borrowed.text(), r#"{"numRecords":2}"#);
+        let change = FileChange::of(r#"{"path":"p","size":1,"stats":null}"#);
+        assert!(change.file.unwrap().stats.is_none());
     }
 
     #[test]
