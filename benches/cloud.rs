@@ -73,7 +73,7 @@ fn main() {
     let s3 = harness::s3s_fs(&dir.path().join("s3"));
     let table = s3.root.join("lake/t");
     let started = Instant::now();
-    synthetic_table(&table, commits, per_commit, true);
+    drop(synthetic_table(&table, commits, per_commit, true));
     eprintln!(
         "wrote {files} files in {commits} commits + checkpoint in {:.1} s",
         started.elapsed().as_secs_f64()

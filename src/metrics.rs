@@ -25,6 +25,8 @@ pub struct Metrics {
     pub file_cache_files: IntGauge,
     /// Bytes held by the file-list cache (its bound is `--file-cache`).
     pub file_cache_bytes: IntGauge,
+    /// File lists made by carrying a kept one over later commits instead of a replay.
+    pub file_cache_extensions: IntCounter,
     pub snapshot_loads: IntCounter,
     pub snapshot_seconds: Histogram,
     pub ledger_commits: IntCounter,
@@ -154,6 +156,10 @@ impl Metrics {
             file_cache_bytes: gauge(
                 "fireshare_file_cache_bytes",
                 "Bytes held by the file-list cache.",
+            ),
+            file_cache_extensions: counter(
+                "fireshare_file_cache_extensions_total",
+                "File lists carried over later commits from a kept one instead of replayed.",
             ),
             snapshot_loads: counter(
                 "fireshare_snapshot_loads_total",

@@ -209,8 +209,13 @@ pub fn wrk(
 }
 
 /// Writes a table of `commits` commits of `per_commit` files each (log only: the query lists
-/// files without opening them), then a checkpoint when asked.
-pub fn synthetic_table(root: &Path, commits: usize, per_commit: usize, checkpoint: bool) {
+/// files without opening them), then a checkpoint when asked. Returns the writer, for more.
+pub fn synthetic_table(
+    root: &Path,
+    commits: usize,
+    per_commit: usize,
+    checkpoint: bool,
+) -> TableWriter {
     let schema = Schema::new(vec![
         Field::new("id", DataType::Int64, false),
         Field::new("value", DataType::Float64, true),
@@ -226,28 +231,34 @@ pub fn synthetic_table(root: &Path, commits: usize, per_commit: usize, checkpoin
     )
     .unwrap();
     for c in 0..commits {
-        let adds: Vec<AddFile> = (0..per_commit)
-            .map(|f| {
-                let n = (c * per_commit + f) as i64;
-                AddFile {
-                    path: format!("day=2024-01-{:02}/part-{n:08}-{}.snappy.parquet", c % 28 + 1, uuid_like(n)),
-                    size: 100_000 + n,
-                    partition_values: [("day".to_string(), format!("2024-01-{:02}", c % 28 + 1))].into(),
-                    stats: json!({"numRecords": 1000, "minValues": {"id": n * 1000, "value": 0.5},
-                                  "maxValues": {"id": n * 1000 + 999, "value": 99.5}, "nullCount": {"id": 0, "value": 3}}),
-                }
-            })
-            .collect();
-        table.commit("WRITE", &adds, &[]).unwrap();
+        table
+            .commit("WRITE", &synthetic_adds(c, per_commit), &[])
+            .unwrap();
     }
-    if !checkpoint {
-        return;
+    if checkpoint {
+        DeltaLog::new()
+            .checkpoint(&fireshare::storage::Location::local(
+                url::Url::from_directory_path(root).unwrap(),
+            ))
+            .unwrap();
     }
-    DeltaLog::new()
-        .checkpoint(&fireshare::storage::Location::local(
-            url::Url::from_directory_path(root).unwrap(),
-        ))
-        .unwrap();
+    table
+}
+
+/// The files of commit `c` of a synthetic table (numbered on from `c * per_commit`).
+pub fn synthetic_adds(c: usize, per_commit: usize) -> Vec<AddFile> {
+    (0..per_commit)
+        .map(|f| {
+            let n = (c * per_commit + f) as i64;
+            AddFile {
+                path: format!("day=2024-01-{:02}/part-{n:08}-{}.snappy.parquet", c % 28 + 1, uuid_like(n)),
+                size: 100_000 + n,
+                partition_values: [("day".to_string(), format!("2024-01-{:02}", c % 28 + 1))].into(),
+                stats: json!({"numRecords": 1000, "minValues": {"id": n * 1000, "value": 0.5},
+                              "maxValues": {"id": n * 1000 + 999, "value": 99.5}, "nullCount": {"id": 0, "value": 3}}),
+            }
+        })
+        .collect()
 }
 
 fn uuid_like(n: i64) -> String {

@@ -8,18 +8,20 @@
 //! A file so costs its text plus ~50 bytes (a `DataFile` of its own costs ~1 KiB), and walking
 //! a batch lends out views into it without copying. Lists are bounded in total bytes (least
 //! recently used dropped first); a snapshot bigger than the bound is never kept: it is replayed
-//! each time, with flat memory, as without the cache.
+//! each time, with flat memory, as without the cache. When a table moves on by a few commits,
+//! the list of its new version is the kept one carried over those commits ([`FileList::extended`])
+//! rather than a replay of the whole log.
 
 use std::any::Any;
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use url::Url;
 
-use super::{DataFile, DeletionVector, PartitionValues, Stats};
+use super::{Commit, DataFile, DeletionVector, FileChange, Kind, PartitionValues, Stats};
 
 /// The default bound of the kept lists: about two million files of a typical table.
 pub const DEFAULT_FILE_CACHE_BYTES: usize = 512 << 20;
@@ -208,10 +210,91 @@ pub struct FileList {
     pub batches: Vec<Batch>,
     pub files: usize,
     pub bytes: usize,
+    /// Whether later commits may extend the list (see [`FileList::extended`]): not when the
+    /// replay read log compactions, whose order a walk over commits does not repeat.
+    pub extendable: bool,
+    /// The checkpoint the list's replay started from (`None`: the first commit).
+    pub checkpoint: Option<u64>,
     derived: Mutex<HashMap<&'static str, Arc<dyn Any + Send + Sync>>>,
 }
 
+/// A file's partition values as [`FileBatch::push`] takes them.
+fn pairs(values: &PartitionValues) -> impl Iterator<Item = (&str, Option<&str>)> + Clone {
+    values.iter().map(|(k, v)| (k.as_str(), v.as_deref()))
+}
+
 impl FileList {
+    /// An empty list for a replay that starts from checkpoint `base` (inner `None`: the first
+    /// commit), or from a log later commits cannot extend (`None`).
+    pub fn replaying(base: Option<Option<u64>>) -> Self {
+        FileList {
+            extendable: base.is_some(),
+            checkpoint: base.flatten(),
+            ..FileList::default()
+        }
+    }
+
+    /// The list carried over `commits`, the commits right after its version in order, as a
+    /// replay from the same checkpoint lists them (page tokens count on that order): their
+    /// live files, newest commit first and each in its own order, then this list's files
+    /// less those the commits removed or added again, a file being its path as the log writes
+    /// it. `None` when a commit holds what only a replay reads right (a deletion vector, whose
+    /// identity replay derives its own way; a file action without a size).
+    pub fn extended(&self, commits: &[Commit]) -> Option<FileList> {
+        let mut seen = HashSet::new();
+        let mut list = FileList::replaying(Some(self.checkpoint));
+        for commit in commits.iter().rev() {
+            let mut batch = FileBatch::default();
+            for action in &commit.actions {
+                if !matches!(action.kind, Kind::Add | Kind::Remove) {
+                    continue;
+                }
+                let file = FileChange::of(action.body.get()).file?;
+                if file.deletion_vector.is_some() {
+                    return None;
+                }
+                if seen.insert(file.log_path().to_string()) && action.kind == Kind::Add {
+                    batch.push(&file, pairs(&file.partition_values));
+                }
+            }
+            list.push_packed(batch);
+        }
+        // A file with a deletion vector is another file to replay than its path alone.
+        let gone = |f: &DataFile<'_>| f.deletion_vector.is_none() && seen.contains(f.log_path());
+        for batch in &self.batches {
+            let touched = batch
+                .for_each(|f| {
+                    if gone(f) {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                })
+                .is_break();
+            if !touched {
+                list.push(batch.clone());
+                continue;
+            }
+            let mut kept = FileBatch::default();
+            let _ = batch.for_each(|f| {
+                if !gone(f) {
+                    kept.push(f, pairs(&f.partition_values));
+                }
+                ControlFlow::Continue(())
+            });
+            list.push_packed(kept);
+        }
+        Some(list)
+    }
+
+    /// Adds a batch just packed, unless it is empty.
+    fn push_packed(&mut self, mut batch: FileBatch) {
+        if batch.len() > 0 {
+            batch.shrink_to_fit();
+            self.push(Arc::new(batch));
+        }
+    }
+
     pub fn push(&mut self, batch: Batch) {
         self.files += batch.len();
         self.bytes += batch.bytes();
@@ -274,6 +357,23 @@ impl FileCache {
         metrics.file_cache_hits.inc();
         *used = Instant::now();
         Some(list.clone())
+    }
+
+    /// The newest list kept of table `id` at `root` before `version`, no more than `steps`
+    /// versions before it, with its version.
+    pub fn before(
+        &self,
+        root: &Url,
+        id: &str,
+        version: u64,
+        steps: u64,
+    ) -> Option<(u64, Arc<FileList>)> {
+        let lists = self.lock();
+        lists
+            .iter()
+            .filter(|((r, i, v), _)| r == root && i == id && *v < version && version - v <= steps)
+            .max_by_key(|((_, _, v), _)| *v)
+            .map(|((_, _, v), (list, _))| (*v, list.clone()))
     }
 
     /// Keeps the complete file list of a snapshot.

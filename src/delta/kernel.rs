@@ -27,7 +27,10 @@ use delta_kernel_default_engine::{DefaultEngine, DefaultEngineBuilder};
 use url::Url;
 
 use super::file_cache::{Batch, DEFAULT_FILE_CACHE_BYTES, FileBatch, FileCache, FileList};
-use super::{DataFile, DeletionVector, Metadata, Protocol, Stats, VersionSpec, split_log_path};
+use super::{
+    Commit, Commits, DataFile, DeletionVector, Metadata, Protocol, Stats, VersionSpec,
+    split_log_path,
+};
 use crate::storage::Location;
 use crate::{Error, Result};
 
@@ -48,6 +51,7 @@ pub struct DeltaLog {
 pub struct Snapshot {
     inner: SnapshotRef,
     engine: Arc<Engine>,
+    location: Location,
     protocol: Protocol,
     metadata: Metadata,
 }
@@ -121,7 +125,7 @@ impl DeltaLog {
         if let VersionSpec::Version(v) = at {
             let cached = self.lock_cache().get(&cache_key(location)).cloned();
             if let Some(cached) = cached.filter(|s| s.version() == v) {
-                return Snapshot::new(cached, engine, root);
+                return Snapshot::new(cached, engine, location);
             }
         }
         let latest = self.latest(location)?;
@@ -160,7 +164,7 @@ impl DeltaLog {
                 }
             }
         };
-        Snapshot::new(inner, engine, root)
+        Snapshot::new(inner, engine, location)
     }
 
     /// The earliest version committed at or after `ts` (ms); the first version when `ts`
@@ -213,6 +217,13 @@ impl DeltaLog {
             list.for_each(visit);
             return Ok(());
         }
+        let base = extension_base(&snapshot.inner);
+        if let Some(list) = self.extended(snapshot, base) {
+            crate::metrics::metrics().file_cache_extensions.inc();
+            list.for_each(visit);
+            self.files.insert(&root, &id, version, list);
+            return Ok(());
+        }
         // Ok(Some(batch)) for each batch, then Ok(None) at the end, or an Err.
         let (batches, received) = std::sync::mpsc::sync_channel::<Result<Option<Batch>>>(1);
         let (engine, inner, cache) = (
@@ -221,7 +232,7 @@ impl DeltaLog {
             self.files.clone(),
         );
         std::thread::spawn(move || {
-            let mut list = Some(FileList::default());
+            let mut list = Some(FileList::replaying(base));
             let mut listening = true;
             let replayed = replay_files(&engine, &inner, |batch| {
                 let batch = Arc::new(batch);
@@ -258,6 +269,23 @@ impl DeltaLog {
             }
         }
         Err(Error::internal("Delta log replay stopped unexpectedly"))
+    }
+
+    /// The snapshot's file list carried over from a kept list of an earlier version of the
+    /// table, when one is close enough and started from the same checkpoint (`base`, see
+    /// [`extension_base`]). Any trouble reading the commits leaves it to a replay, which reports
+    /// a broken log as a cold server does.
+    fn extended(&self, snapshot: &Snapshot, base: Option<Option<u64>>) -> Option<FileList> {
+        let (root, version) = (snapshot.inner.table_root(), snapshot.version());
+        let (from, kept) =
+            self.files
+                .before(root, &snapshot.metadata.id, version, MAX_EXTENSION)?;
+        if !kept.extendable || base != Some(kept.checkpoint) {
+            return None;
+        }
+        let commits = Commits::open(&snapshot.location, from + 1, version).ok()?;
+        let commits: Vec<Commit> = commits.iter().collect::<Result<_>>().ok()?;
+        kept.extended(&commits)
     }
 
     /// A value derived from every file of the snapshot (under `key`), computed by `compute`
@@ -334,6 +362,18 @@ impl DeltaLog {
     }
 }
 
+/// Versions a kept file list is carried over at most, rather than replaying the whole log.
+const MAX_EXTENSION: u64 = 100;
+
+/// The checkpoint a replay of `snapshot` starts from (inner `None`: the first commit), when
+/// its file list can be extended by later commits: replay reads the commits newest first,
+/// then the checkpoint, so with the same checkpoint a later version lists its new commits'
+/// files before the earlier version's. `None` when the log segment holds log compactions.
+fn extension_base(snapshot: &SnapshotRef) -> Option<Option<u64>> {
+    let segment = snapshot.log_segment();
+    (segment.listed.ascending_compaction_files.is_empty()).then_some(segment.checkpoint_version)
+}
+
 /// Whether the last log file `snapshot` was built from (its latest commit, else its
 /// checkpoint) is still in the table's log with the size it had.
 fn still_in_log(location: &Location, snapshot: &SnapshotRef) -> bool {
@@ -367,7 +407,8 @@ fn build_at(engine: &Engine, root: &Url, version: u64) -> Result<SnapshotRef> {
 }
 
 impl Snapshot {
-    fn new(inner: SnapshotRef, engine: Arc<Engine>, root: &Url) -> Result<Self> {
+    fn new(inner: SnapshotRef, engine: Arc<Engine>, location: &Location) -> Result<Self> {
+        let root = &location.url;
         let config = inner.table_configuration();
         let p = config.protocol();
         let features = |list: Option<&[delta_kernel::table_features::TableFeature]>| {
@@ -400,6 +441,7 @@ impl Snapshot {
         Ok(Snapshot {
             inner,
             engine,
+            location: location.clone(),
             protocol,
             metadata,
         })
@@ -605,6 +647,55 @@ mod tests {
             .commit("DELETE", &[], std::slice::from_ref(&a))
             .unwrap();
         (table, vec![a, b, c])
+    }
+
+    #[test]
+    fn a_kept_list_carried_over_later_commits_lists_what_a_replay_lists() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut table, files) = sample(dir.path());
+        let root = Location::local(Url::from_directory_path(dir.path()).unwrap());
+        // In order, as page tokens count them.
+        let listed = |log: &DeltaLog| {
+            let snapshot = log.snapshot(&root, VersionSpec::Latest).unwrap();
+            let mut found = Vec::new();
+            log.for_each_file(&snapshot, |f| {
+                found.push((
+                    f.log_path().to_string(),
+                    f.size,
+                    f.partition_values.as_ref().clone(),
+                ));
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+            found
+        };
+        let log = DeltaLog::new();
+        assert_eq!(listed(&log).len(), 2, "the list of version 3 is kept");
+        // Version 4 removes b and adds two files; version 5 writes c again (replay lists the
+        // newer add only) and a file of a partition whose name the log encodes.
+        let d = table.write_file(&ids(&[5]), &[("region", "us")]).unwrap();
+        let e = table.write_file(&ids(&[6]), &[("region", "eu")]).unwrap();
+        table
+            .commit("WRITE", &[d, e], std::slice::from_ref(&files[1]))
+            .unwrap();
+        let f = table
+            .write_file(&ids(&[7]), &[("region", "eu west")])
+            .unwrap();
+        table.commit("WRITE", &[files[2].clone(), f], &[]).unwrap();
+        let extended = || crate::metrics::metrics().file_cache_extensions.get();
+        let before = extended();
+        let carried = listed(&log);
+        assert!(extended() > before, "carried over, not replayed");
+        assert_eq!(carried, listed(&DeltaLog::with_file_cache(0)));
+        assert_eq!(carried.len(), 4);
+        // A checkpoint since: replay starts from it, and lists in another order.
+        log.checkpoint(&root).unwrap();
+        let g = table.write_file(&ids(&[8]), &[("region", "us")]).unwrap();
+        table.commit("WRITE", &[g], &[]).unwrap();
+        let before = extended();
+        let replayed = listed(&log);
+        assert_eq!(extended(), before, "replayed from the checkpoint");
+        assert_eq!(replayed, listed(&DeltaLog::with_file_cache(0)));
     }
 
     fn paths(log: &DeltaLog, snapshot: &Snapshot) -> Vec<String> {
