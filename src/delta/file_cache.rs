@@ -239,7 +239,9 @@ impl FileList {
     /// live files, newest commit first and each in its own order, then this list's files
     /// less those the commits removed or added again, a file being its path as the log writes
     /// it. `None` when a commit holds what only a replay reads right (a deletion vector, whose
-    /// identity replay derives its own way; a file action without a size).
+    /// identity replay derives its own way; a file action without a size). The batches no
+    /// commit touched are shared with this list, and counted in both lists' bytes: the bound
+    /// errs on the safe side.
     pub fn extended(&self, commits: &[Commit]) -> Option<FileList> {
         let mut seen = HashSet::new();
         let mut list = FileList::replaying(Some(self.checkpoint));
