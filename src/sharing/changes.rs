@@ -77,6 +77,10 @@ pub struct PreparedChanges {
     paging: FilePaging,
     /// Where this page starts: the first commit's version and the files of it already sent.
     resume: (u64, usize),
+    /// The walks check that each commit kept the change feed on: a first and only page reads
+    /// every commit of the range anyway, before its first byte (the receipt), so a pass of
+    /// its own would read them all once more.
+    feed_checked_by_walks: bool,
 }
 
 /// What a listing includes besides its files.
@@ -128,30 +132,48 @@ fn change_feed_on(metadata: &Metadata) -> bool {
 }
 
 /// The change feed must be on at the start and stay on through every commit of the range.
+/// Whether the change feed was on from `start` to `end`: at the start, and in each commit's
+/// `metaData` of `commits` (`None`: the walks check them as they read the commits, see
+/// [`check_commit_feed`]).
 fn check_change_feed(
     cx: &Context<'_>,
     shared: &SharedTable,
     (start, end): (u64, u64),
-    commits: &Commits,
+    commits: Option<&Commits>,
 ) -> Result<()> {
-    let not_recorded = |version: u64| {
-        Error::invalid(format!(
-            "Error getting change data for range [{start}, {end}] as change data was not recorded for version [{version}]"
-        ))
-    };
     let at_start = cx
         .delta
         .snapshot(&table_location(cx, shared)?, VersionSpec::Version(start))?;
     if !change_feed_on(at_start.metadata()) {
-        return Err(not_recorded(start));
+        return Err(not_recorded((start, end), start));
     }
-    for change in commits.metadata_changes() {
+    for change in commits.into_iter().flat_map(Commits::metadata_changes) {
         let (version, metadata) = change?;
         if !change_feed_on(&metadata) {
-            return Err(not_recorded(version));
+            return Err(not_recorded((start, end), version));
         }
     }
     Ok(())
+}
+
+/// Whether the change feed stayed on in `commit` (see [`check_change_feed`]).
+fn check_commit_feed(changes: &PreparedChanges, commit: &Commit) -> Result<()> {
+    let turned_off = commit
+        .actions
+        .iter()
+        .filter(|a| a.kind == Kind::MetaData)
+        .filter_map(|a| Metadata::from_action(&a.value()))
+        .any(|m| !change_feed_on(&m));
+    if turned_off {
+        return Err(not_recorded((changes.start, changes.end), commit.version));
+    }
+    Ok(())
+}
+
+fn not_recorded((start, end): (u64, u64), version: u64) -> Error {
+    Error::invalid(format!(
+        "Error getting change data for range [{start}, {end}] as change data was not recorded for version [{version}]"
+    ))
 }
 
 fn start_past_latest(start: u64, latest: u64) -> Error {
@@ -356,8 +378,11 @@ fn prepare(
     let resume = position.map_or((start, 0), |p| (p.version, p.index));
     let commits = Commits::open(&root, resume.0, end)?;
     // Checked by the first page; the log's past does not change between pages.
-    if !options.streaming && resume == (start, 0) {
-        check_change_feed(cx, &shared, (start, end), &commits)?;
+    let first_page = !options.streaming && resume == (start, 0);
+    let feed_checked_by_walks = first_page && paging.max_files.is_none();
+    if first_page {
+        let commits = (!feed_checked_by_walks).then_some(&commits);
+        check_change_feed(cx, &shared, (start, end), commits)?;
     }
     let partitions = partition_view(cx, who, &shared, head.metadata())?;
     let mut paging = paging;
@@ -379,6 +404,7 @@ fn prepare(
         evidence,
         paging,
         resume,
+        feed_checked_by_walks,
     })
 }
 
@@ -589,6 +615,9 @@ fn walk_page(
     };
     'commits: for commit in changes.commits.iter() {
         let commit = commit?;
+        if changes.feed_checked_by_walks {
+            check_commit_feed(changes, &commit)?;
+        }
         let files = changed_files(&commit, changes.streaming);
         let skip = if commit.version == changes.resume.0 {
             changes.resume.1

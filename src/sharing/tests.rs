@@ -373,3 +373,38 @@ fn change_listings_page_across_commits() {
         "{e}"
     );
 }
+
+#[test]
+fn a_change_feed_turned_off_within_the_range_is_refused_before_the_first_byte() {
+    let f = Fixture::new();
+    // The version after the fixture's last turns the change feed off.
+    let log = f._dir.path().join("loans/_delta_log");
+    let created = std::fs::read_to_string(log.join(format!("{:020}.json", 0))).unwrap();
+    let mut metadata = created
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .find(|action| action.get("metaData").is_some())
+        .unwrap();
+    metadata["metaData"]["configuration"]["delta.enableChangeDataFeed"] = "false".into();
+    let off = COMMITS + 1;
+    std::fs::write(log.join(format!("{off:020}.json")), format!("{metadata}\n")).unwrap();
+    // Unpaged, the receipt's walk finds it; paged, the first page reads the range first.
+    for max_files in [None, Some("2")] {
+        let params = ChangesParams {
+            starting_version: Some("1".into()),
+            max_files: max_files.map(str::to_string),
+            ..Default::default()
+        };
+        let refused = changes::prepare_changes(&f.cx(), &f.who("r"), &path(), &caps(), &params)
+            .and_then(|prepared| changes::delivered_files(&prepared));
+        let error = refused.expect_err("refused");
+        assert_eq!(error.code(), ErrorCode::InvalidParameterValue);
+        assert!(
+            error
+                .message()
+                .ends_with(&format!("not recorded for version [{off}]")),
+            "{}",
+            error.message()
+        );
+    }
+}
