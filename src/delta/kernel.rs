@@ -201,7 +201,8 @@ impl DeltaLog {
     }
 
     /// Calls `visit` with every live data file of the snapshot, in log-replay order, until it
-    /// answers `Break`. A kept list (see `file_cache`) is walked; otherwise the log is replayed
+    /// answers `Break`. A kept list (see `file_cache`) is walked, or one kept for a version
+    /// a few commits earlier is carried over them; otherwise the log is replayed
     /// on its own thread, one batch ahead of `visit`, so that reading the log and using its
     /// files overlap. That thread finishes the listing for the cache even when `visit` stops
     /// early (a limit, the first page of a paged query), unless the snapshot is too big to
