@@ -25,10 +25,10 @@ pub const SHARE: &str = "regulatory_reports";
 pub const RECIPIENT: &str = "regulatory_body";
 
 /// Writes the sample tables (once), shares them, issues a profile, and serves until stopped.
-pub async fn run(config: ServerConfig) -> Result<()> {
+pub fn run(config: ServerConfig) -> Result<()> {
     let tables = config.data_dir.path().join("demo-tables");
     config.data_dir.ensure()?;
-    let catalog = Catalog::open(&config.data_dir.catalog_db())?;
+    let catalog = Catalog::open(&config.database)?;
     let dir = &config.data_dir;
     let fresh = !tables.exists();
     let (stores, delta) = (Stores::open(dir)?, DeltaLog::new());
@@ -37,7 +37,6 @@ pub async fn run(config: ServerConfig) -> Result<()> {
         base_dir: Path::new("."),
         public_url: &config.public_url,
         activation_ttl: config.activation_ttl,
-        data_dir: Some(dir),
         delta: &delta,
         stores: &stores,
         trail: None,
@@ -125,7 +124,6 @@ pub async fn run(config: ServerConfig) -> Result<()> {
         );
         println!("\nPress Ctrl-C to stop.");
     })
-    .await
 }
 
 /// The FIRE schemas the demo validates against: the directory given (`--fire-schemas`) or

@@ -51,15 +51,22 @@ struct DataDirArg {
     /// remembered in the catalog once given (SHOW FIRE SCHEMAS).
     #[arg(long, env = "FIRESHARE_FIRE_SCHEMAS")]
     fire_schemas: Option<PathBuf>,
+    #[command(flatten)]
+    database: fireshare::catalog::DatabaseFlags,
 }
 
 impl DataDirArg {
+    /// Where the catalog lives: `--database-url`, or the data directory's SQLite file.
+    fn location(&self) -> fireshare::Result<fireshare::catalog::Location> {
+        self.database.location(&DataDir::new(&self.data_dir))
+    }
+
     /// The data directory (created if needed) and its catalog, with `--fire-schemas`
     /// remembered.
     fn open(&self) -> fireshare::Result<(DataDir, fireshare::catalog::Catalog)> {
         let dir = DataDir::new(&self.data_dir);
         dir.ensure()?;
-        let catalog = fireshare::catalog::Catalog::open(&dir.catalog_db())?;
+        let catalog = fireshare::catalog::Catalog::open(&self.location()?)?;
         if let Some(schemas) = &self.fire_schemas {
             fireshare::fire::remember_schemas(&dir, &catalog, schemas)?;
         }
@@ -179,7 +186,8 @@ impl ServeArgs {
         } = self;
         data.open()?;
         let mut config =
-            ServerConfig::new(DataDir::new(data.data_dir), &listen, public_url.as_deref());
+            ServerConfig::new(DataDir::new(&data.data_dir), &listen, public_url.as_deref());
+        config.database = data.location()?;
         config.url_ttl = url_ttl;
         config.activation_ttl = activation.activation_ttl;
         config.trusted_proxies = trusted_proxies;
@@ -272,6 +280,12 @@ enum Command {
     Fire {
         #[command(subcommand)]
         command: FireCommand,
+    },
+    /// Bring the catalog's schema up to date (every command does, one replica at a time, under
+    /// a lock) and say its version: run it before starting upgraded replicas.
+    Migrate {
+        #[command(flatten)]
+        data: DataDirArg,
     },
     /// Write sample FIRE tables, share them, write a profile and start a server.
     Demo {
@@ -492,6 +506,7 @@ fn main() -> ExitCode {
             | Command::Admin { .. }
             | Command::Audit { .. }
             | Command::Fire { .. }
+            | Command::Migrate { .. }
     );
     // Other crates' INFO lines (the Delta kernel's spans, say) are not for operators.
     let filter = std::env::var("RUST_LOG")
@@ -519,7 +534,7 @@ fn run(command: Command, config: Option<PathBuf>) -> fireshare::Result<()> {
     match command {
         Command::Serve(args) => {
             let config = args.config()?;
-            actix_web::rt::System::new().block_on(fireshare::web::run(config, |_| {}))
+            fireshare::web::run(config, |_| {})
         }
         Command::Sql {
             data,
@@ -547,7 +562,6 @@ fn run(command: Command, config: Option<PathBuf>) -> fireshare::Result<()> {
                     base_dir: &base_dir,
                     public_url: &public_url,
                     activation_ttl: activation.activation_ttl,
-                    data_dir: Some(&dir),
                     delta: &delta,
                     stores: &stores,
                     trail: Some(trail),
@@ -637,6 +651,13 @@ fn run(command: Command, config: Option<PathBuf>) -> fireshare::Result<()> {
             command: ConfigCommand::Check,
         } => config_check(config),
         Command::Probe { url } => probe(&url),
+        Command::Migrate { data } => {
+            DataDir::new(&data.data_dir).ensure()?;
+            let db = fireshare::catalog::Db::connect(&data.location()?)?;
+            let (applied, version) = db.migrate()?;
+            println!("applied {applied} migrations: the catalog's schema is at version {version}");
+            Ok(())
+        }
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "fireshare", &mut script);
@@ -649,20 +670,22 @@ fn run(command: Command, config: Option<PathBuf>) -> fireshare::Result<()> {
         }
         Command::Demo { data, listen } => {
             data.open()?;
-            let config = ServerConfig::new(DataDir::new(data.data_dir), &listen, None);
-            actix_web::rt::System::new().block_on(fireshare::demo::run(config))
+            let mut config = ServerConfig::new(DataDir::new(&data.data_dir), &listen, None);
+            config.database = data.location()?;
+            fireshare::demo::run(config)
         }
     }
 }
 
 fn audit(command: AuditCommand) -> fireshare::Result<()> {
     use fireshare::audit::{self, LedgerDb, search};
+    use fireshare::catalog::Catalog;
     let key = |data: &DataDirArg, file: Option<PathBuf>| match file {
         Some(file) => audit::read_public_key(&file),
         None => audit::own_public_key(&DataDir::new(&data.data_dir)),
     };
-    let ledger_of =
-        |data: &DataDirArg| LedgerDb::open_existing(&DataDir::new(&data.data_dir).catalog_db());
+    // Reading the ledger changes nothing in the data directory.
+    let ledger_of = |data: &DataDirArg| LedgerDb::of(&Catalog::open(&data.location()?)?);
     match command {
         AuditCommand::Verify {
             data,

@@ -244,7 +244,7 @@ fn a_connector_session_is_recorded_whole_and_verifies() {
 fn sample_ledger(data: &Path) {
     let dir = DataDir::new(data);
     dir.ensure().unwrap();
-    let catalog = Catalog::open(&dir.catalog_db()).unwrap();
+    let catalog = Catalog::open(&fireshare::catalog::Location::Sqlite(dir.catalog_db())).unwrap();
     let key = SigningKey::load_or_create(&dir.audit_key()).unwrap();
     let sealing = Sealing {
         every: 10,

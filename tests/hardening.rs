@@ -230,7 +230,8 @@ fn long_reads_never_hold_up_writers() {
     // A long ledger (requests of a busy server), which SHOW ACCESS … AS OF folds.
     {
         let dir = DataDir::new(&data);
-        let catalog = Catalog::open(&dir.catalog_db()).unwrap();
+        let catalog =
+            Catalog::open(&fireshare::catalog::Location::Sqlite(dir.catalog_db())).unwrap();
         let key = SigningKey::load_or_create(&dir.audit_key()).unwrap();
         let ledger = audit::open_ledger(&dir, &catalog, &key, Sealing::default()).unwrap();
         for batch in 0..100 {
@@ -394,9 +395,11 @@ fn a_damaged_log_answers_the_same_warm_or_cold() {
 fn rows_match_the_ledger(data: &Path, when: &str) -> Value {
     use fireshare::audit::event::{format_time_us, now_us};
     let db = fireshare::data_dir::DataDir::new(data).catalog_db();
-    let catalog = fireshare::catalog::Catalog::open(&db).unwrap();
+    let catalog =
+        fireshare::catalog::Catalog::open(&fireshare::catalog::Location::Sqlite(db.clone()))
+            .unwrap();
     let now = catalog.read(|c| c.governed_rows()).unwrap();
-    let ledger = fireshare::audit::LedgerDb::open_existing(&db).unwrap();
+    let ledger = fireshare::audit::LedgerDb::of(&catalog).unwrap();
     let folded = ledger
         .catalog_as_of(&format_time_us(now_us() + 1_000_000))
         .unwrap();

@@ -362,7 +362,11 @@ fn sigterm_lets_a_running_query_finish_and_records_it() {
         out.status.success() && !verified.contains("not sealed yet"),
         "{verified}"
     );
-    let ledger = fireshare::audit::LedgerDb::open_existing(&data.join("catalog.db")).unwrap();
+    let catalog = fireshare::catalog::Catalog::open(&fireshare::catalog::Location::Sqlite(
+        data.join("catalog.db"),
+    ))
+    .unwrap();
+    let ledger = fireshare::audit::LedgerDb::of(&catalog).unwrap();
     let filter = fireshare::audit::search::from_query_string(&format!("requestId={request_id}"))
         .unwrap()
         .0;

@@ -6,28 +6,13 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{S3_ACCESS_KEY, S3_SECRET_KEY, Server, profile, run_python, sql};
+use common::{
+    CONNECTOR_CASES as CASES, S3_ACCESS_KEY, S3_SECRET_KEY, Server, connector_cases, profile,
+    run_python, share_fixtures, sql,
+};
 
-const CASES: &[&str] = &[
-    "list_tables",
-    "latest",
-    "version",
-    "timestamp",
-    "limit",
-    "predicate",
-    "delta_format",
-    "changes",
-    "streaming",
-    "table_version",
-    "paging",
-    "not_granted",
-    "wrong_token",
-    "file_urls",
-];
-
-/// Registers the fixture tables (`location` gives each one's `LOCATION …` clause after
-/// `preamble`), shares them, starts a server and runs the client `cases` against it. Returns
-/// the server and the regulator's profile.
+/// Registers and shares the fixture tables (see [`share_fixtures`]), starts a server and runs
+/// the client `cases` against it. Returns the server and the regulator's profile.
 fn serve_and_check(
     data: &Path,
     fixtures: &Path,
@@ -35,54 +20,11 @@ fn serve_and_check(
     location: impl Fn(&str) -> String,
     cases: &[&str],
 ) -> (Server, PathBuf) {
-    let tables: String = [
-        "sales", "regions", "many", "cm", "ntz", "dv", "cdf", "secret",
-    ]
-    .iter()
-    .map(|name| {
-        format!(
-            "CREATE TABLE default.{name} USING DELTA LOCATION {};\n",
-            location(name)
-        )
-    })
-    .collect();
-    sql(
-        data,
-        &format!(
-            "{preamble}
-             {tables}
-             CREATE SHARE regulatory COMMENT 'what the regulator may read';
-             ALTER SHARE regulatory ADD TABLE default.cdf WITH HISTORY;
-             ALTER SHARE regulatory ADD TABLE default.sales WITH HISTORY;
-             ALTER SHARE regulatory ADD TABLE default.regions;
-             ALTER SHARE regulatory ADD TABLE default.many;
-             ALTER SHARE regulatory ADD TABLE default.cm;
-             ALTER SHARE regulatory ADD TABLE default.ntz;
-             ALTER SHARE regulatory ADD TABLE default.dv;
-             CREATE SHARE hidden;
-             ALTER SHARE hidden ADD TABLE default.secret;
-             CREATE RECIPIENT regulator;
-             CREATE RECIPIENT outsider;
-             GRANT SELECT ON SHARE regulatory TO RECIPIENT regulator;
-             GRANT SELECT ON SHARE hidden TO RECIPIENT outsider;"
-        ),
-    );
+    share_fixtures(data, preamble, location);
     let server = Server::start(data);
     let regulator = profile(data, &server, "regulator", &["--expires-in", "1d"]);
     let outsider = profile(data, &server, "outsider", &[]);
-    let mut failures = Vec::new();
-    for case in cases {
-        let args = [
-            *case,
-            regulator.to_str().unwrap(),
-            outsider.to_str().unwrap(),
-            fixtures.to_str().unwrap(),
-        ];
-        match std::panic::catch_unwind(|| run_python("checks.py", &args)) {
-            Ok(out) => eprint!("{out}"),
-            Err(_) => failures.push(*case),
-        }
-    }
+    let failures = connector_cases(&regulator, &outsider, fixtures, cases);
     assert!(
         failures.is_empty(),
         "client cases failed: {failures:?}\n--- server log\n{}",

@@ -2,11 +2,10 @@
 //! governed row, each admin statement records the rows it removed and added, and an archive
 //! leaves behind the state at its cut. `SHOW ACCESS … AS OF` folds these.
 
-use rusqlite::OptionalExtension;
-
 use super::ledger::LedgerDb;
 use serde_json::Value;
 
+use crate::catalog::db::{Conn, params};
 use crate::catalog::history::{self, CatalogRows};
 use crate::{Error, Result};
 
@@ -24,86 +23,83 @@ struct ArchiveBase {
 }
 
 impl LedgerDb {
-    fn archive_base(&self) -> Result<Option<ArchiveBase>> {
-        let event: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT event FROM events WHERE json_extract(event, '$.action') = ?1
-                 ORDER BY seq DESC LIMIT 1",
-                [ARCHIVE_ACTION],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(event) = event else {
-            return Ok(None);
-        };
-        let event: Value = serde_json::from_str(&event)?;
-        let params = &event["params"];
-        let mut rows = CatalogRows::new();
-        history::apply(&mut rows, &event["statements"][0]["changes"]);
-        Ok(Some(ArchiveBase {
-            through_seq: params["throughSeq"].as_u64().unwrap_or(0),
-            through_time: params["throughTime"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            file: params["file"].as_str().unwrap_or_default().to_string(),
-            rows,
-        }))
-    }
-
-    /// Applies the recorded changes of events after `after`, up to `through` (or the end) and at or
-    /// before `until` (or any time), in ledger order.
-    fn fold(
-        &self,
-        rows: &mut CatalogRows,
-        after: u64,
-        through: Option<u64>,
-        until: Option<&str>,
-    ) -> Result<()> {
-        let mut select = self.conn.prepare(
-            "SELECT event FROM events
-             WHERE json_extract(event, '$.statements') IS NOT NULL
-               AND seq > ?1 AND (?2 IS NULL OR seq <= ?2) AND (?3 IS NULL OR time <= ?3)
-               AND json_extract(event, '$.action') != ?4
-             ORDER BY seq",
-        )?;
-        let mut found = select.query(rusqlite::params![after, through, until, ARCHIVE_ACTION])?;
-        while let Some(row) = found.next()? {
-            let event: Value = serde_json::from_str(&row.get::<_, String>(0)?)?;
-            for statement in event["statements"].as_array().into_iter().flatten() {
-                history::apply(rows, &statement["changes"]);
-            }
-        }
-        Ok(())
-    }
-
     /// The governed catalog rows as of `time` (in the events' format).
     pub fn catalog_as_of(&self, time: &str) -> Result<CatalogRows> {
-        match self.archive_base()? {
+        self.snapshot(|conn| match archive_base(conn)? {
             Some(base) if time < base.through_time.as_str() => Err(Error::invalid(format!(
                 "the ledger's events before {} were archived to {}: check that archive for earlier times",
                 base.through_time, base.file
             ))),
             Some(mut base) => {
-                self.fold(&mut base.rows, base.through_seq, None, Some(time))?;
+                fold(conn, &mut base.rows, base.through_seq, None, Some(time))?;
                 Ok(base.rows)
             }
             None => {
                 let mut rows = CatalogRows::new();
-                self.fold(&mut rows, 0, None, Some(time))?;
+                fold(conn, &mut rows, 0, None, Some(time))?;
                 Ok(rows)
             }
-        }
+        })
     }
+}
 
-    /// The governed catalog rows after event `through` (for an archive cut).
-    pub fn catalog_through(&self, through: u64) -> Result<CatalogRows> {
-        let (mut rows, after) = match self.archive_base()? {
-            Some(base) => (base.rows, base.through_seq),
-            None => (CatalogRows::new(), 0),
-        };
-        self.fold(&mut rows, after, Some(through), None)?;
-        Ok(rows)
-    }
+/// The governed catalog rows after event `through` (for an archive cut).
+pub(super) fn catalog_through(conn: &Conn<'_>, through: u64) -> Result<CatalogRows> {
+    let (mut rows, after) = match archive_base(conn)? {
+        Some(base) => (base.rows, base.through_seq),
+        None => (CatalogRows::new(), 0),
+    };
+    fold(conn, &mut rows, after, Some(through), None)?;
+    Ok(rows)
+}
+
+fn archive_base(conn: &Conn<'_>) -> Result<Option<ArchiveBase>> {
+    let event: Option<String> = conn.query_opt(
+        "SELECT event FROM events WHERE json_extract(event, '$.action') = ?1
+         ORDER BY seq DESC LIMIT 1",
+        params![ARCHIVE_ACTION],
+        |r| r.get(0),
+    )?;
+    let Some(event) = event else {
+        return Ok(None);
+    };
+    let event: Value = serde_json::from_str(&event)?;
+    let params = &event["params"];
+    let mut rows = CatalogRows::new();
+    history::apply(&mut rows, &event["statements"][0]["changes"]);
+    Ok(Some(ArchiveBase {
+        through_seq: params["throughSeq"].as_u64().unwrap_or(0),
+        through_time: params["throughTime"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        file: params["file"].as_str().unwrap_or_default().to_string(),
+        rows,
+    }))
+}
+
+/// Applies the recorded changes of events after `after`, up to `through` (or the end) and at or
+/// before `until` (or any time), in ledger order.
+fn fold(
+    conn: &Conn<'_>,
+    rows: &mut CatalogRows,
+    after: u64,
+    through: Option<u64>,
+    until: Option<&str>,
+) -> Result<()> {
+    conn.query_each(
+        "SELECT event FROM events
+         WHERE json_extract(event, '$.statements') IS NOT NULL
+           AND seq > ?1 AND (CAST(?2 AS BIGINT) IS NULL OR seq <= ?2) AND (CAST(?3 AS TEXT) IS NULL OR time <= ?3)
+           AND json_extract(event, '$.action') != ?4
+         ORDER BY seq",
+        params![after, through, until, ARCHIVE_ACTION],
+        |row| {
+            let event: Value = serde_json::from_str(&row.get::<String>(0)?)?;
+            for statement in event["statements"].as_array().into_iter().flatten() {
+                history::apply(rows, &statement["changes"]);
+            }
+            Ok(())
+        },
+    )
 }

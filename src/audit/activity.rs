@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use rusqlite::params;
+use crate::catalog::db::params;
 
 use super::event::format_time_us;
 use super::ledger::LedgerDb;
@@ -104,38 +104,44 @@ impl LedgerDb {
     /// Requests and refusals of each hour (by [`hour_label`]) among the events after `after`
     /// up to `head`, from `since_us` on.
     fn hourly(&self, after: u64, head: u64, since_us: i64) -> Result<Vec<(String, (u64, u64))>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT substr(time, 1, 13) AS hour, count(*), sum(status >= 400)
-             FROM (SELECT time, json_extract(event, '$.status') AS status
-                   FROM events WHERE seq > ?1 AND seq <= ?2 AND time >= ?3)
-             WHERE status > 0 GROUP BY hour",
-        )?;
-        let rows = stmt.query_map(params![after, head, format_time_us(since_us)], |r| {
-            Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?)))
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.read(|conn| {
+            conn.query_all(
+                "SELECT hour, CAST(count(*) AS BIGINT),
+                        CAST(sum(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS BIGINT)
+                 FROM (SELECT substr(time, 1, 13) AS hour,
+                              CAST(json_extract(event, '$.status') AS BIGINT) AS status
+                       FROM events WHERE seq > ?1 AND seq <= ?2 AND time >= ?3) AS recent
+                 WHERE status > 0 GROUP BY hour",
+                params![after, head, format_time_us(since_us)],
+                |r| Ok((r.get::<String>(0)?, (r.get(1)?, r.get(2)?))),
+            )
+        })
     }
 
     fn head_seq(&self) -> Result<u64> {
-        Ok(self
-            .conn
-            .query_row("SELECT coalesce(max(seq), 0) FROM events", [], |r| r.get(0))?)
+        self.read(|conn| {
+            conn.query_one("SELECT coalesce(max(seq), 0) FROM events", &[], |r| {
+                r.get(0)
+            })
+        })
     }
 
     pub fn chain_state(&self) -> Result<ChainState> {
-        Ok(self.conn.query_row(
-            "SELECT (SELECT count(*) FROM events), head_seq, sealed_seq, sealed_at_us
-             FROM chain WHERE id = 1",
-            [],
-            |r| {
-                Ok(ChainState {
-                    events: r.get(0)?,
-                    head_seq: r.get(1)?,
-                    sealed_seq: r.get(2)?,
-                    sealed_at: format_time_us(r.get(3)?),
-                })
-            },
-        )?)
+        self.read(|conn| {
+            conn.query_one(
+                "SELECT (SELECT count(*) FROM events), head_seq, sealed_seq, sealed_at_us
+                 FROM chain WHERE id = 1",
+                &[],
+                |r| {
+                    Ok(ChainState {
+                        events: r.get(0)?,
+                        head_seq: r.get(1)?,
+                        sealed_seq: r.get(2)?,
+                        sealed_at: format_time_us(r.get(3)?),
+                    })
+                },
+            )
+        })
     }
 }
 
@@ -147,8 +153,8 @@ mod tests {
 
     #[test]
     fn requests_are_counted_per_hour_and_day_and_past_hours_remembered() {
-        let dir = tempfile::tempdir().unwrap();
-        let (ledger, _) = LedgerDb::open(&dir.path().join("ledger.db")).unwrap();
+        let catalog = crate::catalog::Catalog::open_in_memory().unwrap();
+        let (ledger, _) = LedgerDb::open(&catalog).unwrap();
         let key = SigningKey::for_tests();
         let now = 1_796_425_200_000_000 + 1_800_000_000; // 2026-12-04T23:30Z
         let event = |status: u16, hours_ago: i64| Event {

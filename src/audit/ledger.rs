@@ -1,14 +1,14 @@
 //! The ledger's tables (events chained by hash, seals signing the chain head) and the writer
-//! that appends to them. They live in the catalog's database (`catalog.db`), so that a
-//! catalog change and the event recording it commit in one transaction
-//! ([`append_in_transaction`]), or neither does.
+//! that appends to them. They live in the catalog's database (SQLite's `catalog.db` or the
+//! PostgreSQL database), so that a catalog change and the event recording it commit in one
+//! transaction ([`append_in_transaction`]), or neither does.
 //!
-//! Appends run in `BEGIN IMMEDIATE` transactions that read the chain head from the database,
-//! so that a server and `fireshare sql` in another process, and the catalog's own
-//! transactions, extend one chain. The database is in WAL mode with `synchronous=FULL`: a
-//! committed event survives a crash of the process or the machine. A server records requests
-//! through [`Ledger`], one writer thread that commits every event waiting at that moment in
-//! one transaction (group commit).
+//! Appends run in transactions that hold the chain ([`Lock::Ledger`]) and read its head from
+//! the database, so that a server, `fireshare sql` in another process, every replica sharing a
+//! PostgreSQL database and the catalog's own transactions extend one chain; seals are written
+//! under the same lock, once. A committed event survives a crash of the process or the
+//! machine. A server records requests through [`Ledger`], one writer thread that commits every
+//! event waiting at that moment in one transaction (group commit).
 
 use std::future::Future;
 use std::path::Path;
@@ -20,41 +20,12 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rusqlite::{Connection, params};
 
 use super::event::{Event, GENESIS_HASH, canonical_json, chain_hash, format_time_us, now_us};
+use crate::catalog::Catalog;
+use crate::catalog::db::{Conn, Db, Lock, params};
 use crate::signing_key::SigningKey;
 use crate::{Error, Result};
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY,
-    event TEXT NOT NULL,            -- canonical JSON, as hashed
-    prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    -- The event's time, for range filters; `audit verify` checks it against the event.
-    time TEXT NOT NULL,
-    request_id TEXT GENERATED ALWAYS AS (json_extract(event, '$.requestId')) VIRTUAL
-);
--- The only index: request ids start with their request's time, so they are found through it
--- too, and each commit writes one index page less.
-CREATE INDEX IF NOT EXISTS events_time ON events (time);
-CREATE TABLE IF NOT EXISTS seals (
-    seq INTEGER PRIMARY KEY,        -- the last event the seal covers
-    seal TEXT NOT NULL,             -- canonical JSON {seq, hash, time, kid}
-    signature TEXT NOT NULL         -- Ed25519 over `seal`, base64url
-);
--- One row: where the chain starts (after an archive cut) and where it ends.
-CREATE TABLE IF NOT EXISTS chain (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    base_seq INTEGER NOT NULL,
-    base_hash TEXT NOT NULL,
-    head_seq INTEGER NOT NULL,
-    head_hash TEXT NOT NULL,
-    sealed_seq INTEGER NOT NULL,
-    sealed_at_us INTEGER NOT NULL
-);
-";
 
 /// When the writer seals the chain head: after `every` events or `interval`, whichever first.
 #[derive(Debug, Clone, Copy)]
@@ -72,139 +43,138 @@ impl Default for Sealing {
     }
 }
 
-/// The ledger database: the one handle through which events are appended, read, verified,
-/// exported and archived (the methods of `query`, `verify`, `export` and `access` too).
+/// The ledger's tables in the catalog's database: the one handle through which events are
+/// appended, read, verified, exported and archived (the methods of `search`, `verify`,
+/// `export`, `access` and `activity` too).
 pub struct LedgerDb {
-    pub(super) conn: Connection,
+    db: Db,
 }
 
 impl LedgerDb {
-    /// Opens (creating its tables if needed) the ledger in the database at `path`. Returns
-    /// whether it was just created.
-    pub fn open(path: &Path) -> Result<(LedgerDb, bool)> {
-        let conn = Connection::open(path).map_err(|e| unavailable(path, e))?;
-        conn.busy_timeout(Duration::from_secs(10))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.execute_batch(SCHEMA)?;
-        let created = conn.execute(
-            "INSERT OR IGNORE INTO chain VALUES (1, 0, ?1, 0, ?1, 0, ?2)",
-            params![GENESIS_HASH, now_us()],
-        )? == 1;
-        Ok((LedgerDb { conn }, created))
+    /// The ledger of `catalog`, to append to (a database handle of its own), started if it was
+    /// not. Returns whether it was just started.
+    pub fn open(catalog: &Catalog) -> Result<(LedgerDb, bool)> {
+        let ledger = LedgerDb {
+            db: catalog.db().sibling()?,
+        };
+        let created = ledger.write(|conn| {
+            Ok(conn.execute(
+                "INSERT INTO chain VALUES (1, 0, ?1, 0, ?1, 0, ?2) ON CONFLICT DO NOTHING",
+                params![GENESIS_HASH, now_us()],
+            )? == 1)
+        })?;
+        Ok((ledger, created))
     }
 
-    /// Opens an existing ledger to read it; never creates one.
-    pub fn open_existing(path: &Path) -> Result<LedgerDb> {
-        if !path.is_file() {
-            return Err(Error::not_found(format!(
-                "no audit ledger at {}",
-                path.display()
-            )));
+    /// The ledger of `catalog`, to read it; an error when none was started.
+    pub fn of(catalog: &Catalog) -> Result<LedgerDb> {
+        let ledger = LedgerDb {
+            db: catalog.db().sibling()?,
+        };
+        let started: bool = ledger
+            .read(|conn| conn.query_one("SELECT count(*) > 0 FROM chain", &[], |r| r.get(0)))?;
+        if !started {
+            return Err(Error::not_found(
+                "no audit ledger yet: no server or command has recorded anything in this catalog",
+            ));
         }
-        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)
-            .map_err(|e| unavailable(path, e))?;
-        conn.busy_timeout(Duration::from_secs(10))?;
-        let kept: bool = conn.query_row(
-            "SELECT count(*) > 0 FROM sqlite_master WHERE name = 'chain'",
-            [],
-            |r| r.get(0),
-        )?;
-        if !kept {
-            return Err(Error::not_found(format!(
-                "no audit ledger in {}",
-                path.display()
-            )));
-        }
-        Ok(LedgerDb { conn })
+        Ok(ledger)
     }
 
-    /// Runs `work` in one `BEGIN IMMEDIATE` transaction (the write lock held from the start, so
-    /// that another process appending waits): committed if it returns `Ok`, else rolled back.
-    pub(super) fn immediate<T>(&self, work: impl FnOnce() -> Result<T>) -> Result<T> {
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        let done =
-            work().and_then(|value| Ok(self.conn.execute_batch("COMMIT").map(|()| value)?));
-        if done.is_err() {
-            let _ = self.conn.execute_batch("ROLLBACK");
-        }
-        done
+    pub(super) fn read<T>(&self, work: impl FnOnce(&Conn<'_>) -> Result<T>) -> Result<T> {
+        self.db.read(work)
     }
 
-    /// Takes over a ledger kept in a database of its own (`legacy`, as earlier versions did):
-    /// its events, seals and chain, in one transaction, into this fresh one.
+    /// Runs read-only `work` on one consistent state of the ledger, which may grow meanwhile.
+    pub(super) fn snapshot<T>(&self, work: impl FnOnce(&Conn<'_>) -> Result<T>) -> Result<T> {
+        self.db.snapshot(work)
+    }
+
+    /// Runs `work` in one transaction holding the chain (another writer, of this process or
+    /// another, waits): committed if it returns `Ok`, else rolled back.
+    pub(super) fn write<T>(&self, work: impl FnOnce(&Conn<'_>) -> Result<T>) -> Result<T> {
+        self.db.write(Lock::Ledger, work)
+    }
+
+    /// Takes over a ledger kept in a SQLite database of its own (`legacy`, as earlier versions
+    /// did): its events, seals and chain, in one transaction, into this fresh one.
     pub fn merge(&self, legacy: &Path) -> Result<()> {
-        self.conn
-            .execute("ATTACH DATABASE ?1 AS legacy", [legacy.to_string_lossy()])?;
-        let merged = self.immediate(|| {
-            self.conn.execute_batch(
+        // Attached outside the transaction, on the handle's one connection.
+        self.read(|conn| {
+            conn.execute(
+                "ATTACH DATABASE ?1 AS legacy",
+                params![legacy.to_string_lossy().as_ref()],
+            )
+        })?;
+        let merged = self.write(|conn| {
+            conn.batch(
                 "DELETE FROM chain;
                  INSERT INTO events (seq, event, prev_hash, hash, time)
                      SELECT seq, event, prev_hash, hash, time FROM legacy.events;
                  INSERT INTO seals SELECT * FROM legacy.seals;
                  INSERT INTO chain SELECT * FROM legacy.chain;",
-            )?;
-            Ok(())
+            )
         });
-        self.conn.execute("DETACH DATABASE legacy", [])?;
+        self.read(|conn| conn.batch("DETACH DATABASE legacy"))?;
         merged
     }
 
     /// Appends `events` in one transaction, numbering and chaining them, and seals the head
     /// when due. On return (`Ok`) every event is on disk and carries its `seq`.
     pub fn append(&self, events: &mut [Event], key: &SigningKey, sealing: Sealing) -> Result<()> {
-        self.immediate(|| append_in(&self.conn, events, key, sealing))
+        self.write(|conn| append_in(conn, events, key, sealing))
     }
 
     /// Seals the head now if events are unsealed (or only when due, without `force`).
     pub fn seal(&self, key: &SigningKey, sealing: Sealing, force: bool) -> Result<()> {
-        self.immediate(|| seal_if_due(&self.conn, &head(&self.conn)?, key, sealing, force))
+        self.write(|conn| seal_if_due(conn, &head(conn)?, key, sealing, force))
     }
 }
 
-fn head(conn: &Connection) -> Result<Head> {
-    let mut select = conn.prepare_cached(
+fn head(conn: &Conn<'_>) -> Result<Head> {
+    conn.query_one(
         "SELECT head_seq, head_hash, sealed_seq, sealed_at_us FROM chain WHERE id = 1",
-    )?;
-    Ok(select.query_row([], |r| {
-        Ok(Head {
-            seq: r.get(0)?,
-            hash: r.get(1)?,
-            sealed_seq: r.get(2)?,
-            sealed_at_us: r.get(3)?,
-        })
-    })?)
+        &[],
+        |r| {
+            Ok(Head {
+                seq: r.get(0)?,
+                hash: r.get(1)?,
+                sealed_seq: r.get(2)?,
+                sealed_at_us: r.get(3)?,
+            })
+        },
+    )
 }
 
-/// [`LedgerDb::append`] inside a write transaction the caller holds on `conn`.
+/// [`LedgerDb::append`] inside a write transaction holding the chain.
 pub(super) fn append_in(
-    conn: &Connection,
+    conn: &Conn<'_>,
     events: &mut [Event],
     key: &SigningKey,
     sealing: Sealing,
 ) -> Result<()> {
     let mut at = head(conn)?;
-    {
-        let mut insert = conn.prepare_cached(
+    for event in events.iter_mut() {
+        event.seq = at.seq + 1;
+        let canonical = event.canonical()?;
+        let hash = chain_hash(&at.hash, &canonical);
+        conn.execute(
             "INSERT INTO events (seq, event, prev_hash, hash, time) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![event.seq, canonical, at.hash, hash, event.time],
         )?;
-        for event in events.iter_mut() {
-            event.seq = at.seq + 1;
-            let canonical = event.canonical()?;
-            let hash = chain_hash(&at.hash, &canonical);
-            insert.execute(params![event.seq, canonical, at.hash, hash, event.time])?;
-            at.seq = event.seq;
-            at.hash = hash;
-        }
+        at.seq = event.seq;
+        at.hash = hash;
     }
-    conn.prepare_cached("UPDATE chain SET head_seq = ?1, head_hash = ?2 WHERE id = 1")?
-        .execute(params![at.seq, at.hash])?;
+    conn.execute(
+        "UPDATE chain SET head_seq = ?1, head_hash = ?2 WHERE id = 1",
+        params![at.seq, at.hash],
+    )?;
     seal_if_due(conn, &at, key, sealing, false)
 }
 
 /// Seals the head if it is due (or `force`d) and not sealed yet.
 fn seal_if_due(
-    conn: &Connection,
+    conn: &Conn<'_>,
     at: &Head,
     key: &SigningKey,
     sealing: Sealing,
@@ -247,11 +217,9 @@ pub fn append_in_transaction(
     key: &SigningKey,
     sealing: Sealing,
 ) -> Result<()> {
-    append_in(tx.connection(), events, key, sealing)
-}
-
-fn unavailable(path: &Path, e: rusqlite::Error) -> Error {
-    Error::caused(format!("cannot open audit ledger {}", path.display()), e)
+    let conn = tx.connection();
+    conn.exclusive(Lock::Ledger)?;
+    append_in(conn, events, key, sealing)
 }
 
 #[derive(Debug)]

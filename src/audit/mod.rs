@@ -74,9 +74,9 @@ pub fn open_ledger(
     key: &SigningKey,
     sealing: Sealing,
 ) -> Result<LedgerDb> {
-    let (ledger, created) = LedgerDb::open(&dir.catalog_db())?;
+    let (ledger, created) = LedgerDb::open(catalog)?;
     let legacy = dir.legacy_audit_db();
-    if created && legacy.is_file() {
+    if created && legacy.is_file() && catalog.db().sqlite_path().is_some() {
         ledger.merge(&legacy)?;
         let merged = legacy.with_extension("db.merged-into-catalog");
         std::fs::rename(&legacy, &merged)?;

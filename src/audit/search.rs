@@ -1,6 +1,7 @@
 //! Reading the ledger: filtered pages of events, as JSON, ndjson or CSV.
 
 use super::ledger::LedgerDb;
+use crate::catalog::db::params;
 use serde_json::Value;
 
 use super::event::format_time_us;
@@ -153,41 +154,43 @@ impl LedgerDb {
         } else {
             (">", "")
         };
-        let mut select = self.conn.prepare_cached(&format!(
+        let sql = format!(
             "SELECT seq, event FROM events
              WHERE seq {beyond} ?1
-               AND (?2 IS NULL OR time >= ?2) AND (?3 IS NULL OR time < ?3)
-               AND (?4 IS NULL OR json_extract(event, '$.actor.name') = ?4)
-               AND (?5 IS NULL OR json_extract(event, '$.action') = ?5)
-               AND (?6 IS NULL OR json_extract(event, '$.share') = ?6 COLLATE NOCASE)
-               AND (?7 IS NULL OR json_extract(event, '$.table') = ?7 COLLATE NOCASE)
-               AND json_extract(event, '$.status') BETWEEN ?8 AND ?9
-               AND (?10 IS NULL OR (time = ?12 AND request_id = ?10))
+               AND (CAST(?2 AS TEXT) IS NULL OR time >= ?2) AND (CAST(?3 AS TEXT) IS NULL OR time < ?3)
+               AND (CAST(?4 AS TEXT) IS NULL OR json_extract(event, '$.actor.name') = ?4)
+               AND (CAST(?5 AS TEXT) IS NULL OR json_extract(event, '$.action') = ?5)
+               AND (CAST(?6 AS TEXT) IS NULL OR json_extract(event, '$.share') = ?6 COLLATE NOCASE)
+               AND (CAST(?7 AS TEXT) IS NULL OR json_extract(event, '$.table') = ?7 COLLATE NOCASE)
+               AND CAST(json_extract(event, '$.status') AS BIGINT) BETWEEN ?8 AND ?9
+               AND (CAST(?10 AS TEXT) IS NULL OR (time = ?12 AND request_id = ?10))
                AND seq > (SELECT coalesce(max(seq), 0) FROM events) - ?13
              ORDER BY seq {order} LIMIT ?11",
-        ))?;
-        let rows = select.query_map(
-            rusqlite::params![
-                after,
-                from,
-                to,
-                filter.actor,
-                filter.action,
-                filter.share,
-                filter.table,
-                min_status,
-                max_status,
-                filter.request_id,
-                limit + 1,
-                request_time,
-                filter.within_latest.unwrap_or(i64::MAX as u64),
-            ],
-            |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?)),
-        )?;
+        );
+        let rows = self.read(|conn| {
+            conn.query_all(
+                &sql,
+                params![
+                    after,
+                    from,
+                    to,
+                    filter.actor,
+                    filter.action,
+                    filter.share,
+                    filter.table,
+                    min_status,
+                    max_status,
+                    filter.request_id,
+                    limit + 1,
+                    request_time,
+                    filter.within_latest.unwrap_or(i64::MAX as u64),
+                ],
+                |r| Ok((r.get::<u64>(0)?, r.get::<String>(1)?)),
+            )
+        })?;
         let mut events = Vec::new();
         let mut last = None;
-        for row in rows {
-            let (seq, text) = row?;
+        for (seq, text) in rows {
             if events.len() as u64 == limit {
                 return Ok(Page {
                     events,

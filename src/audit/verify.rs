@@ -6,6 +6,7 @@
 use std::io::BufRead;
 
 use super::ledger::LedgerDb;
+use crate::catalog::db::Conn;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -195,42 +196,56 @@ impl<'k> Verifier<'k> {
 }
 
 impl LedgerDb {
-    /// Checks the ledger database at `self.conn`.
+    /// Checks the ledger as it is now (events appended meanwhile are left for the next check).
     pub fn verify_ledger(
         &self,
         key: &VerifyingKey,
     ) -> Result<std::result::Result<Verified, Problem>> {
-        let (base_seq, base_hash, head_seq, head_hash): (u64, String, u64, String) =
-            self.conn.query_row(
-                "SELECT base_seq, base_hash, head_seq, head_hash FROM chain WHERE id = 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )?;
-        let mut seals = self
-            .conn
-            .prepare("SELECT seq, seal, signature FROM seals ORDER BY seq")?;
-        let mut seals = seals
-            .query_map([], |r| {
-                Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?, r.get(2)?))
-            })?
-            .map(|row| {
-                let (seq, text, signature) = row?;
-                let seal = serde_json::from_str(&text).unwrap_or(Value::Null);
-                Ok((seq, Seal { seal, signature }))
-            })
-            .collect::<Result<Vec<_>>>()?
-            .into_iter()
-            .peekable();
-        let mut verifier = Verifier::new(key, base_seq, &base_hash);
-        let mut events = self
-            .conn
-            .prepare("SELECT seq, event, prev_hash, hash, time FROM events ORDER BY seq")?;
-        let mut rows = events.query([])?;
-        while let Some(row) = rows.next()? {
+        self.snapshot(|conn| verify_in(conn, key))
+    }
+}
+
+fn verify_in(
+    conn: &Conn<'_>,
+    key: &VerifyingKey,
+) -> Result<std::result::Result<Verified, Problem>> {
+    let (base_seq, base_hash, head_seq, head_hash): (u64, String, u64, String) = conn.query_one(
+        "SELECT base_seq, base_hash, head_seq, head_hash FROM chain WHERE id = 1",
+        &[],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    let mut seals = conn
+        .query_all(
+            "SELECT seq, seal, signature FROM seals ORDER BY seq",
+            &[],
+            |r| {
+                let seal = serde_json::from_str(&r.get::<String>(1)?).unwrap_or(Value::Null);
+                Ok((
+                    r.get::<u64>(0)?,
+                    Seal {
+                        seal,
+                        signature: r.get(2)?,
+                    },
+                ))
+            },
+        )?
+        .into_iter()
+        .peekable();
+    let mut verifier = Verifier::new(key, base_seq, &base_hash);
+    // The first problem found; the events after it are not looked at.
+    let mut problem = None;
+    conn.query_each(
+        "SELECT seq, event, prev_hash, hash, time FROM events ORDER BY seq",
+        &[],
+        |row| {
+            if problem.is_some() {
+                return Ok(());
+            }
             let seq: u64 = row.get(0)?;
             while let Some((_, seal)) = seals.next_if(|(s, _)| *s < seq) {
-                if let Err(problem) = verifier.seal(&seal) {
-                    return Ok(Err(problem));
+                if let Err(found) = verifier.seal(&seal) {
+                    problem = Some(found);
+                    return Ok(());
                 }
             }
             let text: String = row.get(1)?;
@@ -240,24 +255,29 @@ impl LedgerDb {
                 prev_hash: row.get(2)?,
                 hash: row.get(3)?,
             };
-            if let Err(problem) = verifier.link(&link) {
-                return Ok(Err(problem));
+            if let Err(found) = verifier.link(&link) {
+                problem = Some(found);
+                return Ok(());
             }
             // Time filters read the column: it must say what the event says.
-            if link.event.get("time").and_then(Value::as_str) != Some(&row.get::<_, String>(4)?) {
-                return Ok(Err(Problem {
+            if link.event.get("time").and_then(Value::as_str) != Some(&row.get::<String>(4)?) {
+                problem = Some(Problem {
                     seq,
                     message: "altered: its time column does not match its content".into(),
-                }));
+                });
             }
-        }
-        for (_, seal) in seals {
-            if let Err(problem) = verifier.seal(&seal) {
-                return Ok(Err(problem));
-            }
-        }
-        Ok(verifier.finish(head_seq, &head_hash))
+            Ok(())
+        },
+    )?;
+    if let Some(problem) = problem {
+        return Ok(Err(problem));
     }
+    for (_, seal) in seals {
+        if let Err(problem) = verifier.seal(&seal) {
+            return Ok(Err(problem));
+        }
+    }
+    Ok(verifier.finish(head_seq, &head_hash))
 }
 
 /// Checks an export file (see [`super::export`]).

@@ -115,13 +115,14 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 mod tests {
     use super::*;
     use crate::auth::{authenticate, issue_token, token_hash};
+    use crate::catalog::Location;
 
     #[test]
     fn changes_by_another_process_are_seen_on_the_next_check() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("catalog.db");
-        let server = Catalog::open(&path).unwrap();
-        let other = Catalog::open(&path).unwrap();
+        let server = Catalog::open(&Location::Sqlite(path.clone())).unwrap();
+        let other = Catalog::open(&Location::Sqlite(path.clone())).unwrap();
         other
             .write(|tx| {
                 let new = crate::catalog::NewRecipient {

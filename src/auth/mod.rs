@@ -357,7 +357,10 @@ mod tests {
     #[test]
     fn issued_tokens_authenticate_and_are_stored_hashed() {
         let dir = tempfile::tempdir().unwrap();
-        let catalog = Catalog::open(&dir.path().join("catalog.db")).unwrap();
+        let catalog = Catalog::open(&crate::catalog::Location::Sqlite(
+            dir.path().join("catalog.db"),
+        ))
+        .unwrap();
         catalog
             .write(|tx| {
                 let new = catalog::NewRecipient {

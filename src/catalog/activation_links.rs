@@ -2,7 +2,7 @@
 //! new token in a profile file. Only the code's SHA-256 is stored; a recipient has at most one
 //! usable link (a newer one withdraws the older).
 
-use rusqlite::{OptionalExtension, params};
+use super::db::params;
 
 use super::Tx;
 use super::new_id;
@@ -51,34 +51,31 @@ impl Tx<'_> {
 
     /// Withdraws the recipient's unused links.
     pub fn withdraw_activation_links(&self, recipient_id: &str) -> Result<usize> {
-        Ok(self.conn.execute(
+        self.conn.execute(
             "UPDATE activation_links SET withdrawn_at = ?2
              WHERE recipient_id = ?1 AND used_at IS NULL AND withdrawn_at IS NULL",
             params![recipient_id, now_ms()],
-        )?)
+        )
     }
 
     /// Presents a link: consumes it when it is still usable (in the caller's transaction, with
     /// the token it hands out).
     pub fn consume_activation_link(&self, code_hash: &str) -> Result<Activation> {
-        let found = self
-            .conn
-            .query_row(
-                "SELECT l.id, r.name, l.expires_at, l.used_at, l.withdrawn_at
+        let found = self.conn.query_opt(
+            "SELECT l.id, r.name, l.expires_at, l.used_at, l.withdrawn_at
                  FROM activation_links l JOIN recipients r ON r.id = l.recipient_id
                  WHERE l.code_hash = ?1",
-                [code_hash],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, Option<i64>>(3)?,
-                        r.get::<_, Option<i64>>(4)?,
-                    ))
-                },
-            )
-            .optional()?;
+            params![code_hash],
+            |r| {
+                Ok((
+                    r.get::<String>(0)?,
+                    r.get::<String>(1)?,
+                    r.get::<i64>(2)?,
+                    r.get::<Option<i64>>(3)?,
+                    r.get::<Option<i64>>(4)?,
+                ))
+            },
+        )?;
         let Some((id, recipient, expires_at, used_at, withdrawn_at)) = found else {
             return Ok(Activation::Unknown);
         };
@@ -89,7 +86,7 @@ impl Tx<'_> {
             (None, None) if expires_at <= now => Activation::ExpiredAt(expires_at),
             (None, None) => {
                 self.conn.execute(
-                    "UPDATE activation_links SET used_at = ?2 WHERE id = ?1",
+                    "UPDATE activation_links SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL",
                     params![id, now],
                 )?;
                 Activation::Granted { recipient }
@@ -99,18 +96,18 @@ impl Tx<'_> {
 
     /// The recipient's links, newest first.
     pub fn activation_links(&self, recipient_id: &str) -> Result<Vec<LinkInfo>> {
-        let mut stmt = self.conn.prepare(
+        self.conn.query_all(
             "SELECT created_at, expires_at, used_at, withdrawn_at FROM activation_links
              WHERE recipient_id = ?1 ORDER BY created_at DESC, rowid DESC",
-        )?;
-        let rows = stmt.query_map([recipient_id], |r| {
-            Ok(LinkInfo {
-                created_at: r.get(0)?,
-                expires_at: r.get(1)?,
-                used_at: r.get(2)?,
-                withdrawn_at: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            params![recipient_id],
+            |r| {
+                Ok(LinkInfo {
+                    created_at: r.get(0)?,
+                    expires_at: r.get(1)?,
+                    used_at: r.get(2)?,
+                    withdrawn_at: r.get(3)?,
+                })
+            },
+        )
     }
 }

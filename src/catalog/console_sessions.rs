@@ -2,9 +2,8 @@
 //! cookie's SHA-256 is stored; a session is found together with its token, so that a revoked
 //! or expired token ends every session opened with it.
 
-use rusqlite::{OptionalExtension, params};
-
 use super::Tx;
+use super::db::params;
 use super::tokens::AdminTokenOwner;
 use crate::Result;
 use crate::clock::now_ms;
@@ -24,26 +23,25 @@ impl Tx<'_> {
         let now = now_ms();
         self.conn.execute(
             "DELETE FROM console_sessions WHERE expires_at <= ?1 OR ended_at IS NOT NULL",
-            [now],
+            params![now],
         )?;
-        Ok(self.conn.query_row(
+        self.conn.query_one(
             "INSERT INTO console_sessions (id_hash, token_id, created_at, expires_at)
-             SELECT ?1, id, ?3, min(?4, coalesce(expires_at, ?4)) FROM admin_tokens WHERE id = ?2
+             SELECT ?1, id, CAST(?3 AS BIGINT), CASE WHEN expires_at < ?4 THEN expires_at ELSE ?4 END
+             FROM admin_tokens WHERE id = ?2
              RETURNING expires_at",
             params![id_hash, token_id, now, until],
             |r| r.get(0),
-        )?)
+        )
     }
 
     pub fn console_session(&self, id_hash: &str) -> Result<Option<ConsoleSession>> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT s.expires_at, s.ended_at, t.id, t.name, t.role, t.expires_at, t.revoked_at
+        self.conn.query_opt(
+            "SELECT s.expires_at, s.ended_at, t.id, t.name, t.role, t.expires_at, t.revoked_at
                  FROM console_sessions s JOIN admin_tokens t ON t.id = s.token_id
                  WHERE s.id_hash = ?1",
-            )?
-            .query_row([id_hash], |r| {
+            params![id_hash],
+            |r| {
                 Ok(ConsoleSession {
                     expires_at: r.get(0)?,
                     ended_at: r.get(1)?,
@@ -55,8 +53,8 @@ impl Tx<'_> {
                         revoked_at: r.get(6)?,
                     },
                 })
-            })
-            .optional()?)
+            },
+        )
     }
 
     /// Signs a session out; `false` when there was no live one.

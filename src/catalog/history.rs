@@ -4,11 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rusqlite::types::ValueRef;
 use serde_json::{Map, Value};
 
-use super::Tx;
 use super::partition_filter::PartitionFilter;
+use super::{Tx, db};
 use crate::Result;
 
 /// Every row of the governed tables, as canonical JSON objects, by table.
@@ -34,7 +33,10 @@ const GOVERNED: [&str; 14] = [
 ];
 
 fn recorded(column: &str) -> bool {
-    !column.ends_with("_hash") && !column.ends_with("_sealed") && column != "last_used_at"
+    // `rowid`: PostgreSQL's stand-in for SQLite's implicit row number, an order, not a fact.
+    !column.ends_with("_hash")
+        && !column.ends_with("_sealed")
+        && !["last_used_at", "rowid"].contains(&column)
 }
 
 impl Tx<'_> {
@@ -44,32 +46,31 @@ impl Tx<'_> {
         for table in GOVERNED {
             let columns: Vec<String> = self
                 .conn
-                .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?
-                .query_map([], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<String>>>()?
+                .columns(table)?
                 .into_iter()
                 .filter(|c| recorded(c))
                 .collect();
-            let mut select = self
-                .conn
-                .prepare(&format!("SELECT {} FROM {table}", columns.join(", ")))?;
-            let mut found = select.query([])?;
             let set = rows.entry(table.to_string()).or_default();
-            while let Some(row) = found.next()? {
-                let mut object = Map::new();
-                for (i, column) in columns.iter().enumerate() {
-                    let value = match row.get_ref(i)? {
-                        ValueRef::Null => Value::Null,
-                        ValueRef::Integer(n) => n.into(),
-                        ValueRef::Real(x) => x.into(),
-                        ValueRef::Text(t) => String::from_utf8_lossy(t).into(),
-                        ValueRef::Blob(b) => hex::encode(b).into(),
-                    };
-                    object.insert(column.clone(), value);
-                }
-                // serde_json keeps object keys sorted: equal rows give equal text.
-                set.insert(Value::Object(object).to_string());
-            }
+            self.conn.query_each(
+                &format!("SELECT {} FROM {table}", columns.join(", ")),
+                &[],
+                |row| {
+                    let mut object = Map::new();
+                    for (i, column) in columns.iter().enumerate() {
+                        let value = match row.value(i)? {
+                            db::Value::Null => Value::Null,
+                            db::Value::Int(n) => n.into(),
+                            db::Value::Real(x) => x.into(),
+                            db::Value::Text(t) => t.into(),
+                            db::Value::Blob(b) => hex::encode(b).into(),
+                        };
+                        object.insert(column.clone(), value);
+                    }
+                    // serde_json keeps object keys sorted: equal rows give equal text.
+                    set.insert(Value::Object(object).to_string());
+                    Ok(())
+                },
+            )?;
         }
         Ok(rows)
     }

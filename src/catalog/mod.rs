@@ -1,13 +1,14 @@
-//! The catalog: an embedded SQLite database of tables, shares, recipients, tokens and grants.
+//! The catalog: tables, shares, recipients, tokens and grants, in an embedded SQLite file or in
+//! a PostgreSQL database that several replicas share ([`db`]).
 //!
 //! Every request reads the database afresh, so a running server sees changes made by another
-//! process (the `fireshare sql` command) without a restart. Writes run in `BEGIN IMMEDIATE`
-//! transactions; WAL mode lets readers go on while a writer works.
+//! process (the `fireshare sql` command, another replica) without a restart. Writes are
+//! transactions that one writer at a time runs, whichever process it is in.
 
 mod activation_links;
 mod console_sessions;
+pub mod db;
 pub mod history;
-mod migrations;
 mod objects;
 pub mod partition_filter;
 mod pending_changes;
@@ -16,14 +17,10 @@ mod settings;
 mod storage_credentials;
 mod tokens;
 
-use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
-
-use rusqlite::{Connection, TransactionBehavior};
 
 pub use activation_links::{Activation, LinkInfo};
+pub use db::{DatabaseFlags, Db, Location, Lock, PgSettings};
 pub use objects::{Grant, NewMember, NewRecipient, Recipient, Share, SharedTable, Table};
 pub use pending_changes::{FOUR_EYES, NewChange, PendingChange};
 pub use quality::{
@@ -36,11 +33,7 @@ pub use tokens::{AdminTokenInfo, AdminTokenOwner, LiveToken, OAuthClient, TokenI
 use crate::Result;
 
 pub struct Catalog {
-    conn: Mutex<Connection>,
-    /// A second connection (none in memory) that only reads the catalog's change counter,
-    /// which every catalog write of any process moves. Its own lock: change checks never wait
-    /// for a writer.
-    watch: Option<Mutex<Connection>>,
+    db: Db,
     /// Bumped by every write of this process.
     generation: AtomicU64,
 }
@@ -54,66 +47,46 @@ pub struct ChangeStamp {
 }
 
 impl Catalog {
-    /// Opens (creating if needed) the catalog at `path` and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Self> {
-        let conn = Connection::open(path)?;
-        let watch = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-        Self::setup(conn, Some(Mutex::new(watch)))
-    }
-
-    /// A private in-memory catalog, for tests.
-    pub fn open_in_memory() -> Result<Self> {
-        Self::setup(Connection::open_in_memory()?, None)
-    }
-
-    /// See [`ChangeStamp`]: one row read from the page cache, no write.
-    pub fn change_stamp(&self) -> ChangeStamp {
-        let changes = self.watch.as_ref().map_or(0, |watch| {
-            let conn = watch.lock().unwrap_or_else(|p| p.into_inner());
-            // On error, a value no earlier stamp holds: whatever was kept is dropped.
-            conn.prepare_cached("SELECT n FROM catalog_changes")
-                .and_then(|mut s| s.query_row([], |r| r.get(0)))
-                .unwrap_or(-1)
-        });
-        ChangeStamp {
-            generation: self.generation.load(Ordering::Acquire),
-            changes,
-        }
-    }
-
-    fn setup(mut conn: Connection, watch: Option<Mutex<Connection>>) -> Result<Self> {
-        conn.busy_timeout(Duration::from_secs(10))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        // FULL: a change commits with its audit event, which must survive a crash of the
-        // machine too.
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", true)?;
-        migrations::run(&mut conn)?;
+    /// Opens (creating if needed) the catalog at `location` and brings its schema up to date.
+    pub fn open(location: &Location) -> Result<Self> {
         Ok(Catalog {
-            conn: Mutex::new(conn),
-            watch,
+            db: Db::open(location)?,
             generation: AtomicU64::new(0),
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave SQLite inconsistent (transactions roll
-        // back on drop), so a poisoned lock is safe to reuse.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    /// A private in-memory catalog, for tests.
+    pub fn open_in_memory() -> Result<Self> {
+        Self::open(&Location::Memory)
+    }
+
+    /// The database the catalog lives in (the audit ledger's too).
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// See [`ChangeStamp`]: with SQLite one row read from the page cache by a connection of
+    /// its own; with PostgreSQL one round trip, which sees what any replica committed.
+    pub fn change_stamp(&self) -> ChangeStamp {
+        ChangeStamp {
+            generation: self.generation.load(Ordering::Acquire),
+            changes: self.db.changes(),
+        }
     }
 
     /// Runs read-only work.
     pub fn read<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
-        f(&Tx { conn: &self.lock() })
+        self.db.read(|conn| f(&Tx { conn }))
     }
 
-    /// Runs `f` in one write transaction: committed if it returns `Ok`, rolled back otherwise.
+    /// Runs `f` in one write transaction, alone among the catalog's writers of every process:
+    /// committed if it returns `Ok`, rolled back otherwise.
     pub fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = f(&Tx { conn: &tx })?;
-        tx.execute("UPDATE catalog_changes SET n = n + 1", [])?;
-        tx.commit()?;
+        let value = self.db.write(Lock::Catalog, |conn| {
+            let value = f(&Tx { conn })?;
+            conn.execute("UPDATE catalog_changes SET n = n + 1", &[])?;
+            Ok(value)
+        })?;
         self.generation.fetch_add(1, Ordering::AcqRel);
         Ok(value)
     }
@@ -123,38 +96,24 @@ impl Catalog {
 /// method of it (grouped by the files of this module), so that no other module sees the
 /// database or its SQL.
 pub struct Tx<'a> {
-    conn: &'a Connection,
+    conn: &'a db::Conn<'a>,
 }
 
 impl Tx<'_> {
     /// Runs `f` and undoes whatever it wrote, whether it succeeds or not: what a change
     /// would do, without doing it.
     pub fn trial<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
-        self.conn.execute_batch("SAVEPOINT trial")?;
+        self.conn.batch("SAVEPOINT trial")?;
         let outcome = f(self);
         self.conn
-            .execute_batch("ROLLBACK TO SAVEPOINT trial; RELEASE SAVEPOINT trial")?;
+            .batch("ROLLBACK TO SAVEPOINT trial; RELEASE SAVEPOINT trial")?;
         outcome
     }
 
     /// The transaction's connection, for the audit ledger alone: its tables share the
     /// catalog's database so that a change and the event recording it commit together.
-    pub fn connection(&self) -> &Connection {
+    pub fn connection(&self) -> &db::Conn<'_> {
         self.conn
-    }
-}
-
-impl From<rusqlite::Error> for crate::Error {
-    fn from(e: rusqlite::Error) -> Self {
-        use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
-        match e.sqlite_error_code() {
-            // Another process held the write lock past the busy timeout: say so, don't hang.
-            Some(DatabaseBusy | DatabaseLocked) => crate::Error::Unavailable {
-                message: "the database is busy: another writer held it for 10 s; try again".into(),
-                source: Some(std::sync::Arc::new(e)),
-            },
-            _ => crate::Error::caused("database error", e),
-        }
     }
 }
 

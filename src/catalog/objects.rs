@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{OptionalExtension, Row, params};
+use super::db::{Row, params};
 
 use super::Tx;
 use super::new_id;
@@ -83,7 +83,7 @@ const SHARED_TABLE_COLUMNS: &str = "s.id, s.name, m.schema_alias, m.table_alias,
      t.id, t.schema_name, t.name, t.location, t.comment, t.created_at, t.credential_id, s.url_ttl_ms, \
      m.partition_filter, m.comment";
 
-fn table_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Table> {
+fn table_at(row: &Row<'_>, at: usize) -> Result<Table> {
     Ok(Table {
         id: row.get(at)?,
         schema: row.get(at + 1)?,
@@ -95,7 +95,7 @@ fn table_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Table> {
     })
 }
 
-fn shared_table(row: &Row<'_>) -> rusqlite::Result<SharedTable> {
+fn shared_table(row: &Row<'_>) -> Result<SharedTable> {
     Ok(SharedTable {
         share_id: row.get(0)?,
         share: row.get(1)?,
@@ -103,7 +103,7 @@ fn shared_table(row: &Row<'_>) -> rusqlite::Result<SharedTable> {
         name: row.get(3)?,
         history: row.get(4)?,
         added_at: row.get(5)?,
-        start_version: row.get::<_, i64>(6)? as u64,
+        start_version: row.get::<i64>(6)? as u64,
         table: table_at(row, 7)?,
         url_ttl_ms: row.get(14)?,
         partition_filter: json_column(row, 15)?,
@@ -111,7 +111,7 @@ fn shared_table(row: &Row<'_>) -> rusqlite::Result<SharedTable> {
     })
 }
 
-fn share(row: &Row<'_>) -> rusqlite::Result<Share> {
+fn share(row: &Row<'_>) -> Result<Share> {
     Ok(Share {
         id: row.get(0)?,
         name: row.get(1)?,
@@ -121,7 +121,7 @@ fn share(row: &Row<'_>) -> rusqlite::Result<Share> {
     })
 }
 
-fn recipient(row: &Row<'_>) -> rusqlite::Result<Recipient> {
+fn recipient(row: &Row<'_>) -> Result<Recipient> {
     Ok(Recipient {
         id: row.get(0)?,
         name: row.get(1)?,
@@ -129,7 +129,7 @@ fn recipient(row: &Row<'_>) -> rusqlite::Result<Recipient> {
         created_at: row.get(3)?,
         token_lifetime_ms: row.get(4)?,
         ip_access_list: json_column(row, 5)?,
-        oauth: row.get::<_, String>(6)? == "oauth",
+        oauth: row.get::<String>(6)? == "oauth",
         properties: json_column(row, 7)?.unwrap_or_default(),
     })
 }
@@ -139,9 +139,9 @@ fn recipient(row: &Row<'_>) -> rusqlite::Result<Recipient> {
 pub(super) fn json_column<T: serde::de::DeserializeOwned>(
     row: &Row<'_>,
     index: usize,
-) -> rusqlite::Result<Option<T>> {
+) -> Result<Option<T>> {
     Ok(row
-        .get::<_, Option<String>>(index)?
+        .get::<Option<String>>(index)?
         .and_then(|json| serde_json::from_str(&json).ok()))
 }
 
@@ -159,40 +159,29 @@ impl Tx<'_> {
         let sql = format!(
             "SELECT {TABLE_COLUMNS} FROM tables t WHERE t.schema_name = ?1 AND t.name = ?2"
         );
-        Ok(self
-            .conn
-            .query_row(&sql, params![schema, name], |r| table_at(r, 0))
-            .optional()?)
+        self.conn
+            .query_opt(&sql, params![schema, name], |r| table_at(r, 0))
     }
 
     pub fn table_by_id(&self, id: &str) -> Result<Option<Table>> {
         let sql = format!("SELECT {TABLE_COLUMNS} FROM tables t WHERE t.id = ?1");
-        Ok(self
-            .conn
-            .query_row(&sql, [id], |r| table_at(r, 0))
-            .optional()?)
+        self.conn.query_opt(&sql, params![id], |r| table_at(r, 0))
     }
 
     pub fn find_share(&self, name: &str) -> Result<Option<Share>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT id, name, comment, created_at, url_ttl_ms FROM shares WHERE name = ?1",
-                [name],
-                share,
-            )
-            .optional()?)
+        self.conn.query_opt(
+            "SELECT id, name, comment, created_at, url_ttl_ms FROM shares WHERE name = ?1",
+            params![name],
+            share,
+        )
     }
 
     pub fn find_recipient(&self, name: &str) -> Result<Option<Recipient>> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!("SELECT {RECIPIENT_COLUMNS} FROM recipients WHERE name = ?1"),
-                [name],
-                recipient,
-            )
-            .optional()?)
+        self.conn.query_opt(
+            &format!("SELECT {RECIPIENT_COLUMNS} FROM recipients WHERE name = ?1"),
+            params![name],
+            recipient,
+        )
     }
 
     pub fn require_table(&self, schema: &str, name: &str) -> Result<Table> {
@@ -219,27 +208,25 @@ impl Tx<'_> {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<Share>> {
-        let mut stmt = self.conn.prepare_cached(
+        self.conn.query_all(
             "SELECT s.id, s.name, s.comment, s.created_at, s.url_ttl_ms FROM shares s
              JOIN grants g ON g.share_id = s.id
-             WHERE g.recipient_id = ?1 AND (?2 IS NULL OR s.name > ?2)
+             WHERE g.recipient_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR s.name > ?2)
              ORDER BY s.name LIMIT ?3",
-        )?;
-        let rows = stmt.query_map(params![recipient_id, after, limit as i64], share)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            params![recipient_id, after, limit as i64],
+            share,
+        )
     }
 
     /// The share, if it exists and is granted to the recipient.
     pub fn granted_share(&self, recipient_id: &str, name: &str) -> Result<Option<Share>> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT s.id, s.name, s.comment, s.created_at, s.url_ttl_ms FROM shares s
+        self.conn.query_opt(
+            "SELECT s.id, s.name, s.comment, s.created_at, s.url_ttl_ms FROM shares s
                  JOIN grants g ON g.share_id = s.id
                  WHERE g.recipient_id = ?1 AND s.name = ?2",
-            )?
-            .query_row(params![recipient_id, name], share)
-            .optional()?)
+            params![recipient_id, name],
+            share,
+        )
     }
 
     /// Schema names of a share, sorted, after `after`.
@@ -249,13 +236,13 @@ impl Tx<'_> {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare_cached(
+        self.conn.query_all(
             "SELECT DISTINCT schema_alias FROM share_tables
-             WHERE share_id = ?1 AND (?2 IS NULL OR schema_alias > ?2)
+             WHERE share_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR schema_alias > ?2)
              ORDER BY schema_alias LIMIT ?3",
-        )?;
-        let rows = stmt.query_map(params![share_id, after, limit as i64], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            params![share_id, after, limit as i64],
+            |r| r.get(0),
+        )
     }
 
     /// Tables of a share (of one schema, or all), ordered by (schema, name), after `after`.
@@ -269,17 +256,16 @@ impl Tx<'_> {
         let sql = format!(
             "SELECT {SHARED_TABLE_COLUMNS} FROM share_tables m
              JOIN shares s ON s.id = m.share_id JOIN tables t ON t.id = m.table_id
-             WHERE m.share_id = ?1 AND (?2 IS NULL OR m.schema_alias = ?2)
-               AND (?3 IS NULL OR (m.schema_alias, m.table_alias) > (?3, ?4))
+             WHERE m.share_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR m.schema_alias = ?2)
+               AND (CAST(?3 AS TEXT) IS NULL OR (m.schema_alias, m.table_alias) > (?3, ?4))
              ORDER BY m.schema_alias, m.table_alias LIMIT ?5"
         );
         let (after_schema, after_table) = after.unzip();
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(
+        self.conn.query_all(
+            &sql,
             params![share_id, schema, after_schema, after_table, limit as i64],
             shared_table,
-        )?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        )
     }
 
     /// The shared table `share.schema.table`, if its share is granted to the recipient.
@@ -296,11 +282,11 @@ impl Tx<'_> {
              JOIN grants g ON g.share_id = s.id
              WHERE g.recipient_id = ?1 AND s.name = ?2 AND m.schema_alias = ?3 AND m.table_alias = ?4"
         );
-        Ok(self
-            .conn
-            .prepare_cached(&sql)?
-            .query_row(params![recipient_id, share, schema, table], shared_table)
-            .optional()?)
+        self.conn.query_opt(
+            &sql,
+            params![recipient_id, share, schema, table],
+            shared_table,
+        )
     }
 
     // ---- administration -----------------------------------------------------------------------------
@@ -411,14 +397,11 @@ impl Tx<'_> {
     }
 
     pub fn recipient_by_id(&self, id: &str) -> Result<Option<Recipient>> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!("SELECT {RECIPIENT_COLUMNS} FROM recipients WHERE id = ?1"),
-                [id],
-                recipient,
-            )
-            .optional()?)
+        self.conn.query_opt(
+            &format!("SELECT {RECIPIENT_COLUMNS} FROM recipients WHERE id = ?1"),
+            params![id],
+            recipient,
+        )
     }
 }
 
@@ -452,15 +435,12 @@ impl Tx<'_> {
         let share = self.require_share(share)?;
         let table = self.require_table(schema, table)?;
         let (alias_schema, alias_table) = member.alias.unwrap_or((&table.schema, &table.name));
-        let taken: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT table_id FROM share_tables WHERE share_id = ?1 AND (table_id = ?2
+        let taken: Option<String> = self.conn.query_opt(
+            "SELECT table_id FROM share_tables WHERE share_id = ?1 AND (table_id = ?2
                  OR (schema_alias = ?3 AND table_alias = ?4))",
-                params![share.id, table.id, alias_schema, alias_table],
-                |r| r.get(0),
-            )
-            .optional()?;
+            params![share.id, table.id, alias_schema, alias_table],
+            |r| r.get(0),
+        )?;
         if let Some(other) = taken {
             let what = if other == table.id {
                 format!(
@@ -499,16 +479,11 @@ impl Tx<'_> {
     fn share_member(&self, share: &str, (schema, table): (&str, &str)) -> Result<(String, String)> {
         let share = self.require_share(share)?;
         let by = |condition: &str| -> Result<Option<String>> {
-            Ok(self
-                .conn
-                .query_row(
-                    &format!(
-                        "SELECT table_id FROM share_tables m WHERE share_id = ?1 AND {condition}"
-                    ),
-                    params![share.id, schema, table],
-                    |r| r.get(0),
-                )
-                .optional()?)
+            self.conn.query_opt(
+                &format!("SELECT table_id FROM share_tables m WHERE share_id = ?1 AND {condition}"),
+                params![share.id, schema, table],
+                |r| r.get(0),
+            )
         };
         let table_id = match by("schema_alias = ?2 AND table_alias = ?3")? {
             Some(id) => Some(id),
@@ -586,7 +561,8 @@ impl Tx<'_> {
         let share = self.require_share(share)?;
         let recipient = self.require_recipient(recipient)?;
         self.conn.execute(
-            "INSERT OR IGNORE INTO grants (share_id, recipient_id, granted_at) VALUES (?1, ?2, ?3)",
+            "INSERT INTO grants (share_id, recipient_id, granted_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO NOTHING",
             params![share.id, recipient.id, now_ms()],
         )?;
         Ok(())
@@ -616,7 +592,7 @@ impl Tx<'_> {
     pub fn drop_share(&self, name: &str, if_exists: bool) -> Result<bool> {
         let n = self
             .conn
-            .execute("DELETE FROM shares WHERE name = ?1", [name])?;
+            .execute("DELETE FROM shares WHERE name = ?1", params![name])?;
         deleted_or_error(n, if_exists, || format!("share {name} does not exist"))
     }
 
@@ -624,7 +600,7 @@ impl Tx<'_> {
     pub fn drop_recipient(&self, name: &str, if_exists: bool) -> Result<bool> {
         let n = self
             .conn
-            .execute("DELETE FROM recipients WHERE name = ?1", [name])?;
+            .execute("DELETE FROM recipients WHERE name = ?1", params![name])?;
         deleted_or_error(n, if_exists, || format!("recipient {name} does not exist"))
     }
 }
@@ -644,25 +620,23 @@ pub(super) fn deleted_or_error(
 impl Tx<'_> {
     pub fn all_tables(&self) -> Result<Vec<Table>> {
         let sql = format!("SELECT {TABLE_COLUMNS} FROM tables t ORDER BY t.schema_name, t.name");
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map([], |r| table_at(r, 0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.conn.query_all(&sql, params![], |r| table_at(r, 0))
     }
 
     pub fn all_shares(&self) -> Result<Vec<Share>> {
-        let mut stmt = self.conn.prepare(
+        self.conn.query_all(
             "SELECT id, name, comment, created_at, url_ttl_ms FROM shares ORDER BY name",
-        )?;
-        let rows = stmt.query_map([], share)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            params![],
+            share,
+        )
     }
 
     pub fn all_recipients(&self) -> Result<Vec<Recipient>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {RECIPIENT_COLUMNS} FROM recipients ORDER BY name"
-        ))?;
-        let rows = stmt.query_map([], recipient)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.conn.query_all(
+            &format!("SELECT {RECIPIENT_COLUMNS} FROM recipients ORDER BY name"),
+            params![],
+            recipient,
+        )
     }
 
     /// Every table of the named share.
@@ -687,14 +661,12 @@ impl Tx<'_> {
              JOIN shares s ON s.id = g.share_id JOIN recipients r ON r.id = g.recipient_id
              WHERE {condition} ORDER BY s.name, r.name"
         );
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map([id], |r| {
+        self.conn.query_all(&sql, params![id], |r| {
             Ok(Grant {
                 share: r.get(0)?,
                 recipient: r.get(1)?,
                 granted_at: r.get(2)?,
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 }

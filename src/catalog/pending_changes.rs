@@ -1,7 +1,7 @@
 //! Four-eyes changes waiting for a second admin, and the setting that says which statements
 //! need one.
 
-use rusqlite::{OptionalExtension, Row, params};
+use super::db::{Row, params};
 
 use super::Tx;
 use crate::clock::now_ms;
@@ -38,9 +38,9 @@ pub struct NewChange<'a> {
 const COLUMNS: &str =
     "id, statement, statement_sealed, effect, proposed_by, proposed_at, expires_at, state";
 
-fn change(row: &Row<'_>) -> rusqlite::Result<PendingChange> {
+fn change(row: &Row<'_>) -> Result<PendingChange> {
     Ok(PendingChange {
-        id: row.get::<_, i64>(0)? as u64,
+        id: row.get::<i64>(0)? as u64,
         statement: row.get(1)?,
         statement_sealed: row.get(2)?,
         effect: row.get(3)?,
@@ -54,9 +54,9 @@ fn change(row: &Row<'_>) -> rusqlite::Result<PendingChange> {
 impl Tx<'_> {
     /// Records a proposal; returns its number.
     pub fn propose_change(&self, new: &NewChange<'_>) -> Result<u64> {
-        self.conn.execute(
+        self.conn.query_one(
             "INSERT INTO pending_changes (statement, statement_sealed, effect, proposed_by, proposed_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
             params![
                 new.statement,
                 new.statement_sealed,
@@ -65,28 +65,27 @@ impl Tx<'_> {
                 now_ms(),
                 new.expires_at
             ],
-        )?;
-        Ok(self.conn.last_insert_rowid() as u64)
+            |r| r.get(0),
+        )
     }
 
     pub fn require_change(&self, id: u64) -> Result<PendingChange> {
         self.conn
-            .query_row(
+            .query_opt(
                 &format!("SELECT {COLUMNS} FROM pending_changes WHERE id = ?1"),
-                [id as i64],
+                params![id as i64],
                 change,
-            )
-            .optional()?
+            )?
             .ok_or_else(|| Error::not_found(format!("there is no change {id}")))
     }
 
     /// The changes still waiting for a decision (expired ones included), oldest first.
     pub fn undecided_changes(&self) -> Result<Vec<PendingChange>> {
-        let mut select = self.conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM pending_changes WHERE state = 'pending' ORDER BY id"
-        ))?;
-        let rows = select.query_map([], change)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.conn.query_all(
+            &format!("SELECT {COLUMNS} FROM pending_changes WHERE state = 'pending' ORDER BY id"),
+            params![],
+            change,
+        )
     }
 
     /// Records the decision on a pending change.

@@ -3,9 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{OptionalExtension, params};
-
 use super::Tx;
+use super::db::{Row, params};
 use crate::Result;
 
 /// The FIRE entity a table's versions are validated against.
@@ -15,18 +14,22 @@ pub const FIRE_MIN_PASS_RATE: &str = "fire.min_pass_rate";
 
 impl Tx<'_> {
     pub fn table_properties(&self, table_id: &str) -> Result<BTreeMap<String, String>> {
-        let mut select = self
+        Ok(self
             .conn
-            .prepare_cached("SELECT key, value FROM table_properties WHERE table_id = ?1")?;
-        let rows = select.query_map([table_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            .query_all(
+                "SELECT key, value FROM table_properties WHERE table_id = ?1",
+                params![table_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?
+            .into_iter()
+            .collect())
     }
 
     pub fn set_table_property(&self, table_id: &str, key: &str, value: &str) -> Result<()> {
         self.conn.execute(
             "INSERT INTO table_properties (table_id, key, value) VALUES (?1, ?2, ?3)
              ON CONFLICT (table_id, key) DO UPDATE SET value = excluded.value",
-            [table_id, key, value],
+            params![table_id, key, value],
         )?;
         Ok(())
     }
@@ -35,7 +38,7 @@ impl Tx<'_> {
     pub fn unset_table_property(&self, table_id: &str, key: &str) -> Result<bool> {
         Ok(self.conn.execute(
             "DELETE FROM table_properties WHERE table_id = ?1 AND key = ?2",
-            [table_id, key],
+            params![table_id, key],
         )? > 0)
     }
 }
@@ -51,33 +54,21 @@ pub struct FileKey<'a> {
 
 impl Tx<'_> {
     pub fn file_result(&self, key: &FileKey<'_>) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT tally FROM fire_file_results
-                 WHERE table_id = ?1 AND rules = ?2 AND path = ?3 AND size = ?4 AND dv = ?5",
-            )?
-            .query_row(
-                params![key.table_id, key.rules, key.path, key.size, key.dv],
-                |r| r.get(0),
-            )
-            .optional()?)
+        self.conn.query_opt(
+            "SELECT tally FROM fire_file_results
+             WHERE table_id = ?1 AND rules = ?2 AND path = ?3 AND size = ?4 AND dv = ?5",
+            params![key.table_id, key.rules, key.path, key.size, key.dv],
+            |r| r.get(0),
+        )
     }
 
     pub fn put_file_result(&self, key: &FileKey<'_>, tally: &str) -> Result<()> {
-        self.conn
-            .prepare_cached(
-                "INSERT OR REPLACE INTO fire_file_results (table_id, rules, path, size, dv, tally)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                key.table_id,
-                key.rules,
-                key.path,
-                key.size,
-                key.dv,
-                tally
-            ])?;
+        self.conn.execute(
+            "INSERT INTO fire_file_results (table_id, rules, path, size, dv, tally)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (table_id, rules, path, size, dv) DO UPDATE SET tally = excluded.tally",
+            params![key.table_id, key.rules, key.path, key.size, key.dv, tally],
+        )?;
         Ok(())
     }
 }
@@ -116,9 +107,13 @@ pub fn rules_digest(schema_digest: &str, validator_version: &str) -> String {
 impl Tx<'_> {
     pub fn put_report(&self, table_id: &str, r: &QualityReport) -> Result<()> {
         self.conn.execute(
-            "INSERT OR REPLACE INTO fire_reports (table_id, version, entity, rows, passing, pass_rate,
+            "INSERT INTO fire_reports (table_id, version, entity, rows, passing, pass_rate,
                  report, schema_digest, validator_version, validated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (table_id, version) DO UPDATE SET entity = excluded.entity,
+                 rows = excluded.rows, passing = excluded.passing, pass_rate = excluded.pass_rate,
+                 report = excluded.report, schema_digest = excluded.schema_digest,
+                 validator_version = excluded.validator_version, validated_at = excluded.validated_at",
             params![
                 table_id,
                 r.version,
@@ -137,29 +132,31 @@ impl Tx<'_> {
 
     /// The reports of a table, oldest version first.
     pub fn reports(&self, table_id: &str) -> Result<Vec<QualityReport>> {
-        let mut select = self.conn.prepare(&format!(
-            "SELECT {REPORT_COLUMNS} FROM fire_reports WHERE table_id = ?1 ORDER BY version"
-        ))?;
-        let rows = select.query_map([table_id], report_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.conn.query_all(
+            &format!(
+                "SELECT {REPORT_COLUMNS} FROM fire_reports WHERE table_id = ?1 ORDER BY version"
+            ),
+            params![table_id],
+            report_row,
+        )
     }
 
     /// The report of one version, if it was validated.
     pub fn report(&self, table_id: &str, version: u64) -> Result<Option<QualityReport>> {
-        Ok(self
-            .conn
-            .prepare_cached(&format!(
+        self.conn.query_opt(
+            &format!(
                 "SELECT {REPORT_COLUMNS} FROM fire_reports WHERE table_id = ?1 AND version = ?2"
-            ))?
-            .query_row(params![table_id, version], report_row)
-            .optional()?)
+            ),
+            params![table_id, version],
+            report_row,
+        )
     }
 }
 
 const REPORT_COLUMNS: &str = "version, entity, rows, passing, pass_rate, report, schema_digest, \
      validator_version, validated_at";
 
-fn report_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QualityReport> {
+fn report_row(r: &Row<'_>) -> Result<QualityReport> {
     Ok(QualityReport {
         version: r.get(0)?,
         entity: r.get(1)?,
@@ -186,56 +183,65 @@ pub struct Decision {
 impl Tx<'_> {
     pub fn put_decision(&self, table_id: &str, d: &Decision) -> Result<()> {
         self.conn.execute(
-            "INSERT OR REPLACE INTO fire_decisions (table_id, version, approved, comment, decided_by, decided_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO fire_decisions (table_id, version, approved, comment, decided_by, decided_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (table_id, version) DO UPDATE SET approved = excluded.approved,
+                 comment = excluded.comment, decided_by = excluded.decided_by,
+                 decided_at = excluded.decided_at",
             params![table_id, d.version, d.approved, d.comment, d.decided_by, d.decided_at],
         )?;
         Ok(())
     }
 
     pub fn decisions(&self, table_id: &str) -> Result<Vec<Decision>> {
-        let mut select = self.conn.prepare_cached(
+        self.conn.query_all(
             "SELECT version, approved, comment, decided_by, decided_at FROM fire_decisions
              WHERE table_id = ?1 ORDER BY version",
-        )?;
-        let rows = select.query_map([table_id], |r| {
-            Ok(Decision {
-                version: r.get(0)?,
-                approved: r.get(1)?,
-                comment: r.get(2)?,
-                decided_by: r.get(3)?,
-                decided_at: r.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            params![table_id],
+            |r| {
+                Ok(Decision {
+                    version: r.get(0)?,
+                    approved: r.get(1)?,
+                    comment: r.get(2)?,
+                    decided_by: r.get(3)?,
+                    decided_at: r.get(4)?,
+                })
+            },
+        )
     }
 
     /// Pass rates of the validated versions.
     pub fn pass_rates(&self, table_id: &str) -> Result<BTreeMap<u64, f64>> {
-        let mut select = self
+        Ok(self
             .conn
-            .prepare_cached("SELECT version, pass_rate FROM fire_reports WHERE table_id = ?1")?;
-        let rows = select.query_map([table_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            .query_all(
+                "SELECT version, pass_rate FROM fire_reports WHERE table_id = ?1",
+                params![table_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?
+            .into_iter()
+            .collect())
     }
 
     /// The tables bound to a FIRE entity.
     pub fn bound_tables(&self) -> Result<Vec<String>> {
-        let mut select = self
-            .conn
-            .prepare_cached("SELECT table_id FROM table_properties WHERE key = ?1")?;
-        let rows = select.query_map([FIRE_ENTITY], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.conn.query_all(
+            "SELECT table_id FROM table_properties WHERE key = ?1",
+            params![FIRE_ENTITY],
+            |r| r.get(0),
+        )
     }
 
     /// Forgets a table's reports and per-file results (its entity changed): its versions are
     /// validated again. Admins' decisions stay.
     pub fn forget_quality(&self, table_id: &str) -> Result<()> {
-        self.conn
-            .execute("DELETE FROM fire_reports WHERE table_id = ?1", [table_id])?;
+        self.conn.execute(
+            "DELETE FROM fire_reports WHERE table_id = ?1",
+            params![table_id],
+        )?;
         self.conn.execute(
             "DELETE FROM fire_file_results WHERE table_id = ?1",
-            [table_id],
+            params![table_id],
         )?;
         Ok(())
     }

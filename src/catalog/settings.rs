@@ -1,8 +1,7 @@
 //! Settings remembered in the catalog, shared by a server and the command line.
 
-use rusqlite::OptionalExtension;
-
 use super::Tx;
+use super::db::params;
 use crate::Result;
 
 /// The directory of the FIRE entity schemas (`--fire-schemas`).
@@ -10,17 +9,16 @@ pub const FIRE_SCHEMAS: &str = "fire.schemas";
 
 impl Tx<'_> {
     pub fn setting(&self, key: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()?)
+        self.conn.query_opt(
+            "SELECT value FROM settings WHERE key = ?1",
+            params![key],
+            |r| r.get(0),
+        )
     }
 
     pub fn unset_setting(&self, key: &str) -> Result<()> {
         self.conn
-            .execute("DELETE FROM settings WHERE key = ?1", [key])?;
+            .execute("DELETE FROM settings WHERE key = ?1", params![key])?;
         Ok(())
     }
 
@@ -28,7 +26,7 @@ impl Tx<'_> {
         self.conn.execute(
             "INSERT INTO settings (key, value) VALUES (?1, ?2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [key, value],
+            params![key, value],
         )?;
         Ok(())
     }

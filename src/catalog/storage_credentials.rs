@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::{OptionalExtension, Row, params};
+use super::db::{Row, params};
 
 use super::Tx;
 use super::objects::{deleted_or_error, exists_or_error};
@@ -43,13 +43,13 @@ pub struct NewCredential<'a> {
 
 const COLUMNS: &str = "id, name, kind, key_id, public_options, comment, created_at";
 
-fn info(row: &Row<'_>) -> rusqlite::Result<CredentialInfo> {
+fn info(row: &Row<'_>) -> Result<CredentialInfo> {
     Ok(CredentialInfo {
         id: row.get(0)?,
         name: row.get(1)?,
         kind: row.get(2)?,
         key_id: row.get(3)?,
-        public: serde_json::from_str(&row.get::<_, String>(4)?).unwrap_or_default(),
+        public: serde_json::from_str(&row.get::<String>(4)?).unwrap_or_default(),
         comment: row.get(5)?,
         created_at: row.get(6)?,
     })
@@ -84,7 +84,7 @@ impl Tx<'_> {
 
     pub fn find_credential(&self, name: &str) -> Result<Option<CredentialInfo>> {
         let sql = format!("SELECT {COLUMNS} FROM storage_credentials WHERE name = ?1");
-        Ok(self.conn.query_row(&sql, [name], info).optional()?)
+        self.conn.query_opt(&sql, params![name], info)
     }
 
     pub fn require_credential(&self, name: &str) -> Result<CredentialInfo> {
@@ -94,36 +94,33 @@ impl Tx<'_> {
 
     pub fn credentials(&self) -> Result<Vec<CredentialInfo>> {
         let sql = format!("SELECT {COLUMNS} FROM storage_credentials ORDER BY name");
-        let mut statement = self.conn.prepare(&sql)?;
-        let rows = statement.query_map([], info)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.conn.query_all(&sql, params![], info)
     }
 
     /// The credential with its secrets still sealed, for opening a table's store.
     pub fn sealed_credential(&self, id: &str) -> Result<SealedCredential> {
-        self.conn.query_row(
-            "SELECT id, kind, public_options, secret_sealed FROM storage_credentials WHERE id = ?1",
-            [id],
-            |row| {
+        self.conn.query_opt(
+"SELECT id, kind, public_options, secret_sealed FROM storage_credentials WHERE id = ?1",
+params![id],
+|row| {
                 Ok(SealedCredential {
                     id: row.get(0)?,
                     kind: row.get(1)?,
-                    public: serde_json::from_str(&row.get::<_, String>(2)?).unwrap_or_default(),
+                    public: serde_json::from_str(&row.get::<String>(2)?).unwrap_or_default(),
                     sealed: row.get(3)?,
                 })
             },
-        )
-        .optional()?
+)?
         .ok_or_else(|| Error::internal("a table's storage credential is missing from the catalog"))
     }
 
     /// The tables read with a credential, as `schema.name`.
     pub fn tables_using_credential(&self, id: &str) -> Result<Vec<String>> {
-        let mut statement = self.conn.prepare(
+        self.conn.query_all(
             "SELECT schema_name || '.' || name FROM tables WHERE credential_id = ?1 ORDER BY 1",
-        )?;
-        let rows = statement.query_map([id], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            params![id],
+            |r| r.get(0),
+        )
     }
 
     /// Drops a credential no table uses.
@@ -139,9 +136,10 @@ impl Tx<'_> {
                 )));
             }
         }
-        let n = self
-            .conn
-            .execute("DELETE FROM storage_credentials WHERE name = ?1", [name])?;
+        let n = self.conn.execute(
+            "DELETE FROM storage_credentials WHERE name = ?1",
+            params![name],
+        )?;
         deleted_or_error(n, if_exists, || {
             format!("storage credential {name} does not exist")
         })

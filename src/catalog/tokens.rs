@@ -1,9 +1,8 @@
 //! Bearer tokens of recipients (sharing endpoints) and of admins and auditors (admin API),
 //! stored as SHA-256 hashes with a short display prefix.
 
-use rusqlite::{OptionalExtension, params};
-
 use super::Tx;
+use super::db::params;
 use super::new_id;
 use crate::Result;
 use crate::clock::now_ms;
@@ -53,14 +52,12 @@ impl Tx<'_> {
     }
 
     pub fn token_owner(&self, token_hash: &str) -> Result<Option<TokenOwner>> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT t.id, t.prefix, r.id, r.name, t.expires_at, t.revoked_at, r.ip_access_list
+        self.conn.query_opt(
+            "SELECT t.id, t.prefix, r.id, r.name, t.expires_at, t.revoked_at, r.ip_access_list
                  FROM recipient_tokens t JOIN recipients r ON r.id = t.recipient_id
                  WHERE t.token_hash = ?1",
-            )?
-            .query_row([token_hash], |r| {
+            params![token_hash],
+            |r| {
                 Ok(TokenOwner {
                     token_id: r.get(0)?,
                     prefix: r.get(1)?,
@@ -70,8 +67,8 @@ impl Tx<'_> {
                     revoked_at: r.get(5)?,
                     ip_access_list: super::objects::json_column(r, 6)?,
                 })
-            })
-            .optional()?)
+            },
+        )
     }
 }
 
@@ -88,31 +85,32 @@ pub struct TokenInfo {
 impl Tx<'_> {
     /// Records last-used times (token id -> ms); a time never moves back.
     pub fn record_last_used(&self, used: &std::collections::HashMap<String, i64>) -> Result<()> {
-        let mut stmt = self.conn.prepare_cached(
-            "UPDATE recipient_tokens SET last_used_at = max(coalesce(last_used_at, 0), ?2) WHERE id = ?1",
-        )?;
         for (id, at) in used {
-            stmt.execute(params![id, at])?;
+            self.conn.execute(
+                "UPDATE recipient_tokens SET last_used_at = ?2
+                 WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2)",
+                params![id, at],
+            )?;
         }
         Ok(())
     }
 
     /// The recipient's tokens, newest first.
     pub fn recipient_tokens(&self, recipient_id: &str) -> Result<Vec<TokenInfo>> {
-        let mut stmt = self.conn.prepare(
+        self.conn.query_all(
             "SELECT prefix, created_at, expires_at, revoked_at, last_used_at FROM recipient_tokens
              WHERE recipient_id = ?1 ORDER BY created_at DESC, rowid DESC",
-        )?;
-        let rows = stmt.query_map([recipient_id], |r| {
-            Ok(TokenInfo {
-                prefix: r.get(0)?,
-                created_at: r.get(1)?,
-                expires_at: r.get(2)?,
-                revoked_at: r.get(3)?,
-                last_used_at: r.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            params![recipient_id],
+            |r| {
+                Ok(TokenInfo {
+                    prefix: r.get(0)?,
+                    created_at: r.get(1)?,
+                    expires_at: r.get(2)?,
+                    revoked_at: r.get(3)?,
+                    last_used_at: r.get(4)?,
+                })
+            },
+        )
     }
 }
 
@@ -127,20 +125,20 @@ pub struct LiveToken {
 impl Tx<'_> {
     /// Every recipient token neither revoked nor expired at `now`, soonest to expire first.
     pub fn live_tokens(&self, now: i64) -> Result<Vec<LiveToken>> {
-        let mut stmt = self.conn.prepare(
+        self.conn.query_all(
             "SELECT r.name, t.prefix, t.expires_at FROM recipient_tokens t
              JOIN recipients r ON r.id = t.recipient_id
              WHERE t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?1)
              ORDER BY t.expires_at IS NULL, t.expires_at, r.name",
-        )?;
-        let rows = stmt.query_map([now], |r| {
-            Ok(LiveToken {
-                recipient: r.get(0)?,
-                prefix: r.get(1)?,
-                expires_at: r.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            params![now],
+            |r| {
+                Ok(LiveToken {
+                    recipient: r.get(0)?,
+                    prefix: r.get(1)?,
+                    expires_at: r.get(2)?,
+                })
+            },
+        )
     }
 }
 
@@ -155,14 +153,15 @@ impl Tx<'_> {
         let now = now_ms();
         let mut cut = 0;
         for (table, key) in CREDENTIALS {
-            let live: Vec<(String, Option<i64>)> = self.conn
-                .prepare(&format!(
+            let live: Vec<(String, Option<i64>)> = self.conn.query_all(
+&format!(
                     "SELECT {key}, expires_at FROM {table}
                      WHERE recipient_id = ?1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?2)
                      ORDER BY created_at DESC, rowid DESC"
-                ))?
-                .query_map(params![recipient_id, now], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
+                ),
+params![recipient_id,
+now], |r| Ok((r.get(0)?, r.get(1)?)),
+)?;
             for (index, (id, expires_at)) in live.iter().enumerate() {
                 let until = if index == 0 { grace_until } else { now };
                 let until = expires_at.map_or(until, |e| e.min(until));
@@ -217,21 +216,21 @@ pub struct AdminTokenInfo {
 
 impl Tx<'_> {
     pub fn admin_tokens(&self) -> Result<Vec<AdminTokenInfo>> {
-        let mut stmt = self.conn.prepare(
+        self.conn.query_all(
             "SELECT prefix, name, role, created_at, expires_at, revoked_at FROM admin_tokens
              ORDER BY created_at, rowid",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(AdminTokenInfo {
-                prefix: r.get(0)?,
-                name: r.get(1)?,
-                role: r.get(2)?,
-                created_at: r.get(3)?,
-                expires_at: r.get(4)?,
-                revoked_at: r.get(5)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            params![],
+            |r| {
+                Ok(AdminTokenInfo {
+                    prefix: r.get(0)?,
+                    name: r.get(1)?,
+                    role: r.get(2)?,
+                    created_at: r.get(3)?,
+                    expires_at: r.get(4)?,
+                    revoked_at: r.get(5)?,
+                })
+            },
+        )
     }
 
     /// Revokes the one live admin token with this display prefix.
@@ -271,11 +270,10 @@ impl Tx<'_> {
     }
 
     pub fn admin_token_owner(&self, token_hash: &str) -> Result<Option<AdminTokenOwner>> {
-        Ok(self.conn
-            .prepare_cached(
-                "SELECT id, name, role, expires_at, revoked_at FROM admin_tokens WHERE token_hash = ?1",
-            )?
-            .query_row([token_hash], |r| {
+        self.conn.query_opt(
+            "SELECT id, name, role, expires_at, revoked_at FROM admin_tokens WHERE token_hash = ?1",
+            params![token_hash],
+            |r| {
                 Ok(AdminTokenOwner {
                     token_id: r.get(0)?,
                     name: r.get(1)?,
@@ -283,8 +281,8 @@ impl Tx<'_> {
                     expires_at: r.get(3)?,
                     revoked_at: r.get(4)?,
                 })
-            })
-            .optional()?)
+            },
+        )
     }
 }
 
@@ -316,13 +314,11 @@ impl Tx<'_> {
     }
 
     pub fn oauth_client(&self, client_id: &str) -> Result<Option<OAuthClient>> {
-        Ok(self.conn
-            .prepare_cached(
+        self.conn.query_opt(
                 "SELECT c.client_id, c.secret_hash, r.id, r.name, c.expires_at, c.revoked_at, r.ip_access_list
                  FROM oauth_clients c JOIN recipients r ON r.id = c.recipient_id
                  WHERE c.client_id = ?1",
-            )?
-            .query_row([client_id], |r| {
+            params![client_id], |r| {
                 Ok(OAuthClient {
                     client_id: r.get(0)?,
                     secret_hash: r.get(1)?,
@@ -333,6 +329,5 @@ impl Tx<'_> {
                     ip_access_list: super::objects::json_column(r, 6)?,
                 })
             })
-            .optional()?)
     }
 }

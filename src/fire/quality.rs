@@ -233,53 +233,56 @@ pub fn validate_bound_tables(catalog: &Catalog, delta: &DeltaLog, stores: &Store
             continue;
         };
         let label = format!("{}.{}", table.schema, table.name);
-        let pending = bound_digest(catalog, &schemas, &table)
-            .and_then(|digest| pending_versions(catalog, delta, stores, &table, &digest, None));
-        let versions = match pending {
-            Ok(versions) => versions,
-            Err(e) => {
-                tracing::warn!(table = label, error = %e, "FIRE validation failed");
-                continue;
-            }
-        };
-        // A version that cannot be read (files vacuumed, say) does not hold back the others.
-        for version in versions {
-            let timer = metrics.fire_seconds.start_timer();
-            let validated = validate_version(
-                catalog,
-                delta,
-                stores,
-                &schemas,
-                &table,
-                version,
-                &mut |_| {},
-            );
-            timer.observe_duration();
-            match validated {
-                Ok(done) => {
-                    metrics.fire_rows.inc_by(done.report.rows);
-                    metrics
-                        .fire_validations
-                        .with_label_values(&[label.as_str(), "validated"])
-                        .inc();
-                    tracing::info!(
-                        table = label,
-                        version,
-                        rows = done.report.rows,
-                        pass_rate = done.report.pass_rate,
-                        files_read = done.files_read,
-                        "FIRE validation"
-                    )
-                }
-                Err(e) => {
-                    backlog += 1;
-                    metrics
-                        .fire_validations
-                        .with_label_values(&[label.as_str(), "failed"])
-                        .inc();
-                    tracing::warn!(table = label, version, error = %e, "FIRE validation failed")
+        // Replicas sharing a database validate a table one at a time: the one that holds it
+        // reads what is pending only then, so no version is validated twice.
+        let held = catalog.db().exclusively(&format!("fire validation of {}", table.id), || {
+            let digest = bound_digest(catalog, &schemas, &table)?;
+            let versions = pending_versions(catalog, delta, stores, &table, &digest, None)?;
+            // A version that cannot be read (files vacuumed, say) does not hold back the others.
+            for version in versions {
+                let timer = metrics.fire_seconds.start_timer();
+                let validated = validate_version(
+                    catalog,
+                    delta,
+                    stores,
+                    &schemas,
+                    &table,
+                    version,
+                    &mut |_| {},
+                );
+                timer.observe_duration();
+                match validated {
+                    Ok(done) => {
+                        metrics.fire_rows.inc_by(done.report.rows);
+                        metrics
+                            .fire_validations
+                            .with_label_values(&[label.as_str(), "validated"])
+                            .inc();
+                        tracing::info!(
+                            table = label,
+                            version,
+                            rows = done.report.rows,
+                            pass_rate = done.report.pass_rate,
+                            files_read = done.files_read,
+                            "FIRE validation"
+                        )
+                    }
+                    Err(e) => {
+                        backlog += 1;
+                        metrics
+                            .fire_validations
+                            .with_label_values(&[label.as_str(), "failed"])
+                            .inc();
+                        tracing::warn!(table = label, version, error = %e, "FIRE validation failed")
+                    }
                 }
             }
+            Ok(())
+        });
+        match held {
+            Ok(Some(())) => {}
+            Ok(None) => tracing::debug!(table = label, "another replica is validating it"),
+            Err(e) => tracing::warn!(table = label, error = %e, "FIRE validation failed"),
         }
     }
     metrics.fire_backlog.set(backlog);

@@ -105,7 +105,7 @@ pub(super) async fn audit_events(
     let query = req.query_string().to_string();
     let (page, format) = as_admin(&state, &req, move |state, _| {
         let (filter, format) = audit::search::from_query_string(&query)?;
-        let ledger = audit::LedgerDb::open_existing(&state.config.data_dir.catalog_db())?;
+        let ledger = audit::LedgerDb::of(&state.catalog)?;
         Ok((ledger.query(&filter)?, format))
     })
     .await?;

@@ -4,12 +4,16 @@ use std::time::Duration;
 
 use crate::audit::Sealing;
 use crate::auth::ip::IpNet;
+use crate::catalog::Location;
 use crate::data_dir::DataDir;
 
 /// Settings of a running server.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub data_dir: DataDir,
+    /// Where the catalog and the audit ledger live: the data directory's SQLite file, or a
+    /// PostgreSQL database shared with other replicas.
+    pub database: Location,
     /// Address to bind, e.g. `127.0.0.1:8080`.
     pub listen: String,
     /// Base URL under which clients reach this server (used in file URLs); defaults to
@@ -83,6 +87,7 @@ impl ServerConfig {
             .map(|u| u.trim_end_matches('/').to_string())
             .unwrap_or_else(|| format!("http://{listen}"));
         ServerConfig {
+            database: Location::Sqlite(data_dir.catalog_db()),
             data_dir,
             listen: listen.to_string(),
             public_url,

@@ -11,10 +11,12 @@ use actix_web::rt::net::TcpStream;
 use super::{AppState, ServerConfig, health, limits, recording, routes, scrape, tls};
 use crate::{Error, Result};
 
-/// Opens the data directory of `config` and serves it until Ctrl-C / SIGTERM. `ready` is
-/// called once the socket is bound.
-pub async fn run(config: ServerConfig, ready: impl FnOnce(&AppState)) -> Result<()> {
-    serve(AppState::open(config)?, ready).await
+/// Opens the data directory and database of `config` (before the async runtime starts: the
+/// database clients block) and serves them until Ctrl-C / SIGTERM. `ready` is called once the
+/// socket is bound.
+pub fn run(config: ServerConfig, ready: impl FnOnce(&AppState)) -> Result<()> {
+    let state = AppState::open(config)?;
+    actix_web::rt::System::new().block_on(serve(state, ready))
 }
 
 /// Runs the server on `state` (whose seams a bench may have replaced) until Ctrl-C /

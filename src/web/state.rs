@@ -50,7 +50,6 @@ impl AppState {
             base_dir,
             public_url: &self.config.public_url,
             activation_ttl: self.config.activation_ttl,
-            data_dir: Some(&self.config.data_dir),
             delta: &self.delta,
             stores: &self.stores,
             trail: None,
@@ -75,7 +74,7 @@ impl AppState {
     /// Opens the data directory: catalog (migrated) and secret key (created on first start).
     pub fn open(config: ServerConfig) -> Result<Self> {
         config.data_dir.ensure()?;
-        let catalog = Catalog::open(&config.data_dir.catalog_db())?;
+        let catalog = Catalog::open(&config.database)?;
         let secret = ServerSecret::load_or_create(&config.data_dir.secret_key())?;
         let signing_key = SigningKey::load_or_create(&config.data_dir.signing_key())?;
         let signer = FileUrlSigner::new(secret.clone(), &config.public_url);

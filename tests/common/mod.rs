@@ -155,6 +155,86 @@ pub fn run_python(script: &str, args: &[&str]) -> String {
     stdout
 }
 
+/// The cases of the connector suite (`tests/python/checks.py`).
+pub const CONNECTOR_CASES: &[&str] = &[
+    "list_tables",
+    "latest",
+    "version",
+    "timestamp",
+    "limit",
+    "predicate",
+    "delta_format",
+    "changes",
+    "streaming",
+    "table_version",
+    "paging",
+    "not_granted",
+    "wrong_token",
+    "file_urls",
+];
+
+/// Registers the connector suite's fixture tables (`location` gives each one's `LOCATION …`
+/// clause after `preamble`) and shares them: `regulatory` with `regulator`, `hidden` (one
+/// table) with `outsider`.
+pub fn share_fixtures(data: &Path, preamble: &str, location: impl Fn(&str) -> String) {
+    let tables: String = [
+        "sales", "regions", "many", "cm", "ntz", "dv", "cdf", "secret",
+    ]
+    .iter()
+    .map(|name| {
+        format!(
+            "CREATE TABLE default.{name} USING DELTA LOCATION {};\n",
+            location(name)
+        )
+    })
+    .collect();
+    sql(
+        data,
+        &format!(
+            "{preamble}
+             {tables}
+             CREATE SHARE regulatory COMMENT 'what the regulator may read';
+             ALTER SHARE regulatory ADD TABLE default.cdf WITH HISTORY;
+             ALTER SHARE regulatory ADD TABLE default.sales WITH HISTORY;
+             ALTER SHARE regulatory ADD TABLE default.regions;
+             ALTER SHARE regulatory ADD TABLE default.many;
+             ALTER SHARE regulatory ADD TABLE default.cm;
+             ALTER SHARE regulatory ADD TABLE default.ntz;
+             ALTER SHARE regulatory ADD TABLE default.dv;
+             CREATE SHARE hidden;
+             ALTER SHARE hidden ADD TABLE default.secret;
+             CREATE RECIPIENT regulator;
+             CREATE RECIPIENT outsider;
+             GRANT SELECT ON SHARE regulatory TO RECIPIENT regulator;
+             GRANT SELECT ON SHARE hidden TO RECIPIENT outsider;"
+        ),
+    );
+}
+
+/// Runs the connector suite's `cases` with the two recipients' profiles; returns those that
+/// failed (each case's output is printed).
+pub fn connector_cases<'a>(
+    regulator: &Path,
+    outsider: &Path,
+    fixtures: &Path,
+    cases: &[&'a str],
+) -> Vec<&'a str> {
+    let mut failures = Vec::new();
+    for case in cases {
+        let args = [
+            *case,
+            regulator.to_str().unwrap(),
+            outsider.to_str().unwrap(),
+            fixtures.to_str().unwrap(),
+        ];
+        match std::panic::catch_unwind(|| run_python("checks.py", &args)) {
+            Ok(out) => eprint!("{out}"),
+            Err(_) => failures.push(*case),
+        }
+    }
+    failures
+}
+
 /// A loopback port nobody listens on now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -171,9 +251,24 @@ pub fn assert_lines(text: &str, expected: &[&str]) {
     }
 }
 
-/// The `fireshare` binary built for this test run.
+thread_local! {
+    /// The PostgreSQL database of this test's commands and servers (see [`on_database`]).
+    static DATABASE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// From now on, the `fireshare` commands and servers this test (its thread) starts keep the
+/// catalog and the ledger in the PostgreSQL database at `url`; keys stay in the data directory.
+pub fn on_database(url: &str) {
+    DATABASE.with(|d| *d.borrow_mut() = Some(url.to_string()));
+}
+
+/// The `fireshare` binary built for this test run (on this test's database, if it has one).
 pub fn fireshare() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_fireshare"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_fireshare"));
+    if let Some(url) = DATABASE.with(|d| d.borrow().clone()) {
+        command.env("FIRESHARE_DATABASE_URL", url);
+    }
+    command
 }
 
 /// Runs `fireshare sql` against a data directory and returns its output.
@@ -235,7 +330,26 @@ pub fn profile(data_dir: &Path, server: &Server, recipient: &str, extra: &[&str]
     path
 }
 
-/// A running `fireshare serve` on a free loopback port; killed when dropped.
+/// Bounds the address space of the process `command` starts (`ulimit -v`).
+pub fn bound_memory(command: &mut Command, bytes: u64) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setrlimit(2) alone, between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            let limit = libc::rlimit {
+                rlim_cur: bytes,
+                rlim_max: bytes,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    };
+}
+
+/// A running `fireshare serve` on a free loopback port (its address space bounded to 8 GiB);
+/// killed when dropped.
 pub struct Server {
     child: Child,
     pub port: u16,
@@ -264,10 +378,29 @@ impl Server {
         options: &[&str],
         env: &[(&str, &str)],
     ) -> Server {
+        Server::spawn(command, data_dir, "server", options, env)
+    }
+
+    /// One of several servers on the same data directory (and database), logging to
+    /// `{name}.log` there.
+    pub fn replica(data_dir: &Path, name: &str, options: &[&str]) -> Server {
+        Server::spawn("serve", data_dir, name, options, &[])
+    }
+
+    fn spawn(
+        command: &str,
+        data_dir: &Path,
+        name: &str,
+        options: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         let port = free_port();
         std::fs::create_dir_all(data_dir).unwrap();
-        let log = data_dir.join("server.log");
-        let child = fireshare()
+        let log = data_dir.join(format!("{name}.log"));
+        let mut child = fireshare();
+        // A runaway allocation fails the test, not the machine.
+        bound_memory(&mut child, 8 << 30);
+        let child = child
             .arg(command)
             .arg("--data-dir")
             .arg(data_dir)
@@ -520,4 +653,252 @@ pub fn azurite(root: &Path) -> Service {
             .arg(root);
         command
     })
+}
+
+/// A throwaway PostgreSQL cluster under `target/` (initdb, then a server on a free loopback
+/// port with no Unix socket), run as the unprivileged user `fireshare-pg` when the tests run
+/// as root (PostgreSQL refuses root); stopped and removed when dropped. Debian's `postgresql`
+/// package is installed first when it is missing (as `.ci/run` does).
+pub struct Postgres {
+    pub dir: PathBuf,
+    pub port: u16,
+    bin: PathBuf,
+}
+
+/// The user the clusters run as, when the tests run as root.
+const POSTGRES_USER: &str = "fireshare-pg";
+
+impl Postgres {
+    pub fn start() -> Postgres {
+        let bin = postgres_binaries();
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("postgres");
+        std::fs::create_dir_all(&root).unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("cluster-")
+            .tempdir_in(&root)
+            .unwrap()
+            .keep();
+        let as_root = unsafe { libc::geteuid() } == 0;
+        if as_root {
+            // A system user without a home or a shell (once: tests start clusters at once).
+            static USER: std::sync::Once = std::sync::Once::new();
+            USER.call_once(|| {
+                let _ = Command::new("useradd")
+                    .args([
+                        "--system",
+                        "--no-create-home",
+                        "--shell",
+                        "/usr/sbin/nologin",
+                    ])
+                    .arg(POSTGRES_USER)
+                    .output();
+            });
+            let chown = Command::new("chown")
+                .arg("-R")
+                .arg(POSTGRES_USER)
+                .arg(&dir)
+                .status()
+                .unwrap();
+            assert!(
+                chown.success(),
+                "cannot give {} to {POSTGRES_USER}",
+                dir.display()
+            );
+        }
+        let cluster = Postgres {
+            dir,
+            port: free_port(),
+            bin,
+        };
+        cluster.run(
+            "initdb",
+            &[
+                "-D",
+                &cluster.data().display().to_string(),
+                "-U",
+                "fireshare",
+                "-A",
+                "trust",
+                "--no-sync",
+            ],
+        );
+        cluster.resume();
+        cluster.run(
+            "createdb",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &cluster.port.to_string(),
+                "-U",
+                "fireshare",
+                "fireshare",
+            ],
+        );
+        cluster
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    /// One of PostgreSQL's programs, to run as the cluster's user.
+    fn command(&self, program: &str, args: &[&str]) -> Command {
+        let path = self.bin.join(program);
+        if unsafe { libc::geteuid() } != 0 {
+            let mut command = Command::new(&path);
+            command.args(args);
+            return command;
+        }
+        let quoted: Vec<String> = std::iter::once(path.display().to_string())
+            .chain(args.iter().map(|a| a.to_string()))
+            .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+            .collect();
+        let mut command = Command::new("su");
+        command.args([POSTGRES_USER, "-s", "/bin/sh", "-c", &quoted.join(" ")]);
+        command
+    }
+
+    /// Runs one of PostgreSQL's programs as the cluster's user; panics with its output when
+    /// it fails.
+    fn run(&self, program: &str, args: &[&str]) -> std::process::Output {
+        let out = self
+            .command(program, args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+        assert!(
+            out.status.success(),
+            "{program} {args:?} failed:\n{}{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
+        );
+        out
+    }
+
+    /// Starts the server (again, after [`Postgres::stop`]).
+    pub fn resume(&self) {
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data().display().to_string(),
+                "-l",
+                &self.dir.join("log").display().to_string(),
+                "-o",
+                &format!(
+                    "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off -c max_connections=200",
+                    self.port
+                ),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+        );
+    }
+
+    /// Stops the server at once, as a crash would (`immediate`: no checkpoint).
+    pub fn stop(&self) {
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data().display().to_string(),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ],
+        );
+    }
+
+    /// The URL of a new, empty database of this cluster.
+    pub fn database(&self, name: &str) -> String {
+        self.psql("fireshare", &format!("CREATE DATABASE {name}"));
+        self.url(name)
+    }
+
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://fireshare@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// Runs SQL in `database` with psql; returns what it printed (unaligned, tuples only).
+    pub fn psql(&self, database: &str, sql: &str) -> String {
+        let out = self.run(
+            "psql",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "fireshare",
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-A",
+                "-t",
+                "-c",
+                sql,
+            ],
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let data = self.data().display().to_string();
+        let _ = self
+            .command("pg_ctl", &["-D", &data, "-m", "immediate", "-w", "stop"])
+            .output();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The directory of PostgreSQL's programs (the newest installed), installing Debian's
+/// `postgresql` package once when there is none.
+fn postgres_binaries() -> PathBuf {
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _once = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    let newest = || {
+        let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let version = e.file_name().to_str()?.parse().ok()?;
+                let bin = e.path().join("bin");
+                bin.join("initdb").is_file().then_some((version, bin))
+            })
+            .collect();
+        found.sort();
+        found.pop().map(|(_, bin)| bin)
+    };
+    if let Some(bin) = newest() {
+        return bin;
+    }
+    assert!(
+        unsafe { libc::geteuid() } == 0,
+        "PostgreSQL is not installed and these tests are not root: install Debian's `postgresql` package"
+    );
+    eprintln!("installing PostgreSQL (Debian's postgresql package, once)");
+    for args in [
+        &["update", "-qq"][..],
+        &["install", "-y", "-qq", "postgresql"][..],
+    ] {
+        let out = Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .output()
+            .expect("apt-get");
+        assert!(
+            out.status.success(),
+            "cannot install PostgreSQL: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    newest().expect("the postgresql package installed no initdb")
 }

@@ -22,7 +22,6 @@ use crate::audit::Trail;
 use crate::auth::Role;
 use crate::catalog::partition_filter::Partitioning;
 use crate::catalog::{self, Catalog, Tx, history};
-use crate::data_dir::DataDir;
 use crate::delta::{Commits, DeltaLog, VersionSpec};
 use crate::storage::Stores;
 use crate::{Error, Result};
@@ -36,8 +35,6 @@ pub struct Context<'a> {
     pub public_url: &'a str,
     /// How long an activation link stays usable.
     pub activation_ttl: Duration,
-    /// The data directory, whose audit ledger answers `SHOW ACCESS … AS OF`.
-    pub data_dir: Option<&'a DataDir>,
     /// The Delta reader and the stores tables are read through: the server's, whose caches
     /// stay warm, or the command's own.
     pub delta: &'a DeltaLog,
@@ -303,10 +300,7 @@ fn gather(
         Statement::ShowAccess {
             as_of: Some(time), ..
         } => {
-            let dir = context.data_dir.ok_or_else(|| {
-                Error::unsupported("AS OF needs the audit ledger of a data directory")
-            })?;
-            let ledger = crate::audit::LedgerDb::open_existing(&dir.catalog_db())?;
+            let ledger = crate::audit::LedgerDb::of(catalog)?;
             let rows = ledger.catalog_as_of(&crate::audit::search::time_bound(time)?)?;
             return Ok(Gathered {
                 access_as_of: Some(rows),

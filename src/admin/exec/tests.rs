@@ -17,7 +17,6 @@ fn context(role: Role) -> Context<'static> {
         base_dir: Path::new("/work"),
         public_url: "https://share.example",
         activation_ttl: Duration::from_secs(3600),
-        data_dir: None,
         delta: &DELTA,
         stores: &STORES,
         trail: None,

@@ -36,7 +36,7 @@ const FILTERS: [(&str, &str, &str); 8] = [
 
 /// Events of the ledger matching `filter`.
 pub fn events(state: &AppState, filter: &Filter) -> Result<search::Page> {
-    LedgerDb::open_existing(&state.config.data_dir.catalog_db())?.query(filter)
+    LedgerDb::of(&state.catalog)?.query(filter)
 }
 
 fn text(event: &Value, pointer: &str) -> String {

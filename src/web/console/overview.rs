@@ -51,7 +51,7 @@ pub async fn verify(state: web::Data<AppState>, req: HttpRequest, body: Bytes) -
 }
 
 fn ledger(state: &AppState) -> Result<LedgerDb> {
-    LedgerDb::open_existing(&state.config.data_dir.catalog_db())
+    LedgerDb::of(&state.catalog)
 }
 
 fn render(state: &AppState, view: &View) -> Result<Markup> {

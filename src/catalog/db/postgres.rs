@@ -1,0 +1,832 @@
+//! PostgreSQL: a database several replicas share, through a bounded pool of connections
+//! (the synchronous `postgres` client: the catalog is called from blocking threads, like
+//! SQLite). Each connection keeps its prepared statements; its statements time out after
+//! `--database-statement-timeout`. Writes are transactions that first take an advisory lock
+//! ([`Lock`]), so that replicas write one at a time, as SQLite's processes do. A connection
+//! that fails is dropped with every idle one (they reached the same server); the next request
+//! connects again, so a replica recovers by itself when the database returns, and answers 503
+//! while it is away.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use postgres::types::{IsNull, ToSql, Type};
+use postgres::{Client, Statement};
+
+use super::sqlite::newer_schema;
+use super::{Conn, ConnOf, Lock, Param, Row, RowOf, Value, migrations};
+use crate::{Error, Result};
+
+/// The schema, in order; `schema_migrations` lists those applied.
+const MIGRATIONS: &[(&str, &str)] = migrations!["postgres/" / "0001_initial"];
+
+/// How to reach the database, and how much of it a replica may use.
+#[derive(Clone)]
+pub struct PgSettings {
+    /// The URL without the TLS parameters read here (`sslmode`, `sslrootcert`).
+    config: postgres::Config,
+    tls: TlsMode,
+    /// Connections open at most.
+    pub pool_size: usize,
+    /// A statement (an advisory lock's wait included) is cancelled after this.
+    pub statement_timeout: Duration,
+    /// Connecting gives up after this.
+    pub connect_timeout: Duration,
+}
+
+/// libpq's `sslmode`s: what TLS is asked for and what is checked of the server.
+#[derive(Clone, Debug, PartialEq)]
+enum TlsMode {
+    Disable,
+    /// TLS when the server offers it, unchecked (libpq's default).
+    Prefer,
+    /// TLS, unchecked: encryption against eavesdroppers, not against an impostor.
+    Require,
+    /// TLS with a certificate the CA file vouches for...
+    VerifyCa(std::path::PathBuf),
+    /// ...issued for the host connected to.
+    VerifyFull(std::path::PathBuf),
+}
+
+impl PgSettings {
+    /// Reads a `postgres://user[:password]@host[:port]/db[?sslmode=…&sslrootcert=…]` URL.
+    pub fn parse(url: &str) -> Result<PgSettings> {
+        let bad = |why: String| Error::invalid(format!("--database-url: {why}"));
+        let mut parsed = url::Url::parse(url).map_err(|e| bad(e.to_string()))?;
+        if !["postgres", "postgresql"].contains(&parsed.scheme()) {
+            return Err(bad("use postgres://user@host:port/database".into()));
+        }
+        let (mut mode, mut root) = ("prefer".to_string(), None);
+        let kept: Vec<(String, String)> = parsed
+            .query_pairs()
+            .filter_map(|(k, v)| match k.as_ref() {
+                "sslmode" => {
+                    mode = v.into_owned();
+                    None
+                }
+                "sslrootcert" => {
+                    root = Some(std::path::PathBuf::from(v.as_ref()));
+                    None
+                }
+                _ => Some((k.into_owned(), v.into_owned())),
+            })
+            .collect();
+        parsed.set_query(None);
+        if !kept.is_empty() {
+            parsed.query_pairs_mut().extend_pairs(kept);
+        }
+        let tls = match (mode.as_str(), root) {
+            ("disable", _) => TlsMode::Disable,
+            ("prefer", _) => TlsMode::Prefer,
+            ("require", None) => TlsMode::Require,
+            // As libpq: a CA file given makes `require` check the chain.
+            ("require" | "verify-ca", Some(root)) => TlsMode::VerifyCa(root),
+            ("verify-full", Some(root)) => TlsMode::VerifyFull(root),
+            ("verify-ca" | "verify-full", None) => {
+                return Err(bad(format!(
+                    "sslmode={mode} needs sslrootcert=/path/to/ca.pem"
+                )));
+            }
+            (other, _) => {
+                return Err(bad(format!(
+                    "unknown sslmode '{other}': use disable, prefer, require, verify-ca or verify-full"
+                )));
+            }
+        };
+        let config = postgres::Config::from_str(parsed.as_str()).map_err(|e| bad(e.to_string()))?;
+        Ok(PgSettings {
+            config,
+            tls,
+            pool_size: 16,
+            statement_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(5),
+        })
+    }
+
+    fn connect(&self) -> Result<Client> {
+        let mut config = self.config.clone();
+        config.connect_timeout(self.connect_timeout);
+        if config.get_application_name().is_none() {
+            config.application_name("fireshare");
+        }
+        let client = match &self.tls {
+            TlsMode::Disable => config.connect(postgres::NoTls),
+            mode => {
+                config.ssl_mode(if *mode == TlsMode::Prefer {
+                    postgres::config::SslMode::Prefer
+                } else {
+                    postgres::config::SslMode::Require
+                });
+                config.connect(tokio_postgres_rustls::MakeRustlsConnect::new(
+                    tls::client_config(mode)?,
+                ))
+            }
+        };
+        let mut client = client.map_err(|e| unreachable_error(&e))?;
+        client
+            .batch_execute(&format!(
+                "SET statement_timeout = {}",
+                self.statement_timeout.as_millis()
+            ))
+            .map_err(Error::from)?;
+        Ok(client)
+    }
+}
+
+/// Never shows the password.
+impl fmt::Debug for PgSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgSettings")
+            .field("user", &self.config.get_user())
+            .field("hosts", &self.config.get_hosts())
+            .field("ports", &self.config.get_ports())
+            .field("dbname", &self.config.get_dbname())
+            .field("tls", &self.tls)
+            .field("pool_size", &self.pool_size)
+            .finish()
+    }
+}
+
+/// A connection and the statements it has prepared.
+pub(super) struct PgConn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+    /// A transaction or a session lock is open on it: until it ends, it is never lent again
+    /// (if it does not end, the connection is closed, which ends both).
+    holding: bool,
+    /// A statement failed on the connection itself: it is dropped, with every idle one.
+    failed: bool,
+    idle_since: Instant,
+}
+
+/// Prepared statements kept per connection at most (statements are a few dozen texts; the
+/// bound only guards against texts built per call).
+const MAX_STATEMENTS: usize = 512;
+
+impl PgConn {
+    fn statement(&mut self, sql: &str) -> Result<Statement> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self
+            .client
+            .prepare(&numbered(sql))
+            .map_err(|e| self.failure(e))?;
+        if self.statements.len() >= MAX_STATEMENTS {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+
+    /// Notes whether `e` broke the connection.
+    fn failure(&mut self, e: postgres::Error) -> Error {
+        if connection_lost(&e) {
+            self.failed = true;
+        }
+        e.into()
+    }
+
+    pub(super) fn execute(&mut self, sql: &str, params: &[&dyn Param]) -> Result<usize> {
+        let statement = self.statement(sql)?;
+        let bound: Vec<Bind<'_>> = params.iter().map(|p| Bind(p.value())).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(|b| b as _).collect();
+        let changed = self
+            .client
+            .execute(&statement, &refs)
+            .map_err(|e| self.failure(e))?;
+        Ok(changed as usize)
+    }
+
+    pub(super) fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[&dyn Param],
+        each: &mut dyn FnMut(&Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let statement = self.statement(sql)?;
+        let bound: Vec<Bind<'_>> = params.iter().map(|p| Bind(p.value())).collect();
+        let mut refused = None;
+        let read = (|| {
+            let mut rows = self.client.query_raw(&statement, bound.iter())?;
+            while let Some(row) = rows.next()? {
+                if let Err(e) = each(&Row(RowOf::Postgres(&row))) {
+                    refused = Some(e);
+                    break;
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = read {
+            return Err(self.failure(e));
+        }
+        refused.map_or(Ok(()), Err)
+    }
+
+    pub(super) fn batch(&mut self, sql: &str) -> Result<()> {
+        self.client.batch_execute(sql).map_err(|e| self.failure(e))
+    }
+}
+
+/// SQLite's `?N` placeholders as PostgreSQL's `$N` (outside quoted text).
+fn numbered(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut quoted = false;
+    for c in sql.chars() {
+        match c {
+            '\'' => quoted = !quoted,
+            '?' if !quoted => {
+                out.push('$');
+                continue;
+            }
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The first key of the two-key advisory locks [`Pool::exclusively`] takes by name ("fsha");
+/// the one-key locks of [`Lock`] are another space.
+const NAMED_LOCKS: i32 = 0x6673_6861;
+
+/// The statement that takes `lock` for the rest of the transaction. The keys are fireshare's
+/// own: "fsha" and a number.
+pub(super) fn lock_statement(lock: Lock) -> String {
+    let key: i64 = 0x6673_6861_0000_0000
+        + match lock {
+            Lock::Catalog => 1,
+            Lock::Ledger => 2,
+            Lock::Migrations => 3,
+        };
+    format!("SELECT pg_advisory_xact_lock({key})")
+}
+
+/// Connections to one database, at most `pool_size` open.
+pub(super) struct Pool {
+    settings: PgSettings,
+    state: Mutex<PoolState>,
+    returned: Condvar,
+}
+
+struct PoolState {
+    idle: Vec<PgConn>,
+    open: usize,
+}
+
+/// A connection idle longer than this is checked (one round trip) before it is used again:
+/// the database may have restarted meanwhile.
+const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+impl Pool {
+    pub(super) fn new(settings: &PgSettings) -> Result<Pool> {
+        let pool = Pool {
+            settings: settings.clone(),
+            state: Mutex::new(PoolState {
+                idle: Vec::new(),
+                open: 0,
+            }),
+            returned: Condvar::new(),
+        };
+        // Fail at start, not at the first request, when the database cannot be reached.
+        drop(pool.get()?);
+        Ok(pool)
+    }
+
+    fn state(&self) -> MutexGuard<'_, PoolState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get(&self) -> Result<Pooled<'_>> {
+        let deadline = Instant::now() + self.settings.connect_timeout;
+        let mut state = self.state();
+        loop {
+            if let Some(mut conn) = state.idle.pop() {
+                drop(state);
+                if conn.idle_since.elapsed() < CHECK_AFTER_IDLE
+                    || conn.client.is_valid(self.settings.connect_timeout).is_ok()
+                {
+                    return Ok(Pooled {
+                        pool: self,
+                        conn: Some(conn),
+                    });
+                }
+                // The server went away: so did the other idle connections.
+                let stale = {
+                    let mut state = self.state();
+                    state.open -= 1;
+                    state.open -= state.idle.len();
+                    std::mem::take(&mut state.idle)
+                };
+                drop_off_runtime(stale);
+                drop_off_runtime(vec![conn]);
+                state = self.state();
+                continue;
+            }
+            if state.open < self.settings.pool_size {
+                state.open += 1;
+                drop(state);
+                return match self.settings.connect() {
+                    Ok(client) => Ok(Pooled {
+                        pool: self,
+                        conn: Some(PgConn {
+                            client,
+                            statements: HashMap::new(),
+                            holding: false,
+                            failed: false,
+                            idle_since: Instant::now(),
+                        }),
+                    }),
+                    Err(e) => {
+                        self.state().open -= 1;
+                        self.returned.notify_one();
+                        Err(e)
+                    }
+                };
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Error::unavailable(format!(
+                    "all {} database connections stayed busy for {:?}",
+                    self.settings.pool_size, self.settings.connect_timeout
+                )));
+            }
+            state = self
+                .returned
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+
+    /// Runs `work` on a connection of the pool (lent as a cell: statements borrow it in turn).
+    pub(super) fn read<T>(&self, work: impl FnOnce(&RefCell<PgConn>) -> Result<T>) -> Result<T> {
+        let mut pooled = self.get()?;
+        let cell = RefCell::new(pooled.conn.take().expect("lent until dropped"));
+        let value = work(&cell);
+        pooled.conn = Some(cell.into_inner());
+        value
+    }
+
+    pub(super) fn write<T>(
+        &self,
+        lock: Lock,
+        work: impl FnOnce(&RefCell<PgConn>) -> Result<T>,
+    ) -> Result<T> {
+        self.transaction(&format!("BEGIN; {}", lock_statement(lock)), work)
+    }
+
+    pub(super) fn snapshot<T>(
+        &self,
+        work: impl FnOnce(&RefCell<PgConn>) -> Result<T>,
+    ) -> Result<T> {
+        self.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", work)
+    }
+
+    /// Runs `work` between `begin` and `COMMIT` (`ROLLBACK` when it fails).
+    fn transaction<T>(
+        &self,
+        begin: &str,
+        work: impl FnOnce(&RefCell<PgConn>) -> Result<T>,
+    ) -> Result<T> {
+        self.read(|cell| {
+            let run = |sql: &str| cell.borrow_mut().batch(sql);
+            cell.borrow_mut().holding = true;
+            run(begin)?;
+            let value = match work(cell) {
+                Ok(value) => value,
+                Err(e) => {
+                    if run("ROLLBACK").is_ok() {
+                        cell.borrow_mut().holding = false;
+                    }
+                    return Err(e);
+                }
+            };
+            run("COMMIT")?;
+            cell.borrow_mut().holding = false;
+            Ok(value)
+        })
+    }
+
+    /// Runs `work` unless another process holds the lock named `name`; holds it meanwhile on
+    /// a connection of its own, so that it ends with this process if that dies first.
+    pub(super) fn exclusively<T>(
+        &self,
+        name: &str,
+        work: impl FnOnce() -> Result<T>,
+    ) -> Result<Option<T>> {
+        let key = super::params![NAMED_LOCKS, name];
+        self.read(|cell| {
+            cell.borrow_mut().holding = true;
+            let taken: bool = Conn(ConnOf::Postgres(cell)).query_one(
+                "SELECT pg_try_advisory_lock(?1, hashtext(?2))",
+                key,
+                |r| r.get(0),
+            )?;
+            if !taken {
+                cell.borrow_mut().holding = false;
+                return Ok(None);
+            }
+            let outcome = work();
+            cell.borrow_mut()
+                .execute("SELECT pg_advisory_unlock(?1, hashtext(?2))", key)?;
+            cell.borrow_mut().holding = false;
+            outcome.map(Some)
+        })
+    }
+
+    pub(super) fn migrate(&self) -> Result<(usize, usize)> {
+        self.write(Lock::Migrations, |conn| {
+            let conn = &mut *conn.borrow_mut();
+            conn.batch(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (
+                     version BIGINT PRIMARY KEY,
+                     name TEXT NOT NULL,
+                     applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+            )?;
+            let mut applied = 0;
+            conn.query_each(
+                "SELECT CAST(coalesce(max(version), 0) AS BIGINT) FROM schema_migrations",
+                &[],
+                &mut |r| {
+                    applied = r.get::<usize>(0)?;
+                    Ok(())
+                },
+            )?;
+            if applied > MIGRATIONS.len() {
+                return Err(newer_schema(applied, MIGRATIONS.len()));
+            }
+            for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(applied) {
+                conn.batch(sql).map_err(|e| {
+                    e.map_message(|m| format!("catalog migration {name} failed: {m}"))
+                })?;
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
+                    super::params![index + 1, name],
+                )?;
+                tracing::info!(migration = name, "applied catalog migration");
+            }
+            Ok((MIGRATIONS.len() - applied, MIGRATIONS.len()))
+        })
+    }
+}
+
+/// Drops connections on a thread of their own: each holds a small runtime, which must not
+/// be dropped on an async worker.
+fn drop_off_runtime(conns: Vec<PgConn>) {
+    if conns.is_empty() {
+        return;
+    }
+    let _ = std::thread::spawn(move || drop(conns)).join();
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        drop_off_runtime(std::mem::take(&mut self.state().idle));
+    }
+}
+
+/// A connection lent by the pool, given back when dropped (or closed, if it failed or was
+/// left inside a transaction).
+struct Pooled<'p> {
+    pool: &'p Pool,
+    conn: Option<PgConn>,
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        let mut state = self.pool.state();
+        let Some(mut conn) = self.conn.take() else {
+            // Lost in a panic.
+            state.open -= 1;
+            drop(state);
+            self.pool.returned.notify_one();
+            return;
+        };
+        if conn.failed || conn.holding || conn.client.is_closed() {
+            state.open -= 1;
+            let mut gone = vec![conn];
+            if gone[0].failed {
+                state.open -= state.idle.len();
+                gone.append(&mut state.idle);
+            }
+            drop(state);
+            drop_off_runtime(gone);
+        } else {
+            conn.idle_since = Instant::now();
+            state.idle.push(conn);
+            drop(state);
+        }
+        self.pool.returned.notify_one();
+    }
+}
+
+/// A parameter as PostgreSQL takes it: converted to whatever type the statement expects.
+#[derive(Debug)]
+struct Bind<'a>(Value<'a>);
+
+impl ToSql for Bind<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match (self.0, ty) {
+            (Value::Null, _) => Ok(IsNull::Yes),
+            (Value::Int(n), &Type::INT8) => n.to_sql(ty, out),
+            (Value::Int(n), &Type::INT4) => i32::try_from(n)?.to_sql(ty, out),
+            (Value::Int(n), &Type::INT2) => i16::try_from(n)?.to_sql(ty, out),
+            (Value::Int(n), &Type::BOOL) => (n != 0).to_sql(ty, out),
+            (Value::Int(n), &Type::FLOAT8) => (n as f64).to_sql(ty, out),
+            (Value::Real(x), &Type::FLOAT8) => x.to_sql(ty, out),
+            (Value::Real(x), &Type::FLOAT4) => (x as f32).to_sql(ty, out),
+            (Value::Blob(b), &Type::BYTEA) => b.to_sql(ty, out),
+            (Value::Text(s), ty) if <&str as ToSql>::accepts(ty) => s.to_sql(ty, out),
+            (Value::Int(n), ty) if <&str as ToSql>::accepts(ty) => n.to_string().to_sql(ty, out),
+            (value, ty) => Err(format!("cannot pass {value:?} as {ty}").into()),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+pub(super) fn value(row: &postgres::Row, index: usize) -> Result<Value<'_>> {
+    let ty = row
+        .columns()
+        .get(index)
+        .ok_or_else(|| Error::internal(format!("no database column {index}")))?
+        .type_();
+    let read = |e: postgres::Error| Error::caused(format!("database column {index}"), e);
+    fn or_null<T>(v: Option<T>, f: impl FnOnce(T) -> Value<'static>) -> Value<'static> {
+        v.map_or(Value::Null, f)
+    }
+    Ok(match *ty {
+        Type::INT8 => or_null(row.try_get(index).map_err(read)?, Value::Int),
+        Type::INT4 => or_null(row.try_get::<_, Option<i32>>(index).map_err(read)?, |n| {
+            Value::Int(n.into())
+        }),
+        Type::INT2 => or_null(row.try_get::<_, Option<i16>>(index).map_err(read)?, |n| {
+            Value::Int(n.into())
+        }),
+        Type::BOOL => or_null(row.try_get::<_, Option<bool>>(index).map_err(read)?, |b| {
+            Value::Int(b.into())
+        }),
+        Type::FLOAT8 => or_null(row.try_get(index).map_err(read)?, Value::Real),
+        Type::FLOAT4 => or_null(row.try_get::<_, Option<f32>>(index).map_err(read)?, |x| {
+            Value::Real(x.into())
+        }),
+        Type::BYTEA => row
+            .try_get::<_, Option<&[u8]>>(index)
+            .map_err(read)?
+            .map_or(Value::Null, Value::Blob),
+        _ => row
+            .try_get::<_, Option<&str>>(index)
+            .map_err(read)?
+            .map_or(Value::Null, Value::Text),
+    })
+}
+
+/// Whether `e` says the connection (or the server) is gone, rather than a statement wrong.
+fn connection_lost(e: &postgres::Error) -> bool {
+    use postgres::error::SqlState;
+    e.is_closed()
+        || match e.code() {
+            None => e.as_db_error().is_none(),
+            Some(code) => {
+                code.code().starts_with("08")
+                    || [
+                        SqlState::ADMIN_SHUTDOWN,
+                        SqlState::CRASH_SHUTDOWN,
+                        SqlState::CANNOT_CONNECT_NOW,
+                    ]
+                    .contains(code)
+            }
+        }
+}
+
+fn unreachable_error(e: &postgres::Error) -> Error {
+    Error::Unavailable {
+        message: "the database cannot be reached".into(),
+        source: Some(Arc::new(std::io::Error::other(e.to_string()))),
+    }
+}
+
+impl From<postgres::Error> for crate::Error {
+    fn from(e: postgres::Error) -> Self {
+        use postgres::error::SqlState;
+        let retry = connection_lost(&e)
+            || e.code().is_some_and(|code| {
+                [
+                    SqlState::QUERY_CANCELED,
+                    SqlState::T_R_SERIALIZATION_FAILURE,
+                    SqlState::T_R_DEADLOCK_DETECTED,
+                    SqlState::TOO_MANY_CONNECTIONS,
+                    SqlState::READ_ONLY_SQL_TRANSACTION,
+                ]
+                .contains(code)
+            });
+        if !retry {
+            // The server's own words (`db error` alone says nothing).
+            let said = e
+                .as_db_error()
+                .map_or_else(|| e.to_string(), ToString::to_string);
+            return crate::Error::caused("database error", std::io::Error::other(said));
+        }
+        let message = if e.code() == Some(&SqlState::QUERY_CANCELED) {
+            "the database did not answer within the statement timeout; try again"
+        } else {
+            "the database is unavailable; try again"
+        };
+        crate::Error::Unavailable {
+            message: message.into(),
+            source: Some(Arc::new(e)),
+        }
+    }
+}
+
+/// TLS to the database with rustls (the provider the rest of the server uses).
+mod tls {
+    use std::sync::Arc;
+
+    use rustls::client::WebPkiServerVerifier;
+    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+
+    use super::TlsMode;
+    use crate::{Error, Result};
+
+    pub(super) fn client_config(mode: &TlsMode) -> Result<ClientConfig> {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::caused("TLS to the database", e))?;
+        let verifier: Arc<dyn ServerCertVerifier> = match mode {
+            TlsMode::VerifyCa(root) | TlsMode::VerifyFull(root) => {
+                let mut roots = RootCertStore::empty();
+                let certificates = CertificateDer::pem_file_iter(root)
+                    .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                    .map_err(|e| Error::invalid(format!("sslrootcert {}: {e}", root.display())))?;
+                for certificate in certificates {
+                    roots.add(certificate).map_err(|e| {
+                        Error::invalid(format!("sslrootcert {}: {e}", root.display()))
+                    })?;
+                }
+                let webpki = WebPkiServerVerifier::builder_with_provider(roots.into(), provider)
+                    .build()
+                    .map_err(|e| Error::caused("TLS to the database", e))?;
+                Arc::new(Checked {
+                    webpki,
+                    names: matches!(mode, TlsMode::VerifyFull(_)),
+                })
+            }
+            _ => Arc::new(Unchecked(provider)),
+        };
+        Ok(builder
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_no_client_auth())
+    }
+
+    /// `verify-ca` and `verify-full`: the chain up to the CA file; the host name only in
+    /// `verify-full`.
+    #[derive(Debug)]
+    struct Checked {
+        webpki: Arc<WebPkiServerVerifier>,
+        names: bool,
+    }
+
+    impl ServerCertVerifier for Checked {
+        fn verify_server_cert(
+            &self,
+            end_entity: &CertificateDer<'_>,
+            intermediates: &[CertificateDer<'_>],
+            server_name: &ServerName<'_>,
+            ocsp: &[u8],
+            now: UnixTime,
+        ) -> Result<ServerCertVerified, rustls::Error> {
+            match self
+                .webpki
+                .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+            {
+                Err(rustls::Error::InvalidCertificate(
+                    rustls::CertificateError::NotValidForName
+                    | rustls::CertificateError::NotValidForNameContext { .. },
+                )) if !self.names => Ok(ServerCertVerified::assertion()),
+                outcome => outcome,
+            }
+        }
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            self.webpki.verify_tls12_signature(message, cert, dss)
+        }
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            self.webpki.verify_tls13_signature(message, cert, dss)
+        }
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.webpki.supported_verify_schemes()
+        }
+    }
+
+    /// `prefer` and `require`, as libpq: any certificate (the handshake's signatures are
+    /// still checked).
+    #[derive(Debug)]
+    struct Unchecked(Arc<rustls::crypto::CryptoProvider>);
+
+    impl ServerCertVerifier for Unchecked {
+        fn verify_server_cert(
+            &self,
+            _: &CertificateDer<'_>,
+            _: &[CertificateDer<'_>],
+            _: &ServerName<'_>,
+            _: &[u8],
+            _: UnixTime,
+        ) -> Result<ServerCertVerified, rustls::Error> {
+            Ok(ServerCertVerified::assertion())
+        }
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls12_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
+        }
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls13_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
+        }
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.0.signature_verification_algorithms.supported_schemes()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_outside_quoted_text() {
+        assert_eq!(
+            numbered("SELECT a FROM t WHERE b = ?1 AND c = '?' AND d > ?12"),
+            "SELECT a FROM t WHERE b = $1 AND c = '?' AND d > $12"
+        );
+    }
+
+    #[test]
+    fn urls_give_their_tls_mode_and_keep_the_rest() {
+        let s = PgSettings::parse("postgres://fs:secret@db.example:6543/catalog").unwrap();
+        assert_eq!(s.tls, TlsMode::Prefer);
+        assert_eq!(s.config.get_dbname(), Some("catalog"));
+        assert_eq!(s.config.get_ports(), &[6543]);
+        assert!(!format!("{s:?}").contains("secret"), "{s:?}");
+        let s = PgSettings::parse(
+            "postgresql://fs@db/catalog?sslmode=verify-full&sslrootcert=/etc/ca.pem&application_name=x",
+        )
+        .unwrap();
+        assert_eq!(s.tls, TlsMode::VerifyFull("/etc/ca.pem".into()));
+        assert_eq!(s.config.get_application_name(), Some("x"));
+        for bad in [
+            "mysql://db/x",
+            "postgres://db/x?sslmode=verify-full",
+            "postgres://db/x?sslmode=always",
+        ] {
+            assert!(PgSettings::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
