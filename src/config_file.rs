@@ -97,7 +97,7 @@ pub fn apply(cli: &Command, args: Vec<OsString>) -> Result<(Vec<OsString>, BTree
 
 /// Where each argument of the command `matches` is for got its value, with `from_file` as
 /// [`apply`] returned it.
-pub fn source(matches: &ArgMatches, id: &str, from_file: &BTreeSet<String>) -> Source {
+fn source(matches: &ArgMatches, id: &str, from_file: &BTreeSet<String>) -> Source {
     if from_file.contains(id) {
         return Source::File;
     }
@@ -109,7 +109,7 @@ pub fn source(matches: &ArgMatches, id: &str, from_file: &BTreeSet<String>) -> S
 }
 
 /// The subcommand that runs (`admin token create`, say) and its matches.
-pub fn innermost<'a>(cli: &'a Command, matches: &'a ArgMatches) -> (&'a Command, &'a ArgMatches) {
+fn innermost<'a>(cli: &'a Command, matches: &'a ArgMatches) -> (&'a Command, &'a ArgMatches) {
     let (mut command, mut matches) = (cli, matches);
     while let Some((name, inner)) = matches.subcommand() {
         match command.find_subcommand(name) {
@@ -118,6 +118,59 @@ pub fn innermost<'a>(cli: &'a Command, matches: &'a ArgMatches) -> (&'a Command,
         }
     }
     (command, matches)
+}
+
+/// `fireshare config check`: each flag of `serve` as it would start with the settings file
+/// `config` (from the command line `cli` describes), with where its value came from; secrets
+/// masked.
+pub fn check(cli: &Command, config: Option<std::path::PathBuf>) -> Result<Vec<String>> {
+    let mut args: Vec<OsString> = vec!["fireshare".into()];
+    if let Some(path) = config {
+        args.extend(["--config".into(), path.into()]);
+    }
+    args.push("serve".into());
+    let (args, from_file) = apply(cli, args)?;
+    let matches = cli.clone().try_get_matches_from(&args).map_err(|e| {
+        let said = e.to_string();
+        Error::invalid(said.trim_start_matches("error: ").trim_end().to_string())
+    })?;
+    let (serve, matches) = innermost(cli, &matches);
+    let mut lines = Vec::new();
+    for arg in serve.get_arguments() {
+        let id = arg.get_id().as_str();
+        let Some(long) = arg.get_long().filter(|l| !["help", "config"].contains(l)) else {
+            continue;
+        };
+        let value = matches.get_raw(id).map_or_else(
+            || "(not set)".to_string(),
+            |values| {
+                values
+                    .map(|v| masked(long, &v.to_string_lossy()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        );
+        let source = source(matches, id, &from_file);
+        lines.push(format!("{long} = {value}  ({})", source.as_str()));
+    }
+    Ok(lines)
+}
+
+/// A setting as `config check` shows it: secrets (by name, or a URL's password) masked.
+fn masked(name: &str, value: &str) -> String {
+    if ["secret", "password", "token"]
+        .iter()
+        .any(|s| name.contains(s))
+    {
+        return "****".into();
+    }
+    match url::Url::parse(value) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("****"));
+            url.to_string()
+        }
+        _ => value.to_string(),
+    }
 }
 
 fn read(path: &Path) -> Result<toml::Table> {

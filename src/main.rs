@@ -67,6 +67,7 @@ impl DataDirArg {
         let dir = DataDir::new(&self.data_dir);
         dir.ensure()?;
         let catalog = fireshare::catalog::Catalog::open(&self.location()?)?;
+        catalog.check_keys(&dir, false)?;
         if let Some(schemas) = &self.fire_schemas {
             fireshare::fire::remember_schemas(&dir, &catalog, schemas)?;
         }
@@ -280,6 +281,15 @@ enum Command {
     Fire {
         #[command(subcommand)]
         command: FireCommand,
+    },
+    /// The fingerprint of each key in the data directory, checked against those the catalog
+    /// was written with (every replica must hold the same keys; each command checks).
+    Keys {
+        #[command(flatten)]
+        data: DataDirArg,
+        /// Record these keys as the catalog's, after a deliberate rotation on every replica.
+        #[arg(long)]
+        adopt: bool,
     },
     /// Bring the catalog's schema up to date (every command does, one replica at a time, under
     /// a lock) and say its version: run it before starting upgraded replicas.
@@ -507,6 +517,7 @@ fn main() -> ExitCode {
             | Command::Audit { .. }
             | Command::Fire { .. }
             | Command::Migrate { .. }
+            | Command::Keys { .. }
     );
     // Other crates' INFO lines (the Delta kernel's spans, say) are not for operators.
     let filter = std::env::var("RUST_LOG")
@@ -649,15 +660,14 @@ fn run(command: Command, config: Option<PathBuf>) -> fireshare::Result<()> {
         }
         Command::Config {
             command: ConfigCommand::Check,
-        } => config_check(config),
-        Command::Probe { url } => probe(&url),
-        Command::Migrate { data } => {
-            DataDir::new(&data.data_dir).ensure()?;
-            let db = fireshare::catalog::Db::connect(&data.location()?)?;
-            let (applied, version) = db.migrate()?;
-            println!("applied {applied} migrations: the catalog's schema is at version {version}");
+        } => {
+            let lines = fireshare::config_file::check(&Cli::command(), config)?;
+            lines.iter().for_each(|line| println!("{line}"));
             Ok(())
         }
+        Command::Probe { url } => probe(&url),
+        Command::Keys { data, adopt } => keys(&data, adopt),
+        Command::Migrate { data } => migrate(&data),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "fireshare", &mut script);
@@ -675,6 +685,27 @@ fn run(command: Command, config: Option<PathBuf>) -> fireshare::Result<()> {
             fireshare::demo::run(config)
         }
     }
+}
+
+/// `fireshare keys [--adopt]`: checks (or adopts) the data directory's keys, then lists them.
+fn keys(data: &DataDirArg, adopt: bool) -> fireshare::Result<()> {
+    let dir = DataDir::new(&data.data_dir);
+    let catalog = fireshare::catalog::Catalog::open(&data.location()?)?;
+    let action = if adopt { "adoptKeys" } else { "checkKeys" };
+    record_command(&dir, &catalog, action, |_| catalog.check_keys(&dir, adopt))?;
+    for (name, fingerprint) in fireshare::catalog::keys::fingerprints(&dir)? {
+        println!("{name} {fingerprint}");
+    }
+    Ok(())
+}
+
+/// `fireshare migrate`: applies the schema's pending migrations and says where it stands.
+fn migrate(data: &DataDirArg) -> fireshare::Result<()> {
+    DataDir::new(&data.data_dir).ensure()?;
+    let db = fireshare::catalog::Db::connect(&data.location()?)?;
+    let (applied, version) = db.migrate()?;
+    println!("applied {applied} migrations: the catalog's schema is at version {version}");
+    Ok(())
 }
 
 fn audit(command: AuditCommand) -> fireshare::Result<()> {
@@ -800,58 +831,6 @@ fn audit(command: AuditCommand) -> fireshare::Result<()> {
             println!("{}", serde_json::to_string_pretty(&receipt)?);
             Ok(())
         }
-    }
-}
-
-/// `fireshare config check`: `serve`'s settings as it would start with them.
-fn config_check(config: Option<PathBuf>) -> fireshare::Result<()> {
-    use fireshare::config_file;
-    let mut args: Vec<std::ffi::OsString> = vec!["fireshare".into()];
-    if let Some(path) = config {
-        args.extend(["--config".into(), path.into()]);
-    }
-    args.push("serve".into());
-    let cli = Cli::command();
-    let (args, from_file) = config_file::apply(&cli, args)?;
-    let matches = cli.clone().try_get_matches_from(&args).map_err(|e| {
-        let said = e.to_string();
-        fireshare::Error::invalid(said.trim_start_matches("error: ").trim_end().to_string())
-    })?;
-    let (serve, matches) = config_file::innermost(&cli, &matches);
-    for arg in serve.get_arguments() {
-        let id = arg.get_id().as_str();
-        let Some(long) = arg.get_long().filter(|l| !["help", "config"].contains(l)) else {
-            continue;
-        };
-        let value = matches.get_raw(id).map_or_else(
-            || "(not set)".to_string(),
-            |values| {
-                values
-                    .map(|v| masked(long, &v.to_string_lossy()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            },
-        );
-        let source = config_file::source(matches, id, &from_file);
-        println!("{long} = {value}  ({})", source.as_str());
-    }
-    Ok(())
-}
-
-/// A setting as `config check` shows it: secrets (by name, or a URL's password) masked.
-fn masked(name: &str, value: &str) -> String {
-    if ["secret", "password", "token"]
-        .iter()
-        .any(|s| name.contains(s))
-    {
-        return "****".into();
-    }
-    match url::Url::parse(value) {
-        Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(Some("****"));
-            url.to_string()
-        }
-        _ => value.to_string(),
     }
 }
 

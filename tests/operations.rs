@@ -376,120 +376,12 @@ fn sigterm_lets_a_running_query_finish_and_records_it() {
     assert_eq!(events[0]["status"], 200);
 }
 
-/// Runs openssl with `args` in `dir`.
-fn openssl(dir: &std::path::Path, args: &[&str]) {
-    let out = std::process::Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("openssl is needed to make test certificates (apt-get install openssl)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A certificate for 127.0.0.1 signed by the CA in `dir` (made on first use), as `name`.pem and
-/// `name`.key; returns the SHA-256 of its DER form.
-fn server_certificate(dir: &std::path::Path, name: &str) -> String {
-    if !dir.join("ca.pem").exists() {
-        openssl(
-            dir,
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.pem",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=fireshare test CA",
-                "-addext",
-                "basicConstraints=critical,CA:TRUE",
-                "-addext",
-                "keyUsage=critical,keyCertSign,cRLSign",
-            ],
-        );
-        std::fs::write(
-            dir.join("leaf.ext"),
-            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n\
-             extendedKeyUsage=serverAuth\nauthorityKeyIdentifier=keyid,issuer\n",
-        )
-        .unwrap();
-    }
-    let (key, csr, pem) = (
-        format!("{name}.key"),
-        format!("{name}.csr"),
-        format!("{name}.pem"),
-    );
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &csr,
-            "-subj",
-            "/CN=127.0.0.1",
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &csr,
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            &pem,
-            "-days",
-            "2",
-            "-extfile",
-            "leaf.ext",
-        ],
-    );
-    let der = dir.join(format!("{name}.der"));
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-in",
-            &pem,
-            "-outform",
-            "DER",
-            "-out",
-            der.to_str().unwrap(),
-        ],
-    );
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(std::fs::read(der).unwrap()))
-}
-
 #[test]
 fn tls_serves_the_connector_and_reloads_its_certificate_on_sighup() {
     let dir = tempfile::tempdir().unwrap();
     let (data, certs) = (dir.path().join("data"), dir.path().join("certs"));
     std::fs::create_dir_all(&certs).unwrap();
-    let first = server_certificate(&certs, "first");
+    let first = common::server_certificate(&certs, "first");
     std::fs::copy(certs.join("first.pem"), certs.join("server.pem")).unwrap();
     std::fs::copy(certs.join("first.key"), certs.join("server.key")).unwrap();
     let loans = dir.path().join("loans");
@@ -562,7 +454,7 @@ fn tls_serves_the_connector_and_reloads_its_certificate_on_sighup() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "s.fire.loans");
 
     // A new certificate in place, then SIGHUP: new connections get it.
-    let second = server_certificate(&certs, "second");
+    let second = common::server_certificate(&certs, "second");
     std::fs::copy(certs.join("second.pem"), &cert).unwrap();
     std::fs::copy(certs.join("second.key"), &key).unwrap();
     server.signal(libc::SIGHUP);

@@ -428,3 +428,49 @@ fn a_new_version_is_validated_once_across_replicas() {
         assert_eq!(validated(version), 1, "version {version}");
     }
 }
+
+#[test]
+fn a_replica_with_other_keys_refuses_to_start_until_they_are_adopted() {
+    let dir = tempfile::tempdir().unwrap();
+    let _postgres = database("keys");
+    let (first, other) = (dir.path().join("first"), dir.path().join("other"));
+    sql(&first, "CREATE SHARE s");
+    // A data directory of its own: new keys, which the catalog does not know.
+    let refused = common::fireshare()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&other)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    for key in [
+        "audit.ed25519",
+        "server.ed25519",
+        "server.key",
+        "storage.key",
+    ] {
+        assert!(said.contains(key), "{said}");
+    }
+    assert!(said.contains("fireshare keys --adopt"), "{said}");
+    // Rotated on purpose: adopted, the new keys serve and the old ones are refused.
+    let adopted = common::fireshare()
+        .args(["keys", "--adopt", "--data-dir"])
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert!(
+        adopted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&adopted.stderr)
+    );
+    let server = Server::replica(&other, "other", &[]);
+    assert_eq!(get(&server, "/healthz", "").0, 200);
+    let old = common::fireshare()
+        .args(["sql", "--data-dir"])
+        .arg(&first)
+        .arg("SHOW SHARES")
+        .output()
+        .unwrap();
+    assert!(!old.status.success());
+    assert_eq!(common::audit_events(&other, "adoptKeys").len(), 1);
+}

@@ -20,6 +20,19 @@ const MIN_REQUESTS: u64 = 1_400;
 
 #[test]
 fn the_server_conforms_to_its_openapi_description() {
+    conforms();
+}
+
+/// The same on a catalog and ledger in PostgreSQL.
+#[test]
+fn a_replica_on_postgres_conforms_to_its_openapi_description() {
+    let postgres = common::Postgres::start();
+    common::on_database(&postgres.database("schemathesis"));
+    conforms();
+}
+
+/// Runs both APIs' checks against the demo's server (this test's database, if it has one).
+fn conforms() {
     let schemathesis =
         venv("schemathesis-venv", &["schemathesis==4.32.5"]).with_file_name("schemathesis");
     let dir = tempfile::tempdir().unwrap();

@@ -9,6 +9,7 @@ mod activation_links;
 mod console_sessions;
 pub mod db;
 pub mod history;
+pub mod keys;
 mod objects;
 pub mod partition_filter;
 mod pending_changes;

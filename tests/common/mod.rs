@@ -262,6 +262,11 @@ pub fn on_database(url: &str) {
     DATABASE.with(|d| *d.borrow_mut() = Some(url.to_string()));
 }
 
+/// From now on, this test's commands and servers use the data directory's SQLite file again.
+pub fn on_sqlite() {
+    DATABASE.with(|d| *d.borrow_mut() = None);
+}
+
 /// The `fireshare` binary built for this test run (on this test's database, if it has one).
 pub fn fireshare() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_fireshare"));
@@ -655,6 +660,114 @@ pub fn azurite(root: &Path) -> Service {
     })
 }
 
+/// Runs openssl with `args` in `dir`.
+pub fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl is needed to make test certificates (apt-get install openssl)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A certificate for 127.0.0.1 signed by the CA in `dir` (made on first use), as `name`.pem and
+/// `name`.key; returns the SHA-256 of its DER form.
+pub fn server_certificate(dir: &std::path::Path, name: &str) -> String {
+    if !dir.join("ca.pem").exists() {
+        openssl(
+            dir,
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=fireshare test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        );
+        std::fs::write(
+            dir.join("leaf.ext"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n\
+             extendedKeyUsage=serverAuth\nauthorityKeyIdentifier=keyid,issuer\n",
+        )
+        .unwrap();
+    }
+    let (key, csr, pem) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.pem"),
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            &pem,
+            "-days",
+            "2",
+            "-extfile",
+            "leaf.ext",
+        ],
+    );
+    let der = dir.join(format!("{name}.der"));
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-in",
+            &pem,
+            "-outform",
+            "DER",
+            "-out",
+            der.to_str().unwrap(),
+        ],
+    );
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(std::fs::read(der).unwrap()))
+}
+
 /// A throwaway PostgreSQL cluster under `target/` (initdb, then a server on a free loopback
 /// port with no Unix socket), run as the unprivileged user `fireshare-pg` when the tests run
 /// as root (PostgreSQL refuses root); stopped and removed when dropped. Debian's `postgresql`
@@ -811,6 +924,25 @@ impl Postgres {
                 "stop",
             ],
         );
+    }
+
+    /// Serves TLS with this certificate and key (PEM) and refuses connections without it.
+    pub fn require_tls(&self, cert: &Path, key: &Path) {
+        for (from, to) in [(cert, "server.crt"), (key, "server.key")] {
+            let copy = self.data().join(to);
+            std::fs::copy(from, &copy).unwrap();
+            std::fs::set_permissions(&copy, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                .unwrap();
+            if unsafe { libc::geteuid() } == 0 {
+                let chown = Command::new("chown").arg(POSTGRES_USER).arg(&copy).status();
+                assert!(chown.unwrap().success());
+            }
+        }
+        let hba = self.data().join("pg_hba.conf");
+        let rules = std::fs::read_to_string(&hba).unwrap();
+        std::fs::write(&hba, format!("hostnossl all all all reject\n{rules}")).unwrap();
+        self.psql("postgres", "ALTER SYSTEM SET ssl = on");
+        self.psql("postgres", "SELECT pg_reload_conf()");
     }
 
     /// The URL of a new, empty database of this cluster.

@@ -1,5 +1,5 @@
 -- The catalog and the audit ledger on PostgreSQL (14 or later): the schema SQLite reaches
--- through migrations 0001 to 0016, in one step. The statements fireshare runs are the same on
+-- through migrations 0001 to 0017, in one step. The statements fireshare runs are the same on
 -- both, so the columns keep SQLite's names and kinds: integers are BIGINT (times are
 -- milliseconds since the Unix epoch, UTC; flags are 0 or 1), JSON is kept as text.
 
@@ -199,6 +199,13 @@ CREATE TABLE console_sessions (
     ended_at   BIGINT
 );
 CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
+
+-- The keys every replica must hold (see catalog/keys.rs).
+CREATE TABLE key_fingerprints (
+    name        TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    recorded_at BIGINT NOT NULL
+);
 
 -- The audit ledger: one chain for every replica (appended under an advisory lock).
 CREATE TABLE events (

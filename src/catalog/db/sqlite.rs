@@ -30,6 +30,7 @@ const MIGRATIONS: &[(&str, &str)] = migrations![
     "" / "0014_pending_changes",
     "" / "0015_console_sessions",
     "" / "0016_audit_ledger",
+    "" / "0017_key_fingerprints",
 ];
 
 /// Another writer may hold the lock this long before a write gives up (503).
