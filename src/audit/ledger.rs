@@ -25,7 +25,7 @@ use super::event::{Event, GENESIS_HASH, canonical_json, chain_hash, format_time_
 use crate::catalog::Catalog;
 use crate::catalog::db::{Conn, Db, Lock, params};
 use crate::signing_key::SigningKey;
-use crate::{Error, Result};
+use crate::{Error, ErrorCode, Result};
 
 /// When the writer seals the chain head: after `every` events or `interval`, whichever first.
 #[derive(Debug, Clone, Copy)]
@@ -230,6 +230,35 @@ struct Head {
     sealed_at_us: i64,
 }
 
+/// Appends `events` in one transaction. When the database refuses it for something one event
+/// holds (rather than being lost), each event is appended alone, so that one refusal fails
+/// one request and not the others grouped with it. Returns whether the ledger took writes
+/// (what a readiness probe is told) and each event's sequence number, or why it was not
+/// recorded.
+fn append_group(
+    ledger: &LedgerDb,
+    events: &mut [Event],
+    key: &SigningKey,
+    sealing: Sealing,
+) -> (Result<u64>, Vec<Result<u64>>) {
+    match ledger.append(events, key, sealing) {
+        Ok(()) => (Ok(0), events.iter().map(|e| Ok(e.seq)).collect()),
+        Err(e) if events.len() > 1 && e.code() != ErrorCode::Unavailable => {
+            tracing::warn!(error = %e, events = events.len(), "the ledger refused a group: writing its events one by one");
+            let alone = events.iter_mut().map(|event| {
+                ledger
+                    .append(std::slice::from_mut(event), key, sealing)
+                    .map(|()| event.seq)
+            });
+            (Ok(0), alone.collect())
+        }
+        Err(e) => (
+            Err(e.clone()),
+            events.iter().map(|_| Err(e.clone())).collect(),
+        ),
+    }
+}
+
 /// An event waiting for the writer (none: a readiness probe, answered once a write
 /// transaction commits), and who waits for it.
 struct Pending {
@@ -281,18 +310,20 @@ impl Ledger {
                         group.iter_mut().filter_map(|p| p.event.take()).collect();
                     let metrics = crate::metrics::metrics();
                     let timer = metrics.ledger_commit_seconds.start_timer();
-                    let written = ledger.append(&mut events, &key, sealing);
+                    let (probed, outcomes) = append_group(&ledger, &mut events, &key, sealing);
                     timer.observe_duration();
                     metrics.ledger_commits.inc();
                     metrics.ledger_group_events.observe(events.len() as f64);
-                    if let Err(e) = &written {
+                    if let Err(e) = &probed {
                         metrics.ledger_failures.inc();
                         tracing::error!(error = %e, events = events.len(), "cannot write the audit ledger");
                     }
-                    let mut seqs = events.iter().map(|e| e.seq);
+                    let mut outcomes = outcomes.into_iter();
                     for (pending, probe) in group.into_iter().zip(probes) {
-                        let seq = if probe { 0 } else { seqs.next().unwrap_or(0) };
-                        let outcome = written.as_ref().map(|()| seq).map_err(Clone::clone);
+                        let outcome = match probe {
+                            true => probed.clone(),
+                            false => outcomes.next().unwrap_or(Ok(0)),
+                        };
                         let _ = pending.done.send(outcome);
                     }
                 }
@@ -348,5 +379,37 @@ impl super::Recorder for Ledger {
 impl Drop for Ledger {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Actor;
+
+    #[test]
+    fn an_event_the_database_refuses_fails_alone() {
+        let catalog = Catalog::open_in_memory().unwrap();
+        let (ledger, _) = LedgerDb::open(&catalog).unwrap();
+        ledger
+            .write(|c| {
+                c.batch(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.event LIKE '%poison%'
+                     BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                )
+            })
+            .unwrap();
+        let event = |action: &str| Event {
+            action: action.into(),
+            actor: Actor::anonymous(),
+            ..Event::default()
+        };
+        let mut events = vec![event("a"), event("poison"), event("b")];
+        let key = SigningKey::for_tests();
+        let (probed, outcomes) = append_group(&ledger, &mut events, &key, Sealing::default());
+        assert!(probed.is_ok());
+        assert_eq!(outcomes[0].as_ref().ok(), Some(&1));
+        assert!(outcomes[1].is_err());
+        assert_eq!(outcomes[2].as_ref().ok(), Some(&2));
     }
 }

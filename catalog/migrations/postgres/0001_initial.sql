@@ -8,10 +8,13 @@
 CREATE COLLATION IF NOT EXISTS nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
 
 -- SQLite's json_extract for the simple paths the ledger's queries use ('$.a' or '$.a.b'):
--- the value as text (NULL when absent).
+-- the value as text (NULL when absent). PostgreSQL's JSON refuses the escape \u0000, which an
+-- event may hold (a client's path or user agent): it reads as U+FFFD here, the event's text
+-- stays as it is.
 CREATE OR REPLACE FUNCTION json_extract(doc TEXT, path TEXT) RETURNS TEXT
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    RETURN jsonb_extract_path_text(doc::jsonb, VARIADIC string_to_array(substr(path, 3), '.'));
+    RETURN jsonb_extract_path_text(replace(doc, '\u0000', '\ufffd')::jsonb,
+                                   VARIADIC string_to_array(substr(path, 3), '.'));
 
 CREATE TABLE settings (
     key   TEXT PRIMARY KEY,
