@@ -154,22 +154,62 @@ pub(super) fn append_in(
     sealing: Sealing,
 ) -> Result<()> {
     let mut at = head(conn)?;
-    for event in events.iter_mut() {
-        event.seq = at.seq + 1;
-        let canonical = event.canonical()?;
-        let hash = chain_hash(&at.hash, &canonical);
-        conn.execute(
-            "INSERT INTO events (seq, event, prev_hash, hash, time) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![event.seq, canonical, at.hash, hash, event.time],
-        )?;
-        at.seq = event.seq;
-        at.hash = hash;
+    // Rows of up to ROWS_PER_INSERT events per statement: one round trip to PostgreSQL for a
+    // whole group, and a few statement texts to keep prepared.
+    for chunk in events.chunks_mut(ROWS_PER_INSERT) {
+        let mut rows: Vec<(u64, String, String, String)> = Vec::with_capacity(chunk.len());
+        for event in chunk.iter_mut() {
+            event.seq = at.seq + 1;
+            let canonical = event.canonical()?;
+            let hash = chain_hash(&at.hash, &canonical);
+            let prev = std::mem::replace(&mut at.hash, hash.clone());
+            rows.push((event.seq, canonical, prev, hash));
+            at.seq = event.seq;
+        }
+        let values: Vec<&dyn crate::catalog::db::Param> = rows
+            .iter()
+            .zip(chunk.iter())
+            .flat_map(|((seq, canonical, prev, hash), event)| {
+                [
+                    seq as _,
+                    canonical as _,
+                    prev as _,
+                    hash as _,
+                    &event.time as _,
+                ]
+            })
+            .collect();
+        conn.execute(&insert_events(chunk.len()), &values)?;
     }
     conn.execute(
         "UPDATE chain SET head_seq = ?1, head_hash = ?2 WHERE id = 1",
         params![at.seq, at.hash],
     )?;
     seal_if_due(conn, &at, key, sealing, false)
+}
+
+/// Events inserted by one statement at most.
+const ROWS_PER_INSERT: usize = 64;
+
+/// `INSERT INTO events …` of `rows` rows.
+fn insert_events(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|row| {
+            let n = row * 5;
+            format!(
+                "(?{}, ?{}, ?{}, ?{}, ?{})",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO events (seq, event, prev_hash, hash, time) VALUES {}",
+        values.join(", ")
+    )
 }
 
 /// Seals the head if it is due (or `force`d) and not sealed yet.

@@ -163,7 +163,7 @@ impl LedgerDb {
                AND (CAST(?6 AS TEXT) IS NULL OR json_extract(event, '$.share') = ?6 COLLATE NOCASE)
                AND (CAST(?7 AS TEXT) IS NULL OR json_extract(event, '$.table') = ?7 COLLATE NOCASE)
                AND CAST(json_extract(event, '$.status') AS BIGINT) BETWEEN ?8 AND ?9
-               AND (CAST(?10 AS TEXT) IS NULL OR (time = ?12 AND request_id = ?10))
+               AND (CAST(?10 AS TEXT) IS NULL OR (time = ?12 AND json_extract(event, '$.requestId') = ?10))
                AND seq > (SELECT coalesce(max(seq), 0) FROM events) - ?13
              ORDER BY seq {order} LIMIT ?11",
         );

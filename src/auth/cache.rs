@@ -1,16 +1,13 @@
-//! Token checks without SQLite on the hot path: the owners of the tokens seen are kept in
-//! memory and dropped as soon as the catalog changes — by this process or another one (see
-//! `Catalog::change_stamp`) — so a revocation is seen by the next request. Last-used times are
+//! Token checks without a database lookup on the hot path: the owners of the tokens seen are
+//! kept in memory and dropped as soon as the catalog changes — by this process or another one
+//! (see `catalog::Memo`) — so a revocation is seen by the next request. Last-used times are
 //! gathered here too and written in batches, not on every request.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::Result;
-use crate::catalog::{AdminTokenOwner, Catalog, ChangeStamp, TokenOwner};
-
-/// Entries kept at most; past it the cache starts afresh (real tokens are far fewer).
-const MAX_ENTRIES: usize = 100_000;
+use crate::catalog::{AdminTokenOwner, Catalog, ChangeStamp, Memo, TokenOwner};
 
 /// Who holds a credential, by its hash. Shared, so that a hit costs no copy.
 #[derive(Debug, Clone)]
@@ -32,14 +29,15 @@ pub struct AccessGrant {
 
 #[derive(Default)]
 pub struct TokenCache {
-    holders: Mutex<(Option<ChangeStamp>, HashMap<String, Holder>)>,
+    holders: Memo<String, Holder>,
     /// Token id -> last time it was used (ms), not yet written.
     last_used: Mutex<HashMap<String, i64>>,
 }
 
 impl TokenCache {
-    /// The holder of the bearer token with `hash`, from memory while the catalog is unchanged.
-    pub fn holder(&self, catalog: &Catalog, hash: &str) -> Result<Holder> {
+    /// The holder of the bearer token with `hash`, from memory while the catalog is unchanged,
+    /// and the catalog's stamp it holds at.
+    pub fn holder(&self, catalog: &Catalog, hash: &str) -> Result<(Holder, ChangeStamp)> {
         self.remembered(catalog, hash, |catalog| {
             catalog.read(|conn| {
                 Ok(match conn.token_owner(hash)? {
@@ -53,35 +51,26 @@ impl TokenCache {
     }
 
     /// The holder under `key`, from memory while the catalog is unchanged, else `load`ed (and
-    /// kept unless unknown: guessing must not fill the memory).
+    /// kept unless unknown: guessing must not fill the memory); with the catalog's stamp.
     pub fn remembered(
         &self,
         catalog: &Catalog,
         key: &str,
         load: impl FnOnce(&Catalog) -> Result<Holder>,
-    ) -> Result<Holder> {
+    ) -> Result<(Holder, ChangeStamp)> {
         let stamp = catalog.change_stamp();
-        {
-            let mut holders = lock(&self.holders);
-            if holders.0.as_ref() == Some(&stamp) {
-                if let Some(holder) = holders.1.get(key) {
-                    crate::metrics::metrics().token_cache_hits.inc();
-                    return Ok(holder.clone());
-                }
-            } else {
-                *holders = (Some(stamp.clone()), HashMap::new());
-            }
+        let (holder, kept) = self.holders.get(
+            &stamp,
+            key.to_string(),
+            || load(catalog),
+            |holder| !matches!(holder, Holder::Unknown),
+        )?;
+        let metrics = crate::metrics::metrics();
+        match kept {
+            true => metrics.token_cache_hits.inc(),
+            false => metrics.token_cache_misses.inc(),
         }
-        crate::metrics::metrics().token_cache_misses.inc();
-        let holder = load(catalog)?;
-        let mut holders = lock(&self.holders);
-        if !matches!(holder, Holder::Unknown) && holders.0.as_ref() == Some(&stamp) {
-            if holders.1.len() >= MAX_ENTRIES {
-                holders.1.clear();
-            }
-            holders.1.insert(key.to_string(), holder.clone());
-        }
-        Ok(holder)
+        Ok((holder, stamp))
     }
 
     /// Notes that a recipient token was used at `at` (ms).
@@ -139,7 +128,7 @@ mod tests {
             assert!(authenticate(&server, &cache, Some(&header), None).is_ok());
         }
         assert!(matches!(
-            cache.holder(&server, &token_hash(&token.token)).unwrap(),
+            cache.holder(&server, &token_hash(&token.token)).unwrap().0,
             Holder::Recipient(_)
         ));
         let recipient = other.read(|c| c.require_recipient("r")).unwrap();

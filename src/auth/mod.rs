@@ -36,6 +36,9 @@ pub struct Recipient {
     pub id: String,
     pub name: String,
     pub token_id: String,
+    /// The catalog's state the token was checked against: what the request reads from the
+    /// catalog may be remembered under it (see `catalog::Memo`).
+    pub stamp: catalog::ChangeStamp,
 }
 
 /// A freshly issued token: the secret exists only here and in the profile handed out.
@@ -250,7 +253,8 @@ pub fn authenticate(
     authorization: Option<&str>,
     client: Option<IpAddr>,
 ) -> Result<Recipient> {
-    let owner = match cache.holder(catalog, &token_hash(bearer(authorization)?))? {
+    let (holder, stamp) = cache.holder(catalog, &token_hash(bearer(authorization)?))?;
+    let owner = match holder {
         Holder::Recipient(owner) => owner,
         Holder::Admin(_) => {
             return Err(Error::permission_denied(
@@ -268,6 +272,7 @@ pub fn authenticate(
         id: owner.recipient_id.clone(),
         name: owner.recipient.clone(),
         token_id: owner.token_id.clone(),
+        stamp,
     })
 }
 
@@ -284,7 +289,7 @@ pub fn authenticate_admin(
             "OAuth access tokens open only the sharing endpoints, not the admin API",
         ));
     }
-    let owner = match cache.holder(catalog, &token_hash(token))? {
+    let owner = match cache.holder(catalog, &token_hash(token))?.0 {
         Holder::Admin(owner) => owner,
         Holder::Recipient(_) | Holder::Access(_) => {
             return Err(Error::permission_denied(

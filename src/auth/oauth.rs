@@ -156,7 +156,7 @@ pub fn authenticate(
     token: &str,
     client: Option<IpAddr>,
 ) -> Result<Recipient> {
-    let holder = cache.remembered(catalog, &token_hash(token), |catalog| {
+    let (holder, stamp) = cache.remembered(catalog, &token_hash(token), |catalog| {
         verify(catalog, key, issuer, token).map(|grant| Holder::Access(Arc::new(grant)))
     })?;
     let Holder::Access(grant) = holder else {
@@ -168,7 +168,10 @@ pub fn authenticate(
         ));
     }
     check_ip(&grant.who.name, grant.ip_access_list.as_deref(), client)?;
-    Ok(grant.who.clone())
+    Ok(Recipient {
+        stamp,
+        ..grant.who.clone()
+    })
 }
 
 fn verify(catalog: &Catalog, key: &SigningKey, issuer: &str, token: &str) -> Result<AccessGrant> {
@@ -195,6 +198,7 @@ fn verify(catalog: &Catalog, key: &SigningKey, issuer: &str, token: &str) -> Res
             id: found.recipient_id,
             name: found.recipient,
             token_id: found.client_id,
+            stamp: catalog.change_stamp(),
         },
         expires_at: claims.exp,
         ip_access_list: found.ip_access_list,

@@ -10,6 +10,7 @@ mod console_sessions;
 pub mod db;
 pub mod history;
 pub mod keys;
+mod memo;
 mod objects;
 pub mod partition_filter;
 mod pending_changes;
@@ -22,6 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use activation_links::{Activation, LinkInfo};
 pub use db::{DatabaseFlags, Db, Location, Lock, PgSettings};
+pub use memo::Memo;
 pub use objects::{Grant, NewMember, NewRecipient, Recipient, Share, SharedTable, Table};
 pub use pending_changes::{FOUR_EYES, NewChange, PendingChange};
 pub use quality::{

@@ -7,6 +7,7 @@ use super::db::{Row, params};
 use super::Tx;
 use super::new_id;
 use super::partition_filter::PartitionFilter;
+use super::quality::{FIRE_ENTITY, FIRE_MIN_PASS_RATE};
 use crate::clock::now_ms;
 use crate::{Error, Result};
 
@@ -68,6 +69,9 @@ pub struct SharedTable {
     pub partition_filter: Option<PartitionFilter>,
     /// The comment given when the table was added to the share.
     pub comment: Option<String>,
+    /// The table's FIRE binding (`fire.entity`, `fire.min_pass_rate`), read with it: what
+    /// decides which versions are served, known without another query.
+    pub fire_properties: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +85,9 @@ const TABLE_COLUMNS: &str =
     "t.id, t.schema_name, t.name, t.location, t.comment, t.created_at, t.credential_id";
 const SHARED_TABLE_COLUMNS: &str = "s.id, s.name, m.schema_alias, m.table_alias, m.history, m.added_at, m.start_version, \
      t.id, t.schema_name, t.name, t.location, t.comment, t.created_at, t.credential_id, s.url_ttl_ms, \
-     m.partition_filter, m.comment";
+     m.partition_filter, m.comment, \
+     (SELECT value FROM table_properties p WHERE p.table_id = t.id AND p.key = 'fire.entity'), \
+     (SELECT value FROM table_properties p WHERE p.table_id = t.id AND p.key = 'fire.min_pass_rate')";
 
 fn table_at(row: &Row<'_>, at: usize) -> Result<Table> {
     Ok(Table {
@@ -108,6 +114,16 @@ fn shared_table(row: &Row<'_>) -> Result<SharedTable> {
         url_ttl_ms: row.get(14)?,
         partition_filter: json_column(row, 15)?,
         comment: row.get(16)?,
+        fire_properties: [(FIRE_ENTITY, 17), (FIRE_MIN_PASS_RATE, 18)]
+            .into_iter()
+            .filter_map(|(key, at)| {
+                Some(
+                    row.get::<Option<String>>(at)
+                        .transpose()?
+                        .map(|v| (key.to_string(), v)),
+                )
+            })
+            .collect::<Result<_>>()?,
     })
 }
 

@@ -405,10 +405,15 @@ pub struct Approvals {
 impl Approvals {
     /// `None` for a table not bound to a FIRE entity: all its versions are served.
     pub fn load(conn: &catalog::Tx<'_>, table_id: &str) -> Result<Option<Approvals>> {
-        let Some(binding) = Binding::of(&conn.table_properties(table_id)?)? else {
-            return Ok(None);
-        };
-        Ok(Some(Approvals {
+        match Binding::of(&conn.table_properties(table_id)?)? {
+            Some(binding) => Approvals::bound(conn, table_id, binding).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Those of a table known to be bound by `binding`.
+    pub fn bound(conn: &catalog::Tx<'_>, table_id: &str, binding: Binding) -> Result<Approvals> {
+        Ok(Approvals {
             binding,
             pass_rates: conn.pass_rates(table_id)?,
             decisions: conn
@@ -416,7 +421,7 @@ impl Approvals {
                 .into_iter()
                 .map(|d| (d.version, d))
                 .collect(),
-        }))
+        })
     }
 
     pub fn status(&self, version: u64) -> VersionStatus {

@@ -147,7 +147,8 @@ pub fn list_tables(
     Ok(page_json(tables.iter().map(table_json).collect(), next))
 }
 
-/// The shared table `share.schema.table` if the recipient may read it.
+/// The shared table `share.schema.table` if the recipient may read it, as the catalog was
+/// when its credentials were checked (remembered while the catalog stays so).
 pub fn granted_table(
     cx: &Context<'_>,
     who: &Recipient,
@@ -155,8 +156,14 @@ pub fn granted_table(
     schema: &str,
     table: &str,
 ) -> Result<SharedTable> {
-    cx.catalog
-        .read(|c| c.granted_table(&who.id, share, schema, table))?
+    let key = [&who.id, share, schema, table].map(str::to_string);
+    let load = || {
+        cx.catalog
+            .read(|c| c.granted_table(&who.id, share, schema, table))
+    };
+    cx.tables
+        .get(&who.stamp, key, load, |_| true)?
+        .0
         .ok_or_else(|| {
             Error::not_found(format!(
                 "table '{share}.{schema}.{table}' does not exist or is not shared with you"

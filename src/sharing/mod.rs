@@ -21,7 +21,7 @@ mod tests;
 
 use std::time::Duration;
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, SharedTable};
 use crate::delta::DeltaLog;
 use crate::secret::ServerSecret;
 use crate::storage::{FileUrlSigner, Stores};
@@ -38,4 +38,9 @@ pub struct Context<'a> {
     pub secret: &'a ServerSecret,
     /// How long file URLs live, unless a share sets its own lifetime.
     pub url_ttl: Duration,
+    /// Shared tables looked up, by recipient and name, while the catalog is unchanged.
+    pub tables: &'a TableMemo,
 }
+
+/// See [`Context::tables`].
+pub type TableMemo = crate::catalog::Memo<[String; 4], Option<SharedTable>>;

@@ -9,11 +9,18 @@ use std::ops::RangeInclusive;
 use super::Context;
 use crate::catalog::SharedTable;
 use crate::delta::VersionSpec;
-use crate::fire::quality::{Approvals, VersionStatus};
+use crate::fire::quality::{Approvals, Binding, VersionStatus};
 use crate::{Error, Result};
 
+/// The approvals of a FIRE-bound table; a plain one (its binding comes with it) costs no read.
 fn approvals(cx: &Context<'_>, shared: &SharedTable) -> Result<Option<Approvals>> {
-    cx.catalog.read(|c| Approvals::load(c, &shared.table.id))
+    match Binding::of(&shared.fire_properties)? {
+        Some(binding) => cx
+            .catalog
+            .read(|c| Approvals::bound(c, &shared.table.id, binding))
+            .map(Some),
+        None => Ok(None),
+    }
 }
 
 fn name(shared: &SharedTable) -> String {
@@ -67,14 +74,10 @@ pub struct Evidence {
 
 /// The evidence of `version` of a FIRE-bound table; `None` for a plain table.
 pub fn evidence(cx: &Context<'_>, shared: &SharedTable, version: u64) -> Result<Option<Evidence>> {
-    let id = &shared.table.id;
-    let found = cx.catalog.read(|c| match Approvals::load(c, id)? {
-        Some(approvals) => Ok(Some((approvals, c.report(id, version)?))),
-        None => Ok(None),
-    })?;
-    let Some((approvals, report)) = found else {
+    let Some(approvals) = approvals(cx, shared)? else {
         return Ok(None);
     };
+    let report = cx.catalog.read(|c| c.report(&shared.table.id, version))?;
     let mut configuration = BTreeMap::new();
     let mut put = |key: &str, value: String| {
         configuration.insert(

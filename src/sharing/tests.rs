@@ -30,6 +30,7 @@ struct Fixture {
     stores: Stores,
     signer: FileUrlSigner,
     secret: ServerSecret,
+    tables: super::TableMemo,
 }
 
 const COMMITS: u64 = 4;
@@ -89,6 +90,7 @@ impl Fixture {
             stores: Stores::for_tests(),
             signer: FileUrlSigner::new(secret.clone(), "http://sharing.test"),
             secret,
+            tables: Default::default(),
         }
     }
 
@@ -100,6 +102,7 @@ impl Fixture {
             signer: &self.signer,
             secret: &self.secret,
             url_ttl: std::time::Duration::from_secs(3600),
+            tables: &self.tables,
         }
     }
 
@@ -109,6 +112,7 @@ impl Fixture {
             id: found.id,
             name: found.name,
             token_id: "t1".into(),
+            stamp: self.catalog.change_stamp(),
         }
     }
 

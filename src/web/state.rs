@@ -39,6 +39,8 @@ pub struct AppState {
     pub authenticator: Box<dyn Authenticator>,
     /// Requests per hour, for the console's overview.
     pub activity: crate::audit::activity::Activity,
+    /// Shared tables recipients asked for, while the catalog is unchanged.
+    pub tables: sharing::TableMemo,
 }
 
 impl AppState {
@@ -68,6 +70,7 @@ impl AppState {
             signer: &self.signer,
             secret: &self.secret,
             url_ttl: self.config.url_ttl,
+            tables: &self.tables,
         }
     }
 
@@ -94,6 +97,7 @@ impl AppState {
             audit,
             authenticator: Box::new(Tokens),
             activity: Default::default(),
+            tables: Default::default(),
         })
     }
 }
