@@ -151,15 +151,29 @@ fn a_change_through_one_replica_holds_at_the_next_request_of_every_other() {
         assert_eq!(get(server, "/delta-sharing/shares/s", &token).0, 200);
         assert_eq!(get(server, "/delta-sharing/shares/other", &token).0, 404);
     }
-    // Granted through B: A and C serve it on their next request.
-    let granted = admin_sql(
-        &servers[1],
-        &admin,
-        "GRANT SELECT ON SHARE other TO RECIPIENT r",
-    );
-    assert_eq!(granted.status(), 200);
-    for server in [&servers[0], &servers[2]] {
-        assert_eq!(get(server, "/delta-sharing/shares/other", &token).0, 200);
+    // Granted through one, revoked through the next: every replica serves (or refuses) it at
+    // once, round after round, whichever wrote.
+    for round in 0..10 {
+        let (granting, revoking) = (&servers[round % 3], &servers[(round + 1) % 3]);
+        let granted = admin_sql(
+            granting,
+            &admin,
+            "GRANT SELECT ON SHARE other TO RECIPIENT r",
+        );
+        assert_eq!(granted.status(), 200);
+        for server in &servers {
+            assert_eq!(get(server, "/delta-sharing/shares/other", &token).0, 200);
+        }
+        let revoked = admin_sql(
+            revoking,
+            &admin,
+            "REVOKE SELECT ON SHARE other FROM RECIPIENT r",
+        );
+        assert_eq!(revoked.status(), 200);
+        for server in &servers {
+            let status = get(server, "/delta-sharing/shares/other", &token).0;
+            assert_eq!(status, 404, "round {round}, replica {}", server.port);
+        }
     }
     // Revoked through A: B and C refuse the very next request.
     let revoked = admin_sql(&servers[0], &admin, "ALTER RECIPIENT r REVOKE TOKENS");
@@ -177,6 +191,34 @@ fn a_change_through_one_replica_holds_at_the_next_request_of_every_other() {
     assert_eq!(said.status(), 200, "{}", said.text().unwrap());
     for server in [&servers[0], &servers[1]] {
         assert_eq!(admin_sql(server, &admin, "SHOW SHARES").status(), 401);
+    }
+}
+
+/// A replica frozen while a recipient's tokens are revoked (SIGSTOP) cannot confirm the change: the change
+/// waits for it until its confirmation is old. Its watcher's connection is then cut, so that,
+/// thawed, it cannot learn of the change by itself for a while: it must not trust what it
+/// remembered, and refuses the revoked token.
+#[test]
+fn a_stalled_replica_never_serves_what_was_revoked_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let postgres = database("stalled");
+    let data = dir.path().join("data");
+    let servers = replicas(&data, &[]);
+    let token = recipient_with_token(&data, &servers[0]);
+    let admin = admin_token(&data, "admin", "ops");
+    for server in &servers {
+        assert_eq!(get(server, "/delta-sharing/shares/s", &token).0, 200);
+    }
+    servers[1].signal(libc::SIGSTOP);
+    let revoked = admin_sql(&servers[0], &admin, "ALTER RECIPIENT r REVOKE TOKENS");
+    assert_eq!(revoked.status(), 200);
+    postgres.psql(
+        "stalled",
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'fireshare watcher'",
+    );
+    servers[1].signal(libc::SIGCONT);
+    for server in &servers {
+        assert_eq!(get(server, "/delta-sharing/shares/s", &token).0, 401);
     }
 }
 

@@ -90,7 +90,7 @@ impl TokenCache {
         if pending.is_empty() {
             return Ok(0);
         }
-        catalog.write(|tx| tx.record_last_used(&pending))?;
+        catalog.store(|tx| tx.record_last_used(&pending))?;
         Ok(pending.len())
     }
 }

@@ -43,7 +43,7 @@ pub fn open(
     let id = new_token(SESSION_PREFIX);
     let until = now_ms() + duration_ms(lifetime);
     let expires_at =
-        catalog.write(|tx| tx.insert_console_session(&token_hash(&id), &caller.token_id, until))?;
+        catalog.store(|tx| tx.insert_console_session(&token_hash(&id), &caller.token_id, until))?;
     Ok(Opened {
         id,
         caller,
@@ -73,7 +73,7 @@ pub fn caller(catalog: &Catalog, id: &str) -> Result<AdminCaller> {
 
 /// Signs a session out (a no-op for one already ended or unknown).
 pub fn close(catalog: &Catalog, id: &str) -> Result<()> {
-    catalog.write(|tx| tx.end_console_session(&token_hash(id)))?;
+    catalog.store(|tx| tx.end_console_session(&token_hash(id)))?;
     Ok(())
 }
 

@@ -45,7 +45,7 @@ impl Catalog {
     /// none were (its first process), or — `adopt` — after a deliberate rotation.
     pub fn check_keys(&self, dir: &DataDir, adopt: bool) -> Result<()> {
         let held = fingerprints(dir)?;
-        self.write(|tx| {
+        self.store(|tx| {
             let recorded = tx.key_fingerprints()?;
             if recorded.is_empty() || adopt {
                 return tx.record_key_fingerprints(&held);

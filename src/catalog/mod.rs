@@ -83,15 +83,19 @@ impl Catalog {
     }
 
     /// Runs `f` in one write transaction, alone among the catalog's writers of every process:
-    /// committed if it returns `Ok`, rolled back otherwise.
+    /// committed if it returns `Ok`, rolled back otherwise. Every process and replica sees
+    /// from its next request that the catalog changed (see [`ChangeStamp`]).
     pub fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
-        let value = self.db.write(Lock::Catalog, |conn| {
-            let value = f(&Tx { conn })?;
-            conn.execute("UPDATE catalog_changes SET n = n + 1", &[])?;
-            Ok(value)
-        })?;
+        let value = self.db.change(|conn| f(&Tx { conn }))?;
         self.generation.fetch_add(1, Ordering::AcqRel);
         Ok(value)
+    }
+
+    /// [`Catalog::write`] for what nothing remembered under a change stamp holds — last-used
+    /// times, FIRE results and reports, console sessions, key fingerprints: it moves no stamp,
+    /// so no process forgets what it remembered.
+    pub fn store<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        self.db.write(Lock::Catalog, |conn| f(&Tx { conn }))
     }
 }
 

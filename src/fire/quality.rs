@@ -88,7 +88,7 @@ impl FileResults for StoredResults<'_> {
         let dv = dv_identity(file);
         let key = self.key(file, &dv);
         let text = serde_json::to_string(tally)?;
-        self.catalog.write(|tx| tx.put_file_result(&key, &text))
+        self.catalog.store(|tx| tx.put_file_result(&key, &text))
     }
 }
 
@@ -153,7 +153,7 @@ pub fn validate_version(
         validator_version: VALIDATOR_VERSION.into(),
         validated_at: now_ms(),
     };
-    catalog.write(|tx| tx.put_report(&table.id, &report))?;
+    catalog.store(|tx| tx.put_report(&table.id, &report))?;
     Ok(Validated {
         report,
         files_read: checked.files_read,

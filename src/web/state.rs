@@ -79,6 +79,7 @@ impl AppState {
         config.data_dir.ensure()?;
         let catalog = Catalog::open(&config.database)?;
         catalog.check_keys(&config.data_dir, false)?;
+        catalog.db().watch();
         let secret = ServerSecret::load_or_create(&config.data_dir.secret_key())?;
         let signing_key = SigningKey::load_or_create(&config.data_dir.signing_key())?;
         let signer = FileUrlSigner::new(secret.clone(), &config.public_url);

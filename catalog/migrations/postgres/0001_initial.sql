@@ -210,6 +210,14 @@ CREATE TABLE key_fingerprints (
     recorded_at BIGINT NOT NULL
 );
 
+-- Each running server and the catalog change it has seen (see catalog/db/watch.rs): a change
+-- waits for the replicas that confirmed lately, so that they all serve it from the next request.
+CREATE TABLE replicas (
+    id           TEXT PRIMARY KEY,
+    seen         BIGINT NOT NULL,
+    heartbeat_at TIMESTAMPTZ NOT NULL
+);
+
 -- The audit ledger: one chain for every replica (appended under an advisory lock).
 CREATE TABLE events (
     seq        BIGINT PRIMARY KEY,

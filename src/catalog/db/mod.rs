@@ -12,6 +12,7 @@
 mod flags;
 mod postgres;
 mod sqlite;
+mod watch;
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -411,14 +412,40 @@ impl Db {
         }
     }
 
-    /// A number that moves whenever a catalog write of any process commits (see
+    /// Runs `work` as a change of the catalog: one transaction holding [`Lock::Catalog`] that
+    /// also moves the change counter, by which every process sees that the catalog changed.
+    /// With PostgreSQL, by the time it returns every live replica has seen it (see `watch`):
+    /// whatever the author does next, at whichever replica, meets the changed catalog.
+    pub fn change<T>(&self, work: impl FnOnce(&Conn<'_>) -> Result<T>) -> Result<T> {
+        match &self.0 {
+            DbOf::Sqlite(db) => db.write(|conn| {
+                let value = work(&Conn(ConnOf::Sqlite(conn)))?;
+                conn.execute("UPDATE catalog_changes SET n = n + 1", [])?;
+                Ok(value)
+            }),
+            DbOf::Postgres(pool) => pool.change(|conn| work(&Conn(ConnOf::Postgres(conn)))),
+        }
+    }
+
+    /// Keeps the change counter in memory, without a read per request, for a server: with
+    /// PostgreSQL a watcher thread follows it (see `watch`); SQLite's read costs nothing.
+    pub fn watch(&self) {
+        if let DbOf::Postgres(pool) = &self.0 {
+            pool.watch();
+        }
+    }
+
+    /// A number that moves whenever a catalog change of any process commits (see
     /// `Catalog::change_stamp`), read without waiting for writers; `-1` when it cannot be read.
     pub fn changes(&self) -> i64 {
         let read =
             |conn: &Conn<'_>| conn.query_one("SELECT n FROM catalog_changes", &[], |r| r.get(0));
         match &self.0 {
             DbOf::Sqlite(db) => db.watch(|conn| read(&Conn(ConnOf::Sqlite(conn)))),
-            DbOf::Postgres(_) => self.read(read),
+            DbOf::Postgres(pool) => match pool.known_changes() {
+                Some(n) => Ok(n),
+                None => self.read(read),
+            },
         }
         .unwrap_or(-1)
     }

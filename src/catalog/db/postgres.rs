@@ -19,6 +19,7 @@ use postgres::types::{IsNull, ToSql, Type};
 use postgres::{Client, Statement};
 
 use super::sqlite::newer_schema;
+use super::watch::Watcher;
 use super::{Conn, ConnOf, Lock, Param, Row, RowOf, Value, migrations};
 use crate::{Error, Result};
 
@@ -108,7 +109,7 @@ impl PgSettings {
         })
     }
 
-    fn connect(&self) -> Result<Client> {
+    pub(super) fn connect(&self) -> Result<Client> {
         let mut config = self.config.clone();
         config.connect_timeout(self.connect_timeout);
         if config.get_application_name().is_none() {
@@ -273,6 +274,8 @@ pub(super) struct Pool {
     settings: PgSettings,
     state: Mutex<PoolState>,
     returned: Condvar,
+    /// A server's watcher of catalog changes (see `watch`); none in a command.
+    watcher: std::sync::OnceLock<Watcher>,
 }
 
 struct PoolState {
@@ -293,6 +296,7 @@ impl Pool {
                 open: 0,
             }),
             returned: Condvar::new(),
+            watcher: std::sync::OnceLock::new(),
         };
         // Fail at start, not at the first request, when the database cannot be reached.
         drop(pool.get()?);
@@ -439,6 +443,35 @@ impl Pool {
             cell.borrow_mut().holding = false;
             outcome.map(Some)
         })
+    }
+
+    /// Starts this process's watcher of catalog changes (once).
+    pub(super) fn watch(&self) {
+        self.watcher.get_or_init(|| Watcher::start(&self.settings));
+    }
+
+    /// The catalog's change counter as the watcher knows it, while it is fresh.
+    pub(super) fn known_changes(&self) -> Option<i64> {
+        self.watcher.get().and_then(Watcher::known)
+    }
+
+    /// Runs `work` as a catalog change (see `Db::change`): the counter moved and notified in
+    /// its transaction; once committed, every live replica has seen it.
+    pub(super) fn change<T>(&self, work: impl FnOnce(&RefCell<PgConn>) -> Result<T>) -> Result<T> {
+        let (value, n) = self.write(Lock::Catalog, |cell| {
+            let value = work(cell)?;
+            let n: i64 = Conn(ConnOf::Postgres(cell)).query_one(
+                "UPDATE catalog_changes SET n = n + 1 RETURNING n",
+                &[],
+                |r| r.get(0),
+            )?;
+            cell.borrow_mut()
+                .batch(&format!("NOTIFY {}", super::watch::CHANNEL))?;
+            Ok((value, n))
+        })?;
+        let me = self.watcher.get().map(|w| w.id.as_str());
+        super::watch::await_replicas(self, n, me)?;
+        Ok(value)
     }
 
     pub(super) fn migrate(&self) -> Result<(usize, usize)> {
