@@ -776,13 +776,25 @@ pub struct Postgres {
     pub dir: PathBuf,
     pub port: u16,
     bin: PathBuf,
+    /// Commits wait for the disk (benchmarks); tests skip it.
+    durable: bool,
 }
 
 /// The user the clusters run as, when the tests run as root.
 const POSTGRES_USER: &str = "fireshare-pg";
 
 impl Postgres {
+    /// A cluster for tests: commits do not wait for the disk.
     pub fn start() -> Postgres {
+        Postgres::start_with(false)
+    }
+
+    /// A cluster whose commits wait for the disk, as a production one's do (benchmarks).
+    pub fn durable() -> Postgres {
+        Postgres::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> Postgres {
         let bin = postgres_binaries();
         let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("postgres");
         std::fs::create_dir_all(&root).unwrap();
@@ -822,6 +834,7 @@ impl Postgres {
             dir,
             port: free_port(),
             bin,
+            durable,
         };
         cluster.run(
             "initdb",
@@ -900,8 +913,9 @@ impl Postgres {
                 &self.dir.join("log").display().to_string(),
                 "-o",
                 &format!(
-                    "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off -c max_connections=200",
-                    self.port
+                    "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync={} -c max_connections=200",
+                    self.port,
+                    if self.durable { "on" } else { "off" }
                 ),
                 "-w",
                 "-t",
