@@ -9,7 +9,6 @@ mod common;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 
 use fireshare::audit::{Event, Recorder};
 
@@ -24,10 +23,7 @@ impl Recorder for Nowhere {
         Box::pin(async { Ok(0) })
     }
 }
-use delta_kernel::arrow::array::{Int64Array, RecordBatch};
-use delta_kernel::arrow::datatypes::{DataType, Field, Schema};
 use fireshare::data_dir::DataDir;
-use fireshare::delta::writer::TableWriter;
 
 const ROUNDS: usize = 3;
 
@@ -48,17 +44,7 @@ fn main() {
     }
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("loans");
-    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
-    let mut table = TableWriter::create(&root, "loans", "", &schema, &[], &[]).unwrap();
-    for ids in [0..3, 3..5] {
-        let batch = RecordBatch::try_new(
-            schema.clone(),
-            vec![Arc::new(Int64Array::from_iter_values(ids))],
-        )
-        .unwrap();
-        let file = table.write_file(&batch, &[]).unwrap();
-        table.commit("WRITE", &[file], &[]).unwrap();
-    }
+    common::small_table(&root);
     let data = dir.path().join("data");
     let (_, token) = common::prepare_catalog(
         &data,

@@ -15,10 +15,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use delta_kernel::arrow::array::{Int64Array, RecordBatch};
-use delta_kernel::arrow::datatypes::{DataType, Field, Schema};
 use fireshare::catalog::{Catalog, Location, PgSettings};
-use fireshare::delta::writer::TableWriter;
 use harness::{Postgres, Server};
 
 const ROUNDS: usize = 3;
@@ -98,17 +95,7 @@ fn main() {
     }
     let dir = tempfile::tempdir().unwrap();
     let table = dir.path().join("loans");
-    let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
-    let mut writer = TableWriter::create(&table, "loans", "", &schema, &[], &[]).unwrap();
-    for ids in [0..3, 3..5] {
-        let batch = RecordBatch::try_new(
-            schema.clone(),
-            vec![Arc::new(Int64Array::from_iter_values(ids))],
-        )
-        .unwrap();
-        let file = writer.write_file(&batch, &[]).unwrap();
-        writer.commit("WRITE", &[file], &[]).unwrap();
-    }
+    common::small_table(&table);
     let sqlite = dir.path().join("sqlite");
     let sqlite_token = prepare(&sqlite, &table);
     let postgres = Postgres::durable();

@@ -7,22 +7,13 @@ mod common;
 
 use std::path::Path;
 
-use common::{Postgres, Server, on_database};
+use common::{Postgres, Server, on_database, run_fireshare};
 use serde_json::Value;
 
 /// `fireshare sql --json` as `admin` (four eyes need names): the results, or the error.
-fn run_sql(data: &Path, admin: &str, statement: &str) -> std::result::Result<Value, String> {
-    let out = common::fireshare()
-        .args(["sql", "--json", "--as", admin, "--data-dir"])
-        .arg(data)
-        .arg(statement)
-        .output()
-        .unwrap();
-    if out.status.success() {
-        Ok(serde_json::from_slice(&out.stdout).unwrap())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
+fn run_sql(data: &Path, admin: &str, statement: &str) -> Result<Value, String> {
+    run_fireshare(&["sql", "--json", "--as", admin, statement], data)
+        .map(|out| serde_json::from_str(&out).unwrap())
 }
 
 /// What differs from run to run (times, ids, tokens, links, the data directory) masked.
@@ -227,18 +218,7 @@ fn replicas_starting_together_migrate_once_and_a_newer_schema_is_refused() {
         let data = dir.path().join(format!("d{n}"));
         let url = url.clone();
         std::thread::spawn(move || {
-            let out = common::fireshare()
-                .args(["migrate", "--database-url", &url, "--data-dir"])
-                .arg(&data)
-                .output()
-                .unwrap();
-            let said = String::from_utf8_lossy(&out.stdout).into_owned();
-            assert!(
-                out.status.success(),
-                "{said}{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            said
+            run_fireshare(&["migrate", "--database-url", &url], &data).unwrap()
         })
     };
     let said: Vec<String> = (0..4)
@@ -261,14 +241,8 @@ fn replicas_starting_together_migrate_once_and_a_newer_schema_is_refused() {
         "INSERT INTO schema_migrations (version, name) VALUES (99, 'from the future')",
     );
     on_database(&url);
-    let data = dir.path().join("serve");
-    let out = common::fireshare()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&data)
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let serve = ["serve", "--listen", "127.0.0.1:0"];
+    let said = run_fireshare(&serve, &dir.path().join("serve")).unwrap_err();
     assert!(
         said.contains("written by a newer fireshare (schema version 99"),
         "{said}"
@@ -297,20 +271,10 @@ fn the_ledgers_commands_work_on_postgres() {
     }
     drop(server);
     let audit = |args: &[&str]| {
-        let out = common::fireshare()
-            .arg("audit")
-            .args(args)
-            .arg("--data-dir")
-            .arg(&data)
-            .output()
-            .unwrap();
-        let said = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(
-            out.status.success(),
-            "audit {args:?}: {said}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        said
+        let args: Vec<&str> = std::iter::once("audit")
+            .chain(args.iter().copied())
+            .collect();
+        run_fireshare(&args, &data).unwrap()
     };
     assert_eq!(common::audit_events(&data, "listShares").len(), 20);
     assert!(audit(&["verify"]).starts_with("verified: events 1.."));
@@ -349,23 +313,17 @@ fn tls_to_the_database_checks_what_sslmode_says() {
     let other_ca = dir.path().join("other");
     std::fs::create_dir(&other_ca).unwrap();
     common::server_certificate(&other_ca, "unused");
-    let migrate = |query: String| {
-        let out = common::fireshare()
-            .args([
-                "migrate",
-                "--database-connect-timeout",
-                "3s",
-                "--database-url",
-            ])
-            .arg(format!("{base}?{query}"))
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+    // `fireshare migrate` reaching the database at `url` (the cluster's, renamed) with `query`.
+    let migrate = |url: &str, query: &str| {
+        let url = format!("{url}?{query}");
+        let args = [
+            "migrate",
+            "--database-connect-timeout",
+            "3s",
+            "--database-url",
+            &url,
+        ];
+        run_fireshare(&args, &dir.path().join("data"))
     };
     let cases = [
         ("sslmode=disable".to_string(), false),
@@ -383,25 +341,17 @@ fn tls_to_the_database_checks_what_sslmode_says() {
         ),
     ];
     for (query, works) in cases {
-        let (ok, said) = migrate(query.clone());
-        assert_eq!(ok, works, "{query}: {said}");
-        if !works {
-            assert!(said.contains("the database cannot be reached"), "{said}");
+        match migrate(&base, &query) {
+            Ok(_) => assert!(works, "{query} connected"),
+            Err(said) => {
+                assert!(!works, "{query}: {said}");
+                assert!(said.contains("the database cannot be reached"), "{said}");
+            }
         }
     }
     // The certificate names 127.0.0.1, not localhost: only verify-ca lets that pass.
-    let by_name = |mode: &str| {
-        let url = base.replace("127.0.0.1", "localhost");
-        common::fireshare()
-            .args(["migrate", "--database-url"])
-            .arg(format!("{url}?sslmode={mode}&sslrootcert={}", ca.display()))
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .output()
-            .unwrap()
-            .status
-            .success()
-    };
-    assert!(by_name("verify-ca"));
-    assert!(!by_name("verify-full"));
+    let by_name = base.replace("127.0.0.1", "localhost");
+    let root = format!("sslrootcert={}", ca.display());
+    assert!(migrate(&by_name, &format!("sslmode=verify-ca&{root}")).is_ok());
+    assert!(migrate(&by_name, &format!("sslmode=verify-full&{root}")).is_err());
 }

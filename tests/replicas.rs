@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Postgres, Server, admin_sql, admin_token, on_database, profile, sql};
+use common::{Postgres, Server, admin_sql, admin_token, on_database, profile, run_fireshare, sql};
 use delta_kernel::arrow::array::{Int64Array, RecordBatch};
 use delta_kernel::arrow::datatypes::{DataType, Field, Schema};
 use fireshare::delta::writer::TableWriter;
@@ -65,17 +65,7 @@ fn get(server: &Server, path: &str, token: &str) -> Answer {
 
 /// The request ids of every event in the ledger.
 fn recorded_requests(data: &Path) -> BTreeSet<String> {
-    let out = common::fireshare()
-        .args(["audit", "query", "--format", "ndjson", "--data-dir"])
-        .arg(data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
+    run_fireshare(&["audit", "query", "--format", "ndjson"], data)
         .unwrap()
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
@@ -85,18 +75,8 @@ fn recorded_requests(data: &Path) -> BTreeSet<String> {
 
 /// `fireshare audit verify` succeeds; returns what it said.
 fn verified(data: &Path) -> String {
-    let out = common::fireshare()
-        .args(["audit", "verify", "--data-dir"])
-        .arg(data)
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "the ledger does not verify: {said}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    said
+    run_fireshare(&["audit", "verify"], data)
+        .unwrap_or_else(|said| panic!("the ledger does not verify: {said}"))
 }
 
 /// A recipient `r` reading share `s` (no table), with a bearer token.
@@ -419,23 +399,13 @@ fn a_new_version_is_validated_once_across_replicas() {
     };
     commit(3);
     let schemas = shared.join("fire/schemas");
-    let bound = common::fireshare()
-        .args(["sql", "--fire-schemas"])
-        .arg(&schemas)
-        .arg("--data-dir")
-        .arg(&data)
-        .arg(format!(
-            "CREATE TABLE fire.collateral USING DELTA LOCATION '{}';
-             ALTER TABLE fire.collateral SET TBLPROPERTIES ('fire.entity' = 'collateral');",
-            root.display()
-        ))
-        .output()
-        .unwrap();
-    assert!(
-        bound.status.success(),
-        "{}",
-        String::from_utf8_lossy(&bound.stderr)
+    let bind = format!(
+        "CREATE TABLE fire.collateral USING DELTA LOCATION '{}';
+         ALTER TABLE fire.collateral SET TBLPROPERTIES ('fire.entity' = 'collateral');",
+        root.display()
     );
+    let schemas = schemas.to_str().unwrap();
+    run_fireshare(&["sql", "--fire-schemas", schemas, &bind], &data).unwrap();
     let servers = replicas(&data, &["--fire-poll", "1s", "--log-format", "json"]);
     let versions = [commit(5), commit(7)];
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -478,13 +448,7 @@ fn a_replica_with_other_keys_refuses_to_start_until_they_are_adopted() {
     let (first, other) = (dir.path().join("first"), dir.path().join("other"));
     sql(&first, "CREATE SHARE s");
     // A data directory of its own: new keys, which the catalog does not know.
-    let refused = common::fireshare()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(&other)
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&refused.stderr);
-    assert!(!refused.status.success());
+    let said = run_fireshare(&["serve", "--listen", "127.0.0.1:0"], &other).unwrap_err();
     for key in [
         "audit.ed25519",
         "server.ed25519",
@@ -495,24 +459,9 @@ fn a_replica_with_other_keys_refuses_to_start_until_they_are_adopted() {
     }
     assert!(said.contains("fireshare keys --adopt"), "{said}");
     // Rotated on purpose: adopted, the new keys serve and the old ones are refused.
-    let adopted = common::fireshare()
-        .args(["keys", "--adopt", "--data-dir"])
-        .arg(&other)
-        .output()
-        .unwrap();
-    assert!(
-        adopted.status.success(),
-        "{}",
-        String::from_utf8_lossy(&adopted.stderr)
-    );
+    run_fireshare(&["keys", "--adopt"], &other).unwrap();
     let server = Server::replica(&other, "other", &[]);
     assert_eq!(get(&server, "/healthz", "").0, 200);
-    let old = common::fireshare()
-        .args(["sql", "--data-dir"])
-        .arg(&first)
-        .arg("SHOW SHARES")
-        .output()
-        .unwrap();
-    assert!(!old.status.success());
+    assert!(run_fireshare(&["sql", "SHOW SHARES"], &first).is_err());
     assert_eq!(common::audit_events(&other, "adoptKeys").len(), 1);
 }

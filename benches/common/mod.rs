@@ -30,6 +30,22 @@ pub fn prepare_catalog(data: &Path, sql: &str) -> (Vec<fireshare::admin::Stateme
     (results, token)
 }
 
+/// A small table of two files (ids 0 to 4) at `root`: what a small query reads.
+pub fn small_table(root: &Path) {
+    use delta_kernel::arrow::array::{Int64Array, RecordBatch};
+    let schema = std::sync::Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+    let mut table = TableWriter::create(root, "loans", "", &schema, &[], &[]).unwrap();
+    for ids in [0..3, 3..5] {
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![std::sync::Arc::new(Int64Array::from_iter_values(ids))],
+        )
+        .unwrap();
+        let file = table.write_file(&batch, &[]).unwrap();
+        table.commit("WRITE", &[file], &[]).unwrap();
+    }
+}
+
 /// A free loopback port.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

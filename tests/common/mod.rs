@@ -276,6 +276,22 @@ pub fn fireshare() -> Command {
     command
 }
 
+/// Runs `fireshare ARGS --data-dir DATA` (on this test's database): its stdout, or, when it
+/// fails, what it printed on both.
+pub fn run_fireshare(args: &[&str], data: &Path) -> Result<String, String> {
+    let out = fireshare()
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    match out.status.success() {
+        true => Ok(stdout),
+        false => Err(format!("{stdout}{}", String::from_utf8_lossy(&out.stderr))),
+    }
+}
+
 /// Runs `fireshare sql` against a data directory and returns its output.
 pub fn sql(data_dir: &Path, statements: &str) -> String {
     let out = fireshare()

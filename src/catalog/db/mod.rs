@@ -6,8 +6,10 @@
 //! (`?1`, `?2`…, renumbered `$1`… for PostgreSQL). Parameters and columns are plain values
 //! ([`Value`]); names compare case-insensitively in both (`COLLATE NOCASE`, a collation the
 //! PostgreSQL schema defines), and PostgreSQL's schema defines SQLite's `json_extract` too.
-//! What the two do differently lives here: opening, migrations, transactions and the
-//! exclusive sections that SQLite's single writer gives for free ([`Lock`]).
+//! What the two do differently lives here: opening, migrations, transactions, the exclusive
+//! sections that SQLite's single writer gives for free ([`Lock`]), and how a change of the
+//! catalog reaches every process (a counter SQLite's readers see at once; with PostgreSQL, a
+//! watcher per server and changes that wait for the replicas to confirm them: `watch`).
 
 mod flags;
 mod postgres;
@@ -320,11 +322,6 @@ impl Conn<'_> {
             ConnOf::Postgres(conn) => conn.borrow_mut().batch(&postgres::lock_statement(lock)),
         }
     }
-
-    /// Which backend this is, for the rare statement the two spell differently.
-    pub fn is_postgres(&self) -> bool {
-        matches!(self.0, ConnOf::Postgres(_))
-    }
 }
 
 /// An open database: a SQLite connection, or a pool of PostgreSQL connections.
@@ -456,11 +453,6 @@ impl Db {
             DbOf::Sqlite(db) => db.path(),
             DbOf::Postgres(_) => None,
         }
-    }
-
-    /// Which backend this is.
-    pub fn is_postgres(&self) -> bool {
-        matches!(self.0, DbOf::Postgres(_))
     }
 }
 

@@ -693,6 +693,7 @@ mod tls {
 
     use rustls::client::WebPkiServerVerifier;
     use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+    use rustls::crypto::CryptoProvider;
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
     use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
@@ -705,42 +706,42 @@ mod tls {
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|e| Error::caused("TLS to the database", e))?;
-        let verifier: Arc<dyn ServerCertVerifier> = match mode {
+        let chain = match mode {
             TlsMode::VerifyCa(root) | TlsMode::VerifyFull(root) => {
+                let bad = |e: &dyn std::fmt::Display| {
+                    Error::invalid(format!("sslrootcert {}: {e}", root.display()))
+                };
                 let mut roots = RootCertStore::empty();
-                let certificates = CertificateDer::pem_file_iter(root)
-                    .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-                    .map_err(|e| Error::invalid(format!("sslrootcert {}: {e}", root.display())))?;
-                for certificate in certificates {
-                    roots.add(certificate).map_err(|e| {
-                        Error::invalid(format!("sslrootcert {}: {e}", root.display()))
-                    })?;
+                for certificate in CertificateDer::pem_file_iter(root).map_err(|e| bad(&e))? {
+                    roots
+                        .add(certificate.map_err(|e| bad(&e))?)
+                        .map_err(|e| bad(&e))?;
                 }
-                let webpki = WebPkiServerVerifier::builder_with_provider(roots.into(), provider)
-                    .build()
-                    .map_err(|e| Error::caused("TLS to the database", e))?;
-                Arc::new(Checked {
-                    webpki,
-                    names: matches!(mode, TlsMode::VerifyFull(_)),
-                })
+                let webpki =
+                    WebPkiServerVerifier::builder_with_provider(roots.into(), provider.clone())
+                        .build()
+                        .map_err(|e| Error::caused("TLS to the database", e))?;
+                Some((webpki, matches!(mode, TlsMode::VerifyFull(_))))
             }
-            _ => Arc::new(Unchecked(provider)),
+            _ => None,
         };
         Ok(builder
             .dangerous()
-            .with_custom_certificate_verifier(verifier)
+            .with_custom_certificate_verifier(Arc::new(Verifier { provider, chain }))
             .with_no_client_auth())
     }
 
-    /// `verify-ca` and `verify-full`: the chain up to the CA file; the host name only in
-    /// `verify-full`.
+    /// What libpq's `sslmode` checks of the server: with `prefer` and `require` nothing but
+    /// the handshake's signatures; with `verify-ca` the chain up to the CA file too; with
+    /// `verify-full` also the host name.
     #[derive(Debug)]
-    struct Checked {
-        webpki: Arc<WebPkiServerVerifier>,
-        names: bool,
+    struct Verifier {
+        provider: Arc<CryptoProvider>,
+        /// The chain's verifier, and whether the host name counts.
+        chain: Option<(Arc<WebPkiServerVerifier>, bool)>,
     }
 
-    impl ServerCertVerifier for Checked {
+    impl ServerCertVerifier for Verifier {
         fn verify_server_cert(
             &self,
             end_entity: &CertificateDer<'_>,
@@ -749,82 +750,42 @@ mod tls {
             ocsp: &[u8],
             now: UnixTime,
         ) -> Result<ServerCertVerified, rustls::Error> {
-            match self
-                .webpki
-                .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
-            {
+            let Some((webpki, names)) = &self.chain else {
+                return Ok(ServerCertVerified::assertion());
+            };
+            match webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
                 Err(rustls::Error::InvalidCertificate(
                     rustls::CertificateError::NotValidForName
                     | rustls::CertificateError::NotValidForNameContext { .. },
-                )) if !self.names => Ok(ServerCertVerified::assertion()),
+                )) if !names => Ok(ServerCertVerified::assertion()),
                 outcome => outcome,
             }
         }
+
         fn verify_tls12_signature(
             &self,
             message: &[u8],
             cert: &CertificateDer<'_>,
             dss: &DigitallySignedStruct,
         ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            self.webpki.verify_tls12_signature(message, cert, dss)
+            let algorithms = &self.provider.signature_verification_algorithms;
+            rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
         }
+
         fn verify_tls13_signature(
             &self,
             message: &[u8],
             cert: &CertificateDer<'_>,
             dss: &DigitallySignedStruct,
         ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            self.webpki.verify_tls13_signature(message, cert, dss)
+            let algorithms = &self.provider.signature_verification_algorithms;
+            rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
         }
-        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-            self.webpki.supported_verify_schemes()
-        }
-    }
 
-    /// `prefer` and `require`, as libpq: any certificate (the handshake's signatures are
-    /// still checked).
-    #[derive(Debug)]
-    struct Unchecked(Arc<rustls::crypto::CryptoProvider>);
-
-    impl ServerCertVerifier for Unchecked {
-        fn verify_server_cert(
-            &self,
-            _: &CertificateDer<'_>,
-            _: &[CertificateDer<'_>],
-            _: &ServerName<'_>,
-            _: &[u8],
-            _: UnixTime,
-        ) -> Result<ServerCertVerified, rustls::Error> {
-            Ok(ServerCertVerified::assertion())
-        }
-        fn verify_tls12_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls12_signature(
-                message,
-                cert,
-                dss,
-                &self.0.signature_verification_algorithms,
-            )
-        }
-        fn verify_tls13_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls13_signature(
-                message,
-                cert,
-                dss,
-                &self.0.signature_verification_algorithms,
-            )
-        }
         fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-            self.0.signature_verification_algorithms.supported_schemes()
+            self.provider
+                .signature_verification_algorithms
+                .supported_schemes()
         }
     }
 }

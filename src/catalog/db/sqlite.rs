@@ -100,17 +100,23 @@ impl Sqlite {
         work(&self.lock())
     }
 
+    /// `work` in a transaction holding the database's write lock from the start.
     pub(super) fn write<T>(&self, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = work(&tx)?;
-        tx.commit()?;
-        Ok(value)
+        self.transaction(TransactionBehavior::Immediate, work)
     }
 
+    /// `work` on one consistent state of the database (WAL: writers go on meanwhile).
     pub(super) fn snapshot<T>(&self, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.transaction(TransactionBehavior::Deferred, work)
+    }
+
+    fn transaction<T>(
+        &self,
+        behavior: TransactionBehavior,
+        work: impl FnOnce(&Connection) -> Result<T>,
+    ) -> Result<T> {
         let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let tx = conn.transaction_with_behavior(behavior)?;
         let value = work(&tx)?;
         tx.commit()?;
         Ok(value)
