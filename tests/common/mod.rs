@@ -812,7 +812,7 @@ impl Postgres {
 
     fn start_with(durable: bool) -> Postgres {
         let bin = postgres_binaries();
-        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("postgres");
+        let root = cluster_root();
         std::fs::create_dir_all(&root).unwrap();
         let dir = tempfile::Builder::new()
             .prefix("cluster-")
@@ -1018,6 +1018,25 @@ impl Drop for Postgres {
             .output();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Where clusters live: under `target/`, unless the cluster's user (when the tests run as root)
+/// could not reach it there — a checkout in a private home — then under the system's temporary
+/// directory.
+fn cluster_root() -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let under_target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("postgres");
+    let reachable = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .ancestors()
+        .all(|dir| std::fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o001 != 0));
+    if unsafe { libc::geteuid() } != 0 || reachable {
+        return under_target;
+    }
+    eprintln!(
+        "{} is not reachable by other users: PostgreSQL clusters go under the temporary directory",
+        under_target.display()
+    );
+    std::env::temp_dir().join("fireshare-postgres")
 }
 
 /// The directory of PostgreSQL's programs (the newest installed), installing Debian's
