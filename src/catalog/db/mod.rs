@@ -456,6 +456,13 @@ impl Db {
     }
 }
 
+/// The refusal to open a schema a newer fireshare wrote.
+fn newer_schema(applied: usize, known: usize) -> Error {
+    Error::internal(format!(
+        "the catalog was written by a newer fireshare (schema version {applied}, this build knows {known})"
+    ))
+}
+
 /// Embeds a list of migration files of `catalog/migrations/`.
 macro_rules! migrations {
     ($($dir:literal / $name:literal),* $(,)?) => {

@@ -18,9 +18,8 @@ use bytes::BytesMut;
 use postgres::types::{IsNull, ToSql, Type};
 use postgres::{Client, Statement};
 
-use super::sqlite::newer_schema;
 use super::watch::Watcher;
-use super::{Conn, ConnOf, Lock, Param, Row, RowOf, Value, migrations};
+use super::{Conn, ConnOf, Lock, Param, Row, RowOf, Value, migrations, newer_schema};
 use crate::{Error, Result};
 
 /// The schema, in order; `schema_migrations` lists those applied.

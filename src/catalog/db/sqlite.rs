@@ -9,7 +9,7 @@ use std::time::Duration;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-use super::{Param, Row, RowOf, Value, migrations};
+use super::{Param, Row, RowOf, Value, migrations, newer_schema};
 use crate::{Error, Result};
 
 /// The schema, in order; `PRAGMA user_version` counts those applied.
@@ -147,13 +147,6 @@ impl Sqlite {
             Ok((MIGRATIONS.len() - applied, MIGRATIONS.len()))
         })
     }
-}
-
-/// The refusal to open a schema a newer fireshare wrote.
-pub(super) fn newer_schema(applied: usize, known: usize) -> Error {
-    Error::internal(format!(
-        "the catalog was written by a newer fireshare (schema version {applied}, this build knows {known})"
-    ))
 }
 
 /// A parameter as SQLite takes it.
