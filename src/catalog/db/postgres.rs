@@ -18,7 +18,7 @@ use bytes::BytesMut;
 use postgres::types::{IsNull, ToSql, Type};
 use postgres::{Client, Statement};
 
-use super::watch::Watcher;
+use super::watch::{CHANNEL, LEASE, Watcher};
 use super::{Conn, ConnOf, Lock, Param, Row, RowOf, Value, migrations, newer_schema};
 use crate::{Error, Result};
 
@@ -446,7 +446,9 @@ impl Pool {
 
     /// Starts this process's watcher of catalog changes (once).
     pub(super) fn watch(&self) {
-        self.watcher.get_or_init(|| Watcher::start(&self.settings));
+        let settings = self.settings.clone();
+        self.watcher
+            .get_or_init(|| Watcher::start(move || settings.connect()));
     }
 
     /// The catalog's change counter as the watcher knows it, while it is fresh.
@@ -464,13 +466,39 @@ impl Pool {
                 &[],
                 |r| r.get(0),
             )?;
-            cell.borrow_mut()
-                .batch(&format!("NOTIFY {}", super::watch::CHANNEL))?;
+            cell.borrow_mut().batch(&format!("NOTIFY {CHANNEL}"))?;
             Ok((value, n))
         })?;
-        let me = self.watcher.get().map(|w| w.id.as_str());
-        super::watch::await_replicas(self, n, me)?;
+        self.await_replicas(n)?;
         Ok(value)
+    }
+
+    /// After a change made the counter `n`: waits until every replica that confirmed within
+    /// [`LEASE`] (but this one) has confirmed `n` or more, for [`LEASE`] at most.
+    fn await_replicas(&self, n: i64) -> Result<()> {
+        let me = self.watcher.get().map(|w| w.id.as_str());
+        let deadline = Instant::now() + LEASE;
+        let mut pause = Duration::from_millis(1);
+        loop {
+            let behind: Vec<String> = self.read(|cell| {
+                Conn(ConnOf::Postgres(cell)).query_all(
+                    "SELECT id FROM replicas
+                     WHERE seen < ?1 AND heartbeat_at > now() - make_interval(secs => ?2)
+                       AND id <> coalesce(?3, '')",
+                    super::params![n, LEASE.as_secs_f64(), me],
+                    |r| r.get(0),
+                )
+            })?;
+            if behind.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                tracing::warn!(replicas = ?behind, "replicas did not confirm a catalog change in time: they ask the database on every request until they do");
+                return Ok(());
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(20));
+        }
     }
 
     pub(super) fn migrate(&self) -> Result<(usize, usize)> {

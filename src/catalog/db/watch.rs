@@ -17,14 +17,16 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::postgres::{PgSettings, Pool};
+use postgres::Client;
+
 use crate::Result;
 
 /// How often a watcher confirms, notified or not.
 const HEARTBEAT: Duration = Duration::from_millis(500);
 /// A watcher that confirmed within this serves requests from memory.
 const FRESH: Duration = Duration::from_millis(1500);
-/// A change waits for the replicas that confirmed within this, and at most this long.
+/// A change waits for the replicas that confirmed within this, and at most this long (see
+/// `Pool::change`).
 pub(super) const LEASE: Duration = Duration::from_secs(3);
 
 /// The channel catalog changes notify.
@@ -47,7 +49,8 @@ struct Shared {
 }
 
 impl Watcher {
-    pub(super) fn start(settings: &PgSettings) -> Watcher {
+    /// Starts watching through connections `connect` opens.
+    pub(super) fn start(connect: impl Fn() -> Result<Client> + Send + 'static) -> Watcher {
         let shared = Arc::new(Shared {
             known: AtomicI64::new(-1),
             confirmed_ms: AtomicU64::new(0),
@@ -55,12 +58,12 @@ impl Watcher {
             stop: AtomicBool::new(false),
         });
         let id = crate::catalog::new_id();
-        let (settings, watching, me) = (settings.clone(), shared.clone(), id.clone());
+        let (watching, me) = (shared.clone(), id.clone());
         let thread = std::thread::Builder::new()
             .name("catalog-watcher".into())
             .spawn(move || {
                 while !watching.stop.load(Ordering::Acquire) {
-                    if let Err(e) = watch(&settings, &watching, &me) {
+                    if let Err(e) = watch(&connect, &watching, &me) {
                         tracing::warn!(error = %e.explained(), "the catalog watcher lost the database: requests ask it until it is back");
                         std::thread::sleep(HEARTBEAT);
                     }
@@ -95,8 +98,8 @@ impl Drop for Watcher {
 
 /// One connection's life of the watcher: listen, then read and confirm the counter on every
 /// notification or heartbeat, until stopped (when it leaves `replicas`) or the connection fails.
-fn watch(settings: &PgSettings, shared: &Shared, me: &str) -> Result<()> {
-    let mut client = settings.connect()?;
+fn watch(connect: &dyn Fn() -> Result<Client>, shared: &Shared, me: &str) -> Result<()> {
+    let mut client = connect()?;
     // A confirmation is seen by others at commit; losing one in a crash loses nothing.
     client.batch_execute(&format!(
         "SET synchronous_commit = off; SET application_name = 'fireshare watcher'; LISTEN {CHANNEL};
@@ -122,31 +125,4 @@ fn watch(settings: &PgSettings, shared: &Shared, me: &str) -> Result<()> {
     }
     client.execute("DELETE FROM replicas WHERE id = $1", &[&me])?;
     Ok(())
-}
-
-/// After a change made the counter `n`: waits until every replica that confirmed within
-/// [`LEASE`] (but `me`) has confirmed `n` or more, for [`LEASE`] at most.
-pub(super) fn await_replicas(pool: &Pool, n: i64, me: Option<&str>) -> Result<()> {
-    let deadline = Instant::now() + LEASE;
-    let mut pause = Duration::from_millis(1);
-    loop {
-        let behind: Vec<String> = pool.read(|cell| {
-            super::Conn(super::ConnOf::Postgres(cell)).query_all(
-                "SELECT id FROM replicas
-                 WHERE seen < ?1 AND heartbeat_at > now() - make_interval(secs => ?2)
-                   AND id <> coalesce(?3, '')",
-                super::params![n, LEASE.as_secs_f64(), me],
-                |r| r.get(0),
-            )
-        })?;
-        if behind.is_empty() {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            tracing::warn!(replicas = ?behind, "replicas did not confirm a catalog change in time: they ask the database on every request until they do");
-            return Ok(());
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(20));
-    }
 }
