@@ -394,10 +394,7 @@ fn a_damaged_log_answers_the_same_warm_or_cold() {
 /// (as it does when every change committed with its event).
 fn rows_match_the_ledger(data: &Path, when: &str) -> Value {
     use fireshare::audit::event::{format_time_us, now_us};
-    let db = fireshare::data_dir::DataDir::new(data).catalog_db();
-    let catalog =
-        fireshare::catalog::Catalog::open(&fireshare::catalog::Location::Sqlite(db.clone()))
-            .unwrap();
+    let catalog = fireshare::catalog::Catalog::open(&common::catalog_location(data)).unwrap();
     let now = catalog.read(|c| c.governed_rows()).unwrap();
     let ledger = fireshare::audit::LedgerDb::of(&catalog).unwrap();
     let folded = ledger
@@ -505,6 +502,19 @@ fn a_change_commits_with_its_event_or_not_at_all() {
 
 #[test]
 fn a_killed_script_leaves_all_of_it_with_its_event_or_nothing() {
+    killed_scripts();
+}
+
+/// The same on PostgreSQL: the killed command's connection drops and its transaction with it.
+#[test]
+fn a_killed_script_leaves_all_of_it_with_its_event_or_nothing_on_postgres() {
+    let postgres = common::Postgres::start();
+    common::on_database(&postgres.database("killed"));
+    killed_scripts();
+}
+
+/// `fireshare sql` killed at random points, its catalog checked against its ledger each time.
+fn killed_scripts() {
     use std::time::{Duration, Instant};
     const SHARES: usize = 200;
     // 20 in `cargo test`; FIRESHARE_KILLS=200 for the longer run the README reports.

@@ -44,19 +44,14 @@ impl Tx<'_> {
     pub fn governed_rows(&self) -> Result<CatalogRows> {
         let mut rows = CatalogRows::new();
         for table in GOVERNED {
-            let columns: Vec<String> = self
-                .conn
-                .columns(table)?
-                .into_iter()
-                .filter(|c| recorded(c))
-                .collect();
             let set = rows.entry(table.to_string()).or_default();
-            self.conn.query_each(
-                &format!("SELECT {} FROM {table}", columns.join(", ")),
-                &[],
-                |row| {
+            self.conn
+                .query_each(&format!("SELECT * FROM {table}"), &[], |row| {
                     let mut object = Map::new();
-                    for (i, column) in columns.iter().enumerate() {
+                    for (i, column) in row.names().into_iter().enumerate() {
+                        if !recorded(column) {
+                            continue;
+                        }
                         let value = match row.value(i)? {
                             db::Value::Null => Value::Null,
                             db::Value::Int(n) => n.into(),
@@ -64,13 +59,12 @@ impl Tx<'_> {
                             db::Value::Text(t) => t.into(),
                             db::Value::Blob(b) => hex::encode(b).into(),
                         };
-                        object.insert(column.clone(), value);
+                        object.insert(column.to_string(), value);
                     }
                     // serde_json keeps object keys sorted: equal rows give equal text.
                     set.insert(Value::Object(object).to_string());
                     Ok(())
-                },
-            )?;
+                })?;
         }
         Ok(rows)
     }

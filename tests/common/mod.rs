@@ -262,6 +262,15 @@ pub fn on_database(url: &str) {
     DATABASE.with(|d| *d.borrow_mut() = Some(url.to_string()));
 }
 
+/// Where this test's catalog is: its database (see [`on_database`]), else `data`'s SQLite file.
+pub fn catalog_location(data: &Path) -> fireshare::catalog::Location {
+    use fireshare::catalog::{Location, PgSettings};
+    match DATABASE.with(|d| d.borrow().clone()) {
+        Some(url) => Location::Postgres(Box::new(PgSettings::parse(&url).unwrap())),
+        None => Location::Sqlite(data.join("catalog.db")),
+    }
+}
+
 /// From now on, this test's commands and servers use the data directory's SQLite file again.
 pub fn on_sqlite() {
     DATABASE.with(|d| *d.borrow_mut() = None);

@@ -200,6 +200,14 @@ impl Row<'_> {
             RowOf::Postgres(row) => postgres::value(row, index),
         }
     }
+
+    /// The names of the row's columns, in order (what `SELECT *` found).
+    pub fn names(&self) -> Vec<&str> {
+        match &self.0 {
+            RowOf::Sqlite(row) => row.as_ref().column_names().collect(),
+            RowOf::Postgres(row) => row.columns().iter().map(|c| c.name()).collect(),
+        }
+    }
 }
 
 /// A section of work that only one writer at a time may run, whichever process or replica it
@@ -295,23 +303,6 @@ impl Conn<'_> {
         match &self.0 {
             ConnOf::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
             ConnOf::Postgres(conn) => conn.borrow_mut().batch(sql),
-        }
-    }
-
-    /// The columns of `table`, in order.
-    pub fn columns(&self, table: &str) -> Result<Vec<String>> {
-        match &self.0 {
-            ConnOf::Sqlite(_) => self.query_all(
-                "SELECT name FROM pragma_table_info(?1)",
-                params![table],
-                |r| r.get(0),
-            ),
-            ConnOf::Postgres(_) => self.query_all(
-                "SELECT CAST(column_name AS TEXT) FROM information_schema.columns
-                 WHERE table_schema = current_schema() AND table_name = ?1 ORDER BY ordinal_position",
-                params![table],
-                |r| r.get(0),
-            ),
         }
     }
 
