@@ -269,13 +269,20 @@ fn the_ledgers_commands_work_on_postgres() {
             .unwrap();
         assert_eq!(listed.status(), 200);
     }
-    drop(server);
     let audit = |args: &[&str]| {
         let args: Vec<&str> = std::iter::once("audit")
             .chain(args.iter().copied())
             .collect();
         run_fireshare(&args, &data).unwrap()
     };
+    // A name PostgreSQL cannot hold is refused as bad input, not as a failure of the server.
+    let nul = reqwest::blocking::Client::new()
+        .get(format!("{}/shares/a%00b/schemas", server.endpoint()))
+        .bearer_auth(&token)
+        .send()
+        .unwrap();
+    assert_eq!(nul.status(), 400, "{}", nul.text().unwrap());
+    drop(server);
     assert_eq!(common::audit_events(&data, "listShares").len(), 20);
     assert!(audit(&["verify"]).starts_with("verified: events 1.."));
     let export = dir.path().join("export.ndjson");

@@ -285,12 +285,20 @@ fn append_group(
         Ok(()) => (Ok(0), events.iter().map(|e| Ok(e.seq)).collect()),
         Err(e) if events.len() > 1 && e.code() != ErrorCode::Unavailable => {
             tracing::warn!(error = %e, events = events.len(), "the ledger refused a group: writing its events one by one");
-            let alone = events.iter_mut().map(|event| {
-                ledger
-                    .append(std::slice::from_mut(event), key, sealing)
-                    .map(|()| event.seq)
-            });
-            (Ok(0), alone.collect())
+            let alone: Vec<Result<u64>> = events
+                .iter_mut()
+                .map(|event| {
+                    ledger
+                        .append(std::slice::from_mut(event), key, sealing)
+                        .map(|()| event.seq)
+                })
+                .collect();
+            // Writable if any event was written; else the group's error says why not.
+            let probed = match alone.iter().any(Result::is_ok) {
+                true => Ok(0),
+                false => Err(e),
+            };
+            (probed, alone)
         }
         Err(e) => (
             Err(e.clone()),
@@ -451,5 +459,9 @@ mod tests {
         assert_eq!(outcomes[0].as_ref().ok(), Some(&1));
         assert!(outcomes[1].is_err());
         assert_eq!(outcomes[2].as_ref().ok(), Some(&2));
+        // Nothing written: a readiness probe riding along hears why.
+        let mut events = vec![event("poison"), event("poison too")];
+        let (probed, outcomes) = append_group(&ledger, &mut events, &key, Sealing::default());
+        assert!(probed.is_err() && outcomes.iter().all(Result::is_err));
     }
 }

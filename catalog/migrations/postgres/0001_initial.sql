@@ -4,7 +4,9 @@
 -- milliseconds since the Unix epoch, UTC; flags are 0 or 1), JSON is kept as text.
 
 -- Names compare case-insensitively, as the Delta Sharing protocol requires: SQLite's NOCASE,
--- here a nondeterministic ICU collation of that name (case folded, accents kept).
+-- here a nondeterministic ICU collation of that name. It folds case, keeps accents, and, unlike
+-- SQLite (ASCII only), also equates what Unicode holds equal at that level: ß and ss, full-width
+-- and ASCII letters, composed and decomposed forms.
 CREATE COLLATION IF NOT EXISTS nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
 
 -- SQLite's json_extract for the simple paths the ledger's queries use ('$.a' or '$.a.b'):

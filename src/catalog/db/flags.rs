@@ -13,7 +13,7 @@ pub struct DatabaseFlags {
     /// replica: postgres://user[:password]@host[:port]/database, with
     /// ?sslmode=require|verify-ca|verify-full&sslrootcert=/path/ca.pem for TLS. Without it: the
     /// SQLite file in --data-dir. The keys stay in --data-dir either way.
-    #[arg(long, env = "FIRESHARE_DATABASE_URL")]
+    #[arg(long, env = "FIRESHARE_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// PostgreSQL connections this process opens at most (background FIRE validation holds
     /// one while it uses another).

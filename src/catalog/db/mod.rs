@@ -424,8 +424,10 @@ impl Db {
     }
 
     /// A number that moves whenever a catalog change of any process commits (see
-    /// `Catalog::change_stamp`), read without waiting for writers; `-1` when it cannot be read.
+    /// `Catalog::change_stamp`), read without waiting for writers. When it cannot be read, a
+    /// negative number no call gave before: nothing remembered is trusted then.
     pub fn changes(&self) -> i64 {
+        static UNREADABLE: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(-1);
         let read =
             |conn: &Conn<'_>| conn.query_one("SELECT n FROM catalog_changes", &[], |r| r.get(0));
         match &self.0 {
@@ -435,7 +437,7 @@ impl Db {
                 None => self.read(read),
             },
         }
-        .unwrap_or(-1)
+        .unwrap_or_else(|_| UNREADABLE.fetch_sub(1, std::sync::atomic::Ordering::Relaxed))
     }
 
     /// The SQLite file, if that is what this is.

@@ -111,6 +111,9 @@ impl PgSettings {
     pub(super) fn connect(&self) -> Result<Client> {
         let mut config = self.config.clone();
         config.connect_timeout(self.connect_timeout);
+        // A connection held idle (a named lock during a long FIRE validation) stays open
+        // through firewalls and NATs that drop silent ones; a dead server is noticed sooner.
+        config.keepalives_idle(Duration::from_secs(30));
         if config.get_application_name().is_none() {
             config.application_name("fireshare");
         }
@@ -186,7 +189,12 @@ impl PgConn {
 
     /// Notes whether `e` broke the connection.
     fn failure(&mut self, e: postgres::Error) -> Error {
-        if connection_lost(&e) {
+        // A statement prepared before another replica migrated the table it reads (`SELECT
+        // *`) is refused: this connection's prepared statements are stale, and so are the
+        // idle ones'.
+        if connection_lost(&e)
+            || e.code() == Some(&postgres::error::SqlState::FEATURE_NOT_SUPPORTED)
+        {
             self.failed = true;
         }
         e.into()
@@ -389,7 +397,11 @@ impl Pool {
         &self,
         work: impl FnOnce(&RefCell<PgConn>) -> Result<T>,
     ) -> Result<T> {
-        self.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", work)
+        // A snapshot reads a whole ledger, as long as that takes.
+        self.transaction(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL statement_timeout = 0",
+            work,
+        )
     }
 
     /// Runs `work` between `begin` and `COMMIT` (`ROLLBACK` when it fails).
@@ -469,18 +481,20 @@ impl Pool {
             cell.borrow_mut().batch(&format!("NOTIFY {CHANNEL}"))?;
             Ok((value, n))
         })?;
-        self.await_replicas(n)?;
+        self.await_replicas(n);
         Ok(value)
     }
 
     /// After a change made the counter `n`: waits until every replica that confirmed within
-    /// [`LEASE`] (but this one) has confirmed `n` or more, for [`LEASE`] at most.
-    fn await_replicas(&self, n: i64) -> Result<()> {
+    /// [`LEASE`] (but this one) has confirmed `n` or more, for [`LEASE`] at most. When the
+    /// confirmations cannot be read, it waits the whole lease: by then every replica has
+    /// either confirmed `n` or stopped trusting what it remembers.
+    fn await_replicas(&self, n: i64) {
         let me = self.watcher.get().map(|w| w.id.as_str());
         let deadline = Instant::now() + LEASE;
         let mut pause = Duration::from_millis(1);
         loop {
-            let behind: Vec<String> = self.read(|cell| {
+            let behind: Result<Vec<String>> = self.read(|cell| {
                 Conn(ConnOf::Postgres(cell)).query_all(
                     "SELECT id FROM replicas
                      WHERE seen < ?1 AND heartbeat_at > now() - make_interval(secs => ?2)
@@ -488,13 +502,19 @@ impl Pool {
                     super::params![n, LEASE.as_secs_f64(), me],
                     |r| r.get(0),
                 )
-            })?;
-            if behind.is_empty() {
-                return Ok(());
-            }
-            if Instant::now() >= deadline {
-                tracing::warn!(replicas = ?behind, "replicas did not confirm a catalog change in time: they ask the database on every request until they do");
-                return Ok(());
+            });
+            match behind {
+                Ok(behind) if behind.is_empty() => return,
+                Ok(behind) if Instant::now() >= deadline => {
+                    tracing::warn!(replicas = ?behind, "replicas did not confirm a catalog change in time: they ask the database on every request until they do");
+                    return;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e.explained(), "cannot read which replicas confirmed a catalog change: waiting out the lease");
+                    std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+                    return;
+                }
             }
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_millis(20));
@@ -659,9 +679,11 @@ pub(super) fn value(row: &postgres::Row, index: usize) -> Result<Value<'_>> {
 /// Whether `e` says the connection (or the server) is gone, rather than a statement wrong.
 fn connection_lost(e: &postgres::Error) -> bool {
     use postgres::error::SqlState;
+    let io = std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>());
     e.is_closed()
+        || io
         || match e.code() {
-            None => e.as_db_error().is_none(),
+            None => false,
             Some(code) => {
                 code.code().starts_with("08")
                     || [
@@ -684,6 +706,13 @@ fn unreachable_error(e: &postgres::Error) -> Error {
 impl From<postgres::Error> for crate::Error {
     fn from(e: postgres::Error) -> Self {
         use postgres::error::SqlState;
+        // Text a client sent that PostgreSQL cannot hold (a NUL character), where SQLite
+        // just finds nothing.
+        if e.code() == Some(&SqlState::CHARACTER_NOT_IN_REPERTOIRE) {
+            return crate::Error::invalid(
+                "a name or value holds a character that cannot be stored (NUL)",
+            );
+        }
         let retry = connection_lost(&e)
             || e.code().is_some_and(|code| {
                 [
@@ -692,6 +721,7 @@ impl From<postgres::Error> for crate::Error {
                     SqlState::T_R_DEADLOCK_DETECTED,
                     SqlState::TOO_MANY_CONNECTIONS,
                     SqlState::READ_ONLY_SQL_TRANSACTION,
+                    SqlState::FEATURE_NOT_SUPPORTED,
                 ]
                 .contains(code)
             });

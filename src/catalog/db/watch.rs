@@ -111,11 +111,13 @@ fn watch(connect: &dyn Fn() -> Result<Client>, shared: &Shared, me: &str) -> Res
          ON CONFLICT (id) DO UPDATE SET seen = excluded.seen, heartbeat_at = excluded.heartbeat_at",
     )?;
     while !shared.stop.load(Ordering::Acquire) {
+        // Fresh counts from before the read: a confirmation that took long to come back
+        // leaves less time to trust it, never more than a waiting change grants it.
+        let asked = shared.started.elapsed().as_millis().max(1) as u64;
         let n: i64 = client.query_one(&read, &[])?.get(0);
         shared.known.store(n, Ordering::Release);
         client.execute(&confirm, &[&me, &n])?;
-        let at = shared.started.elapsed().as_millis().max(1) as u64;
-        shared.confirmed_ms.store(at, Ordering::Release);
+        shared.confirmed_ms.store(asked, Ordering::Release);
         // Until a change is notified or the heartbeat is due; notifications that came
         // meanwhile are one change to read.
         use postgres::fallible_iterator::FallibleIterator;
