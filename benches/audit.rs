@@ -27,13 +27,6 @@ use fireshare::data_dir::DataDir;
 
 const ROUNDS: usize = 3;
 
-/// The ledger's last sequence number.
-fn head_seq(data: &std::path::Path) -> u64 {
-    let conn = rusqlite::Connection::open(DataDir::new(data).catalog_db()).unwrap();
-    conn.query_row("SELECT head_seq FROM chain", [], |r| r.get(0))
-        .unwrap()
-}
-
 fn main() {
     if common::serve_seam(|_, mut state| {
         state.audit.recorder = Box::new(Nowhere);
@@ -66,9 +59,10 @@ fn main() {
             "{}/delta-sharing/shares/s/schemas/fire/tables/loans/query",
             server.base
         );
-        let before = head_seq(&data);
+        let ledger = fireshare::catalog::Location::Sqlite(DataDir::new(&data).catalog_db());
+        let before = common::head_seq(&ledger);
         let (rps, p99) = common::wrk(&url, &format!("Bearer {token}"), Some("{}"), connections);
-        let events = head_seq(&data) - before;
+        let events = common::head_seq(&ledger) - before;
         println!(
             "{connections} connections, {label}: {rps:.0} req/s, p99 {p99}, {:.0} events/s recorded",
             events as f64 / 10.0

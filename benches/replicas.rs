@@ -20,21 +20,6 @@ use harness::{Postgres, Server};
 
 const ROUNDS: usize = 3;
 
-/// The ledger's last sequence number, as `audit verify` would read it.
-fn head_seq(data: &Path) -> u64 {
-    let out = harness::fireshare()
-        .args(["audit", "query", "--format", "ndjson", "--data-dir"])
-        .arg(data)
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .and_then(|e| e["seq"].as_u64())
-        .unwrap_or(0)
-}
-
 /// The table's share, a recipient and its token, in this thread's catalog at `data`.
 fn prepare(data: &Path, table: &Path) -> String {
     harness::sql(
@@ -124,9 +109,10 @@ fn main() {
                         Server::replica(data, &format!("r{n}"), &[])
                     })
                     .collect();
-                let before = head_seq(data);
+                let ledger = harness::catalog_location(data);
+                let before = common::head_seq(&ledger);
                 let (rps, p99) = load(&servers, token, connections);
-                let events = (head_seq(data) - before) as f64 / 10.0;
+                let events = (common::head_seq(&ledger) - before) as f64 / 10.0;
                 drop(servers);
                 let name = [
                     "SQLite, one server",

@@ -46,6 +46,13 @@ pub fn small_table(root: &Path) {
     }
 }
 
+/// The last sequence number of the ledger of the catalog at `location`.
+pub fn head_seq(location: &fireshare::catalog::Location) -> u64 {
+    let catalog = fireshare::catalog::Catalog::open(location).unwrap();
+    let ledger = fireshare::audit::LedgerDb::of(&catalog).unwrap();
+    ledger.chain_state().unwrap().head_seq
+}
+
 /// A free loopback port.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -61,7 +61,7 @@ impl TokenCache {
         let stamp = catalog.change_stamp();
         let (holder, kept) = self.holders.get(
             &stamp,
-            key.to_string(),
+            key,
             || load(catalog),
             |holder| !matches!(holder, Holder::Unknown),
         )?;

@@ -4,6 +4,7 @@
 //! database once per change of the catalog rather than once per request, and still see a
 //! change — made by any process or replica — from the next request on.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard};
@@ -30,17 +31,21 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
     /// The value under `key` as of `stamp`: kept, or `load`ed and kept when `keep` says so
     /// (what guessing finds — an unknown token — must not fill the memory). Says whether it
     /// was kept.
-    pub fn get(
+    pub fn get<Q>(
         &self,
         stamp: &ChangeStamp,
-        key: K,
+        key: &Q,
         load: impl FnOnce() -> Result<V>,
         keep: impl FnOnce(&V) -> bool,
-    ) -> Result<(V, bool)> {
+    ) -> Result<(V, bool)>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
         {
             let mut kept = self.lock();
             if kept.0.as_ref() == Some(stamp) {
-                if let Some(value) = kept.1.get(&key) {
+                if let Some(value) = kept.1.get(key) {
                     return Ok((value.clone(), true));
                 }
             } else {
@@ -53,7 +58,7 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
             if kept.1.len() >= MAX_ENTRIES {
                 kept.1.clear();
             }
-            kept.1.insert(key, value.clone());
+            kept.1.insert(key.to_owned(), value.clone());
         }
         Ok((value, false))
     }

@@ -162,7 +162,7 @@ pub fn granted_table(
             .read(|c| c.granted_table(&who.id, share, schema, table))
     };
     cx.tables
-        .get(&who.stamp, key, load, Option::is_some)?
+        .get(&who.stamp, &key, load, Option::is_some)?
         .0
         .ok_or_else(|| {
             Error::not_found(format!(

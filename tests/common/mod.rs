@@ -303,35 +303,17 @@ pub fn run_fireshare(args: &[&str], data: &Path) -> Result<String, String> {
 
 /// Runs `fireshare sql` against a data directory and returns its output.
 pub fn sql(data_dir: &Path, statements: &str) -> String {
-    let out = fireshare()
-        .arg("sql")
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg(statements)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "fireshare sql failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    run_fireshare(&["sql", statements], data_dir)
+        .unwrap_or_else(|said| panic!("fireshare sql failed: {said}"))
 }
 
 /// `fireshare admin token create`: an admin-API token with `role`, printed alone on stdout.
 pub fn admin_token(data_dir: &Path, role: &str, name: &str) -> String {
-    let out = fireshare()
-        .args(["admin", "token", "create", "--role", role, "--name", name])
-        .arg("--data-dir")
-        .arg(data_dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "admin token create: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+    let args = ["admin", "token", "create", "--role", role, "--name", name];
+    run_fireshare(&args, data_dir)
+        .unwrap_or_else(|said| panic!("admin token create: {said}"))
+        .trim()
+        .to_string()
 }
 
 /// Issues a token and writes the profile file; returns its path.

@@ -250,7 +250,10 @@ impl Conn<'_> {
     ) -> Result<()> {
         match &self.0 {
             ConnOf::Sqlite(conn) => sqlite::query_each(conn, sql, params, &mut each),
-            ConnOf::Postgres(conn) => conn.borrow_mut().query_each(sql, params, &mut each),
+            ConnOf::Postgres(conn) => conn
+                .borrow_mut()
+                .query_each(sql, params, &mut each)
+                .map(drop),
         }
     }
 
@@ -405,14 +408,23 @@ impl Db {
     /// With PostgreSQL, by the time it returns every live replica has seen it (see `watch`):
     /// whatever the author does next, at whichever replica, meets the changed catalog.
     pub fn change<T>(&self, work: impl FnOnce(&Conn<'_>) -> Result<T>) -> Result<T> {
-        match &self.0 {
-            DbOf::Sqlite(db) => db.write(|conn| {
-                let value = work(&Conn(ConnOf::Sqlite(conn)))?;
-                conn.execute("UPDATE catalog_changes SET n = n + 1", [])?;
-                Ok(value)
-            }),
-            DbOf::Postgres(pool) => pool.change(|conn| work(&Conn(ConnOf::Postgres(conn)))),
+        let (value, n) = self.write(Lock::Catalog, |conn| {
+            let value = work(conn)?;
+            let n: i64 = conn.query_one(
+                "UPDATE catalog_changes SET n = n + 1 RETURNING n",
+                &[],
+                |r| r.get(0),
+            )?;
+            if let ConnOf::Postgres(conn) = &conn.0 {
+                conn.borrow_mut()
+                    .batch(&format!("NOTIFY {}", watch::CHANNEL))?;
+            }
+            Ok((value, n))
+        })?;
+        if let DbOf::Postgres(pool) = &self.0 {
+            pool.await_replicas(n);
         }
+        Ok(value)
     }
 
     /// Keeps the change counter in memory, without a read per request, for a server: with
@@ -431,7 +443,7 @@ impl Db {
         let read =
             |conn: &Conn<'_>| conn.query_one("SELECT n FROM catalog_changes", &[], |r| r.get(0));
         match &self.0 {
-            DbOf::Sqlite(db) => db.watch(|conn| read(&Conn(ConnOf::Sqlite(conn)))),
+            DbOf::Sqlite(db) => db.counter(|conn| read(&Conn(ConnOf::Sqlite(conn)))),
             DbOf::Postgres(pool) => match pool.known_changes() {
                 Some(n) => Ok(n),
                 None => self.read(read),

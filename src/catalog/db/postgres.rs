@@ -18,7 +18,7 @@ use bytes::BytesMut;
 use postgres::types::{IsNull, ToSql, Type};
 use postgres::{Client, Statement};
 
-use super::watch::{CHANNEL, LEASE, Watcher};
+use super::watch::{LEASE, Watcher};
 use super::{Conn, ConnOf, Lock, Param, Row, RowOf, Value, migrations, newer_schema};
 use crate::{Error, Result};
 
@@ -201,22 +201,17 @@ impl PgConn {
     }
 
     pub(super) fn execute(&mut self, sql: &str, params: &[&dyn Param]) -> Result<usize> {
-        let statement = self.statement(sql)?;
-        let bound: Vec<Bind<'_>> = params.iter().map(|p| Bind(p.value())).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(|b| b as _).collect();
-        let changed = self
-            .client
-            .execute(&statement, &refs)
-            .map_err(|e| self.failure(e))?;
-        Ok(changed as usize)
+        self.query_each(sql, params, &mut |_| Ok(()))
     }
 
+    /// Calls `each` with every row of the statement, as they come; returns how many rows it
+    /// changed (or gave).
     pub(super) fn query_each(
         &mut self,
         sql: &str,
         params: &[&dyn Param],
         each: &mut dyn FnMut(&Row<'_>) -> Result<()>,
-    ) -> Result<()> {
+    ) -> Result<usize> {
         use postgres::fallible_iterator::FallibleIterator;
         let statement = self.statement(sql)?;
         let bound: Vec<Bind<'_>> = params.iter().map(|p| Bind(p.value())).collect();
@@ -226,15 +221,16 @@ impl PgConn {
             while let Some(row) = rows.next()? {
                 if let Err(e) = each(&Row(RowOf::Postgres(&row))) {
                     refused = Some(e);
-                    break;
+                    return Ok(0);
                 }
             }
-            Ok(())
+            Ok(rows.rows_affected().unwrap_or(0) as usize)
         })();
-        if let Err(e) = read {
-            return Err(self.failure(e));
+        match (read, refused) {
+            (Err(e), _) => Err(self.failure(e)),
+            (Ok(_), Some(e)) => Err(e),
+            (Ok(changed), None) => Ok(changed),
         }
-        refused.map_or(Ok(()), Err)
     }
 
     pub(super) fn batch(&mut self, sql: &str) -> Result<()> {
@@ -331,12 +327,11 @@ impl Pool {
                 // The server went away: so did the other idle connections.
                 let stale = {
                     let mut state = self.state();
-                    state.open -= 1;
-                    state.open -= state.idle.len();
-                    std::mem::take(&mut state.idle)
+                    let stale = std::mem::take(&mut state.idle);
+                    state.open -= 1 + stale.len();
+                    stale
                 };
-                drop_off_runtime(stale);
-                drop_off_runtime(vec![conn]);
+                drop((conn, stale));
                 state = self.state();
                 continue;
             }
@@ -468,28 +463,11 @@ impl Pool {
         self.watcher.get().and_then(Watcher::known)
     }
 
-    /// Runs `work` as a catalog change (see `Db::change`): the counter moved and notified in
-    /// its transaction; once committed, every live replica has seen it.
-    pub(super) fn change<T>(&self, work: impl FnOnce(&RefCell<PgConn>) -> Result<T>) -> Result<T> {
-        let (value, n) = self.write(Lock::Catalog, |cell| {
-            let value = work(cell)?;
-            let n: i64 = Conn(ConnOf::Postgres(cell)).query_one(
-                "UPDATE catalog_changes SET n = n + 1 RETURNING n",
-                &[],
-                |r| r.get(0),
-            )?;
-            cell.borrow_mut().batch(&format!("NOTIFY {CHANNEL}"))?;
-            Ok((value, n))
-        })?;
-        self.await_replicas(n);
-        Ok(value)
-    }
-
     /// After a change made the counter `n`: waits until every replica that confirmed within
     /// [`LEASE`] (but this one) has confirmed `n` or more, for [`LEASE`] at most. When the
     /// confirmations cannot be read, it waits the whole lease: by then every replica has
     /// either confirmed `n` or stopped trusting what it remembers.
-    fn await_replicas(&self, n: i64) {
+    pub(super) fn await_replicas(&self, n: i64) {
         let me = self.watcher.get().map(|w| w.id.as_str());
         let deadline = Instant::now() + LEASE;
         let mut pause = Duration::from_millis(1);
@@ -522,23 +500,19 @@ impl Pool {
     }
 
     pub(super) fn migrate(&self) -> Result<(usize, usize)> {
-        self.write(Lock::Migrations, |conn| {
-            let conn = &mut *conn.borrow_mut();
-            conn.batch(
+        self.write(Lock::Migrations, |cell| {
+            cell.borrow_mut().batch(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (
                      version BIGINT PRIMARY KEY,
                      name TEXT NOT NULL,
                      applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
             )?;
-            let mut applied = 0;
-            conn.query_each(
+            let applied: usize = Conn(ConnOf::Postgres(cell)).query_one(
                 "SELECT CAST(coalesce(max(version), 0) AS BIGINT) FROM schema_migrations",
                 &[],
-                &mut |r| {
-                    applied = r.get::<usize>(0)?;
-                    Ok(())
-                },
+                |r| r.get(0),
             )?;
+            let conn = &mut *cell.borrow_mut();
             if applied > MIGRATIONS.len() {
                 return Err(newer_schema(applied, MIGRATIONS.len()));
             }
@@ -557,18 +531,15 @@ impl Pool {
     }
 }
 
-/// Drops connections on a thread of their own: each holds a small runtime, which must not
-/// be dropped on an async worker.
-fn drop_off_runtime(conns: Vec<PgConn>) {
-    if conns.is_empty() {
-        return;
-    }
-    let _ = std::thread::spawn(move || drop(conns)).join();
-}
-
 impl Drop for Pool {
+    /// On a thread of its own: each connection holds a small runtime, which must not be
+    /// dropped on an async worker (a server's state ends on one). Lent connections are
+    /// dropped on the blocking threads that use them.
     fn drop(&mut self) {
-        drop_off_runtime(std::mem::take(&mut self.state().idle));
+        let idle = std::mem::take(&mut self.state().idle);
+        if !idle.is_empty() {
+            let _ = std::thread::spawn(move || drop(idle)).join();
+        }
     }
 }
 
@@ -590,14 +561,14 @@ impl Drop for Pooled<'_> {
             return;
         };
         if conn.failed || conn.holding || conn.client.is_closed() {
-            state.open -= 1;
-            let mut gone = vec![conn];
-            if gone[0].failed {
-                state.open -= state.idle.len();
-                gone.append(&mut state.idle);
-            }
+            // Every idle connection too when this one found the server gone.
+            let stale = match conn.failed {
+                true => std::mem::take(&mut state.idle),
+                false => Vec::new(),
+            };
+            state.open -= 1 + stale.len();
             drop(state);
-            drop_off_runtime(gone);
+            drop((conn, stale));
         } else {
             conn.idle_since = Instant::now();
             state.idle.push(conn);
@@ -628,7 +599,6 @@ impl ToSql for Bind<'_> {
             (Value::Real(x), &Type::FLOAT4) => (x as f32).to_sql(ty, out),
             (Value::Blob(b), &Type::BYTEA) => b.to_sql(ty, out),
             (Value::Text(s), ty) if <&str as ToSql>::accepts(ty) => s.to_sql(ty, out),
-            (Value::Int(n), ty) if <&str as ToSql>::accepts(ty) => n.to_string().to_sql(ty, out),
             (value, ty) => Err(format!("cannot pass {value:?} as {ty}").into()),
         }
     }

@@ -41,7 +41,7 @@ pub(super) struct Sqlite {
     conn: Arc<Mutex<Connection>>,
     /// A second, read-only connection (none in memory) that only reads the catalog's change
     /// counter: its own lock, so change checks never wait for a writer.
-    watch: Option<Mutex<Connection>>,
+    counter: Option<Mutex<Connection>>,
     path: Option<PathBuf>,
 }
 
@@ -50,8 +50,8 @@ impl Sqlite {
     pub(super) fn open(path: Option<&Path>) -> Result<Sqlite> {
         let mut db = Sqlite::connection(path)?;
         if let Some(path) = path {
-            let watch = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-            db.watch = Some(Mutex::new(watch));
+            let counter = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+            db.counter = Some(Mutex::new(counter));
         }
         Ok(db)
     }
@@ -70,7 +70,7 @@ impl Sqlite {
         conn.set_prepared_statement_cache_capacity(128);
         Ok(Sqlite {
             conn: Arc::new(Mutex::new(conn)),
-            watch: None,
+            counter: None,
             path: path.map(Path::to_path_buf),
         })
     }
@@ -80,7 +80,7 @@ impl Sqlite {
             Some(path) => Sqlite::connection(Some(path)),
             None => Ok(Sqlite {
                 conn: self.conn.clone(),
-                watch: None,
+                counter: None,
                 path: None,
             }),
         }
@@ -122,10 +122,11 @@ impl Sqlite {
         Ok(value)
     }
 
-    /// `work` on the watch connection (the main one in memory, where no other process is).
-    pub(super) fn watch<T>(&self, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        match &self.watch {
-            Some(watch) => work(&watch.lock().unwrap_or_else(|p| p.into_inner())),
+    /// `work` on the change counter's connection (the main one in memory, where no other
+    /// process is).
+    pub(super) fn counter<T>(&self, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        match &self.counter {
+            Some(counter) => work(&counter.lock().unwrap_or_else(|p| p.into_inner())),
             None => self.with(work),
         }
     }
