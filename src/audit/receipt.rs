@@ -58,6 +58,11 @@ impl FileDigest {
         self.files.push((buffer, len as u8, size));
     }
 
+    /// Adds the files `other` collected.
+    pub fn append(&mut self, other: FileDigest) {
+        self.files.extend(other.files);
+    }
+
     /// The count and digest of the files added.
     pub fn finish(mut self) -> Delivered {
         self.files.sort_unstable();

@@ -251,7 +251,7 @@ impl FileList {
                 if !matches!(action.kind, Kind::Add | Kind::Remove) {
                     continue;
                 }
-                let file = FileChange::of(action.body.get()).file?;
+                let file = FileChange::of(&action.body).file?;
                 if file.deletion_vector.is_some() {
                     return None;
                 }

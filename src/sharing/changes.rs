@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use super::capabilities::{Capabilities, ResponseFormat};
 use super::file_pages::{FilePaging, Listing};
-use super::ndjson;
+use super::ndjson::{self, FileIdHash};
 use super::query::QueryBody;
 use super::table::{
     TablePath, UrlGrant, check_start_version, history_required, partition_view, table_location,
@@ -81,6 +81,10 @@ pub struct PreparedChanges {
     /// every commit of the range anyway, before its first byte (the receipt), so a pass of
     /// its own would read them all once more.
     feed_checked_by_walks: bool,
+    /// The MD5 of each file's path (parquet file ids), in the order the receipt's walk met
+    /// them: the response's walk meets the same files in the same order, and takes them
+    /// rather than hashing every path a second time.
+    ids: Vec<[u8; 16]>,
 }
 
 /// What a listing includes besides its files.
@@ -405,6 +409,7 @@ fn prepare(
         paging,
         resume,
         feed_checked_by_walks,
+        ids: Vec::new(),
     })
 }
 
@@ -412,7 +417,7 @@ fn prepare(
 /// every data change, for the change feed the rules of the module comment.
 fn changed_files<'a>(commit: &'a Commit, streaming: bool) -> Vec<Changed<'a>> {
     let read =
-        |kind: &'static str, action: &'a Action| (kind, action, FileChange::of(action.body.get()));
+        |kind: &'static str, action: &'a Action| (kind, action, FileChange::of(&action.body));
     let data_changes = || -> Vec<Changed<'a>> {
         commit
             .actions
@@ -489,7 +494,8 @@ pub fn write_changes(
     );
     let now = now_ms();
     let paging = &changes.paging;
-    let page = walk_page(changes, |item| {
+    let mut files_met = 0;
+    let page = walk_page(changes, &changes.commits, |item| {
         let (commit, kind, action, file) = match item {
             Item::History(commit) => {
                 write_history(&mut out, changes, commit);
@@ -508,6 +514,10 @@ pub fn write_changes(
             ));
         }
         let url = grant.sign(cx, &file.path, now)?;
+        if let Some(md5) = changes.ids.get(files_met) {
+            let _ = file.md5_memo.set(*md5);
+        }
+        files_met += 1;
         let mut id_buffer = [0; 64];
         let scheme = paging.file_id_scheme(changes.format);
         let id = ndjson::file_id(&file, scheme, &mut id_buffer);
@@ -602,9 +612,11 @@ struct Page {
     stopped: bool,
 }
 
-/// Walks this page's commits and files, from where the page token resumes to `maxFiles`.
+/// Walks this page's `commits` (those of `changes`, or a part of them) and their files, from
+/// where the page token resumes to `maxFiles`.
 fn walk_page(
     changes: &PreparedChanges,
+    commits: &Commits,
     mut visit: impl FnMut(Item<'_>) -> Result<ControlFlow<()>>,
 ) -> Result<Page> {
     let paging = &changes.paging;
@@ -613,7 +625,7 @@ fn walk_page(
         next: None,
         stopped: false,
     };
-    'commits: for commit in changes.commits.iter() {
+    'commits: for commit in commits.iter() {
         let commit = commit?;
         if changes.feed_checked_by_walks {
             check_commit_feed(changes, &commit)?;
@@ -669,17 +681,55 @@ fn walk_page(
 }
 
 /// What the files of a listing add up to, for its receipt (see `query::delivered_files`).
-pub fn delivered_files(changes: &PreparedChanges) -> Result<Delivered> {
-    let mut digest = FileDigest::default();
+/// Nothing of the response leaves before its receipt, so a whole range is read in parts, one
+/// per core; a page (`maxFiles`) ends where its count says, so it is read in order.
+pub fn delivered_files(changes: &mut PreparedChanges) -> Result<Delivered> {
     let scheme = changes.paging.file_id_scheme(changes.format);
-    walk_page(changes, |item| {
-        if let Item::File { file, .. } = item {
-            digest.add(ndjson::file_id(&file, scheme, &mut [0; 64]), file.size);
-        }
-        Ok(ControlFlow::Continue(()))
-    })?;
-    Ok(digest.finish())
+    let listing = &*changes;
+    let digest = |commits: &Commits| -> Result<(FileDigest, Vec<[u8; 16]>)> {
+        let (mut digest, mut ids) = (FileDigest::default(), Vec::new());
+        walk_page(listing, commits, |item| {
+            if let Item::File { file, .. } = item {
+                if scheme == FileIdHash::Md5 {
+                    ids.push(file.log_path_md5());
+                }
+                digest.add(ndjson::file_id(&file, scheme, &mut [0; 64]), file.size);
+            }
+            Ok(ControlFlow::Continue(()))
+        })?;
+        Ok((digest, ids))
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let parts = match changes.paging.max_files {
+        None => changes.commits.split(cores, COMMITS_PER_THREAD),
+        Some(_) => vec![changes.commits.clone()],
+    };
+    let digests: Vec<Result<_>> = std::thread::scope(|scope| {
+        let others: Vec<_> = parts[1..]
+            .iter()
+            .map(|part| scope.spawn(|| digest(part)))
+            .collect();
+        let first = digest(&parts[0]);
+        std::iter::once(first)
+            .chain(others.into_iter().map(|part| {
+                part.join()
+                    .unwrap_or_else(|_| Err(Error::internal("a thread reading commits failed")))
+            }))
+            .collect()
+    });
+    // The first error in the order of the range, as one thread would have met it.
+    let (mut all, mut ids) = (FileDigest::default(), Vec::new());
+    for digest in digests {
+        let (digest, part_ids) = digest?;
+        all.append(digest);
+        ids.extend(part_ids);
+    }
+    changes.ids = ids;
+    Ok(all.finish())
 }
+
+/// A thread reads this many commits at least: fewer are not worth starting one.
+const COMMITS_PER_THREAD: u64 = 64;
 
 /// The `protocol` (when asked) and `metaData` actions of a commit after the start.
 fn write_history(out: &mut Vec<u8>, changes: &PreparedChanges, commit: &Commit) {

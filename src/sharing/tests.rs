@@ -400,7 +400,7 @@ fn a_change_feed_turned_off_within_the_range_is_refused_before_the_first_byte() 
             ..Default::default()
         };
         let refused = changes::prepare_changes(&f.cx(), &f.who("r"), &path(), &caps(), &params)
-            .and_then(|prepared| changes::delivered_files(&prepared));
+            .and_then(|mut prepared| changes::delivered_files(&mut prepared));
         let error = refused.expect_err("refused");
         assert_eq!(error.code(), ErrorCode::InvalidParameterValue);
         assert!(

@@ -201,8 +201,9 @@ pub async fn query_table(
         let plan = match body.starting_version {
             Some(_) => {
                 query::check_query_body(&body)?;
-                let prepared = changes::prepare_streaming(&s.sharing(), who, &path, &caps, &body)?;
-                let files = changes::delivered_files(&prepared)?;
+                let mut prepared =
+                    changes::prepare_streaming(&s.sharing(), who, &path, &caps, &body)?;
+                let files = changes::delivered_files(&mut prepared)?;
                 receipt = deliver(s, &trail, who, &path, &prepared, files)?;
                 QueryPlan::Changes(prepared)
             }
@@ -314,8 +315,8 @@ pub async fn table_changes(
     let (path, params, caps) = (path.into_inner(), params.into_inner(), capabilities(&req));
     let trail = trail(&req);
     let (prepared, receipt) = as_recipient(&state, &req, move |s, who| {
-        let prepared = changes::prepare_changes(&s.sharing(), who, &path, &caps, &params)?;
-        let files = changes::delivered_files(&prepared)?;
+        let mut prepared = changes::prepare_changes(&s.sharing(), who, &path, &caps, &params)?;
+        let files = changes::delivered_files(&mut prepared)?;
         let receipt = deliver(s, &trail, who, &path, &prepared, files)?;
         Ok((prepared, receipt))
     })
