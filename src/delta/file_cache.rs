@@ -4,8 +4,9 @@
 //! recipient reading the latest version, every page of a paged query, every refresh). Replaying
 //! a 100,000-file log costs ~170 ms; walking a kept list costs a few. A list is kept as the
 //! batches log replay produced, each packed: the text of its files (paths and stats) back to
-//! back in one string, their numbers in columns, their partition values once per distinct set.
-//! A file so costs its text plus ~50 bytes (a `DataFile` of its own costs ~1 KiB), and walking
+//! back in one string (a path less the start it shares with the one before), their numbers in
+//! columns, their partition values once per distinct set. A file so costs its text plus ~40
+//! bytes (a `DataFile` of its own costs ~1 KiB), and walking
 //! a batch lends out views into it without copying. Lists are bounded in total bytes (least
 //! recently used dropped first); a snapshot bigger than the bound is never kept: it is replayed
 //! each time, with flat memory, as without the cache. When a table moves on by a few commits,
@@ -33,13 +34,17 @@ const NO_STATS: u32 = u32::MAX;
 /// The files of one batch of log replay, packed.
 #[derive(Default)]
 pub struct FileBatch {
-    /// Per file: its path, its log spelling when that differs, its stats (escaped).
+    /// Per file: its path less the start it shares with the previous file's path (files of a
+    /// batch come in log order: a directory, a common name prefix), its log spelling when that
+    /// differs, its stats (escaped).
     text: String,
-    /// Per file: the lengths of its path, of its log spelling (0: the same as the path) and
-    /// of its stats ([`NO_STATS`]: none).
+    /// Per file: the length of its path's start shared with the previous path (at most 255).
+    shared: Vec<u8>,
+    /// Per file: the lengths of the rest of its path, of its log spelling (0: the same as the
+    /// path) and of its stats ([`NO_STATS`]: none).
     lengths: Vec<[u32; 3]>,
-    sizes: Vec<i64>,
-    modification_times: Vec<i64>,
+    sizes: Numbers,
+    modification_times: Numbers,
     /// The MD5 of each log path (the parquet format's file id), computed while packing: every
     /// walk of a kept list would need it again.
     md5s: Vec<[u8; 16]>,
@@ -50,15 +55,65 @@ pub struct FileBatch {
     partition_index: HashMap<String, u32>,
     /// The deletion vectors of the files that have one, by file index, in order.
     deletion_vectors: Vec<(u32, DeletionVector)>,
+    /// The path of the last file packed.
+    last_path: String,
+}
+
+/// Numbers of a batch (file sizes, times), kept as 32-bit differences from the first while
+/// they fit (the files of a batch are mostly of one size and one time), as they are once
+/// one does not.
+#[derive(Default)]
+struct Numbers {
+    first: i64,
+    differences: Vec<i32>,
+    /// Every number, once one did not fit in a difference.
+    wide: Vec<i64>,
+}
+
+impl Numbers {
+    fn push(&mut self, n: i64) {
+        if !self.wide.is_empty() {
+            return self.wide.push(n);
+        }
+        if self.differences.is_empty() {
+            self.first = n;
+        }
+        match n
+            .checked_sub(self.first)
+            .and_then(|d| i32::try_from(d).ok())
+        {
+            Some(difference) => self.differences.push(difference),
+            None => {
+                self.wide = (0..self.differences.len()).map(|i| self.get(i)).collect();
+                self.wide.push(n);
+                self.differences = Vec::new();
+            }
+        }
+    }
+
+    fn get(&self, index: usize) -> i64 {
+        match self.wide.is_empty() {
+            true => self.first + i64::from(self.differences[index]),
+            false => self.wide[index],
+        }
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.differences.shrink_to_fit();
+        self.wide.shrink_to_fit();
+    }
+
+    fn bytes(&self) -> usize {
+        self.differences.capacity() * size_of::<i32>() + self.wide.capacity() * size_of::<i64>()
+    }
 }
 
 impl FileBatch {
     pub fn with_capacity(files: usize, text: usize) -> Self {
         FileBatch {
             text: String::with_capacity(text),
+            shared: Vec::with_capacity(files),
             lengths: Vec::with_capacity(files),
-            sizes: Vec::with_capacity(files),
-            modification_times: Vec::with_capacity(files),
             md5s: Vec::with_capacity(files),
             partitions: Vec::with_capacity(files),
             ..Default::default()
@@ -66,12 +121,14 @@ impl FileBatch {
     }
 
     pub fn len(&self) -> usize {
-        self.sizes.len()
+        self.lengths.len()
     }
 
-    /// Gives back what packing reserved and did not use (escaped stats outgrow the estimate).
+    /// Gives back what packing reserved and did not use (escaped stats outgrow the estimate,
+    /// shared path starts leave it short).
     pub fn shrink_to_fit(&mut self) {
         self.text.shrink_to_fit();
+        self.shared.shrink_to_fit();
         self.lengths.shrink_to_fit();
         self.sizes.shrink_to_fit();
         self.modification_times.shrink_to_fit();
@@ -88,14 +145,24 @@ impl FileBatch {
         let length = |text: &str| u32::try_from(text.len()).expect("a path or stats under 4 GiB");
         let log_path = file.encoded_path.as_deref().unwrap_or_default();
         let stats = file.stats.as_ref().map(Stats::as_escaped);
-        self.text.push_str(&file.path);
+        let mut shared = (self.last_path.bytes().zip(file.path.bytes()))
+            .take(u8::MAX.into())
+            .take_while(|(a, b)| a == b)
+            .count();
+        while !file.path.is_char_boundary(shared) {
+            shared -= 1;
+        }
+        let rest = &file.path[shared..];
+        self.text.push_str(rest);
         self.text.push_str(log_path);
         self.text.push_str(stats.unwrap_or_default());
+        self.shared.push(shared as u8);
         self.lengths.push([
-            length(&file.path),
+            length(rest),
             length(log_path),
             stats.map_or(NO_STATS, length),
         ]);
+        self.last_path.replace_range(.., &file.path);
         self.sizes.push(file.size);
         self.modification_times.push(file.modification_time);
         self.md5s.push(file.log_path_md5());
@@ -138,13 +205,16 @@ impl FileBatch {
             piece
         };
         let mut vectors = self.deletion_vectors.iter().peekable();
-        for (index, [path, log_path, stats]) in self.lengths.iter().enumerate() {
+        let mut path = String::new();
+        for (index, [rest, log_path, stats]) in self.lengths.iter().enumerate() {
+            path.truncate(self.shared[index].into());
+            path.push_str(text(*rest));
             let file = DataFile {
-                path: Cow::Borrowed(text(*path)),
+                path: Cow::Borrowed(&path),
                 encoded_path: (*log_path > 0).then(|| Cow::Borrowed(text(*log_path))),
                 stats: (*stats != NO_STATS).then(|| Stats::escaped(Cow::Borrowed(text(*stats)))),
-                size: self.sizes[index],
-                modification_time: self.modification_times[index],
+                size: self.sizes.get(index),
+                modification_time: self.modification_times.get(index),
                 partition_values: Cow::Borrowed(
                     &self.partition_sets[self.partitions[index] as usize],
                 ),
@@ -174,8 +244,11 @@ impl FileBatch {
             .sum();
         size_of::<Self>()
             + self.text.capacity()
+            + self.last_path.capacity()
+            + self.shared.capacity()
             + self.lengths.capacity() * size_of::<[u32; 3]>()
-            + (self.sizes.capacity() + self.modification_times.capacity()) * size_of::<i64>()
+            + self.sizes.bytes()
+            + self.modification_times.bytes()
             + self.md5s.capacity() * 16
             + self.partitions.capacity() * size_of::<u32>()
             + sets
@@ -461,7 +534,12 @@ mod tests {
         }));
         let mut again = file("day=1/c.parquet", Some(""));
         again.partition_values = plain.partition_values.clone();
-        let files = [plain, encoded, again];
+        // A path sharing the first byte of a character with the one before it.
+        let (mut accent, mut grave) =
+            (file("day=1/é.parquet", None), file("day=1/è.parquet", None));
+        (accent.size, grave.size) = (1 << 40, 7);
+        (accent.modification_time, grave.modification_time) = (1_700_000_000_000, -1);
+        let files = [plain, encoded, again, accent, grave];
         let mut batch = FileBatch::default();
         for f in &files {
             let values = f
@@ -470,7 +548,7 @@ mod tests {
                 .map(|(k, v)| (k.as_str(), v.as_deref()));
             batch.push(f, values);
         }
-        assert_eq!(batch.partition_sets.len(), 2, "a set is kept once");
+        assert_eq!(batch.partition_sets.len(), 3, "a set is kept once");
         let mut seen = Vec::new();
         let _ = batch.for_each(|f| {
             seen.push(f.clone().into_owned());
@@ -484,6 +562,20 @@ mod tests {
             ControlFlow::Break(())
         });
         assert_eq!(first, 1);
+    }
+
+    #[test]
+    fn numbers_are_kept_as_differences_while_they_fit() {
+        let mut numbers = Numbers::default();
+        for n in [100, 90, 100 + i64::from(i32::MAX)] {
+            numbers.push(n);
+        }
+        assert!(numbers.wide.is_empty());
+        numbers.push(i64::MIN);
+        numbers.push(5);
+        assert!(numbers.differences.is_empty());
+        let kept: Vec<i64> = (0..5).map(|i| numbers.get(i)).collect();
+        assert_eq!(kept, [100, 90, 100 + i64::from(i32::MAX), i64::MIN, 5]);
     }
 
     #[test]
