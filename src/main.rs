@@ -157,8 +157,8 @@ struct ServeArgs {
     #[arg(long, default_value = "8h", value_parser = parse_duration)]
     console_session: std::time::Duration,
     /// Memory for the file lists of recently read snapshots, e.g. 512MiB, 2GiB (a file costs
-    /// its path and stats plus ~50 bytes; a table bigger than this is read from its log on
-    /// every query; 0: keep none).
+    /// its path, less the start it shares with the file before, and its stats plus ~40 bytes;
+    /// a table bigger than this is read from its log on every query; 0: keep none).
     #[arg(long, default_value = "512MiB", value_parser = parse_file_cache)]
     file_cache: usize,
 }
