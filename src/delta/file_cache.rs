@@ -5,9 +5,9 @@
 //! a 100,000-file log costs ~170 ms; walking a kept list costs a few. A list is kept as the
 //! batches log replay produced, each packed: the text of its files (paths and stats) back to
 //! back in one string (a path less the start it shares with the one before), their numbers in
-//! columns, their partition values once per distinct set. A file so costs its text plus ~40
-//! bytes (a `DataFile` of its own costs ~1 KiB), and walking
-//! a batch lends out views into it without copying. Lists are bounded in total bytes (least
+//! columns, their partition values once per distinct set. A file so costs its text plus 40 to
+//! 50 bytes (a `DataFile` of its own costs ~1 KiB), and walking a batch lends out views into
+//! it, copying only each path (into one buffer). Lists are bounded in total bytes (least
 //! recently used dropped first); a snapshot bigger than the bound is never kept: it is replayed
 //! each time, with flat memory, as without the cache. When a table moves on by a few commits,
 //! the list of its new version is the kept one carried over those commits ([`FileList::extended`])
@@ -60,8 +60,8 @@ pub struct FileBatch {
 }
 
 /// Numbers of a batch (file sizes, times), kept as 32-bit differences from the first while
-/// they fit (the files of a batch are mostly of one size and one time), as they are once
-/// one does not.
+/// they fit (sizes within 2 GiB of the first, times within 24 days: the files of a batch
+/// are mostly written together), as they are once one does not.
 #[derive(Default)]
 struct Numbers {
     first: i64,
@@ -98,6 +98,13 @@ impl Numbers {
         }
     }
 
+    fn with_capacity(numbers: usize) -> Self {
+        Numbers {
+            differences: Vec::with_capacity(numbers),
+            ..Numbers::default()
+        }
+    }
+
     fn shrink_to_fit(&mut self) {
         self.differences.shrink_to_fit();
         self.wide.shrink_to_fit();
@@ -114,6 +121,8 @@ impl FileBatch {
             text: String::with_capacity(text),
             shared: Vec::with_capacity(files),
             lengths: Vec::with_capacity(files),
+            sizes: Numbers::with_capacity(files),
+            modification_times: Numbers::with_capacity(files),
             md5s: Vec::with_capacity(files),
             partitions: Vec::with_capacity(files),
             ..Default::default()
@@ -125,8 +134,10 @@ impl FileBatch {
     }
 
     /// Gives back what packing reserved and did not use (escaped stats outgrow the estimate,
-    /// shared path starts leave it short).
+    /// shared path starts leave it short), and the last path: a file packed later shares no
+    /// start.
     pub fn shrink_to_fit(&mut self) {
+        self.last_path = String::new();
         self.text.shrink_to_fit();
         self.shared.shrink_to_fit();
         self.lengths.shrink_to_fit();
@@ -324,7 +335,7 @@ impl FileList {
                 if !matches!(action.kind, Kind::Add | Kind::Remove) {
                     continue;
                 }
-                let file = FileChange::of(&action.body).file?;
+                let file = FileChange::of(&action.body)?.file?;
                 if file.deletion_vector.is_some() {
                     return None;
                 }

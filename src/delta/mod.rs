@@ -282,13 +282,17 @@ pub struct FileChange<'a> {
 }
 
 impl<'a> FileChange<'a> {
-    /// The change an action's JSON text describes.
-    pub fn of(action: &'a str) -> Self {
-        let Ok(action) = serde_json::from_str::<FileAction<'a>>(action) else {
-            return FileChange {
-                file: None,
-                data_change: true,
-            };
+    /// The change an action's JSON text describes; `None` when the text is not JSON.
+    pub fn of(action: &'a str) -> Option<Self> {
+        let action = match serde_json::from_str::<FileAction<'a>>(action) {
+            Ok(action) => action,
+            Err(e) if e.classify() == serde_json::error::Category::Data => {
+                return Some(FileChange {
+                    file: None,
+                    data_change: true,
+                });
+            }
+            Err(_) => return None,
         };
         let data_change = action.data_change != Some(false);
         let file = action.path.zip(action.size).map(|(path, size)| {
@@ -316,7 +320,7 @@ impl<'a> FileChange<'a> {
                 md5_memo: Default::default(),
             }
         });
-        FileChange { file, data_change }
+        Some(FileChange { file, data_change })
     }
 }
 
@@ -431,12 +435,19 @@ mod tests {
             serde_json::to_string(text).unwrap().trim_matches('"')
         );
         assert_eq!(stats.text(), text);
-        let change = FileChange::of(r#"{"path":"p","size":1,"stats":"{\"numRecords\":2}"}"#);
+        let change =
+            FileChange::of(r#"{"path":"p","size":1,"stats":"{\"numRecords\":2}"}"#).unwrap();
         let borrowed = change.file.unwrap().stats.unwrap();
         assert_eq!(borrowed.as_escaped(), r#"{\"numRecords\":2}"#);
         assert_eq!(borrowed.text(), r#"{"numRecords":2}"#);
-        let change = FileChange::of(r#"{"path":"p","size":1,"stats":null}"#);
+        let change = FileChange::of(r#"{"path":"p","size":1,"stats":null}"#).unwrap();
         assert!(change.file.unwrap().stats.is_none());
+        let shape = FileChange::of(r#"{"path":"p","size":"1"}"#).unwrap();
+        assert!(shape.file.is_none(), "JSON of another shape is no file");
+        assert!(
+            FileChange::of(r#"{"path":"p","size":1,}"#).is_none(),
+            "not JSON"
+        );
     }
 
     #[test]

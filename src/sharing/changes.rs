@@ -415,37 +415,41 @@ fn prepare(
 
 /// The files a commit contributes, each read once, with their action kind: for streaming
 /// every data change, for the change feed the rules of the module comment.
-fn changed_files<'a>(commit: &'a Commit, streaming: bool) -> Vec<Changed<'a>> {
-    let read =
-        |kind: &'static str, action: &'a Action| (kind, action, FileChange::of(&action.body));
-    let data_changes = || -> Vec<Changed<'a>> {
-        commit
-            .actions
-            .iter()
-            .filter_map(|a| match a.kind {
-                Kind::Add => Some(read("add", a)),
-                Kind::Remove => Some(read("remove", a)),
-                _ => None,
-            })
-            .filter(|(_, _, change)| change.data_change)
-            .collect()
+fn changed_files<'a>(commit: &'a Commit, streaming: bool) -> Result<Vec<Changed<'a>>> {
+    let read = |kind: &'static str, action: &'a Action| -> Result<Changed<'a>> {
+        let change = FileChange::of(&action.body).ok_or_else(|| {
+            Error::malformed(format!(
+                "commit {} of the table is not valid JSON",
+                commit.version
+            ))
+        })?;
+        Ok((kind, action, change))
     };
-    if streaming {
-        return data_changes();
+    if !streaming {
+        let cdc: Vec<Changed<'a>> = (commit.actions.iter())
+            .filter(|a| a.kind == Kind::Cdc)
+            .map(|a| read("cdc", a))
+            .collect::<Result<_>>()?;
+        if !cdc.is_empty() {
+            return Ok(cdc);
+        }
+        if merge_without_changes(commit) {
+            return Ok(Vec::new());
+        }
     }
-    let cdc: Vec<Changed<'a>> = commit
-        .actions
-        .iter()
-        .filter(|a| a.kind == Kind::Cdc)
-        .map(|a| read("cdc", a))
-        .collect();
-    if !cdc.is_empty() {
-        return cdc;
+    // Every data change, adds and removes in log order.
+    let mut changes = Vec::new();
+    for action in &commit.actions {
+        let change = match action.kind {
+            Kind::Add => read("add", action)?,
+            Kind::Remove => read("remove", action)?,
+            _ => continue,
+        };
+        if change.2.data_change {
+            changes.push(change);
+        }
     }
-    if merge_without_changes(commit) {
-        return Vec::new();
-    }
-    data_changes()
+    Ok(changes)
 }
 
 /// A file of a commit: `add`, `remove` or `cdc`, its action, and what it says.
@@ -630,7 +634,7 @@ fn walk_page(
         if changes.feed_checked_by_walks {
             check_commit_feed(changes, &commit)?;
         }
-        let files = changed_files(&commit, changes.streaming);
+        let files = changed_files(&commit, changes.streaming)?;
         let skip = if commit.version == changes.resume.0 {
             changes.resume.1
         } else {
@@ -704,21 +708,30 @@ pub fn delivered_files(changes: &mut PreparedChanges) -> Result<Delivered> {
         None => changes.commits.split(cores, COMMITS_PER_THREAD),
         Some(_) => vec![changes.commits.clone()],
     };
-    let digests: Vec<Result<_>> = std::thread::scope(|scope| {
-        let others: Vec<_> = parts[1..]
-            .iter()
-            .map(|part| scope.spawn(|| digest(part)))
-            .collect();
-        let first = digest(&parts[0]);
-        std::iter::once(first)
-            .chain(others.into_iter().map(|part| {
-                part.join()
-                    .unwrap_or_else(|_| Err(Error::internal("a thread reading commits failed")))
-            }))
-            .collect()
-    });
+    let digests: Vec<Result<_>> =
+        std::thread::scope(|scope| {
+            // A part no thread could be started for is read here, after the first.
+            let others: Vec<_> = parts[1..]
+                .iter()
+                .map(|part| {
+                    std::thread::Builder::new()
+                        .spawn_scoped(scope, || digest(part))
+                        .map_err(|_| part)
+                })
+                .collect();
+            let first = digest(&parts[0]);
+            std::iter::once(first)
+                .chain(others.into_iter().map(|part| match part {
+                    Ok(thread) => thread.join().unwrap_or_else(|_| {
+                        Err(Error::internal("a thread reading commits failed"))
+                    }),
+                    Err(part) => digest(part),
+                }))
+                .collect()
+        });
     // The first error in the order of the range, as one thread would have met it.
-    let (mut all, mut ids) = (FileDigest::default(), Vec::new());
+    let mut digests = digests.into_iter();
+    let (mut all, mut ids) = digests.next().expect("one part at least")?;
     for digest in digests {
         let (digest, part_ids) = digest?;
         all.append(digest);

@@ -744,7 +744,8 @@ mod tests {
         // The reference server's parquet ids: MD5 hex of the `add` action's path string.
         let change = crate::delta::FileChange::of(
             r#"{"path": "country_code=F%20R/part-00000.parquet", "size": 1}"#,
-        );
+        )
+        .unwrap();
         let file = change.file.unwrap();
         assert_eq!(file.path, "country_code=F R/part-00000.parquet");
         let id = file_id(&file, FileIdHash::Md5, &mut [0; 64]).to_string();
