@@ -13,7 +13,7 @@ use delta_kernel::object_store::path::Path as ObjectPath;
 use delta_kernel::object_store::{ObjectStore as _, ObjectStoreExt as _};
 use futures_util::TryStreamExt as _;
 
-use super::Metadata;
+use super::{FileChange, Metadata};
 use crate::storage::{Location, block_on, local_root, storage_error};
 use crate::{Error, Result};
 
@@ -29,6 +29,12 @@ pub struct Commit {
 }
 
 impl Commit {
+    /// The change a file action (`add`, `remove`, `cdc`) of this commit describes; an error
+    /// when its text is not JSON.
+    pub fn file_change<'a>(&self, action: &'a Action) -> Result<FileChange<'a>> {
+        FileChange::of(&action.body).ok_or_else(|| not_json(self.version))
+    }
+
     /// The commit's `commitInfo` (operation, metrics, in-commit timestamp), if it has one.
     pub fn info(&self) -> Option<serde_json::Value> {
         self.actions
@@ -133,6 +139,10 @@ impl Line {
     }
 }
 
+fn not_json(version: u64) -> Error {
+    Error::malformed(format!("commit {version} of the table is not valid JSON"))
+}
+
 /// The commit files of a version range, checked to be all there.
 #[derive(Clone)]
 pub struct Commits {
@@ -230,9 +240,7 @@ impl Commits {
         let (text, modified) = self.text(version)?;
         let mut actions = Vec::new();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let action = Action::of_line(line).map_err(|()| {
-                Error::malformed(format!("commit {version} of the table is not valid JSON"))
-            })?;
+            let action = Action::of_line(line).map_err(|()| not_json(version))?;
             actions.extend(action);
         }
         let mut commit = Commit {

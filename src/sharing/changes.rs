@@ -417,13 +417,7 @@ fn prepare(
 /// every data change, for the change feed the rules of the module comment.
 fn changed_files<'a>(commit: &'a Commit, streaming: bool) -> Result<Vec<Changed<'a>>> {
     let read = |kind: &'static str, action: &'a Action| -> Result<Changed<'a>> {
-        let change = FileChange::of(&action.body).ok_or_else(|| {
-            Error::malformed(format!(
-                "commit {} of the table is not valid JSON",
-                commit.version
-            ))
-        })?;
-        Ok((kind, action, change))
+        Ok((kind, action, commit.file_change(action)?))
     };
     if !streaming {
         let cdc: Vec<Changed<'a>> = (commit.actions.iter())
@@ -498,6 +492,7 @@ pub fn write_changes(
     );
     let now = now_ms();
     let paging = &changes.paging;
+    let scheme = paging.file_id_scheme(changes.format);
     let mut files_met = 0;
     let page = walk_page(changes, &changes.commits, |item| {
         let (commit, kind, action, file) = match item {
@@ -523,7 +518,6 @@ pub fn write_changes(
         }
         files_met += 1;
         let mut id_buffer = [0; 64];
-        let scheme = paging.file_id_scheme(changes.format);
         let id = ndjson::file_id(&file, scheme, &mut id_buffer);
         match changes.format {
             ResponseFormat::Parquet => {
