@@ -508,8 +508,7 @@ fn a_killed_script_leaves_all_of_it_with_its_event_or_nothing() {
 /// The same on PostgreSQL: the killed command's connection drops and its transaction with it.
 #[test]
 fn a_killed_script_leaves_all_of_it_with_its_event_or_nothing_on_postgres() {
-    let postgres = common::Postgres::start();
-    common::on_database(&postgres.database("killed"));
+    let _postgres = common::on_new_postgres("killed");
     killed_scripts();
 }
 

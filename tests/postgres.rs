@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Postgres, Server, on_database, run_fireshare};
+use common::{Postgres, Server, on_database, on_new_postgres, run_fireshare};
 use serde_json::Value;
 
 /// `fireshare sql --json` as `admin` (four eyes need names): the results, or the error.
@@ -181,8 +181,7 @@ fn answers(data: &Path) -> Vec<String> {
 fn every_admin_statement_answers_on_postgres_as_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let on_sqlite = answers(&dir.path().join("sqlite"));
-    let postgres = Postgres::start();
-    on_database(&postgres.database("parity"));
+    let _postgres = on_new_postgres("parity");
     let on_postgres = answers(&dir.path().join("postgres"));
     let differ: Vec<String> = on_sqlite
         .iter()
@@ -251,8 +250,7 @@ fn replicas_starting_together_migrate_once_and_a_newer_schema_is_refused() {
 
 #[test]
 fn the_ledgers_commands_work_on_postgres() {
-    let postgres = Postgres::start();
-    on_database(&postgres.database("ledger"));
+    let _postgres = on_new_postgres("ledger");
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     common::sql(

@@ -15,18 +15,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Postgres, Server, admin_sql, admin_token, on_database, profile, run_fireshare, sql};
+use common::{Server, admin_sql, admin_token, on_new_postgres, profile, run_fireshare, sql};
 use delta_kernel::arrow::array::{Int64Array, RecordBatch};
 use delta_kernel::arrow::datatypes::{DataType, Field, Schema};
 use fireshare::delta::writer::TableWriter;
 use serde_json::Value;
-
-/// A PostgreSQL cluster with one database, which this test's commands and servers use.
-fn database(name: &str) -> Postgres {
-    let postgres = Postgres::start();
-    on_database(&postgres.database(name));
-    postgres
-}
 
 fn replicas(data: &Path, options: &[&str]) -> Vec<Server> {
     ["a", "b", "c"]
@@ -91,7 +84,7 @@ fn recipient_with_token(data: &Path, server: &Server) -> String {
 #[test]
 fn the_connector_reads_through_every_replica_into_one_ledger() {
     let dir = tempfile::tempdir().unwrap();
-    let _postgres = database("suite");
+    let _postgres = on_new_postgres("suite");
     let (data, fixtures) = (dir.path().join("data"), dir.path().join("tables"));
     common::run_python("fixtures.py", &[fixtures.to_str().unwrap()]);
     common::share_fixtures(&data, "", |name| {
@@ -119,7 +112,7 @@ fn the_connector_reads_through_every_replica_into_one_ledger() {
 #[test]
 fn a_change_through_one_replica_holds_at_the_next_request_of_every_other() {
     let dir = tempfile::tempdir().unwrap();
-    let _postgres = database("coherence");
+    let _postgres = on_new_postgres("coherence");
     let data = dir.path().join("data");
     sql(&data, "CREATE SHARE other");
     let servers = replicas(&data, &[]);
@@ -181,7 +174,7 @@ fn a_change_through_one_replica_holds_at_the_next_request_of_every_other() {
 #[test]
 fn a_stalled_replica_never_serves_what_was_revoked_meanwhile() {
     let dir = tempfile::tempdir().unwrap();
-    let postgres = database("stalled");
+    let postgres = on_new_postgres("stalled");
     let data = dir.path().join("data");
     let servers = replicas(&data, &[]);
     let token = recipient_with_token(&data, &servers[0]);
@@ -205,7 +198,7 @@ fn a_stalled_replica_never_serves_what_was_revoked_meanwhile() {
 #[test]
 fn an_activation_link_hands_out_one_profile_across_replicas() {
     let dir = tempfile::tempdir().unwrap();
-    let _postgres = database("activation");
+    let _postgres = on_new_postgres("activation");
     let data = dir.path().join("data");
     let servers = Arc::new(replicas(&data, &[]));
     let out = sql(&data, "CREATE RECIPIENT regulator");
@@ -293,7 +286,7 @@ fn every_answer_recorded(data: &Path, answers: &[Answer]) {
 #[test]
 fn a_replica_killed_under_load_loses_no_recorded_response() {
     let dir = tempfile::tempdir().unwrap();
-    let _postgres = database("killed");
+    let _postgres = on_new_postgres("killed");
     let data = dir.path().join("data");
     let mut servers = replicas(&data, &[]);
     let token = recipient_with_token(&data, &servers[0]);
@@ -331,7 +324,7 @@ fn a_replica_killed_under_load_loses_no_recorded_response() {
 #[test]
 fn a_database_outage_answers_503_then_recovers_without_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let postgres = database("outage");
+    let postgres = on_new_postgres("outage");
     let data = dir.path().join("data");
     let servers = [
         Server::replica(&data, "a", &["--database-connect-timeout", "1s"]),
@@ -382,7 +375,7 @@ fn a_new_version_is_validated_once_across_replicas() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let _postgres = database("fire");
+    let _postgres = on_new_postgres("fire");
     let data = dir.path().join("data");
     let root = dir.path().join("collateral");
     let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
@@ -444,7 +437,7 @@ fn a_new_version_is_validated_once_across_replicas() {
 #[test]
 fn a_replica_with_other_keys_refuses_to_start_until_they_are_adopted() {
     let dir = tempfile::tempdir().unwrap();
-    let _postgres = database("keys");
+    let _postgres = on_new_postgres("keys");
     let (first, other) = (dir.path().join("first"), dir.path().join("other"));
     sql(&first, "CREATE SHARE s");
     // A data directory of its own: new keys, which the catalog does not know.

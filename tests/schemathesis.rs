@@ -26,8 +26,7 @@ fn the_server_conforms_to_its_openapi_description() {
 /// The same on a catalog and ledger in PostgreSQL.
 #[test]
 fn a_replica_on_postgres_conforms_to_its_openapi_description() {
-    let postgres = common::Postgres::start();
-    common::on_database(&postgres.database("schemathesis"));
+    let _postgres = common::on_new_postgres("schemathesis");
     conforms();
 }
 

@@ -271,6 +271,14 @@ pub fn catalog_location(data: &Path) -> fireshare::catalog::Location {
     }
 }
 
+/// A new PostgreSQL cluster with one database, `name`, which this test's commands and servers
+/// use from now on (see [`on_database`]); the cluster lives as long as the value.
+pub fn on_new_postgres(name: &str) -> Postgres {
+    let postgres = Postgres::start();
+    on_database(&postgres.database(name));
+    postgres
+}
+
 /// From now on, this test's commands and servers use the data directory's SQLite file again.
 pub fn on_sqlite() {
     DATABASE.with(|d| *d.borrow_mut() = None);
