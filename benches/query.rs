@@ -267,9 +267,20 @@ fn run(shape: &Shape) {
 
     // Eight warm queries at once against eight one after the other, over the cores.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let cpu = server.cpu_seconds();
+    // CPU of the server and of this process, the clients: both share the cores.
+    let cpu = || {
+        (
+            server.cpu_seconds(),
+            common::cpu_seconds(std::process::id()),
+        )
+    };
+    let since = |(server, clients): (f64, f64)| {
+        let (s, c) = cpu();
+        (s - server, c - clients)
+    };
+    let start = cpu();
     let (sequential, _) = timed(|| (0..8).for_each(|_| drop(query())));
-    let (cpu_sequential, cpu) = (server.cpu_seconds() - cpu, server.cpu_seconds());
+    let (cpu_sequential, start) = (since(start), cpu());
     let (concurrent, _) = timed(|| {
         std::thread::scope(|scope| {
             let runs: Vec<_> = (0..8).map(|_| scope.spawn(query)).collect();
@@ -278,14 +289,19 @@ fn run(shape: &Shape) {
             }
         })
     });
-    let cpu_concurrent = server.cpu_seconds() - cpu;
+    let cpu_concurrent = since(start);
     let concurrency = concurrent.as_secs_f64() / (sequential.as_secs_f64() / cores as f64);
+    // How much of the cores the runs kept busy: 8 sequential queries already use more than
+    // one, the server and the clients running side by side.
+    let busy = |(server, clients): (f64, f64), wall: Duration| {
+        (server + clients) / (wall.as_secs_f64() * cores as f64)
+    };
     let peak = server.memory_mib("VmHWM:");
     println!(
         "{label}: {files} files, {:.1} MB | query cold {} | warm {} ({:.0} files/ms) | floor (the same bytes as one file) {} | \
          warm/floor {:.2} (paired medians {} / {}) | in-process log replay {} (cold = {:.2}x) | \
          8 concurrent warm queries {} vs 8 sequential {} on {cores} cores: {:.2}x the sequential time per core, \
-         server CPU {:.2} s vs {:.2} s ({:.2}x) | cache {cached_per_file:.0} bytes per file | \
+         server CPU {:.2} s vs {:.2} s ({:.2}x), clients' CPU {:.2} s vs {:.2} s, cores busy {:.0}% vs {:.0}% | cache {cached_per_file:.0} bytes per file | \
          server RSS after the cold query {:.0} MiB, after each of 5 warm queries {} MiB, peak {:.0} MiB",
         first.bytes as f64 / 1e6,
         ms(cold),
@@ -300,9 +316,13 @@ fn run(shape: &Shape) {
         ms(concurrent),
         ms(sequential),
         concurrency,
-        cpu_concurrent,
-        cpu_sequential,
-        cpu_concurrent / cpu_sequential,
+        cpu_concurrent.0,
+        cpu_sequential.0,
+        cpu_concurrent.0 / cpu_sequential.0,
+        cpu_concurrent.1,
+        cpu_sequential.1,
+        100.0 * busy(cpu_concurrent, concurrent),
+        100.0 * busy(cpu_sequential, sequential),
         rss_cold,
         rss.iter()
             .map(|r| format!("{r:.0}"))

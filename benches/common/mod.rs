@@ -157,17 +157,7 @@ impl Server {
 
     /// CPU time the server process has used so far (user and system), in seconds.
     pub fn cpu_seconds(&self) -> f64 {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        // The fields after the command name (which may hold spaces): utime and stime are the
-        // 12th and 13th, in clock ticks (100 a second on Linux).
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
-        let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
-        ticks(11)
-            .zip(ticks(12))
-            .map_or(f64::NAN, |(u, s)| (u + s) / 100.0)
+        cpu_seconds(self.child.id())
     }
 
     /// A memory figure of the server process (a field of `/proc/<pid>/status`), in MiB.
@@ -286,4 +276,18 @@ pub fn synthetic_adds(c: usize, per_commit: usize) -> Vec<AddFile> {
 
 fn uuid_like(n: i64) -> String {
     format!("{:08x}-0000-4000-8000-{:012x}", n, n * 7919)
+}
+
+/// The CPU time process `pid` has used so far, user and system, in seconds.
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (which may hold spaces): utime and stime are the
+    // 12th and 13th, in clock ticks (100 a second on Linux).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    ticks(11)
+        .zip(ticks(12))
+        .map_or(f64::NAN, |(u, s)| (u + s) / 100.0)
 }
