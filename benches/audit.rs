@@ -4,7 +4,8 @@
 //! this binary in a process of its own with a recorder (the state's `Recorder` seam) that
 //! keeps nothing, or that only hands each event to a thread and back as the ledger's writer
 //! does (what the hop costs, apart from writing). Prints requests/s, p99 latency and events/s
-//! written; asserts nothing about time.
+//! written, then the bytes an event takes on disk, as written and as it would be with its
+//! whole receipt in it (earlier versions' format); asserts nothing about time.
 
 mod common;
 
@@ -125,4 +126,64 @@ fn main() {
             (1.0 - handoff / off) * 100.0
         );
     }
+    on_disk(&DataDir::new(&data).catalog_db());
+}
+
+/// Copies the events the runs recorded into two fresh databases of the ledger's table and
+/// index, as written and with whole receipts, and prints the bytes an event takes in each.
+fn on_disk(catalog: &std::path::Path) {
+    let from = rusqlite::Connection::open(catalog).unwrap();
+    let schema: Vec<String> = from
+        .prepare(
+            "SELECT sql FROM sqlite_master WHERE name IN ('events', 'events_time') ORDER BY name",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let copy = |whole: bool| {
+        let dir = tempfile::tempdir().unwrap();
+        let to = rusqlite::Connection::open(dir.path().join("events.db")).unwrap();
+        for sql in &schema {
+            to.execute_batch(sql).unwrap();
+        }
+        to.execute_batch("BEGIN").unwrap();
+        let mut rows = from
+            .prepare("SELECT seq, event, prev_hash, hash, time FROM events")
+            .unwrap();
+        let mut rows = rows.query([]).unwrap();
+        let (mut events, mut text) = (0u64, 0u64);
+        while let Some(row) = rows.next().unwrap() {
+            let mut event: String = row.get(1).unwrap();
+            if whole {
+                let mut parsed: Event = serde_json::from_str(&event).unwrap();
+                parsed.receipt = fireshare::audit::receipt::of_event(&parsed).unwrap();
+                (parsed.files_sha256, parsed.rules_digest) = (None, None);
+                event = parsed.canonical().unwrap();
+            }
+            (events, text) = (events + 1, text + event.len() as u64);
+            to.execute(
+                "INSERT INTO events (seq, event, prev_hash, hash, time) VALUES (?1, ?2, ?3, ?4, ?5)",
+                rusqlite::params![
+                    row.get::<_, i64>(0).unwrap(),
+                    event,
+                    row.get::<_, String>(2).unwrap(),
+                    row.get::<_, String>(3).unwrap(),
+                    row.get::<_, String>(4).unwrap()
+                ],
+            )
+            .unwrap();
+        }
+        to.execute_batch("COMMIT").unwrap();
+        let pages: u64 = to.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
+        let page_size: u64 = to.query_row("PRAGMA page_size", [], |r| r.get(0)).unwrap();
+        let events = events.max(1);
+        (text / events, pages * page_size / events)
+    };
+    let ((text, disk), (whole_text, whole_disk)) = (copy(false), copy(true));
+    println!(
+        "the ledger on disk: {disk} bytes an event ({text} of JSON), with whole receipts {whole_disk} ({whole_text}): {:.2}x",
+        disk as f64 / whole_disk as f64
+    );
 }

@@ -426,6 +426,13 @@ enum ReceiptCommand {
         /// The receipt (a compact JWS).
         receipt: String,
     },
+    /// Print the receipt a response was handed out with, from the ledger (which keeps its
+    /// signature beside the facts it signs), by the response's X-Request-Id.
+    Show {
+        #[command(flatten)]
+        data: DataDirArg,
+        request_id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -829,6 +836,12 @@ fn audit(command: AuditCommand) -> fireshare::Result<()> {
         } => {
             let receipt = audit::receipt::verify(&key(&data, public_key)?, &receipt)?;
             println!("{}", serde_json::to_string_pretty(&receipt)?);
+            Ok(())
+        }
+        AuditCommand::Receipt {
+            command: ReceiptCommand::Show { data, request_id },
+        } => {
+            println!("{}", ledger_of(&data)?.receipt(&request_id)?);
             Ok(())
         }
     }

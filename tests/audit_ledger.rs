@@ -709,9 +709,22 @@ fn receipts_verify_with_the_published_key_and_match_the_files() {
     assert_eq!(claims["versions"], 1);
     assert_eq!(claims["files"], 1);
     assert_eq!(claims["filesSha256"], digest.as_str());
-    // The ledger keeps the same receipt.
-    let recorded = events(&data, &["--request-id", &request_id]);
-    assert_eq!(recorded[0]["receipt"], receipt.as_str());
+    // The ledger keeps the receipt's signature beside the claims, which are the event's own
+    // fields, and gives the same receipt back.
+    let recorded = &events(&data, &["--request-id", &request_id])[0];
+    let (header, _, signature) = {
+        let parts: Vec<&str> = receipt.split('.').collect();
+        (parts[0], parts[1], parts[2])
+    };
+    assert_eq!(
+        recorded["receipt"],
+        format!("{header}..{signature}").as_str()
+    );
+    assert_eq!(recorded["filesSha256"], digest.as_str());
+    assert_eq!(recorded["time"], claims["time"]);
+    let (ok, text) = audit_cli(&data, &["receipt", "show", &request_id]);
+    assert!(ok, "{text}");
+    assert_eq!(text.lines().next(), Some(receipt.as_str()));
 
     // Claim another version under the same signature: refused.
     let parts: Vec<&str> = receipt.split('.').collect();
@@ -729,6 +742,30 @@ fn receipts_verify_with_the_published_key_and_match_the_files() {
     );
     assert!(!ok, "a forged receipt verified: {text}");
     assert!(text.contains("does not verify"), "{text}");
+
+    // A share whose name a client percent-encodes: the event records the name the receipt
+    // signs, so the ledger gives the same receipt back.
+    sql(
+        &data,
+        "CREATE SHARE `fx+rates`; ALTER SHARE `fx+rates` ADD TABLE fire.loans;
+         GRANT SELECT ON SHARE `fx+rates` TO RECIPIENT regulator;",
+    );
+    let response = http
+        .post(server.url("/delta-sharing/shares/fx%2Brates/schemas/fire/tables/loans/query"))
+        .bearer_auth(common::bearer(&profile))
+        .body("{}")
+        .send()
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let header = |name: &str| response.headers()[name].to_str().unwrap().to_string();
+    let (receipt, request_id) = (header("fireshare-receipt"), header("x-request-id"));
+    assert_eq!(
+        events(&data, &["--request-id", &request_id])[0]["share"],
+        "fx+rates"
+    );
+    let (ok, text) = audit_cli(&data, &["receipt", "show", &request_id]);
+    assert!(ok, "{text}");
+    assert_eq!(text.lines().next(), Some(receipt.as_str()));
 }
 
 #[test]

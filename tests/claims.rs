@@ -440,12 +440,22 @@ fn change_feeds_and_pages_carry_receipts_that_verify() {
         );
         serde_json::from_slice(&out.stdout).unwrap()
     };
+    // The receipt of a response, which the ledger gives back whole by its request id.
+    let receipt_of = |response: &reqwest::blocking::Response| -> String {
+        let header = |name: &str| response.headers()[name].to_str().unwrap().to_string();
+        let receipt = header("fireshare-receipt");
+        let out = common::fireshare()
+            .args(["audit", "receipt", "show", "--data-dir"])
+            .arg(&data)
+            .arg(header("x-request-id"))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), receipt);
+        receipt
+    };
     let checked = |response: reqwest::blocking::Response| -> (Value, usize) {
         assert_eq!(response.status(), 200);
-        let receipt = response.headers()["fireshare-receipt"]
-            .to_str()
-            .unwrap()
-            .to_string();
+        let receipt = receipt_of(&response);
         let files = file_lines(&response.text().unwrap()).len();
         (verify(&receipt), files)
     };
@@ -461,10 +471,7 @@ fn change_feeds_and_pages_carry_receipts_that_verify() {
             body["pageToken"] = json!(token);
         }
         let response = r.query(body);
-        let receipt = response.headers()["fireshare-receipt"]
-            .to_str()
-            .unwrap()
-            .to_string();
+        let receipt = receipt_of(&response);
         let text = response.text().unwrap();
         assert_eq!(
             verify(&receipt)["files"].as_u64(),

@@ -700,6 +700,17 @@ fn recipients_read_only_approved_versions_with_the_real_connector() {
     )
     .unwrap();
     assert_eq!(claims["rulesDigest"], digest, "{claims}");
+    // The ledger gives the same receipt back, rules digest and all.
+    let request_id = response.headers()["x-request-id"].to_str().unwrap();
+    let kept = fireshare_out(&[
+        "audit",
+        "receipt",
+        "show",
+        "--data-dir",
+        data_arg,
+        request_id,
+    ]);
+    assert_eq!(kept.lines().next(), Some(receipt));
 
     // An admin approves version 3 by hand: readable from then on.
     fireshare_out(&[

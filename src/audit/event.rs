@@ -58,6 +58,9 @@ pub struct Event {
     pub error_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<u64>,
+    /// The receipt's digest of the files listed (see `receipt::Receipt::files_sha256`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files_sha256: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
     /// The request parameters that shape the answer (predicates, limit, version, paging).
@@ -65,10 +68,16 @@ pub struct Event {
     pub params: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// The `Fireshare-Receipt` handed out with the response.
+    /// The `Fireshare-Receipt` handed out with the response, without its payload
+    /// (`header..signature`, RFC 7515 appendix F): the payload's claims are this event's own
+    /// fields, from which `receipt::of_event` rebuilds the whole receipt. Ledgers of earlier
+    /// versions hold whole receipts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receipt: Option<String>,
     pub request_id: String,
+    /// For a FIRE-bound table: the digest of the rules the version served was validated with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules_digest: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
     /// Position in the ledger, from 1; set by the writer.
@@ -184,11 +193,13 @@ mod tests {
             duration_us: 2,
             error_code: Some("X".into()),
             files: Some(3),
+            files_sha256: Some("f".into()),
             method: Some("POST".into()),
             params: Some(serde_json::json!({"z": 1, "a": {"y": [{"d": 1, "c": 2}]}})),
             path: Some("/p".into()),
             receipt: Some("a.b.c".into()),
             request_id: "id".into(),
+            rules_digest: Some("d".into()),
             schema: Some("fire".into()),
             seq: 7,
             share: Some("s".into()),

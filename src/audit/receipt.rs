@@ -1,15 +1,19 @@
 //! Signed delivery receipts: the `Fireshare-Receipt` header of every `/query` and `/changes`
 //! response, a compact JWS (EdDSA, the audit key) saying which files of which table version
-//! a recipient was given. A regulator keeps it to prove what it received; the server's ledger
-//! keeps the same receipt in the request's event.
+//! a recipient was given. A regulator keeps it to prove what it received. The server's ledger
+//! keeps it in the request's event without its payload, whose claims are the event's own
+//! fields: [`of_event`] puts the same receipt back together (about 280 bytes less an event).
 
 use std::io::Write as _;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::Event;
 use crate::signing_key::{SigningKey, VerifyingKey};
 use crate::{Error, Result};
 
@@ -34,10 +38,65 @@ pub struct Receipt {
     /// the metadata's `fireshare.fire.rulesDigest` says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules_digest: Option<String>,
-    /// UTC, microseconds.
+    /// The request's time: UTC, microseconds.
     pub time: String,
-    /// Seconds since the epoch (JWT `iat`).
+    /// Seconds since the epoch (JWT `iat`): [`issued_at`] the request's time.
     pub iat: i64,
+}
+
+impl Receipt {
+    /// The claims of the receipt `event` was recorded with: its request, recipient, table,
+    /// versions, files and rules, at its time. None where the event lacks one.
+    fn recorded_in(event: &Event) -> Option<Receipt> {
+        let name = |name: &Option<String>| name.clone();
+        Some(Receipt {
+            request_id: event.request_id.clone(),
+            recipient: event.actor.name.clone()?,
+            table: format!(
+                "{}.{}.{}",
+                name(&event.share)?,
+                name(&event.schema)?,
+                name(&event.table)?
+            ),
+            versions: event.versions.clone()?,
+            files: event.files?,
+            files_sha256: event.files_sha256.clone()?,
+            rules_digest: event.rules_digest.clone(),
+            time: event.time.clone(),
+            iat: issued_at(&event.time)?,
+        })
+    }
+}
+
+/// JWT `iat` of a receipt issued at `time` (UTC, as events write it): whole seconds.
+pub fn issued_at(time: &str) -> Option<i64> {
+    crate::clock::parse_timestamp_ms(time).map(|ms| ms.div_euclid(1000))
+}
+
+/// A signed receipt without its payload (`header..signature`), as the ledger keeps it.
+pub fn detach(token: &str) -> String {
+    let mut parts = token.split('.');
+    let header = parts.next().unwrap_or_default();
+    format!("{header}..{}", parts.nth(1).unwrap_or_default())
+}
+
+/// The whole receipt a ledger event was handed out with: its detached signature around the
+/// payload rebuilt from the event's fields (a receipt kept whole is returned as it is). None
+/// for an event without one.
+pub fn of_event(event: &Event) -> Result<Option<String>> {
+    let Some(kept) = &event.receipt else {
+        return Ok(None);
+    };
+    let Some((header, signature)) = kept.split_once("..") else {
+        return Ok(Some(kept.clone()));
+    };
+    let claims = Receipt::recorded_in(event).ok_or_else(|| {
+        Error::invalid(
+            "the event lacks what its receipt says (its recipient, table, versions or files)",
+        )
+    })?;
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims)?);
+    Ok(Some(format!("{header}.{payload}.{signature}")))
 }
 
 /// Collects the files of a response, in any order, for the receipt's digest. Ids are kept in
@@ -113,6 +172,26 @@ pub fn verify(key: &VerifyingKey, token: &str) -> Result<Receipt> {
         .map_err(|e| refused(e.to_string()))
 }
 
+impl super::LedgerDb {
+    /// The whole receipt the response to `request_id` was handed out with, as the ledger
+    /// keeps it.
+    pub fn receipt(&self, request_id: &str) -> Result<String> {
+        let filter = super::search::Filter {
+            request_id: Some(request_id.to_string()),
+            ..Default::default()
+        };
+        let recorded = self.query(&filter)?.events.into_iter().next();
+        let event: Event = serde_json::from_value(recorded.ok_or_else(|| {
+            Error::not_found(format!("no event has the request id {request_id}"))
+        })?)?;
+        of_event(&event)?.ok_or_else(|| {
+            Error::not_found(format!(
+                "request {request_id} has no receipt: only /query and /changes answers carry one"
+            ))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,5 +227,53 @@ mod tests {
         let tampered = format!("{}.{payload}.{}", parts[0], parts[2]);
         assert!(verify(&public, &tampered).is_err());
         assert!(verify(&VerifyingKey::of(&SigningKey::for_tests()), &token).is_err());
+    }
+
+    #[test]
+    fn an_event_puts_its_detached_receipt_back_together() {
+        let key = SigningKey::for_tests();
+        let time = "2026-11-26T10:00:00.250000Z";
+        let receipt = Receipt {
+            request_id: "r1".into(),
+            recipient: "regulator".into(),
+            table: "s.fire.loan".into(),
+            versions: serde_json::json!({"start": 1, "end": 12}),
+            files: 2,
+            files_sha256: "cd".repeat(32),
+            rules_digest: None,
+            time: time.into(),
+            iat: issued_at(time).unwrap(),
+        };
+        assert_eq!(receipt.iat, 1_795_687_200);
+        let token = sign(&key, &receipt).unwrap();
+        let mut event = Event {
+            request_id: "r1".into(),
+            actor: crate::audit::Actor::recipient("regulator", Some("fsr_1a2b3c4d")),
+            share: Some("s".into()),
+            schema: Some("fire".into()),
+            table: Some("loan".into()),
+            versions: Some(receipt.versions.clone()),
+            files: Some(2),
+            files_sha256: Some(receipt.files_sha256.clone()),
+            time: time.into(),
+            receipt: Some(detach(&token)),
+            ..Event::default()
+        };
+        // Kept as the ledger writes it, and read back.
+        let canonical = event.canonical().unwrap();
+        let payload = token.split('.').nth(1).unwrap();
+        assert!(!canonical.contains(payload), "{canonical}");
+        let read: Event = serde_json::from_str(&canonical).unwrap();
+        assert_eq!(of_event(&read).unwrap().as_deref(), Some(token.as_str()));
+        // A fact changed in the event no longer matches the signature.
+        event.files = Some(3);
+        let changed = of_event(&event).unwrap().unwrap();
+        assert!(verify(&VerifyingKey::of(&key), &changed).is_err());
+        // A receipt kept whole is returned as it is; one whose facts are gone is refused.
+        event.receipt = Some(token.clone());
+        assert_eq!(of_event(&event).unwrap(), Some(token.clone()));
+        event.receipt = Some(detach(&token));
+        event.files_sha256 = None;
+        assert!(of_event(&event).is_err());
     }
 }

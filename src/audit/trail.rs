@@ -36,7 +36,10 @@ pub struct Details {
     pub versions: Option<Value>,
     pub params: Option<Value>,
     pub files: Option<u64>,
+    pub files_sha256: Option<String>,
+    pub rules_digest: Option<String>,
     pub statements: Vec<Value>,
+    /// The response's receipt, detached (see [`Event::receipt`]).
     pub receipt: Option<String>,
     /// The sequence number of the event already appended with the change it records
     /// ([`Trail::write`]): nothing is left to record afterwards.
@@ -57,6 +60,8 @@ impl Default for Details {
             versions: None,
             params: None,
             files: None,
+            files_sha256: None,
+            rules_digest: None,
             statements: Vec::new(),
             receipt: None,
             recorded: None,
@@ -78,6 +83,8 @@ impl Details {
             versions: self.versions,
             params: self.params,
             files: self.files,
+            files_sha256: self.files_sha256,
+            rules_digest: self.rules_digest,
             duration_us: self.started.elapsed().as_micros() as u64,
             statements: self.statements,
             receipt: self.receipt,
@@ -110,6 +117,15 @@ impl Trail {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .request_id
+            .clone()
+    }
+
+    /// When the request came in, in the events' format.
+    pub fn time(&self) -> String {
+        self.details
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .time
             .clone()
     }
 

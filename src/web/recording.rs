@@ -245,6 +245,14 @@ struct RequestFacts {
     token_id: Option<String>,
 }
 
+/// The catalog names a request's path holds, where it has them.
+#[derive(Default, serde::Deserialize)]
+struct Names {
+    share: Option<String>,
+    schema: Option<String>,
+    table: Option<String>,
+}
+
 impl RequestFacts {
     fn of(req: &HttpRequest, state: &AppState) -> Self {
         let text_header = |name| {
@@ -253,15 +261,17 @@ impl RequestFacts {
                 .and_then(|h| h.to_str().ok())
                 .map(str::to_string)
         };
-        let path_param = |name| req.match_info().get(name).map(str::to_string);
+        // Decoded as the handlers' `web::Path` decodes them (`match_info().get` leaves `%2B`,
+        // `%25` and `%2F` as sent): the names the catalog and the receipt know.
+        let names: Names = req.match_info().load().unwrap_or_default();
         RequestFacts {
             client_ip: client_ip(req, &state.config.trusted_proxies).map(|ip| ip.to_string()),
             user_agent: text_header(header::USER_AGENT),
             method: req.method().to_string(),
             path: recorded_path(req.path()),
-            share: path_param("share"),
-            schema: path_param("schema"),
-            table: path_param("table"),
+            share: names.share,
+            schema: names.schema,
+            table: names.table,
             action: action(req),
             params: query_params(req),
             // A fireshare token is named by its display prefix; other credentials (OAuth

@@ -11,7 +11,6 @@ use super::AppState;
 use super::identity::on_behalf_of;
 use super::recording::trail;
 use crate::audit::Trail;
-use crate::audit::event::{format_time_us, now_us};
 use crate::audit::receipt::{self, Delivered, Receipt};
 use crate::auth::Recipient;
 use crate::sharing::Context;
@@ -253,30 +252,31 @@ fn deliver(
     listing: &impl Listing,
     files: Delivered,
 ) -> Result<String> {
-    let now = now_us();
-    let count = files.files;
-    let versions = listing.versions();
+    let time = trail.time();
     let receipt = Receipt {
         request_id: trail.request_id(),
         recipient: who.name.clone(),
         table: format!("{}.{}.{}", path.share, path.schema, path.table),
-        versions: versions.clone(),
-        files: count,
+        versions: listing.versions(),
+        files: files.files,
         files_sha256: files.sha256,
         rules_digest: listing.rules_digest().map(str::to_string),
-        time: format_time_us(now),
-        iat: now / 1_000_000,
+        iat: receipt::issued_at(&time).unwrap_or_default(),
+        time,
     };
     let signed = receipt::sign(&state.audit.key, &receipt)?;
     let partitions = listing.partitions().map(|p| p.to_string());
+    // The event holds the receipt's claims as its own fields, and its signature.
     trail.update(|d| {
         if let Some(partitions) = partitions {
             let params = d.params.get_or_insert_with(|| serde_json::json!({}));
             params["partitionFilter"] = partitions.into();
         }
-        d.versions = Some(versions);
-        d.files = Some(count);
-        d.receipt = Some(signed.clone());
+        d.versions = Some(receipt.versions);
+        d.files = Some(receipt.files);
+        d.files_sha256 = Some(receipt.files_sha256);
+        d.rules_digest = receipt.rules_digest;
+        d.receipt = Some(receipt::detach(&signed));
     });
     Ok(signed)
 }

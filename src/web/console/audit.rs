@@ -235,16 +235,17 @@ pub async fn event(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
             .first()
             .ok_or_else(|| Error::not_found(format!("no event has the request id {id}")))?;
         let key = VerifyingKey::of(&state.audit.key);
-        let checked = event
-            .get("receipt")
-            .and_then(Value::as_str)
-            .map(|token| {
-                let receipt = receipt::verify(&key, token)?;
-                if receipt.request_id != text(event, "/requestId") {
-                    return Err(Error::invalid("the receipt was issued for another request"));
-                }
-                Ok(receipt)
-            });
+        let whole = serde_json::from_value(event.clone())
+            .map_err(Error::from)
+            .and_then(|recorded| receipt::of_event(&recorded));
+        let checked = whole.transpose().map(|token| {
+            let token = token?;
+            let receipt = receipt::verify(&key, &token)?;
+            if receipt.request_id != text(event, "/requestId") {
+                return Err(Error::invalid("the receipt was issued for another request"));
+            }
+            Ok((token, receipt))
+        });
         let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
         let body = html! {
             dl.facts {
@@ -273,9 +274,11 @@ pub async fn event(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse
             @if let Some(checked) = &checked {
                 h2 { "Receipt" }
                 @match checked {
-                    Ok(receipt) => {
+                    Ok((token, receipt)) => {
                         p.notice.ok id="receipt-verified" { "The receipt is signed by this server's audit key: verified." }
                         pre { (serde_json::to_string_pretty(receipt).unwrap_or_default()) }
+                        p { "As handed out (the " code { "Fireshare-Receipt" } " header):" }
+                        pre.token id="receipt" { (token) }
                     }
                     Err(e) => p.notice.failed { (super::said(e)) },
                 }
