@@ -11,6 +11,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -684,9 +685,15 @@ fn walk_page(
 pub fn delivered_files(changes: &mut PreparedChanges) -> Result<Delivered> {
     let scheme = changes.paging.file_id_scheme(changes.format);
     let listing = &*changes;
-    let digest = |commits: &Commits| -> Result<(FileDigest, Vec<[u8; 16]>)> {
+    // The first part that failed: the parts after it stop, their work is answered by its
+    // error anyway; the parts before it go on, as one of them may fail earlier in the range.
+    let failed = AtomicUsize::new(usize::MAX);
+    let digest = |part: usize, commits: &Commits| -> Result<(FileDigest, Vec<[u8; 16]>)> {
         let (mut digest, mut ids) = (FileDigest::default(), Vec::new());
         walk_page(listing, commits, |item| {
+            if failed.load(Ordering::Relaxed) < part {
+                return Ok(ControlFlow::Break(()));
+            }
             if let Item::File { file, .. } = item {
                 if scheme == FileIdHash::Md5 {
                     ids.push(file.log_path_md5());
@@ -694,6 +701,9 @@ pub fn delivered_files(changes: &mut PreparedChanges) -> Result<Delivered> {
                 digest.add(ndjson::file_id(&file, scheme, &mut [0; 64]), file.size);
             }
             Ok(ControlFlow::Continue(()))
+        })
+        .inspect_err(|_| {
+            failed.fetch_min(part, Ordering::Relaxed);
         })?;
         Ok((digest, ids))
     };
@@ -705,21 +715,21 @@ pub fn delivered_files(changes: &mut PreparedChanges) -> Result<Delivered> {
     let digests: Vec<Result<_>> =
         std::thread::scope(|scope| {
             // A part no thread could be started for is read here, after the first.
-            let others: Vec<_> = parts[1..]
-                .iter()
+            let (digest, parts) = (&digest, &parts);
+            let others: Vec<_> = (1..parts.len())
                 .map(|part| {
                     std::thread::Builder::new()
-                        .spawn_scoped(scope, || digest(part))
+                        .spawn_scoped(scope, move || digest(part, &parts[part]))
                         .map_err(|_| part)
                 })
                 .collect();
-            let first = digest(&parts[0]);
+            let first = digest(0, &parts[0]);
             std::iter::once(first)
                 .chain(others.into_iter().map(|part| match part {
                     Ok(thread) => thread.join().unwrap_or_else(|_| {
                         Err(Error::internal("a thread reading commits failed"))
                     }),
-                    Err(part) => digest(part),
+                    Err(part) => digest(part, &parts[part]),
                 }))
                 .collect()
         });

@@ -378,11 +378,8 @@ fn change_listings_page_across_commits() {
     );
 }
 
-#[test]
-fn a_change_feed_turned_off_within_the_range_is_refused_before_the_first_byte() {
-    let f = Fixture::new();
-    // The version after the fixture's last turns the change feed off.
-    let log = f._dir.path().join("loans/_delta_log");
+/// The fixture's `metaData` action with the change feed turned off.
+fn change_feed_off(log: &std::path::Path) -> Value {
     let created = std::fs::read_to_string(log.join(format!("{:020}.json", 0))).unwrap();
     let mut metadata = created
         .lines()
@@ -390,6 +387,15 @@ fn a_change_feed_turned_off_within_the_range_is_refused_before_the_first_byte() 
         .find(|action| action.get("metaData").is_some())
         .unwrap();
     metadata["metaData"]["configuration"]["delta.enableChangeDataFeed"] = "false".into();
+    metadata
+}
+
+#[test]
+fn a_change_feed_turned_off_within_the_range_is_refused_before_the_first_byte() {
+    let f = Fixture::new();
+    // The version after the fixture's last turns the change feed off.
+    let log = f._dir.path().join("loans/_delta_log");
+    let metadata = change_feed_off(&log);
     let off = COMMITS + 1;
     std::fs::write(log.join(format!("{off:020}.json")), format!("{metadata}\n")).unwrap();
     // Unpaged, the receipt's walk finds it; paged, the first page reads the range first.
@@ -409,6 +415,35 @@ fn a_change_feed_turned_off_within_the_range_is_refused_before_the_first_byte() 
                 .ends_with(&format!("not recorded for version [{off}]")),
             "{}",
             error.message()
+        );
+    }
+}
+
+#[test]
+fn a_range_read_in_parts_answers_the_first_error_of_the_range() {
+    let f = Fixture::new();
+    // 200 versions, the change feed turned off at 90 and again at 110: on two cores or more
+    // the range is read in two parts (1-100 and 101-200), and the second fails first.
+    let log = f._dir.path().join("loans/_delta_log");
+    let metadata = change_feed_off(&log);
+    for version in COMMITS + 1..=200 {
+        let line = match version {
+            90 | 110 => metadata.to_string(),
+            _ => json!({"commitInfo": {"timestamp": 1_700_000_000_000u64 + version}}).to_string(),
+        };
+        std::fs::write(log.join(format!("{version:020}.json")), format!("{line}\n")).unwrap();
+    }
+    let params = ChangesParams {
+        starting_version: Some("1".into()),
+        ..Default::default()
+    };
+    for _ in 0..5 {
+        let refused = changes::prepare_changes(&f.cx(), &f.who("r"), &path(), &caps(), &params)
+            .and_then(|mut prepared| changes::delivered_files(&mut prepared));
+        let message = refused.expect_err("refused").message().to_string();
+        assert!(
+            message.ends_with("not recorded for version [90]"),
+            "{message}"
         );
     }
 }
