@@ -426,11 +426,12 @@ enum ReceiptCommand {
         /// The receipt (a compact JWS).
         receipt: String,
     },
-    /// Print the receipt a response was handed out with, from the ledger (which keeps its
-    /// signature beside the facts it signs), by the response's X-Request-Id.
+    /// Print the receipt a response was handed out with, as the ledger keeps it (its
+    /// signature beside the facts it signs).
     Show {
         #[command(flatten)]
         data: DataDirArg,
+        /// The response's X-Request-Id.
         request_id: String,
     },
 }
