@@ -426,8 +426,9 @@ enum ReceiptCommand {
         /// The receipt (a compact JWS).
         receipt: String,
     },
-    /// Print the receipt a response was handed out with, as the ledger keeps it (its
-    /// signature beside the facts it signs).
+    /// Print the receipt a response was handed out with, put back together from its event
+    /// (the ledger keeps its signature beside the facts it signs) and checked with the data
+    /// directory's audit key.
     Show {
         #[command(flatten)]
         data: DataDirArg,
@@ -842,7 +843,8 @@ fn audit(command: AuditCommand) -> fireshare::Result<()> {
         AuditCommand::Receipt {
             command: ReceiptCommand::Show { data, request_id },
         } => {
-            println!("{}", ledger_of(&data)?.receipt(&request_id)?);
+            let key = audit::own_public_key(&DataDir::new(&data.data_dir))?;
+            println!("{}", ledger_of(&data)?.receipt(&request_id, &key)?);
             Ok(())
         }
     }

@@ -132,6 +132,22 @@ pub(super) async fn audit_events(
     })
 }
 
+/// `GET /admin/v1/audit/receipts/{requestId}`: the receipt a response was handed out with, put
+/// back together from its event and checked with the server's audit key (admins and auditors).
+pub(super) async fn audit_receipt(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    request_id: web::Path<String>,
+) -> Result<HttpResponse> {
+    let request_id = request_id.into_inner();
+    let receipt = as_admin(&state, &req, move |state, _| {
+        let key = crate::signing_key::VerifyingKey::of(&state.audit.key);
+        audit::LedgerDb::of(&state.catalog)?.receipt(&request_id, &key)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "receipt": receipt })))
+}
+
 // ---- REST resources: one statement each (see `rest`) ---------------------------------------
 
 /// How a REST call answers the result of its statement.

@@ -58,11 +58,13 @@ pub async fn audited(
             if details.recorded.is_some() {
                 return Err(e);
             }
+            // No receipt left with it.
             let event = Event {
                 action: "failedRequest".into(),
                 method: Some(method),
                 path: Some(recorded_path(&path)),
                 status: e.as_response_error().status_code().as_u16(),
+                receipt: None,
                 ..details.into_event()
             };
             if let Err(failed) = state.audit.recorder.record(event).await {
@@ -389,6 +391,11 @@ mod tests {
             (Method::GET, "/files/t1/a.parquet".into(), "downloadFile"),
             (Method::GET, "/activate/fsl_x".into(), "activateRecipient"),
             (Method::POST, "/admin/v1/sql".into(), "runSql"),
+            (
+                Method::GET,
+                "/admin/v1/audit/receipts/x".into(),
+                "getReceipt",
+            ),
             (
                 Method::DELETE,
                 "/delta-sharing/shares".into(),

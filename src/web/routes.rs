@@ -176,6 +176,11 @@ fn admin_scope() -> actix_web::Scope {
             "queryAudit",
             admin::audit_events,
         )))
+        .service(endpoint("/audit/receipts/{request_id}", "GET").route(named(
+            web::get(),
+            "getReceipt",
+            admin::audit_receipt,
+        )))
         .service(
             endpoint("/shares", "GET, POST")
                 .route(web::get().to(admin::list_shares))

@@ -10,8 +10,8 @@ use serde::Deserialize;
 use super::AppState;
 use super::identity::on_behalf_of;
 use super::recording::trail;
-use crate::audit::Trail;
 use crate::audit::receipt::{self, Delivered, Receipt};
+use crate::audit::{Actor, Event, Trail};
 use crate::auth::Recipient;
 use crate::sharing::Context;
 use crate::sharing::capabilities::{self, Capabilities};
@@ -252,18 +252,22 @@ fn deliver(
     listing: &impl Listing,
     files: Delivered,
 ) -> Result<String> {
-    let time = trail.time();
-    let receipt = Receipt {
+    // The facts the request's event will hold, of which the receipt's claims are made.
+    let facts = Event {
         request_id: trail.request_id(),
-        recipient: who.name.clone(),
-        table: format!("{}.{}.{}", path.share, path.schema, path.table),
-        versions: listing.versions(),
-        files: files.files,
-        files_sha256: files.sha256,
+        time: trail.time(),
+        actor: Actor::recipient(&who.name, None),
+        share: Some(path.share.clone()),
+        schema: Some(path.schema.clone()),
+        table: Some(path.table.clone()),
+        versions: Some(listing.versions()),
+        files: Some(files.files),
+        files_sha256: Some(files.sha256),
         rules_digest: listing.rules_digest().map(str::to_string),
-        iat: receipt::issued_at(&time).unwrap_or_default(),
-        time,
+        ..Event::default()
     };
+    let receipt =
+        Receipt::of(&facts).ok_or_else(|| Error::internal("a receipt's claims are incomplete"))?;
     let signed = receipt::sign(&state.audit.key, &receipt)?;
     let partitions = listing.partitions().map(|p| p.to_string());
     // The event holds the receipt's claims as its own fields, and its signature.
@@ -272,10 +276,10 @@ fn deliver(
             let params = d.params.get_or_insert_with(|| serde_json::json!({}));
             params["partitionFilter"] = partitions.into();
         }
-        d.versions = Some(receipt.versions);
-        d.files = Some(receipt.files);
-        d.files_sha256 = Some(receipt.files_sha256);
-        d.rules_digest = receipt.rules_digest;
+        d.versions = facts.versions;
+        d.files = facts.files;
+        d.files_sha256 = facts.files_sha256;
+        d.rules_digest = facts.rules_digest;
         d.receipt = Some(receipt::detach(&signed));
     });
     Ok(signed)
