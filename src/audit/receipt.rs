@@ -185,16 +185,32 @@ impl super::LedgerDb {
         let event: Event = serde_json::from_value(recorded.ok_or_else(|| {
             Error::not_found(format!("no event has the request id {request_id}"))
         })?)?;
-        let receipt = of_event(&event)?.ok_or_else(|| {
+        let (receipt, _) = checked(&event, key)?.ok_or_else(|| {
             Error::not_found(format!(
                 "request {request_id} has no receipt: only /query and /changes answers carry one"
             ))
         })?;
-        verify(key, &receipt).map_err(|e| {
-            Error::internal(format!("event {}'s receipt: {}", event.seq, e.message()))
-        })?;
         Ok(receipt)
     }
+}
+
+/// The whole receipt a ledger event was handed out with ([`of_event`]) and what it says,
+/// checked against `key`: refused when it does not verify (the event changed since it was
+/// recorded) or, kept whole by an earlier version, names another request. None for an event
+/// without one.
+pub fn checked(event: &Event, key: &VerifyingKey) -> Result<Option<(String, Receipt)>> {
+    let Some(token) = of_event(event)? else {
+        return Ok(None);
+    };
+    let receipt = verify(key, &token)
+        .map_err(|e| Error::invalid(format!("event {}: {}", event.seq, e.message())))?;
+    if receipt.request_id != event.request_id {
+        return Err(Error::invalid(format!(
+            "event {}: the receipt was issued for another request",
+            event.seq
+        )));
+    }
+    Ok(Some((token, receipt)))
 }
 
 #[cfg(test)]
